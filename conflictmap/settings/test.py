@@ -1,0 +1,22 @@
+"""pytest: the same real PostGIS as dev, fast hashing, no external tiles."""
+
+from .base import *  # noqa: F403
+from .base import CONTENT_SECURITY_POLICY, DATABASES, LEAFLET_CONFIG, env
+
+SECRET_KEY = "test-only-key"
+ALLOWED_HOSTS = ["*"]
+DEMO_DATA_ALLOWED = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Tests never reach a tile server.
+MAP_TILES_URL = ""
+LEAFLET_CONFIG = {**LEAFLET_CONFIG, "TILES": []}
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = ["'self'", "data:"]
+
+# Parallel runs (or a second clone) can use their own test database.
+if DATABASES.get("default"):
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_conflictmap")}

@@ -1,0 +1,468 @@
+"""What conflict researchers record about an incident: when, where, what, who, how many, and from which sources.
+
+The vocabulary follows ACLED (event types, time and geo precision codes, actor kinds) and UCDP (fatality ranges
+with low / best / high estimates) so that our data maps onto theirs column by column.
+"""
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db.models import F, FloatField, Func, Q, TextField, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Range
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+http_url_validator = URLValidator(
+    schemes=["http", "https"], message=_("Enter a web address starting with http:// or https://.")
+)
+
+
+class DatePrecision(models.IntegerChoices):
+    """ACLED's time_precision codes."""
+
+    DAY = 1, _("Exact day")
+    WEEK = 2, _("Within a week")
+    MONTH = 3, _("Within a month")
+
+
+class LocationPrecision(models.IntegerChoices):
+    """ACLED's geo_precision codes."""
+
+    EXACT = 1, _("Exact place")
+    NEAR = 2, _("Near a named place")
+    REGION = 3, _("Only the region is known")
+
+
+class ActorKind(models.TextChoices):
+    STATE_FORCES = "state_forces", _("State forces")
+    REBEL_GROUP = "rebel_group", _("Rebel group")
+    JIHADIST_GROUP = "jihadist_group", _("Jihadist group")
+    POLITICAL_MILITIA = "political_militia", _("Political militia")
+    IDENTITY_MILITIA = "identity_militia", _("Identity militia")
+    FOREIGN_FORCES = "foreign_forces", _("Foreign forces")
+    FOREIGN_GOVERNMENT = "foreign_government", _("Foreign government")
+    PROTESTERS = "protesters", _("Protesters")
+    RIOTERS = "rioters", _("Rioters")
+    CIVILIANS = "civilians", _("Civilians")
+    OTHER = "other", _("Other")
+
+
+class Side(models.TextChoices):
+    """ACLED's actor1 / actor2: the side that acted and the side acted upon."""
+
+    A = "a", _("Side A (perpetrator / initiator)")
+    B = "b", _("Side B (target / other side)")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETRACTED = "retracted", _("Retracted")
+
+
+class EventType(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    color = models.CharField(
+        _("colour"),
+        max_length=7,
+        default="#666666",
+        help_text=_("Marker colour on the map, as #rrggbb."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("event type")
+        verbose_name_plural = _("event types")
+
+    def __str__(self):
+        return self.name
+
+
+class SubEventType(models.Model):
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.PROTECT, related_name="sub_types", verbose_name=_("event type")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["event_type__order", "order", "name"]
+        verbose_name = _("sub-event type")
+        verbose_name_plural = _("sub-event types")
+        constraints = [
+            models.UniqueConstraint(fields=["event_type", "name"], name="sub_event_type_unique_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type.name} › {self.name}"
+
+
+class ActorQuerySet(models.QuerySet):
+    def matching(self, text):
+        """Actors whose name or any alias contains the text ("daesh" finds Islamic State)."""
+        text = text.strip()
+        aliases = Func(F("aliases"), Value(" | "), function="array_to_string", output_field=TextField())
+        return self.alias(alias_text=aliases).filter(Q(name__icontains=text) | Q(alias_text__icontains=text))
+
+
+class Actor(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    aliases = ArrayField(
+        models.CharField(max_length=200),
+        verbose_name=_("aliases"),
+        blank=True,
+        default=list,
+        help_text=_("Other names the actor goes by, comma-separated (e.g. IS, ISIS, ISIL, Daesh)."),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=ActorKind.choices)
+    country = CountryField(_("country"), blank=True, help_text=_("Where the actor is based, if it is national."))
+    description = models.TextField(_("description"), blank=True)
+
+    history = HistoricalRecords()
+    objects = ActorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("actor")
+        verbose_name_plural = _("actors")
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="actor_unique_name_ci"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Source(models.Model):
+    """A report an incident is based on; one report often covers several incidents."""
+
+    publisher = models.CharField(_("publisher"), max_length=200, help_text=_("Who published it, e.g. DW."))
+    title = models.CharField(_("title"), max_length=500)
+    url = models.URLField(
+        _("URL"), max_length=1000, blank=True, validators=[http_url_validator], help_text=_("http or https only.")
+    )
+    published_on = models.DateField(_("publication date"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_on", "publisher"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(url="") | Q(url__regex=r"^[hH][tT][tT][pP][sS]?://"),
+                name="source_url_http",
+                violation_error_message=_("A source URL must start with http:// or https://."),
+            ),
+        ]
+
+    def __str__(self):
+        when = f", {self.published_on:%d %b %Y}" if self.published_on else ""
+        return f"{self.publisher}: {self.title}{when}"
+
+
+# PostGIS stores any numbers in a geometry; the range check on longitude / latitude is ours.
+_point_x = Func("location", function="ST_X", output_field=FloatField())
+_point_y = Func("location", function="ST_Y", output_field=FloatField())
+
+
+class IncidentQuerySet(models.QuerySet):
+    def published(self):
+        """The only incidents the public side may see."""
+        return self.filter(status=Status.PUBLISHED)
+
+    def demo(self):
+        return self.filter(is_demo=True)
+
+    def between(self, start=None, end=None):
+        """Incidents whose date span overlaps [start, end]; either bound may be open."""
+        queryset = self
+        if start is not None:
+            queryset = queryset.filter(end_date__gte=start)
+        if end is not None:
+            queryset = queryset.filter(start_date__lte=end)
+        return queryset
+
+    def in_bbox(self, bbox):
+        """bbox: a Polygon (see django.contrib.gis.geos.Polygon.from_bbox)."""
+        return self.filter(location__intersects=bbox)
+
+
+class Incident(models.Model):
+    # when
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(
+        _("end date"), blank=True, help_text=_("Last day of the incident; left empty, it is the start date.")
+    )
+    date_precision = models.PositiveSmallIntegerField(
+        _("date precision"), choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    time_of_day = models.TimeField(_("time of day"), null=True, blank=True, help_text=_("Local time, if reported."))
+
+    # where
+    location = models.PointField(
+        _("location"),
+        srid=4326,
+        null=True,
+        blank=True,
+        help_text=_("Required before publishing. Coded to the named place, never to an invented offset."),
+    )
+    place_reported = models.CharField(
+        _("place as reported"),
+        max_length=300,
+        blank=True,
+        help_text=_("The report's own words, e.g. “desert east of Homs province, north of Palmyra”."),
+    )
+    place_name = models.CharField(
+        _("coded place"), max_length=200, blank=True, help_text=_("The gazetteer place the point is coded to.")
+    )
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100, blank=True)
+    admin2 = models.CharField(_("admin2 (district)"), max_length=100, blank=True)
+    country = CountryField(_("country"), blank=True)
+    location_precision = models.PositiveSmallIntegerField(
+        _("location precision"), choices=LocationPrecision.choices, default=LocationPrecision.EXACT
+    )
+
+    # what
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("event type")
+    )
+    sub_event_type = models.ForeignKey(
+        SubEventType,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        null=True,
+        blank=True,
+        verbose_name=_("sub-event type"),
+    )
+
+    # who
+    actors = models.ManyToManyField(Actor, through="IncidentActor", related_name="incidents", verbose_name=_("actors"))
+
+    # how many
+    fatalities_low = models.PositiveIntegerField(
+        _("fatalities (low)"), null=True, blank=True, help_text=_("“At least 35” is low 35, best 35, no high.")
+    )
+    fatalities_best = models.PositiveIntegerField(_("fatalities (best estimate)"), null=True, blank=True)
+    fatalities_high = models.PositiveIntegerField(
+        _("fatalities (high)"), null=True, blank=True, help_text=_("Leave empty when the report gives no upper bound.")
+    )
+    notable_casualties = models.TextField(
+        _("notable casualties"), blank=True, help_text=_("e.g. “four senior army officers”.")
+    )
+
+    # sources
+    sources = models.ManyToManyField(
+        Source, through="IncidentSource", related_name="incidents", verbose_name=_("sources")
+    )
+
+    # editorial
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    retraction_reason = models.TextField(_("retraction reason"), blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    external_id = models.CharField(
+        _("external identifier"),
+        max_length=100,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Stable key from an import or seed file."),
+    )
+    is_demo = models.BooleanField(
+        _("synthetic demo data"), default=False, editable=False, help_text=_("Generated fiction, never reporting.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        permissions = [
+            ("publish_incident", _("Can publish and unpublish incidents")),
+            ("retract_incident", _("Can retract incidents")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "start_date"], name="incident_status_start"),
+            models.Index(fields=["end_date"], name="incident_end"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="incident_end_after_start",
+                violation_error_message=_("The end date cannot be before the start date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(fatalities_low__isnull=True)
+                | Q(fatalities_best__isnull=True)
+                | Q(fatalities_low__lte=F("fatalities_best")),
+                name="incident_fatalities_low_le_best",
+                violation_error_message=_("The low fatality estimate cannot exceed the best estimate."),
+            ),
+            models.CheckConstraint(
+                condition=Q(fatalities_best__isnull=True)
+                | Q(fatalities_high__isnull=True)
+                | Q(fatalities_best__lte=F("fatalities_high")),
+                name="incident_fatalities_best_le_high",
+                violation_error_message=_("The best fatality estimate cannot exceed the high estimate."),
+            ),
+            models.CheckConstraint(
+                condition=Q(fatalities_low__isnull=True)
+                | Q(fatalities_high__isnull=True)
+                | Q(fatalities_low__lte=F("fatalities_high")),
+                name="incident_fatalities_low_le_high",
+                violation_error_message=_("The low fatality estimate cannot exceed the high estimate."),
+            ),
+            models.CheckConstraint(
+                condition=Q(location__isnull=True) | Q(Range(_point_y, (-90, 90)), Range(_point_x, (-180, 180))),
+                name="incident_location_in_range",
+                violation_error_message=_("Latitude must be within ±90 and longitude within ±180."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(location__isnull=False),
+                name="incident_published_has_location",
+                violation_error_message=_("A published incident needs a location."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.RETRACTED) | ~Q(retraction_reason=""),
+                name="incident_retracted_has_reason",
+                violation_error_message=_("A retracted incident needs a retraction reason."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("incidents:detail", args=[self.pk])
+
+    def save(self, *args, **kwargs):
+        if self.end_date is None:
+            self.end_date = self.start_date
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        """The same invariants as the database constraints, as errors on the fields an editor must fix."""
+        if self.end_date is None:
+            self.end_date = self.start_date
+        errors = {}
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = _("The end date cannot be before the start date.")
+        low, best, high = self.fatalities_low, self.fatalities_best, self.fatalities_high
+        if low is not None and best is not None and best < low:
+            errors["fatalities_best"] = _("The best estimate cannot be lower than the low estimate.")
+        if best is not None and high is not None and high < best:
+            errors["fatalities_high"] = _("The high estimate cannot be lower than the best estimate.")
+        elif low is not None and high is not None and high < low:
+            errors["fatalities_high"] = _("The high estimate cannot be lower than the low estimate.")
+        if self.location is not None and not (-90 <= self.location.y <= 90 and -180 <= self.location.x <= 180):
+            errors["location"] = _("Latitude must be within ±90 and longitude within ±180.")
+        if self.status == Status.PUBLISHED and self.location is None:
+            errors["location"] = _("A published incident needs a location.")
+        if self.status == Status.RETRACTED and not self.retraction_reason.strip():
+            errors["retraction_reason"] = _("A retracted incident needs a retraction reason.")
+        if self.sub_event_type_id and self.event_type_id and self.sub_event_type.event_type_id != self.event_type_id:
+            errors["sub_event_type"] = _("“%(sub)s” is not a sub-type of “%(type)s”.") % {
+                "sub": self.sub_event_type.name,
+                "type": self.event_type.name,
+            }
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def latitude(self):
+        return self.location.y if self.location else None
+
+    @property
+    def longitude(self):
+        return self.location.x if self.location else None
+
+
+class IncidentActor(models.Model):
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="incident_actors", verbose_name=_("incident")
+    )
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="incident_roles", verbose_name=_("actor"))
+    side = models.CharField(_("side"), max_length=1, choices=Side.choices)
+    is_associated = models.BooleanField(
+        _("associated actor"),
+        default=False,
+        help_text=_("Fought alongside the side's main actor (ACLED's assoc_actor), e.g. allied militias."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["side", "is_associated", "id"]
+        verbose_name = _("actor in incident")
+        verbose_name_plural = _("actors in incident")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "actor"], name="incident_actor_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor} ({self.get_side_display()})"
+
+
+class IncidentSource(models.Model):
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="incident_sources", verbose_name=_("incident")
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="cited_by", verbose_name=_("source"))
+    # One article often relays several reporters (SOHR for one incident, Interfax for another).
+    original_reporter = models.CharField(
+        _("original reporter"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who the source relays for this incident, e.g. the Syrian Observatory for Human Rights."),
+    )
+    note = models.CharField(
+        _("note"), max_length=300, blank=True, help_text=_("What this source says about the incident, if it differs.")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("source cited")
+        verbose_name_plural = _("sources cited")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "source"], name="incident_source_once"),
+        ]
+
+    def __str__(self):
+        return str(self.source)

@@ -1,0 +1,69 @@
+"""Write paths for incidents. Each runs in one transaction, so a failure leaves nothing half-done."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Incident, Status
+
+
+def _check_permission(user, codename):
+    if user is not None and not user.has_perm(f"incidents.{codename}"):
+        raise PermissionDenied(_("You do not have permission to do that."))
+
+
+def incident_publication_problems(incident):
+    """What stops an incident from going public, as sentences an editor can act on."""
+    problems = []
+    if incident.location is None:
+        problems.append(_("it has no location"))
+    if not incident.incident_sources.exists():
+        problems.append(_("it cites no source"))
+    return problems
+
+
+def _save_status(incident, *, user, fields):
+    incident.updated_by = user if user and user.is_authenticated else incident.updated_by
+    incident._change_reason = f"status → {incident.status}"
+    incident.save(update_fields=[*fields, "updated_by", "updated_at"])
+    return incident
+
+
+@transaction.atomic
+def incident_publish(*, incident: Incident, user=None) -> Incident:
+    _check_permission(user, "publish_incident")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    problems = incident_publication_problems(incident)
+    if problems:
+        raise ValidationError(
+            _("“%(title)s” cannot be published: %(problems)s.")
+            % {"title": incident.title, "problems": _(" and ").join(problems)}
+        )
+    incident.status = Status.PUBLISHED
+    incident.retraction_reason = ""
+    incident.published_at = incident.published_at or timezone.now()
+    return _save_status(incident, user=user, fields=["status", "retraction_reason", "published_at"])
+
+
+@transaction.atomic
+def incident_unpublish(*, incident: Incident, user=None) -> Incident:
+    """Back to draft: off the public site, editable by editors again."""
+    _check_permission(user, "publish_incident")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident.status = Status.DRAFT
+    incident.retraction_reason = ""
+    return _save_status(incident, user=user, fields=["status", "retraction_reason"])
+
+
+@transaction.atomic
+def incident_retract(*, incident: Incident, reason: str, user=None) -> Incident:
+    """Kept for the record, never shown publicly."""
+    _check_permission(user, "retract_incident")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the incident is retracted.")})
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident.status = Status.RETRACTED
+    incident.retraction_reason = reason
+    return _save_status(incident, user=user, fields=["status", "retraction_reason"])

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "incidents"
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="detail"),
+]
