@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
@@ -57,6 +58,8 @@ class SourceAdmin(SimpleHistoryAdmin):
     list_filter = ["publisher"]
     search_fields = ["publisher", "title", "url"]
     date_hierarchy = "published_on"
+    # A URL typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class IncidentActorInline(admin.TabularInline):

@@ -20,3 +20,7 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = ["'self'", "data:"]
 # Parallel runs (or a second clone) can use their own test database.
 if DATABASES.get("default"):
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_conflictmap")}
+
+# Static files are served by the staticfiles finders in tests; there is no collectstatic output.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
