@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -7,4 +7,5 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="detail"),
+    path("", include("incidents.api.urls")),
 ]

@@ -51,16 +51,20 @@ TAXONOMY = [
 ]
 
 
+def slug(name):
+    return slugify(name.replace("/", " "))  # "Explosions/Remote violence" → explosions-remote-violence
+
+
 def add_taxonomy(apps, schema_editor):
     EventType = apps.get_model("incidents", "EventType")
     SubEventType = apps.get_model("incidents", "SubEventType")
     for order, (name, color, sub_types) in enumerate(TAXONOMY, start=1):
         event_type, _created = EventType.objects.get_or_create(
-            slug=slugify(name), defaults={"name": name, "color": color, "order": order}
+            slug=slug(name), defaults={"name": name, "color": color, "order": order}
         )
         for sub_order, sub_name in enumerate(sub_types, start=1):
             SubEventType.objects.get_or_create(
-                slug=f"{event_type.slug}-{slugify(sub_name)}",
+                slug=f"{event_type.slug}-{slug(sub_name)}",
                 defaults={"event_type": event_type, "name": sub_name, "order": sub_order},
             )
 
