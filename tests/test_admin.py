@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -180,3 +181,18 @@ def test_change_history_is_visible_in_the_admin(client, editor):
     page = client.get(reverse("admin:incidents_incident_history", args=[incident.pk])).content.decode()
     assert page.count(editor.username) >= 2
     assert "Retitled" in page or "Changed" in page
+
+
+def test_every_inline_script_carries_the_csp_nonce(client, editor):
+    """A strict Content-Security-Policy stays on: the map widget's inline script runs only with the nonce."""
+    client.force_login(editor)
+    response = client.get(ADD_URL)
+    policy = response["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    inline_scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", response.content.decode())
+    assert inline_scripts, "the leaflet widget should emit its set-up script"
+    for attributes in inline_scripts:
+        if "application/json" in attributes:
+            continue  # json_script data, not code
+        assert f'nonce="{nonce}"' in attributes
