@@ -73,7 +73,7 @@ CONF
   if [ "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$DBNAME'")" != 1 ]; then
     psql_admin -c "CREATE DATABASE $DBNAME OWNER $DBUSER"
   fi
-  as_pg psql -X -q -h "$SOCKDIR" -p "$PGPORT" -d "$DBNAME" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS unaccent;"
+  PGOPTIONS="--client-min-messages=warning" as_pg psql -X -q -h "$SOCKDIR" -p "$PGPORT" -d "$DBNAME" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS unaccent;"
   # Settings read this file when DATABASE_URL is unset, so manage.py needs no environment.
   echo "postgis://$DBUSER@/$DBNAME?host=$SOCKDIR&port=$PGPORT" >"$ROOT/.local/database_url"
 }
