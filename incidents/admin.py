@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
-from django.db import models
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -8,9 +8,10 @@ from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import geocoding, services
 from .forms import IncidentAdminForm, RetractForm
-from .models import Actor, EventType, Incident, IncidentActor, IncidentSource, Source, Status, SubEventType
+from .gazetteer import name_key
+from .models import Actor, EventType, Incident, IncidentActor, IncidentSource, Place, Source, Status, SubEventType
 
 
 class SubEventTypeInline(admin.TabularInline):
@@ -128,6 +129,7 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
     date_hierarchy = "start_date"
     search_fields = ["title", "description", "place_reported", "place_name", "admin1", "actors__name"]
     autocomplete_fields = ["sub_event_type"]
+    raw_id_fields = ["place"]  # set by the place search box's script, which knows the place's id
     list_select_related = ["event_type"]
     readonly_fields = [
         "status",
@@ -147,9 +149,10 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
             {
                 "fields": [
                     "place_reported",
+                    "place_search",
                     "location",
                     ("latitude", "longitude"),
-                    ("place_name", "location_precision"),
+                    ("place_name", "place", "location_precision"),
                     ("admin1", "admin2", "country"),
                 ]
             },
@@ -169,8 +172,12 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
             },
         ),
     ]
-    actions = ["publish", "unpublish", "retract"]
+    actions = ["publish", "unpublish", "retract", "geocode"]
     history_list_display = ["status"]
+
+    class Media:
+        js = ["incidents/js/admin_geocode.js"]
+        css = {"all": ["incidents/css/admin_geocode.css"]}
 
     def has_change_permission(self, request, obj=None):
         # Editors work on drafts; once an incident is public only a publisher may change it.
@@ -244,3 +251,50 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/incidents/incident/retract.html", context)
+
+    @admin.action(
+        description=_("Geocode selected incidents that have a place text but no point"), permissions=["change"]
+    )
+    def geocode(self, request, queryset):
+        editable = [incident.pk for incident in queryset if self.has_change_permission(request, incident)]
+        coded, unresolved = geocoding.incidents_geocode_missing(
+            incidents=queryset.filter(pk__in=editable), user=request.user
+        )
+        if coded:
+            self.message_user(
+                request,
+                ngettext("%d incident geocoded.", "%d incidents geocoded.", len(coded)) % len(coded),
+                messages.SUCCESS,
+            )
+        for incident, reason in unresolved:
+            self.message_user(
+                request,
+                _("Not geocoded: “%(title)s”: %(reason)s.") % {"title": incident, "reason": reason},
+                messages.WARNING,
+            )
+        if not coded and not unresolved:
+            self.message_user(request, _("No selected incident lacks a point and has a place text."), messages.INFO)
+
+
+@admin.register(Place)
+class PlaceAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "kind", "admin1", "country", "population", "source"]
+    list_filter = ["kind", "country"]
+    search_fields = ["name"]
+    fields = [
+        "name",
+        "ascii_name",
+        "alternate_names",
+        "point",
+        "kind",
+        ("admin1", "admin2", "country"),
+        "population",
+        "source",
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Any spelling an editor knows ("Deir Ezzor", "دير الزور") finds the place, as in the geocoder.
+        key = name_key(search_term)
+        if not key:
+            return queryset, False
+        return queryset.filter(models.Q(name_keys__contains=[key]) | models.Q(search_text__contains=key)), False

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.gis.geos import Point
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Incident
@@ -14,6 +15,16 @@ class IncidentAdminForm(forms.ModelForm):
         help_text=_("Decimal degrees, −90 to 90. Typed coordinates take precedence over the map."),
     )
     longitude = forms.FloatField(label=_("longitude"), required=False, help_text=_("Decimal degrees, −180 to 180."))
+    # Not saved: static/incidents/js/admin_geocode.js turns it into a search box that fills the place fields.
+    place_search = forms.CharField(
+        label=_("Find a place"),
+        required=False,
+        max_length=300,
+        help_text=_(
+            "Type what the report says (“north of Palmyra”, “Homs province”, “دير الزور”), then pick a suggestion "
+            "with the arrow keys and Enter. Clicking the map sets the point and fills admin1 and country."
+        ),
+    )
 
     class Meta:
         model = Incident
@@ -21,6 +32,23 @@ class IncidentAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "place_search" in self.fields:
+            self.fields["place_search"].widget.attrs.update(
+                {
+                    "class": "vTextField place-search",
+                    "autocomplete": "off",
+                    "spellcheck": "false",
+                    "role": "combobox",
+                    "aria-autocomplete": "list",
+                    "aria-expanded": "false",
+                    "data-search-url": reverse("incidents:place-search"),
+                    "data-reverse-url": reverse("incidents:place-reverse"),
+                    "data-text-no-results": _("No place found. Editors can add it under Places."),
+                    "data-text-failed": _("The place search failed; type the coordinates instead."),
+                    "data-text-nearest": _("Nearest place"),
+                    "data-text-none-near": _("No gazetteer place within 150 km."),
+                }
+            )
         if self.instance.location is not None:
             self.initial.setdefault("latitude", round(self.instance.location.y, 6))
             self.initial.setdefault("longitude", round(self.instance.location.x, 6))

@@ -69,3 +69,5 @@ say "Migrating"
 "$PY" manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules 2>/dev/null || true
 say "Loading the seed incidents"
 "$PY" manage.py load_seeds
+say "Loading the gazetteer (skipped when loaded)"
+"$PY" manage.py load_gazetteer
