@@ -1,10 +1,11 @@
 """Read paths. The public side starts from Incident.objects.published() and nowhere else."""
 
-from django.db.models import Count, DateField, Max, Min, Prefetch, Sum
+from django.contrib.gis.db.models import Extent
+from django.db.models import Count, DateField, Max, Min, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 
 from .filters import IncidentFilterSet
-from .models import Incident, IncidentActor
+from .models import Actor, Incident, IncidentActor, Source
 
 
 def demo_data_loaded() -> bool:
@@ -86,3 +87,37 @@ def timeline_counts(*, queryset, bucket=None):
         "total": sum(entry["total"] for entry in series),
         "total_fatalities": sum(entry["total_fatalities"] for entry in series),
     }
+
+
+# --- Analysts' exports (GeoJSON, CSV, OGC API): reads over a filtered queryset, ordered for keyset paging. ---
+
+
+def incident_export_queryset(*, queryset, after=None):
+    """The filtered incidents in export order (newest first, id breaking ties), after a keyset position if given.
+
+    The filters are applied in a pk subquery, so the exported rows never carry the FilterSet's DISTINCT or
+    annotations (PostgreSQL cannot DISTINCT over json).
+    """
+    exported = Incident.objects.filter(pk__in=queryset.values("pk")).order_by("-start_date", "-id")
+    if after is not None:
+        start_date, pk = after
+        exported = exported.filter(Q(start_date__lt=start_date) | Q(start_date=start_date, pk__lt=pk))
+    return exported
+
+
+def incident_freshness(*, queryset):
+    """(count, last change) of the filtered incidents and of the actors and sources they show, for ETag/Last-Modified."""
+    incidents = queryset.order_by().aggregate(count=Count("pk", distinct=True), changed=Max("updated_at"))
+    # Renaming an actor or correcting a source changes the export without touching the incident rows.
+    changed = [
+        incidents["changed"],
+        Actor.history.aggregate(changed=Max("history_date"))["changed"],
+        Source.history.aggregate(changed=Max("history_date"))["changed"],
+    ]
+    return incidents["count"], max((moment for moment in changed if moment), default=None)
+
+
+def incident_extent(*, queryset):
+    """Bounding box [minLon, minLat, maxLon, maxLat] (or None) and first start / last end date of the incidents."""
+    extent = queryset.order_by().aggregate(box=Extent("location"), first=Min("start_date"), last=Max("end_date"))
+    return {"bbox": list(extent["box"]) if extent["box"] else None, "first": extent["first"], "last": extent["last"]}

@@ -17,3 +17,105 @@ def publisher(db):
 @pytest.fixture
 def superuser(db):
     return User.objects.create_superuser("root", "root@example.org", "pw")
+
+
+@pytest.fixture
+def export_incidents(db):
+    """Three published incidents (actors on both sides, two sources, ranges) and a draft and a retraction that no
+    export may show. Returned newest first, the order every export uses."""
+    import datetime
+
+    from django.contrib.gis.geos import Point
+    from django.db import transaction
+
+    from incidents.models import ActorKind, EventType, IncidentActor, IncidentSource, Side, Status, SubEventType
+    from tests.factories import ActorFactory, IncidentFactory, SourceFactory
+
+    # One transaction: under transactional_db the deferred "a published incident cites a source" check
+    # would otherwise run before the factory has attached the source.
+    with transaction.atomic():
+        islamic_state = ActorFactory(name="Islamic State", kind=ActorKind.JIHADIST_GROUP, aliases=["IS", "Daesh"])
+        army = ActorFactory(name="Syrian Arab Army", kind=ActorKind.STATE_FORCES)
+        militia = ActorFactory(name="Liwa al-Quds", kind=ActorKind.POLITICAL_MILITIA)
+        dw = SourceFactory(publisher="DW", title="IS kills 35 Syrian soldiers", url="https://www.dw.com/a-48413223")
+        sana = SourceFactory(publisher="SANA", title="Army repels attack", url="", published_on=None)
+        palmyra = IncidentFactory(
+            published=True,
+            title="IS assault north of Palmyra",
+            description="Fighters attacked army positions, “at least 35” killed.",
+            start_date=datetime.date(2019, 4, 18),
+            end_date=datetime.date(2019, 4, 19),
+            date_precision=2,
+            location=Point(38.2673, 34.556, srid=4326),
+            place_reported="desert north of Palmyra",
+            place_name="Palmyra",
+            admin1="Homs",
+            admin2="Tadmur",
+            location_precision=2,
+            sub_event_type=SubEventType.objects.get(slug="battles-armed-clash"),
+            fatalities_low=35,
+            fatalities_best=35,
+            external_id="dw-2019-04-20-1",
+            sources=[dw, sana],
+        )
+        IncidentActor.objects.create(incident=palmyra, actor=islamic_state, side=Side.A)
+        IncidentActor.objects.create(incident=palmyra, actor=army, side=Side.B)
+        IncidentActor.objects.create(incident=palmyra, actor=militia, side=Side.B, is_associated=True)
+        IncidentSource.objects.filter(incident=palmyra, source=dw).update(
+            original_reporter="Syrian Observatory for Human Rights"
+        )
+        aleppo = IncidentFactory(
+            published=True,
+            title="Shelling of al-Hamdaniya, Aleppo",
+            start_date=datetime.date(2019, 4, 20),
+            location=Point(37.1293, 36.1823, srid=4326),
+            admin1="Aleppo",
+            place_name="Aleppo",
+            event_type=EventType.objects.get(slug="explosions-remote-violence"),
+            fatalities_best=2,
+            fatalities_high=4,
+            actors=[(army, Side.B)],
+        )
+        mosul = IncidentFactory(
+            published=True,
+            title="Protest in Mosul",
+            start_date=datetime.date(2018, 11, 2),
+            location=Point(43.1189, 36.34, srid=4326),
+            country="IQ",
+            admin1="Nineveh",
+            event_type=EventType.objects.get(slug="protests"),
+            location_precision=1,
+        )
+        IncidentFactory(title="Draft near Palmyra", start_date=datetime.date(2019, 4, 18), fatalities_best=900)
+        IncidentFactory(
+            title="Retracted strike in Homs",
+            status=Status.RETRACTED,
+            retraction_reason="Duplicate report",
+            start_date=datetime.date(2019, 4, 19),
+        )
+    return [aleppo, palmyra, mosul]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium (no browser download), headless and quiet."""
+    return {
+        **browser_type_launch_args,
+        "headless": True,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's event loop stays in the main thread for the rest of the session, and the
+    ORM refuses plain sync calls from a thread with a running loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

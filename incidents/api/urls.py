@@ -1,8 +1,19 @@
 from django.urls import path
 
-from . import views
+from . import ogc, views
 
-# Included under the "incidents" namespace; names are what templates and scripts link to.
+# Part of the "incidents" namespace but outside the language prefix (see conflictmap/urls.py): the map page and
+# scripts link to these names.
 urlpatterns = [
+    path("api/incidents.geojson", views.GeoJSONView.as_view(), name="api-geojson"),
+    path("api/incidents.csv", views.CSVView.as_view(), name="api-csv"),
     path("api/timeline", views.TimelineView.as_view(), name="api-timeline"),
+    path("api/openapi.json", views.OpenAPIView.as_view(), name="api-openapi"),
+    path("ogcapi/", ogc.LandingView.as_view(), name="ogc-landing"),
+    path("ogcapi/conformance", ogc.ConformanceView.as_view(), name="ogc-conformance"),
+    path("ogcapi/collections", ogc.CollectionsView.as_view(), name="ogc-collections"),
+    path("ogcapi/collections/<str:collection_id>", ogc.CollectionView.as_view(), name="ogc-collection"),
+    path("ogcapi/collections/<str:collection_id>/items", ogc.ItemsView.as_view(), name="ogc-items"),
+    path("ogcapi/collections/<str:collection_id>/items/<str:feature_id>", ogc.ItemView.as_view(), name="ogc-item"),
+    path("ogcapi/api", ogc.OGCOpenAPIView.as_view(), name="ogc-openapi"),
 ]

@@ -1,0 +1,260 @@
+"""OGC API – Features, Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0) over the published incidents.
+
+The items are the same SQL-built features as /api/incidents.geojson, under the same FilterSet; `bbox`, `datetime`,
+`limit` and paging are OGC's names for what the map already filters on.
+"""
+
+import datetime
+import json
+
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html, format_html_join
+
+from .. import selectors
+from . import openapi, sql
+from .views import (
+    GEOJSON,
+    BadParameter,
+    PublicGetView,
+    feature_collection_stream,
+    make_cursor,
+    page_url,
+    parse_cursor,
+    parse_limit,
+)
+
+COLLECTION_ID = "incidents"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+# Part 1 asks servers to refuse query parameters they do not define, so a typo is not silently ignored.
+ITEMS_PARAMETERS = {p["name"] for p in openapi.FILTER_PARAMETERS} | {"bbox", "datetime", "limit", "cursor", "f"}
+
+
+def parse_moment(text, *, end):
+    """An RFC 3339 date-time or a plain date → aware UTC datetime (a date's end is the last instant of the day)."""
+    try:
+        if len(text) == 10:
+            day = datetime.date.fromisoformat(text)
+            moment = datetime.datetime.combine(day, datetime.time.max if end else datetime.time.min)
+            return moment.replace(tzinfo=datetime.UTC)
+        moment = datetime.datetime.fromisoformat(text)
+        return moment.replace(tzinfo=datetime.UTC) if moment.tzinfo is None else moment.astimezone(datetime.UTC)
+    except ValueError:
+        raise BadParameter("datetime", f"“{text}” is not an RFC 3339 date-time or date.") from None
+    except OverflowError:  # 0001-01-01T00:00+01:00 is still in year 0 once moved to UTC
+        raise BadParameter("datetime", f"“{text}” is outside the years 1 to 9999 in UTC.") from None
+
+
+def parse_datetime_interval(text):
+    """OGC `datetime`: an instant, or start/end with either end open (`..` or empty) → (start day, end day)."""
+    parts = text.split("/")
+    if len(parts) == 1:
+        if text in ("", ".."):
+            raise BadParameter("datetime", "an instant cannot be open; use an interval such as 2019-01-01/..")
+        start, end = parse_moment(text, end=False), parse_moment(text, end=True)
+    elif len(parts) == 2:
+        start = None if parts[0] in ("", "..") else parse_moment(parts[0], end=False)
+        end = None if parts[1] in ("", "..") else parse_moment(parts[1], end=True)
+        if start and end and end < start:
+            raise BadParameter("datetime", "the interval ends before it starts.")
+    else:
+        raise BadParameter("datetime", "use one instant or one start/end interval.")
+    return (start.date() if start else None), (end.date() if end else None)
+
+
+def render(request, document, *, title, content_type="application/json"):
+    """JSON, or the same document as a plain HTML page, by `f=` or else by the Accept header."""
+    fmt = request.GET.get("f")
+    if fmt not in (None, "json", "html"):
+        raise BadParameter("f", "must be json or html.")
+    wants_html = fmt == "html" or (
+        fmt is None and request.get_preferred_type(["application/json", content_type, "text/html"]) == "text/html"
+    )
+    if wants_html:
+        links = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> <small>{}</small></li>',
+            (
+                (link["href"], link.get("title") or link["rel"], link.get("type", ""))
+                for link in document.get("links", [])
+            ),
+        )
+        body = format_html(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{}</title></head>'
+            "<body><h1>{}</h1><ul>{}</ul><pre>{}</pre></body></html>",
+            title,
+            title,
+            links,
+            json.dumps(document, indent=2, ensure_ascii=False),
+        )
+        response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    else:
+        response = JsonResponse(document, content_type=content_type, json_dumps_params={"ensure_ascii": False})
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def _link(request, name, rel, content_type, title="", query="", **kwargs):
+    href = request.build_absolute_uri(reverse(f"incidents:{name}", kwargs=kwargs or None)) + query
+    return {"href": href, "rel": rel, "type": content_type, **({"title": title} if title else {})}
+
+
+def _self_links(request, name, content_type="application/json", **kwargs):
+    return [
+        _link(request, name, "self", content_type, "This document", **kwargs),
+        _link(request, name, "alternate", "text/html", "This document as HTML", query="?f=html", **kwargs),
+    ]
+
+
+class LandingView(PublicGetView):
+    def get(self, request):
+        document = {
+            "title": "conflictmap",
+            "description": "Published armed-conflict incidents, as OGC API – Features.",
+            "links": [
+                *_self_links(request, "ogc-landing"),
+                _link(request, "ogc-openapi", "service-desc", OPENAPI, "The API definition"),
+                _link(request, "ogc-conformance", "conformance", "application/json", "Conformance classes"),
+                _link(request, "ogc-collections", "data", "application/json", "Collections"),
+            ],
+        }
+        return render(request, document, title="conflictmap OGC API")
+
+
+class ConformanceView(PublicGetView):
+    def get(self, request):
+        return render(
+            request, {"conformsTo": CONFORMANCE, "links": _self_links(request, "ogc-conformance")}, title="Conformance"
+        )
+
+
+def collection_document(request):
+    extent = selectors.incident_extent(queryset=selectors.incident_filter(params={}))
+    interval = [extent["first"] and f"{extent['first']}T00:00:00Z", extent["last"] and f"{extent['last']}T23:59:59Z"]
+    return {
+        "id": COLLECTION_ID,
+        "title": "Incidents",
+        "description": "Published armed-conflict incidents (ACLED-style coding).",
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {
+            "spatial": {"bbox": [extent["bbox"] or [-180, -90, 180, 90]], "crs": CRS84},
+            "temporal": {"interval": [interval], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
+        },
+        "links": [
+            *_self_links(request, "ogc-collection", collection_id=COLLECTION_ID),
+            _link(request, "ogc-items", "items", GEOJSON, "Incidents as GeoJSON", collection_id=COLLECTION_ID),
+        ],
+    }
+
+
+class CollectionsView(PublicGetView):
+    def get(self, request):
+        document = {"links": _self_links(request, "ogc-collections"), "collections": [collection_document(request)]}
+        return render(request, document, title="Collections")
+
+
+def _collection_or_404(collection_id):
+    if collection_id != COLLECTION_ID:
+        return JsonResponse({"code": "NotFound", "description": f"No collection “{collection_id}”."}, status=404)
+    return None
+
+
+class CollectionView(PublicGetView):
+    def get(self, request, collection_id):
+        if (missing := _collection_or_404(collection_id)) is not None:
+            return missing
+        return render(request, collection_document(request), title="Incidents")
+
+
+class ItemsView(PublicGetView):
+    def get(self, request, collection_id):
+        if (missing := _collection_or_404(collection_id)) is not None:
+            return missing
+        unknown = sorted(set(request.GET) - ITEMS_PARAMETERS)
+        if unknown:
+            raise BadParameter(unknown[0], "is not a parameter of this API (see /ogcapi/api).")
+        params = request.GET.copy()
+        if request.GET.get("datetime"):
+            if request.GET.get("start") or request.GET.get("end"):
+                raise BadParameter("datetime", "give either datetime or start/end, not both.")
+            start, end = parse_datetime_interval(request.GET["datetime"])
+            params["start"], params["end"] = (start.isoformat() if start else ""), (end.isoformat() if end else "")
+        limit, warning = parse_limit(request.GET)
+        after = parse_cursor(request.GET)
+        incidents = selectors.incident_filter(params=params)
+        if (response := self.not_modified(incidents, variant=request.headers.get("Accept", ""))) is not None:
+            return response
+        rows = sql.feature_rows(selectors.incident_export_queryset(queryset=incidents, after=after)[: limit + 1])
+        items_link = _link(request, "ogc-items", "", GEOJSON, collection_id=COLLECTION_ID)["href"]
+
+        def tail(count, last_row, has_more):
+            links = [
+                {"href": request.build_absolute_uri(), "rel": "self", "type": GEOJSON, "title": "This page"},
+                {"href": page_url(request, f="html"), "rel": "alternate", "type": "text/html", "title": "As HTML"},
+                {"href": items_link.rsplit("/items", 1)[0], "rel": "collection", "type": "application/json"},
+            ]
+            if has_more:
+                next_url = page_url(request, cursor=make_cursor(last_row[1], last_row[2]), limit=limit)
+                links.append({"href": next_url, "rel": "next", "type": GEOJSON, "title": "Next page"})
+            members = {"numberMatched": self.number_matched, "numberReturned": count, "links": links}
+            return members | ({"warnings": [warning]} if warning else {})
+
+        stream = feature_collection_stream(
+            rows, limit=limit, head={"timeStamp": timezone.now().isoformat(timespec="seconds")}, tail=tail
+        )
+        if request.GET.get("f") == "html" or (
+            "f" not in request.GET
+            and request.get_preferred_type([GEOJSON, "application/json", "text/html"]) == "text/html"
+        ):
+            response = render(request, json.loads("".join(stream)), title="Incidents")
+        else:
+            if request.GET.get("f") not in (None, "json"):
+                raise BadParameter("f", "must be json or html.")
+            response = StreamingHttpResponse(stream, content_type=GEOJSON)
+            patch_vary_headers(response, ["Accept"])
+        return self.with_validators(response)
+
+
+class ItemView(PublicGetView):
+    def get(self, request, collection_id, feature_id):
+        if (missing := _collection_or_404(collection_id)) is not None:
+            return missing
+        # Path ids are checked here, not by a URL converter, so a bad id gets the API's JSON 404, not an HTML page.
+        pk = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 19 else None
+        incidents = selectors.incident_filter(params={}).filter(pk=pk) if pk else None
+        rows = list(sql.feature_rows(selectors.incident_export_queryset(queryset=incidents))) if pk else []
+        if not rows:
+            return JsonResponse(
+                {"code": "NotFound", "description": f"No published incident “{feature_id}”."}, status=404
+            )
+        if (response := self.not_modified(incidents, variant=request.headers.get("Accept", ""))) is not None:
+            return response
+        feature = json.loads(rows[0][0])
+        feature["links"] = [
+            *_self_links(request, "ogc-item", GEOJSON, collection_id=COLLECTION_ID, feature_id=feature_id),
+            _link(request, "ogc-collection", "collection", "application/json", collection_id=COLLECTION_ID),
+        ]
+        return self.with_validators(
+            render(request, feature, title=feature["properties"]["title"], content_type=GEOJSON)
+        )
+
+
+class OGCOpenAPIView(PublicGetView):
+    def get(self, request):
+        if request.GET.get("f") == "html":
+            document = openapi.ogc_document(server=request.build_absolute_uri("/").rstrip("/"))
+            return render(request, document, title="API definition")
+        if request.GET.get("f") not in (None, "json"):
+            raise BadParameter("f", "must be json or html.")
+        document = openapi.ogc_document(server=request.build_absolute_uri("/").rstrip("/"))
+        return JsonResponse(document, content_type=OPENAPI)

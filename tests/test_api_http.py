@@ -1,0 +1,85 @@
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from tests.factories import IncidentFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("incidents:api-geojson")
+
+
+def test_api_urls_carry_no_language_prefix_while_pages_do(client, export_incidents):
+    with translation.override("ar"):
+        assert reverse("incidents:api-geojson") == "/api/incidents.geojson"
+        assert reverse("incidents:ogc-landing") == "/ogcapi/"
+        assert reverse("incidents:home") == "/ar/"
+    assert reverse("incidents:api-csv") == "/api/incidents.csv"
+    assert reverse("incidents:api-openapi") == "/api/openapi.json"
+    assert reverse("incidents:ogc-openapi") == "/ogcapi/api"
+    assert client.get("/api/incidents.geojson", HTTP_ACCEPT_LANGUAGE="ar").status_code == 200
+    assert client.get("/ar/api/incidents.geojson").status_code == 404
+    assert client.get("/ar/").status_code == 200
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["api-geojson", "api-csv", "api-timeline", "ogc-items"])
+def test_a_conditional_get_is_answered_304_until_the_data_changes(client, export_incidents, name):
+    url = reverse(f"incidents:{name}", args=["incidents"] if name.startswith("ogc") else [])
+    first = client.get(url)
+    assert first.status_code == 200
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+    IncidentFactory(published=True, title="A new report")
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+
+
+def test_retracting_an_incident_changes_the_etag(client, export_incidents):
+    etag = client.get(URL)["ETag"]
+    export_incidents[0].status, export_incidents[0].retraction_reason = "retracted", "Wrong place"
+    export_incidents[0].save()
+    assert client.get(URL, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_different_filters_have_different_etags(client, export_incidents):
+    assert client.get(URL)["ETag"] != client.get(URL, {"country": "SY"})["ETag"]
+
+
+@pytest.mark.parametrize(
+    "url", [URL, reverse("incidents:api-csv"), reverse("incidents:ogc-landing"), reverse("incidents:api-openapi")]
+)
+def test_public_gets_may_be_read_cross_origin(client, url):
+    response = client.get(url, HTTP_ORIGIN="https://analyst.example.org")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response["Access-Control-Expose-Headers"]
+    preflight = client.options(url, HTTP_ORIGIN="https://analyst.example.org")
+    assert preflight.status_code == 200
+    assert preflight["Access-Control-Allow-Origin"] == "*"
+    assert "If-None-Match" in preflight["Access-Control-Allow-Headers"]
+
+
+def test_errors_are_cross_origin_readable_too(client):
+    response = client.get(URL, {"limit": "-1"})
+    assert response.status_code == 400
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+
+def test_writes_are_not_allowed(client):
+    assert client.post(URL).status_code == 405
+
+
+def test_the_openapi_document_lists_our_endpoints_and_filters(client):
+    document = client.get(reverse("incidents:api-openapi")).json()
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]) == {"/api/incidents.geojson", "/api/incidents.csv", "/api/timeline"}
+    parameters = {p["name"] for p in document["paths"]["/api/incidents.geojson"]["get"]["parameters"]}
+    from incidents.filters import IncidentFilterSet
+
+    assert set(IncidentFilterSet.base_filters) <= parameters
+    assert {"limit", "cursor", "download"} <= parameters
+    assert json.dumps(document)  # serialisable as a whole
