@@ -26,5 +26,9 @@ stop:
 remove-demo:
 	@$(PY) manage.py remove_demo
 
+bench: setup
+	@$(PY) bench/geocode_bench.py
+	@$(PY) bench/export_bench.py
+
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && $(PY) manage.py makemigrations --check --dry-run

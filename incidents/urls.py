@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -7,5 +7,8 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="detail"),
-    path("", include("incidents.api.urls")),
+    path("places/search.json", views.PlaceSearchView.as_view(), name="place-search"),
+    path("places/reverse.json", views.PlaceReverseView.as_view(), name="place-reverse"),
+    path("incidents/<int:pk>.json", views.IncidentJsonView.as_view(), name="detail-json"),
+    path("map/incidents.json", views.MapFeedView.as_view(), name="map-feed"),
 ]

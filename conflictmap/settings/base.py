@@ -163,3 +163,27 @@ LOGGING = {
 # Debian 12 ships GDAL 3.6, which cannot sandbox file access while parsing spatial reference strings.
 # We never pass user-supplied SRS text to GDAL (points are typed or drawn, SRID 4326 is fixed); see README.
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=["gis.W001"])
+
+# Browser libraries installed from npm at pinned versions (package.json) and served as static files, never a CDN.
+STATICFILES_DIRS += [
+    ("vendor/markercluster", BASE_DIR / "node_modules/leaflet.markercluster/dist"),
+    ("vendor/topojson-client", BASE_DIR / "node_modules/topojson-client/dist"),
+    ("vendor/world-atlas", BASE_DIR / "node_modules/world-atlas"),
+]
+
+# Geocoding (incidents/geocoding.py): the offline GeoNames gazetteer first, then an optional online geopy provider.
+# Countries whose GeoNames places `manage.py load_gazetteer` loads (ISO 3166-1 alpha-2).
+GAZETTEER_COUNTRIES = env.list("GAZETTEER_COUNTRIES", default=["SY", "IQ", "TR", "LB", "JO"])
+# Among equally good matches, places in these countries win ("Tal Abyad" the Syrian town, not a Turkish namesake).
+GEOCODER_COUNTRY_BIAS = env.list("GEOCODER_COUNTRY_BIAS", default=["SY", "IQ"])
+# A geopy service name ("nominatim", "photon", …) or a dotted path to a geopy Geocoder class; empty: offline only.
+GEOCODER_ONLINE_PROVIDER = env("GEOCODER_ONLINE_PROVIDER", default="")
+# Keyword arguments for the provider, as JSON, e.g. {"user_agent": "conflictmap (ops@example.org)"}.
+GEOCODER_ONLINE_OPTIONS = env.json("GEOCODER_ONLINE_OPTIONS", default={"user_agent": "conflictmap"})
+GEOCODER_ONLINE_TIMEOUT = env.float("GEOCODER_ONLINE_TIMEOUT", default=5.0)
+# Nominatim's usage policy allows one request a second; geopy's RateLimiter keeps us to it.
+GEOCODER_ONLINE_MIN_DELAY_SECONDS = env.float("GEOCODER_ONLINE_MIN_DELAY_SECONDS", default=1.0)
+
+# Data API (/api/incidents.geojson, OGC API items): features per page by default and at most.
+API_DEFAULT_LIMIT = env.int("API_DEFAULT_LIMIT", default=100)
+API_MAX_LIMIT = env.int("API_MAX_LIMIT", default=10000)

@@ -1,0 +1,79 @@
+"""How the public pages say an incident's dates and fatalities, in the visitor's language."""
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, ngettext
+
+from incidents.models import DatePrecision
+
+register = template.Library()
+
+
+def _day(value):
+    return date_format(value, "j M Y")
+
+
+@register.filter
+def incident_dates(incident_or_row):
+    """'18–20 Apr 2019', '20 Apr 2019', 'Apr 2019' (month precision), 'week of 18 Apr 2019'."""
+    start, end, precision = _date_fields(incident_or_row)
+    return dates_label(start, end, precision)
+
+
+def _date_fields(value):
+    if isinstance(value, dict):
+        return value["start_date"], value["end_date"], value["date_precision"]
+    return value.start_date, value.end_date, value.date_precision
+
+
+def dates_label(start, end, precision):
+    end = end or start
+    if precision == DatePrecision.MONTH:
+        if (start.year, start.month) == (end.year, end.month):
+            return date_format(start, "M Y")
+        return f"{date_format(start, 'M Y')} – {date_format(end, 'M Y')}"
+    if start == end:
+        label = _day(start)
+    elif (start.year, start.month) == (end.year, end.month):
+        label = f"{date_format(start, 'j')}–{_day(end)}"
+    elif start.year == end.year:
+        label = f"{date_format(start, 'j M')} – {_day(end)}"
+    else:
+        label = f"{_day(start)} – {_day(end)}"
+    if precision == DatePrecision.WEEK:
+        return gettext("week of %(dates)s") % {"dates": label}
+    return label
+
+
+def fatalities_label(low, best, high):
+    """UCDP-style estimates in words: 'at least 35', '13', '10 (8–15)', 'not reported'."""
+    if best is None and low is None:
+        return gettext("not reported")
+    if high is None and low is not None and (best is None or best == low):
+        return ngettext("at least %(n)d", "at least %(n)d", low) % {"n": low}
+    if best is None:
+        return f"{low}–{high}" if high is not None else str(low)
+    if low is not None and high is not None and (low, high) != (best, best):
+        return f"{best} ({low}–{high})"
+    return str(best)
+
+
+@register.filter
+def incident_fatalities(incident):
+    return fatalities_label(incident.fatalities_low, incident.fatalities_best, incident.fatalities_high)
+
+
+@register.filter
+def translated(name):
+    """Taxonomy names are stored in English and marked with gettext_noop in the migration that seeds them."""
+    return gettext(name) if name else ""
+
+
+@register.simple_tag
+def optional_url(name, *args):
+    """The URL for `name`, or '' while the view behind it does not exist yet (e.g. downloads being built)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
