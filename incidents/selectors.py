@@ -1,11 +1,11 @@
 """Read paths. The public side starts from Incident.objects.published() and nowhere else."""
 
 from django.contrib.gis.db.models import Extent
-from django.db.models import Count, DateField, Max, Min, Prefetch, Q, Sum
+from django.db.models import Count, DateField, Exists, FloatField, Func, Max, Min, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 
 from .filters import IncidentFilterSet
-from .models import Actor, Incident, IncidentActor, Source
+from .models import Actor, EventType, Incident, IncidentActor, Source, SubEventType
 
 
 def demo_data_loaded() -> bool:
@@ -121,3 +121,56 @@ def incident_extent(*, queryset):
     """Bounding box [minLon, minLat, maxLon, maxLat] (or None) and first start / last end date of the incidents."""
     extent = queryset.order_by().aggregate(box=Extent("location"), first=Min("start_date"), last=Max("end_date"))
     return {"bbox": list(extent["box"]) if extent["box"] else None, "first": extent["first"], "last": extent["last"]}
+
+
+def incident_map_points(*, queryset, limit):
+    """Up to `limit` + 1 rows of what a marker and a list row need, newest first (one more tells the caller it cut)."""
+    return list(
+        queryset.annotate(
+            lon=Func("location", function="ST_X", output_field=FloatField()),
+            lat=Func("location", function="ST_Y", output_field=FloatField()),
+        )
+        .order_by("-start_date", "-id")
+        .values(
+            "id",
+            "title",
+            "start_date",
+            "end_date",
+            "date_precision",
+            "location_precision",
+            "place_reported",
+            "place_name",
+            "lat",
+            "lon",
+            "event_type__slug",
+            "fatalities_low",
+            "fatalities_best",
+            "fatalities_high",
+        )[: limit + 1]
+    )
+
+
+def incident_totals(*, queryset):
+    """How many incidents, their fatalities (best estimates) and their first and last start date."""
+    return queryset.aggregate(
+        total=Count("id"),
+        total_fatalities=Coalesce(Sum("fatalities_best"), 0),
+        first=Min("start_date"),
+        last=Max("start_date"),
+    )
+
+
+def map_filter_choices():
+    """The choices the map's filter panel offers: only actors, countries and regions that published incidents have."""
+    published = Incident.objects.published()
+    return {
+        "event_types": list(EventType.objects.all()),
+        "sub_event_types": list(SubEventType.objects.select_related("event_type")),
+        "actors": list(
+            Actor.objects.filter(Exists(IncidentActor.objects.filter(actor=OuterRef("pk"), incident__in=published)))
+        ),
+        "country_codes": list(published.exclude(country="").values_list("country", flat=True).distinct()),
+        "admin1_names": list(
+            published.exclude(admin1="").values_list("admin1", flat=True).distinct().order_by("admin1")
+        ),
+    }

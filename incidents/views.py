@@ -1,8 +1,6 @@
 import math
 
 from django.conf import settings
-from django.db.models import Count, Exists, FloatField, Func, Max, Min, OuterRef, Sum
-from django.db.models.functions import Coalesce
 from django.http import Http404, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
@@ -14,7 +12,7 @@ from django_countries import countries
 
 from . import geocoding, selectors
 from .api.views import parameter_errors
-from .models import Actor, ActorKind, EventType, Incident, IncidentActor, LocationPrecision, Side, SubEventType
+from .models import ActorKind, Incident, LocationPrecision, Side
 from .templatetags.incident_format import dates_label, fatalities_label, optional_url
 
 # Markers past this many are left out (the feed says so); the timeline and summary still count them all.
@@ -27,14 +25,10 @@ class HomeView(TemplateView):
     template_name = "incidents/home.html"
 
     def get_context_data(self, **kwargs):
-        published = Incident.objects.published()
+        choices = selectors.map_filter_choices()
         event_types = [
-            {"slug": kind.slug, "name": gettext(kind.name), "color": kind.color} for kind in EventType.objects.all()
+            {"slug": kind.slug, "name": gettext(kind.name), "color": kind.color} for kind in choices["event_types"]
         ]
-        actors = Actor.objects.filter(
-            Exists(IncidentActor.objects.filter(actor=OuterRef("pk"), incident__in=published))
-        )
-        country_codes = published.exclude(country="").values_list("country", flat=True).distinct()
         map_config = {
             "feedUrl": reverse("incidents:map-feed"),
             "timelineUrl": reverse("incidents:api-timeline"),
@@ -69,12 +63,14 @@ class HomeView(TemplateView):
             "event_types": event_types,
             "sub_event_types": [
                 {"slug": sub.slug, "name": gettext(sub.name), "event_type": gettext(sub.event_type.name)}
-                for sub in SubEventType.objects.select_related("event_type")
+                for sub in choices["sub_event_types"]
             ],
-            "actors": [{"id": actor.pk, "name": actor.name, "kind": actor.get_kind_display()} for actor in actors],
+            "actors": [
+                {"id": actor.pk, "name": actor.name, "kind": actor.get_kind_display()} for actor in choices["actors"]
+            ],
             "sides": Side.choices,
-            "countries": sorted((code, countries.name(code)) for code in country_codes),
-            "admin1_names": published.exclude(admin1="").values_list("admin1", flat=True).distinct().order_by("admin1"),
+            "countries": sorted((code, countries.name(code)) for code in choices["country_codes"]),
+            "admin1_names": choices["admin1_names"],
             "precisions": LocationPrecision.choices,
             "map_config": map_config,
         }
@@ -88,35 +84,8 @@ class MapFeedView(View):
             incidents = selectors.incident_filter(params=request.GET)
         except selectors.InvalidFilters as invalid:
             return parameter_errors(invalid.errors)
-        rows = list(
-            incidents.annotate(
-                lon=Func("location", function="ST_X", output_field=FloatField()),
-                lat=Func("location", function="ST_Y", output_field=FloatField()),
-            )
-            .order_by("-start_date", "-id")
-            .values(
-                "id",
-                "title",
-                "start_date",
-                "end_date",
-                "date_precision",
-                "location_precision",
-                "place_reported",
-                "place_name",
-                "lat",
-                "lon",
-                "event_type__slug",
-                "fatalities_low",
-                "fatalities_best",
-                "fatalities_high",
-            )[: MAP_FEED_LIMIT + 1]
-        )
-        counts = incidents.aggregate(
-            total=Count("id"),
-            total_fatalities=Coalesce(Sum("fatalities_best"), 0),
-            first=Min("start_date"),
-            last=Max("start_date"),
-        )
+        rows = selectors.incident_map_points(queryset=incidents, limit=MAP_FEED_LIMIT)
+        counts = selectors.incident_totals(queryset=incidents)
         return JsonResponse(
             {
                 "incidents": [map_point(row) for row in rows[:MAP_FEED_LIMIT]],
