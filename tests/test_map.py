@@ -182,3 +182,18 @@ def test_arabic_pages_are_right_to_left_with_translated_event_types(client, spri
         feed_url = reverse("incidents:map-feed")
     body = client.get(feed_url).json()
     assert body["summary"] == "4 حوادث، 39 قتيلًا، من 30 مارس 2019 إلى 2 مايو 2019"
+
+
+def test_filter_panel_offers_each_country_and_region_once(client):
+    from tests.factories import IncidentFactory
+
+    for _ in range(3):
+        IncidentFactory(published=True, country="SY", admin1="Homs")
+    IncidentFactory(published=True, country="IQ", admin1="Nineveh")
+    IncidentFactory(country="TR", admin1="Hatay")  # a draft: its country and region are not offered
+    page = client.get("/").content.decode()
+    assert page.count('<option value="SY"') == 1
+    assert page.count('<option value="IQ"') == 1
+    assert '<option value="TR"' not in page
+    assert page.count('<option value="Homs"') == 1
+    assert '<option value="Hatay"' not in page
