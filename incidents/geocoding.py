@@ -9,6 +9,7 @@ hits are saved as places so the next lookup is offline.
 import logging
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -40,7 +41,15 @@ PRECISION_NAMES = {LocationPrecision.EXACT: "exact", LocationPrecision.NEAR: "ne
 CONFIDENT_SCORE = 0.7
 # A name match at least this good (transliteration-equivalent or better) is taken as meaning that place.
 CONFIDENT_QUALITY = 0.75
+# Below this a trigram likeness is a guess, not the place: "al-Tanf" must not come back as Al-Tabqa 300 km away.
+MIN_QUALITY = 0.6
+# A phrase matching a name exactly drops its mere consonant look-alikes ("Palmyra" → Tadmur, not Turkish Pulumer).
+NAME_QUALITY = 0.98
 REVERSE_MAX_KM = 150
+# Beyond a town's edge the nearest place alone misplaces points near governorate lines (desert, few towns):
+# admin1 is voted by this many nearest places of the same country, weighted by 1 / distance.
+REVERSE_EXACT_KM = 2
+REVERSE_NEIGHBOURS = 6
 
 # Report wording around a place name (already passed through name_key: lower case, no punctuation).
 # Arabic: محافظة governorate, ريف countryside; قرب / بالقرب من near; شمال… north…; اطراف outskirts; محيط / ضواحي around.
@@ -174,7 +183,7 @@ def _match_quality(place, key, skeleton):
         return 1.0 if place.name_keys[0] != key else 0.98
     if any(name.startswith(key) for name in place.name_keys):
         return 0.9  # a name being typed: "Deir e" → Deir ez-Zor
-    if skeleton in place.skeleton_keys or skeleton.replace(" ", "") in place.skeleton_keys:
+    if {skeleton, skeleton.replace(" ", ""), key.replace(" ", "")} & set(place.skeleton_keys):
         # One or two consonants ("rk") say little: many names share them.
         return 0.88 if len(skeleton.replace(" ", "")) > 2 else 0.75
     return 0.7 * getattr(place, "similarity", 0.0)  # similar is not the same: never confident on its own
@@ -188,7 +197,9 @@ def _place_matches(key, *, countries=None, kinds=None, limit=30, fuzzy=True):
     if kinds:
         places = places.filter(kind__in=kinds)
     skeleton = skeleton_key(key)
-    same = Q(name_keys__contains=[key]) | Q(skeleton_keys__overlap=[skeleton, skeleton.replace(" ", "")])
+    # Joined forms too: "البوكمال" is the gazetteer's "البو كمال" (whose short "البو" keeps its article).
+    joined = [skeleton, skeleton.replace(" ", ""), key.replace(" ", "")]
+    same = Q(name_keys__contains=[key]) | Q(skeleton_keys__overlap=joined)
     found = {place.pk: place for place in places.filter(same)[:limit]}
     if fuzzy and len(key) >= 3:
         similar = (
@@ -199,6 +210,20 @@ def _place_matches(key, *, countries=None, kinds=None, limit=30, fuzzy=True):
         for place in similar:
             found.setdefault(place.pk, place)
     return [(place, _match_quality(place, key, skeleton)) for place in found.values()]
+
+
+def _good_matches(matches):
+    """(place, quality, precision) triples worth showing: no weak guesses, and when the phrase names a place
+    exactly, no look-alikes ("Palmyra": Tadmur, not Turkish Pulumer) except that place's own governorate."""
+    best = max((quality for _place, quality, _precision in matches), default=0.0)
+    if best < NAME_QUALITY:
+        return [match for match in matches if match[1] >= MIN_QUALITY]
+    named = {(place.country, place.admin1) for place, quality, _precision in matches if quality >= NAME_QUALITY}
+    return [
+        (place, quality, precision)
+        for place, quality, precision in matches
+        if quality >= NAME_QUALITY or (place.kind == PlaceKind.ADMIN1 and (place.country, place.admin1) in named)
+    ]
 
 
 class GazetteerGeocoder(Geocoder):
@@ -243,7 +268,9 @@ class GazetteerGeocoder(Geocoder):
         region_hints = set()
         scored = {}
         for rank, phrase in enumerate(phrases):
-            for place, quality, precision in self._phrase_matches(phrase, whole, countries):
+            for place, quality, precision in _good_matches(list(self._phrase_matches(phrase, whole, countries))):
+                if precision == LocationPrecision.EXACT and quality < CONFIDENT_QUALITY:
+                    precision = LocationPrecision.NEAR  # a similar name is not the place: never claim "exact"
                 if precision == LocationPrecision.REGION:
                     region_hints.add((str(place.country), name_key(place.admin1)))
                 # Match quality dominates; population and country bias (≤ 0.16) order equally good matches.
@@ -299,25 +326,37 @@ class GazetteerGeocoder(Geocoder):
         return population + (0.08 if str(place.country) in self.country_bias else 0.0)
 
     def reverse_candidate(self, latitude, longitude):
-        """The nearest gazetteer place (within REVERSE_MAX_KM) with its admin1 and country, or None."""
+        """The nearest gazetteer place (within REVERSE_MAX_KM), its distance, admin1 (voted) and country, or None."""
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise GeocodeQueryError(_("Latitude must be within ±90 and longitude within ±180."))
         point = Point(longitude, latitude, srid=4326)
-        # <-> uses the GiST index to find the nearest few by degrees; the exact distance then picks the nearest.
-        nearest = (
+        # <-> uses the GiST index to find the nearest few by degrees; the exact distance then orders them.
+        nearest = sorted(
             Place.objects.exclude(kind=PlaceKind.ADMIN1)
             .order_by(GeometryDistance("point", point))
-            .annotate(distance=Distance("point", point))[:5]
+            .annotate(distance=Distance("point", point))[: REVERSE_NEIGHBOURS * 2],
+            key=lambda place: place.distance.m,
         )
-        place = min(nearest, key=lambda place: place.distance.m, default=None)
-        if place is None or place.distance.km > REVERSE_MAX_KM:
+        if not nearest or nearest[0].distance.km > REVERSE_MAX_KM:
             return None
-        km = place.distance.km
+        place, km = nearest[0], nearest[0].distance.km
+        admin1 = place.admin1
+        if km > REVERSE_EXACT_KM:  # on a town, its own admin1 (Damascus city among Rif Dimashq suburbs)
+            votes = Counter()
+            neighbours = [near for near in nearest if near.country == place.country and near.admin1]
+            for near in neighbours[:REVERSE_NEIGHBOURS]:
+                votes[near.admin1] += 1 / max(near.distance.km, 1)
+            admin1 = votes.most_common(1)[0][0] if votes else admin1
         precision = (
-            LocationPrecision.EXACT if km <= 2 else LocationPrecision.NEAR if km <= 25 else LocationPrecision.REGION
+            LocationPrecision.EXACT
+            if km <= REVERSE_EXACT_KM
+            else LocationPrecision.NEAR
+            if km <= 25
+            else LocationPrecision.REGION
         )
         candidate = _candidate(place, precision=precision, score=max(0.0, 1 - km / REVERSE_MAX_KM))
-        return {**candidate, "distance_km": round(km, 2)}
+        admin2 = place.admin2 if admin1 == place.admin1 else ""  # the nearest town's district is in its admin1
+        return {**candidate, "admin1": admin1, "admin2": admin2, "distance_km": round(km, 2)}
 
 
 @lru_cache(maxsize=4)

@@ -161,7 +161,9 @@ def incidents_load(*, path: Path = SEEDS_DIR / "incidents.geojson") -> LoadRepor
 DEMO_LABEL = "Synthetic demo data"
 DEMO_PREFIX = f"[{DEMO_LABEL}]"
 
-# Real towns, so the fiction lands in plausible places: (name, admin1, country, latitude, longitude).
+# Real towns, so the fiction lands in plausible places: (name, admin1, country, latitude, longitude). admin1 is
+# spelt as the gazetteer spells it (one vocabulary for the region filter); the first town of each admin1 is its
+# main town, where a region-only event is put (as ACLED codes it, and as the gazetteer places the region).
 DEMO_PLACES = [
     ("Aleppo", "Aleppo", "SY", 36.2021, 37.1343),
     ("Azaz", "Aleppo", "SY", 36.5866, 37.0463),
@@ -171,12 +173,12 @@ DEMO_PLACES = [
     ("Hama", "Hama", "SY", 35.1318, 36.7578),
     ("Homs", "Homs", "SY", 34.7324, 36.7137),
     ("Palmyra", "Homs", "SY", 34.5560, 38.2673),
-    ("Damascus", "Damascus", "SY", 33.5102, 36.2913),
+    ("Damascus", "Dimashq", "SY", 33.5102, 36.2913),
     ("Douma", "Rif Dimashq", "SY", 33.5711, 36.4019),
     ("Daraa", "Daraa", "SY", 32.6189, 36.1021),
     ("As-Suwayda", "As-Suwayda", "SY", 32.7089, 36.5695),
     ("Latakia", "Latakia", "SY", 35.5317, 35.7915),
-    ("Raqqa", "Raqqa", "SY", 35.9528, 39.0079),
+    ("Raqqa", "Ar-Raqqah", "SY", 35.9528, 39.0079),
     ("Deir ez-Zor", "Deir ez-Zor", "SY", 35.3359, 40.1408),
     ("Al-Mayadin", "Deir ez-Zor", "SY", 35.0209, 40.4513),
     ("Al-Hasakah", "Al-Hasakah", "SY", 36.5024, 40.7477),
@@ -185,15 +187,18 @@ DEMO_PLACES = [
     ("Mosul", "Nineveh", "IQ", 36.3350, 43.1189),
     ("Tal Afar", "Nineveh", "IQ", 36.3768, 42.4483),
     ("Kirkuk", "Kirkuk", "IQ", 35.4681, 44.3922),
-    ("Tikrit", "Salah ad-Din", "IQ", 34.6071, 43.6782),
-    ("Samarra", "Salah ad-Din", "IQ", 34.1959, 43.8857),
-    ("Fallujah", "Anbar", "IQ", 33.3500, 43.7833),
-    ("Ramadi", "Anbar", "IQ", 33.4206, 43.3078),
+    ("Tikrit", "Salah ad Din", "IQ", 34.6071, 43.6782),
+    ("Samarra", "Salah ad Din", "IQ", 34.1959, 43.8857),
+    ("Ramadi", "Al Anbar", "IQ", 33.4206, 43.3078),
+    ("Fallujah", "Al Anbar", "IQ", 33.3500, 43.7833),
     ("Basra", "Basra", "IQ", 30.5085, 47.7804),
     ("Karbala", "Karbala", "IQ", 32.6160, 44.0249),
     ("Erbil", "Erbil", "IQ", 36.1911, 44.0092),
     ("Baqubah", "Diyala", "IQ", 33.7466, 44.6437),
 ]
+DEMO_REGION_TOWNS = {(place[2], place[1]): place for place in reversed(DEMO_PLACES)}  # reversed: the first wins
+# How reports word an event near a town; the point stays on the town (no invented offset).
+DEMO_NEAR_WORDING = ["near {}", "the outskirts of {}", "north of {}", "south of {}", "east of {}", "west of {}"]
 
 # Who plausibly acts in each event type, by country: (side A candidates, side B candidates).
 DEMO_ACTORS = {
@@ -255,23 +260,31 @@ def _demo_fatalities(rng, event_type_name):
 
 def _demo_incident(rng, number, event_types, actors, source):
     name, admin1, country, latitude, longitude = rng.choice(DEMO_PLACES)
+    location_precision = rng.choice(LocationPrecision.values)
+    # What the "report" says agrees with how precisely it is coded: the town, near the town, or only the region.
+    if location_precision == LocationPrecision.REGION:
+        _town, _admin1, _country, latitude, longitude = DEMO_REGION_TOWNS[(country, admin1)]
+        place_reported, place_name = f"{admin1} province", admin1
+    elif location_precision == LocationPrecision.NEAR:
+        place_reported, place_name = rng.choice(DEMO_NEAR_WORDING).format(name), name
+    else:
+        place_reported = place_name = name
     event_type = rng.choice(event_types)
     sub_event_type = rng.choice(list(event_type.sub_types.all()))
     start = date(2011, 3, 15) + timedelta(days=rng.randint(0, (date(2024, 12, 31) - date(2011, 3, 15)).days))
     duration = rng.choice([0, 0, 0, 0, 1, 2, 6])
     low, best, high = _demo_fatalities(rng, event_type.name)
-    location_precision = rng.choice(LocationPrecision.values)
     incident = Incident(
         external_id=f"demo-{number:04d}",
         is_demo=True,
-        title=f"{DEMO_PREFIX} {sub_event_type.name} in {name}",
+        title=f"{DEMO_PREFIX} {sub_event_type.name}, {place_reported}",
         description=f"{DEMO_LABEL}: generated for demonstration, not a real event or report.",
         start_date=start,
         end_date=start + timedelta(days=duration),
         date_precision=rng.choices(DatePrecision.values, weights=[8, 2, 1])[0],
         location=Point(longitude, latitude, srid=4326),
-        place_reported=rng.choice(["", "near ", "the outskirts of ", "north of "]) + name,
-        place_name=name,
+        place_reported=place_reported,
+        place_name=place_name,
         admin1=admin1,
         country=country,
         location_precision=location_precision,

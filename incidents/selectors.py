@@ -170,9 +170,7 @@ def map_filter_choices():
             Actor.objects.filter(Exists(IncidentActor.objects.filter(actor=OuterRef("pk"), incident__in=published)))
         ),
         # order_by() first: the model's default ordering would otherwise enter the DISTINCT and repeat each code.
-        "country_codes": list(
-            published.exclude(country="").order_by().values_list("country", flat=True).distinct()
-        ),
+        "country_codes": list(published.exclude(country="").order_by().values_list("country", flat=True).distinct()),
         "admin1_names": list(
             published.exclude(admin1="").values_list("admin1", flat=True).distinct().order_by("admin1")
         ),

@@ -1,4 +1,5 @@
 import math
+import re
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
@@ -201,15 +202,36 @@ class StaffJSONView(View):
 class PlaceSearchView(StaffJSONView):
     """Place suggestions as an editor types: ?q=north of Palmyra[&country=SY][&limit=8]."""
 
+    LIMIT_DEFAULT, LIMIT_MAX = 8, 20
+
     def get(self, request):
+        warnings = []
         try:
-            limit = min(max(int(request.GET.get("limit", 8)), 1), 20)
+            limit = self._limit(request.GET.get("limit"), warnings)
             result = geocoding.geocoder_chain().geocode(
                 request.GET.get("q", ""), country=geocoding.country_clean(request.GET.get("country")), limit=limit
             )
-        except (geocoding.GeocodeQueryError, ValueError) as error:
+        except geocoding.GeocodeQueryError as error:
             return JsonResponse({"error": str(error), "results": []}, status=400)
-        return JsonResponse({"results": result.candidates, "warnings": result.warnings})
+        return JsonResponse({"results": result.candidates, "warnings": warnings + result.warnings})
+
+    def _limit(self, text, warnings):
+        """A whole number, clamped to 1..LIMIT_MAX with a warning saying so; anything else is refused."""
+        message = gettext("limit must be a whole number from 1 to %(max)d") % {"max": self.LIMIT_MAX}
+        if text is None or text == "":
+            return self.LIMIT_DEFAULT
+        if not re.fullmatch(r"[+-]?\d{1,50}", text.strip()):  # "abc", "2.5", "1e23": not whole numbers as typed
+            raise geocoding.GeocodeQueryError(
+                gettext("%(message)s (got “%(text)s”).") % {"message": message, "text": text[:20]}
+            )
+        limit = int(text)
+        clamped = min(max(limit, 1), self.LIMIT_MAX)
+        if clamped != limit:
+            warnings.append(
+                gettext("%(message)s; %(limit)s was read as %(clamped)d.")
+                % {"message": message, "limit": text.strip()[:20], "clamped": clamped}
+            )
+        return clamped
 
 
 class PlaceReverseView(StaffJSONView):

@@ -3,7 +3,10 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
-from incidents.models import Incident, Source
+from incidents.gazetteer import name_key
+from incidents.geocoding import phrase_parse
+from incidents.models import Incident, LocationPrecision, Source
+from incidents.seeding import DEMO_NEAR_WORDING, DEMO_PLACES, DEMO_REGION_TOWNS
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +30,32 @@ def test_demo_set_is_labelled_as_fiction_everywhere():
     assert set(demo.values_list("country", flat=True)) == {"SY", "IQ"}
     years = {incident.start_date.year for incident in demo}
     assert min(years) >= 2011 and max(years) <= 2024
+
+
+def test_demo_wording_agrees_with_the_location_precision():
+    """exact: the town; near: "near X" and the like, on X; region: "X province", on the region's main town."""
+    quiet("load_demo", "--count", "150")
+    towns = {(name, country): (latitude, longitude) for name, _admin1, country, latitude, longitude in DEMO_PLACES}
+    near_wordings = {wording.format(name): name for wording in DEMO_NEAR_WORDING for name, _country in towns}
+    seen = set()
+    for incident in Incident.objects.demo():
+        country, point = incident.country.code, (round(incident.location.y, 4), round(incident.location.x, 4))
+        seen.add(incident.location_precision)
+        if incident.location_precision == LocationPrecision.EXACT:
+            assert incident.place_reported == incident.place_name
+            assert point == towns[(incident.place_name, country)]
+        elif incident.location_precision == LocationPrecision.NEAR:
+            assert near_wordings[incident.place_reported] == incident.place_name
+            assert point == towns[(incident.place_name, country)]
+        else:
+            assert incident.place_reported == f"{incident.admin1} province"
+            assert point == DEMO_REGION_TOWNS[(country, incident.admin1)][3:]
+        # and the geocoder reads the wording with the same precision
+        phrase = phrase_parse(incident.place_reported)[0][0]
+        assert phrase.precision == incident.location_precision, incident.place_reported
+        assert phrase.text in {name_key(incident.place_name), name_key(incident.admin1)}
+        assert incident.title.startswith("[Synthetic demo data]") and incident.place_reported in incident.title
+    assert seen == set(LocationPrecision.values)
 
 
 def test_loading_twice_adds_nothing():

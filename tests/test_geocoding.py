@@ -13,9 +13,10 @@ from geopy.distance import geodesic
 from geopy.exc import GeocoderTimedOut, GeocoderUnavailable
 from geopy.location import Location
 
-from incidents.gazetteer import name_key, skeleton_key
+from incidents.gazetteer import admin1_clean, name_key, skeleton_key
 from incidents.geocoding import GazetteerGeocoder, GeocodeQueryError, GeocoderChain, _online_geocode
 from incidents.models import Incident, LocationPrecision, Place, PlaceKind
+from incidents.seeding import DEMO_PLACES, SEEDS_DIR
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +67,46 @@ def test_second_load_is_a_quick_no_op():
     call_command("load_gazetteer", stdout=out)
     assert "already loaded" in out.getvalue()
     assert Place.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("geonames", "clean"),
+    [
+        ("Diyālá", "Diyala"),
+        ("Karbalāʼ", "Karbala"),
+        ("Wāsiţ", "Wasit"),
+        ("Bābil", "Babil"),
+        ("Al Qādisīyah", "Al Qadisiyah"),
+        ("Al Muthanna Governorate", "Al Muthanna"),
+        ("Rif-dimashq", "Rif Dimashq"),
+        ("Deir ez-Zor", "Deir ez-Zor"),
+        ("Ar-Raqqah", "Ar-Raqqah"),
+        ("Şanlıurfa", "Sanliurfa"),
+    ],
+)
+def test_admin1_names_are_cleaned_by_rule(geonames, clean):
+    assert admin1_clean(geonames) == clean
+
+
+def test_gazetteer_admin1_names_are_plain_and_the_geonames_spellings_still_found():
+    admin1s = set(Place.objects.values_list("admin1", flat=True))
+    assert all(name.isascii() and not name.endswith(("Governorate", "Province")) for name in admin1s)
+    assert {"Diyala", "Karbala", "Wasit", "Babil", "Al Qadisiyah", "Al Muthanna", "Rif Dimashq", "Dimashq"} <= admin1s
+    for query, region in [("Diyālá province", "Diyala"), ("Rif-dimashq", "Rif Dimashq"), ("Wāsiţ", "Wasit")]:
+        best = top(query)
+        assert (best["name"], best["admin1"], best["precision"]) == (region, region, "region"), query
+
+
+def test_seeds_and_demo_places_use_the_gazetteer_admin1_names():
+    """One vocabulary: the map's region filter must not split a governorate between two spellings."""
+    gazetteer_admin1 = set(Place.objects.exclude(admin1="").values_list("country", "admin1").distinct())
+    gazetteer_admin1 = {(str(country), admin1) for country, admin1 in gazetteer_admin1}
+    seeds = json.loads((SEEDS_DIR / "incidents.geojson").read_text(encoding="utf-8"))["features"]
+    used = {(feature["properties"]["country"], feature["properties"]["admin1"]) for feature in seeds}
+    used |= {(country, admin1) for _name, admin1, country, _latitude, _longitude in DEMO_PLACES}
+    assert used - gazetteer_admin1 == set()
+    for name, admin1, _country, latitude, longitude in DEMO_PLACES:  # each town is in the region it is filed under
+        assert GazetteerGeocoder().reverse_candidate(latitude, longitude)["admin1"] == admin1, name
 
 
 def test_transliterations_share_a_skeleton():
@@ -172,6 +213,34 @@ def test_place_added_by_an_editor_is_found_like_any_other():
     assert top("near Baghouz")["precision"] == "near"
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["al-Tanf", "Baghouz", "al-Baghuz", "Qaryat al-Mawhuma", "near Qaryat al-Mawhuma", "the outskirts of al-Tanf"],
+)
+def test_places_the_gazetteer_lacks_give_nothing_rather_than_a_guess(query):
+    assert not Place.objects.filter(skeleton_keys__overlap=["tnf", "bghz"]).exists()  # no editor has added them
+    assert GazetteerGeocoder().candidates(query) == []
+    assert json.loads(run_geocode(query, "--json")) == []
+
+
+def test_an_exact_name_drops_its_consonant_look_alikes():
+    candidates = GazetteerGeocoder().candidates("north of Palmyra", limit=5)
+    assert [candidate["name"] for candidate in candidates] == ["Tadmur"]  # not Pulumer (TR), same consonants
+
+
+@pytest.mark.parametrize(
+    "query", ["Palmira", "Deir e", "Raqqa", "Qusayr", "Manbij", "Tal", "Hamah", "Albukamal", "Kobani"]
+)
+def test_a_candidate_is_exact_only_when_a_name_matched(query):
+    key = name_key(query)
+    for candidate in GazetteerGeocoder().candidates(query, limit=10):
+        place = Place.objects.get(pk=candidate["place_id"])
+        matched = any(name.startswith(key) for name in place.name_keys) or bool(
+            {skeleton_key(key), skeleton_key(key).replace(" ", "")} & set(place.skeleton_keys)
+        )
+        assert candidate["precision"] != "exact" or matched, (query, candidate["name"])
+
+
 def test_typing_a_prefix_suggests_the_place():
     names = [candidate["name"] for candidate in GazetteerGeocoder().candidates("Deir e", limit=5)]
     assert "Deir ez-Zor" in names[:3]
@@ -187,7 +256,11 @@ def test_gazetteer_geocoder_speaks_geopy():
     assert location.raw["admin1"] == "Nineveh"
     assert location.address == "Mosul, Nineveh, IQ"
     assert GazetteerGeocoder().geocode("Qwxzyplorp") is None
-    assert len(GazetteerGeocoder().geocode("Raqqa", exactly_one=False, limit=3)) == 3
+    raqqa = GazetteerGeocoder().geocode("Raqqa", exactly_one=False, limit=3)
+    assert [(location.raw["name"], location.raw["precision"]) for location in raqqa] == [
+        ("Ar Raqqah", "exact"),
+        ("Ar-Raqqah", "region"),
+    ]
 
 
 def test_reverse_geocoding_names_the_nearest_place_admin1_and_country():
@@ -196,6 +269,22 @@ def test_reverse_geocoding_names_the_nearest_place_admin1_and_country():
     assert (location.raw["admin1"], location.raw["country"]) == ("Homs", "SY")
     assert location.raw["distance_km"] < 5
     assert GazetteerGeocoder().reverse("35.0, 20.0") is None  # the Ionian Sea
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "nearest", "admin1"),
+    [
+        # The desert east of Homs province: the nearest place, As Sab' Biyar (38 km), is across the line in Rif
+        # Dimashq; Tadmur, Al Qaryatayn and Mahin (68-91 km) are in Homs, as is al-Tanf further south-east.
+        (34.0, 38.0, "As Sab‘ Biyār", "Homs"),
+        (34.9, 38.3, "Tadmur", "Homs"),  # the seed assault's desert north of Palmyra
+        (33.51, 36.29, "Damascus", "Dimashq"),  # on a town, its own admin1, not its Rif Dimashq suburbs'
+    ],
+)
+def test_reverse_admin1_is_voted_by_the_nearest_places(latitude, longitude, nearest, admin1):
+    place = GazetteerGeocoder().reverse_candidate(latitude, longitude)
+    assert (place["name"], place["admin1"], place["country"]) == (nearest, admin1, "SY")
+    assert place["distance_km"] == pytest.approx(km(place, latitude, longitude), abs=0.5)
 
 
 # --- bad input ------------------------------------------------------------------------------------------------
@@ -313,6 +402,8 @@ def test_geocode_command_reverse_prints_one_object():
     place = json.loads(run_geocode("--reverse", "36.34", "43.13", "--json"))
     assert OUTPUT_KEYS <= set(place)
     assert (place["name"], place["admin1"], place["country"]) == ("Mosul", "Nineveh", "IQ")
+    desert = json.loads(run_geocode("--reverse", "34", "38", "--json"))
+    assert (desert["admin1"], desert["distance_km"]) == ("Homs", 38.12)
 
 
 @pytest.mark.parametrize(

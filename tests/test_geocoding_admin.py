@@ -48,7 +48,10 @@ def test_search_suggests_places_with_everything_the_form_needs(editor_client):
         ({"q": ""}, "Type a place name"),
         ({"q": "x" * 10_000}, "at most 300 characters"),
         ({"q": "Homs", "country": "ZZ"}, "not an ISO 3166-1 country code"),
-        ({"q": "Homs", "limit": "many"}, "invalid literal"),
+        ({"q": "Homs", "limit": "many"}, "limit must be a whole number from 1 to 20 (got “many”)."),
+        ({"q": "Palmyra", "limit": "abc"}, "limit must be a whole number from 1 to 20"),
+        ({"q": "Palmyra", "limit": "2.5"}, "limit must be a whole number from 1 to 20"),
+        ({"q": "Palmyra", "limit": "1e23"}, "limit must be a whole number from 1 to 20"),
     ],
 )
 def test_search_bad_input_is_a_400_with_a_message(editor_client, params, message):
@@ -56,6 +59,25 @@ def test_search_bad_input_is_a_400_with_a_message(editor_client, params, message
     assert response.status_code == 400
     assert message in response.json()["error"]
     assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize(("limit", "read_as"), [("-5", 1), ("0", 1), ("21", 20), ("99999", 20)])
+def test_search_limit_out_of_range_is_clamped_and_says_so(editor_client, limit, read_as):
+    response = editor_client.get(SEARCH_URL, {"q": "Raqqa", "limit": limit})
+    assert response.status_code == 200
+    assert response.json()["warnings"] == [f"limit must be a whole number from 1 to 20; {limit} was read as {read_as}."]
+    assert 1 <= len(response.json()["results"]) <= read_as
+
+
+def test_search_limit_in_range_gives_no_warning(editor_client):
+    response = editor_client.get(SEARCH_URL, {"q": "Hama", "limit": "1"})
+    assert [result["name"] for result in response.json()["results"]] == ["Ḩamāh"]
+    assert response.json()["warnings"] == []
+
+
+@pytest.mark.parametrize("query", ["al-Tanf", "Qaryat al-Mawhuma"])
+def test_search_unknown_place_suggests_nothing(editor_client, query):
+    assert editor_client.get(SEARCH_URL, {"q": query}).json() == {"results": [], "warnings": []}
 
 
 @pytest.mark.parametrize(
@@ -71,6 +93,8 @@ def test_reverse_names_the_nearest_place(editor_client):
     result = editor_client.get(REVERSE_URL, {"lat": "36.2", "lon": "37.15"}).json()["result"]
     assert (result["name"], result["admin1"], result["country"]) == ("Aleppo", "Aleppo", "SY")
     assert result["distance_km"] < 3
+    desert = editor_client.get(REVERSE_URL, {"lat": "34", "lon": "38"}).json()["result"]
+    assert (desert["name"], desert["admin1"], desert["distance_km"]) == ("As Sab‘ Biyār", "Homs", 38.12)
     assert editor_client.get(REVERSE_URL, {"lat": "35", "lon": "20"}).json() == {"result": None}
 
 
