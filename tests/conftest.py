@@ -115,7 +115,16 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def playwright(django_db_setup, playwright):
+    """Playwright's sync API starts an event loop in the main thread, and the ORM refuses plain sync calls from a
+    thread with a running loop: create the test database first, so it never happens under that loop (whether the
+    browser tests run alone, with -k, or after the rest of the suite), and drop it only after the loop has stopped."""
+    return playwright
+
+
 def pytest_collection_modifyitems(items):
-    """Browser tests last: Playwright's event loop stays in the main thread for the rest of the session, and the
-    ORM refuses plain sync calls from a thread with a running loop."""
+    """Browser tests last: from the first one on, Playwright's loop runs in the main thread until the session ends
+    (so every later ORM call would need DJANGO_ALLOW_ASYNC_UNSAFE), and their transactional flushes empty the
+    tables, taking the taxonomy the migrations load, which later non-transactional tests expect."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -13,8 +13,8 @@ from django.db import transaction
 from playwright.sync_api import expect
 
 from incidents import seeding
-from incidents.models import EventType, Incident
-from tests.factories import IncidentFactory
+from incidents.models import EventType, Incident, Side
+from tests.factories import ActorFactory, IncidentFactory, SourceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -40,6 +40,8 @@ def orm_beside_playwright():
 
 
 def screenshot(page, name):
+    # Let Leaflet finish panning to an opened popup, or the picture shows it half outside the map.
+    page.wait_for_function("() => !document.querySelector('.leaflet-pan-anim, .leaflet-zoom-anim')")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png")
 
@@ -151,20 +153,76 @@ def test_permalink_restores_filters_range_and_view(map_page, incidents):
     screenshot(page, "map-permalink")
 
 
-def test_a_html_title_shows_as_text_and_runs_nothing(map_page, incidents):
-    title = "<img src=x onerror=alert(1)>"
-    published_incident(title=title, place_reported="<b>bold place</b>", start_date=datetime.date(2019, 4, 19))
-    dialogs = []
-    page = map_page()
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    row_button = page.locator(".row-link", has_text=title)
-    expect(row_button).to_have_text(title)
-    row_button.click()
-    expect(page.locator(".leaflet-popup-content h3")).to_have_text(title)
-    expect(page.locator(".leaflet-popup-content")).to_contain_text("<b>bold place</b>")
+def payload(field):
+    return f'<img src=x onerror=window.__xss="{field}">{field}'
+
+
+# Records what the Content-Security-Policy blocked: an injected inline handler would be refused (and so never set
+# window.__xss), but it would still show up here.
+RECORD_CSP_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => window.__violations.push(event.violatedDirective));
+"""
+
+
+def assert_nothing_ran(page):
     assert page.locator('img[src="x"]').count() == 0
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.evaluate("window.__violations") == []
+
+
+def test_html_in_every_user_field_shows_as_text_and_runs_nothing(map_page, incidents, page):
+    hostile_url = 'https://news.example.org/a"b\'c"><img src=x onerror=window.__xss="url">'
+    with transaction.atomic():
+        source = SourceFactory(publisher=payload("publisher"), title=payload("source title"), url=hostile_url)
+        hostile = published_incident(
+            title=payload("title"),
+            place_reported=payload("place"),
+            description=payload("description"),
+            notable_casualties=payload("casualties"),
+            start_date=datetime.date(2019, 4, 19),
+            actors=[(ActorFactory(name=payload("actor")), Side.A)],
+            sources=[source],
+        )
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+    map_page()
+    row_button = page.locator(".row-link", has_text=hostile.title)
+    expect(row_button).to_have_text(hostile.title)
+    row_button.click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.locator("h3")).to_have_text(hostile.title)
+    expect(popup).to_contain_text(hostile.place_reported)
+    expect(popup.locator(".popup-actors dd")).to_contain_text(payload("actor"))
+    source_link = popup.locator(".popup-sources a")
+    expect(source_link).to_have_text(f"{source.publisher}: {source.title}")
+    expect(source_link).to_have_attribute("href", hostile_url)
+    assert_nothing_ran(page)
+    screenshot(page, "map-escaped-popup")
+
+    with page.expect_navigation() as navigation:
+        popup.locator(".popup-link").click()
+    source_html = navigation.value.text()
+    expect(page.locator("h1")).to_have_text(hostile.title)
+    facts = page.locator(".incident-facts")
+    for text in (hostile.place_reported, hostile.description, hostile.notable_casualties, payload("actor")):
+        expect(facts).to_contain_text(text)
+    page_link = facts.locator("a", has_text=source.publisher)
+    expect(page_link).to_have_text(f"{source.publisher}: {source.title}")
+    expect(page_link).to_have_attribute("href", hostile_url)
+    # OpenGraph and Twitter tags carry the text escaped once, as attribute values, in the HTML as served.
+    escaped_title = "&lt;img src=x onerror=window.__xss=&quot;title&quot;&gt;title"
+    assert f'<meta property="og:title" content="{escaped_title}">' in source_html
+    assert f'<meta name="twitter:title" content="{escaped_title}">' in source_html
+    assert "onerror=window.__xss=&quot;place&quot;" in source_html.split("</head>")[0]
+    assert "<img" not in source_html
+    for tag in ('meta[property="og:title"]', 'meta[name="twitter:title"]'):
+        assert page.locator(tag).get_attribute("content") == hostile.title
+    assert hostile.place_reported in page.locator('meta[property="og:description"]').get_attribute("content")
+    assert_nothing_ran(page)
     assert dialogs == []
-    screenshot(page, "map-escaped-title")
+    screenshot(page, "incident-page-escaped")
 
 
 def test_arabic_is_right_to_left(map_page, incidents):

@@ -16,6 +16,9 @@ function interpolate(text, values) {
   return text.replace(/%\((\w+)\)s/g, (_, name) => values[name]);
 }
 
+// Kind and "associated" are UI words: join them the way the page's language writes a list.
+const listComma = document.documentElement.dir === "rtl" ? "، " : ", ";
+
 function element(tag, { text, className, attrs } = {}, parent = null) {
   const node = document.createElement(tag);
   if (text !== undefined) node.textContent = text;
@@ -256,17 +259,32 @@ window.addEventListener("map:init", (event) => {
     marker.setPopupContent(box);
   }
 
+  // User text (titles, places, actor names) is isolated in <bdi>, so English inside an Arabic page, or the reverse,
+  // keeps its own word order and punctuation.
+  function isolated(text, parent) {
+    return element("bdi", { text }, parent);
+  }
+
   function buildPopup(box, detail) {
-    element("h3", { text: detail.title }, box);
+    element("h3", { text: detail.title, attrs: { dir: "auto" } }, box);
     element("p", { text: detail.when, className: "popup-when" }, box);
-    element("p", { text: [detail.place, detail.region].filter(Boolean).join(" — ") + ` (${detail.precision_label})` }, box);
+    const where = element("p", {}, box);
+    [detail.place, detail.region].filter(Boolean).forEach((part, index) => {
+      if (index) where.append(" — ");
+      isolated(part, where);
+    });
+    where.append(` (${detail.precision_label})`);
     element("p", { text: [detail.event_type, detail.sub_event_type].filter(Boolean).join(" › "), className: "popup-type" }, box);
     const sides = element("dl", { className: "popup-actors" });
     for (const [side, label] of [["a", strings.sideA], ["b", strings.sideB]]) {
       const actors = detail.actors.filter((actor) => actor.side === side);
       if (!actors.length) continue;
       element("dt", { text: label }, sides);
-      element("dd", { text: actors.map((actor) => `${actor.name} (${actor.kind}${actor.associated ? `, ${strings.associated}` : ""})`).join("; ") }, sides);
+      for (const actor of actors) {
+        const line = element("dd", {}, sides);
+        isolated(actor.name, line);
+        line.append(` (${actor.kind}${actor.associated ? `${listComma}${strings.associated}` : ""})`);
+      }
     }
     if (sides.childElementCount) box.appendChild(sides);
     element("p", { text: `${strings.fatalities}: ${detail.fatalities}`, className: "popup-fatalities" }, box);
@@ -275,9 +293,8 @@ window.addEventListener("map:init", (event) => {
       const list = element("ul", { className: "popup-sources" }, box);
       for (const source of detail.sources) {
         const item = element("li", {}, list);
-        const text = `${source.publisher}: ${source.title}`;
-        if (/^https?:\/\//i.test(source.url)) element("a", { text, attrs: { href: source.url, rel: "noopener noreferrer", target: "_blank" } }, item);
-        else item.textContent = text;
+        const holder = /^https?:\/\//i.test(source.url) ? element("a", { attrs: { href: source.url, rel: "noopener noreferrer", target: "_blank" } }, item) : item;
+        isolated(`${source.publisher}: ${source.title}`, holder);
       }
     }
     element("a", { text: strings.openPage, className: "popup-link", attrs: { href: detail.url } }, box);
@@ -295,9 +312,9 @@ window.addEventListener("map:init", (event) => {
       const row = element("tr", { attrs: { "data-id": point.id, "data-type": point.type } }, rows);
       element("td", { text: point.when }, row);
       const title = element("td", {}, row);
-      const button = element("button", { text: point.title, className: "row-link", attrs: { type: "button" } }, title);
+      const button = element("button", { text: point.title, className: "row-link", attrs: { type: "button", dir: "auto" } }, title);
       button.addEventListener("click", () => showIncident(point.id));
-      element("td", { text: point.place }, row);
+      isolated(point.place, element("td", {}, row));
       element("td", { text: point.fatalities_label, className: "number" }, row);
     }
     if (!visible.length) element("td", { text: strings.noIncidents, attrs: { colspan: 4 } }, element("tr", {}, rows));
