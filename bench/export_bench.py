@@ -85,7 +85,9 @@ def fill(rows):
                 },
             )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # VACUUM too: it sets the hint bits and visibility map of the fresh rows, which the first full read would
+        # otherwise do (writing every page), so whichever export ran first would pay for it.
+        cursor.execute("VACUUM (ANALYZE)")
 
 
 def ours(params):
@@ -142,20 +144,27 @@ def main():
         if not args.keep:
             creation.destroy_test_db(database, verbosity=0)
     mib = 1024 * 1024
-    print()
-    print(f"{'GeoJSON export':<44}{'ours (SQL, streamed)':>22}{'Django serialize()':>22}")
-    print(f"{f'time, {args.rows:,} incidents':<44}{our_time:>20.2f} s{django_time:>20.2f} s")
-    print(f"{'output size':<44}{our_size / mib:>18.1f} MiB{django_size / mib:>18.1f} MiB")
-    print(
-        f"{f'peak Python memory, {args.rows:,} incidents':<44}{our_peak / mib:>18.1f} MiB{django_peak / mib:>18.1f} MiB"
-    )
-    print(
-        f"{f'peak Python memory, {tenth_rows:,} incidents':<44}{our_peak_tenth / mib:>18.1f} MiB{django_peak_tenth / mib:>18.1f} MiB"
-    )
     ratio = django_time / our_time
-    print(f"\nours is {ratio:.1f}x faster (required: >= 10x); ours also carries actors and sources, Django's does not.")
     flat = our_peak < 2 * our_peak_tenth + mib
+    row = "{:<44}{:>22}{:>22}".format
+    print()
+    print(f"GeoJSON export of {args.rows:,} published incidents, scratch database {database}")
+    print(row("", "ours (SQL, streamed)", "Django serialize()"))
+    print(row(f"time, {args.rows:,} incidents", f"{our_time:.2f} s", f"{django_time:.2f} s"))
+    print(row("output size", f"{our_size / mib:.1f} MiB", f"{django_size / mib:.1f} MiB"))
+    print(
+        row(f"peak Python memory, {args.rows:,} incidents", f"{our_peak / mib:.1f} MiB", f"{django_peak / mib:.1f} MiB")
+    )
+    print(
+        row(
+            f"peak Python memory, {tenth_rows:,} incidents",
+            f"{our_peak_tenth / mib:.1f} MiB",
+            f"{django_peak_tenth / mib:.1f} MiB",
+        )
+    )
+    print(f"\nours is {ratio:.1f}x faster (required: >= 10x); ours also carries actors and sources, Django's does not.")
     print(f"our memory is {'flat' if flat else 'NOT flat'} ({our_peak_tenth / mib:.1f} MiB at a tenth of the rows).")
+    print(f"result: {'PASS' if ratio >= 10 and flat else 'FAIL'}")
     return 0 if ratio >= 10 and flat else 1
 
 

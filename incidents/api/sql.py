@@ -8,7 +8,7 @@ import json
 from functools import cache
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import translation
 from django_countries import countries
 
@@ -31,64 +31,96 @@ def _country_alpha3_json():
 # The exported incidents, in export order: the caller's filtered, ordered (and possibly sliced) queryset.
 _CHOSEN = "chosen (id, start_date) AS MATERIALIZED ({chosen})"
 
-# Actors and sources are aggregated once per export with GROUP BY (hash joins), not once per row: for a full
-# download that is several times faster than correlated subqueries.
-_ACTORS_JSON = """actors AS (
-  SELECT ia.incident_id, json_agg(json_build_object('name', a.name, 'side', ia.side, 'associated', ia.is_associated)
-                                  ORDER BY ia.side, ia.is_associated, ia.id) AS actors
-    FROM incidents_incidentactor ia JOIN incidents_actor a ON a.id = ia.actor_id
-   WHERE ia.incident_id IN (SELECT id FROM chosen)
-   GROUP BY ia.incident_id)"""
+# The feature is assembled as text with || rather than json_build_object(...)::text: the properties are always the
+# same keys, so only the values need JSON encoding (to_json), and nothing is parsed back (ST_AsGeoJSON(...)::json
+# re-parsed every geometry). Measured on 100,000 incidents this halves the cost of the projection. Values that come
+# from small tables (event types, countries, actors, sources) are encoded once per table row in the joined
+# subquery, not once per incident. The key order and every value are those json_build_object produced; only the
+# whitespace between tokens is gone.
 
-_SOURCES_JSON = """sources AS (
-  SELECT cite.incident_id, json_agg(json_build_object(
-           'publisher', s.publisher, 'title', s.title, 'url', NULLIF(s.url, ''), 'published_on', s.published_on,
-           'original_reporter', NULLIF(cite.original_reporter, '')) ORDER BY cite.id) AS sources
-    FROM incidents_incidentsource cite JOIN incidents_source s ON s.id = cite.source_id
-   WHERE cite.incident_id IN (SELECT id FROM chosen)
-   GROUP BY cite.incident_id)"""
+# Actors and sources go through ONE grouping pass (instead of one GROUP BY each, each with its own semi-join to
+# `chosen`, hash join and per-group sort): every link becomes a row (kind 1 = actor, 2 = source) with its element
+# already encoded, the rows are sorted once by incident and display order, and string_agg joins each incident's
+# elements in that order. string_agg carries no ORDER BY of its own because on PostgreSQL 15 an ordered aggregate
+# sorts every group separately (a third of the cost here); the subquery's ORDER BY keeps the subquery from being
+# flattened, and its sort order (incident_id first) already satisfies the GROUP BY, so the aggregate reads the rows
+# in that order (this is the documented "sorted subquery" idiom; export cursors never run in parallel).
+_LINKS = """links AS (
+  SELECT incident_id,
+         '[' || string_agg(element, ',') FILTER (WHERE kind = 1) || ']' AS actors,
+         '[' || string_agg(element, ',') FILTER (WHERE kind = 2) || ']' AS sources
+    FROM (SELECT ia.incident_id, 1 AS kind, ia.side AS k1, ia.is_associated AS k2, ia.id AS k3,
+                 a.head || to_json(ia.side) || CASE WHEN ia.is_associated THEN ',"associated":true}'
+                                                    ELSE ',"associated":false}' END AS element
+            FROM chosen
+            JOIN incidents_incidentactor ia ON ia.incident_id = chosen.id
+            JOIN (SELECT id, '{"name":' || to_json(name) || ',"side":' AS head FROM incidents_actor) a
+              ON a.id = ia.actor_id
+          UNION ALL
+          SELECT cite.incident_id, 2, '', false, cite.id,
+                 s.head || COALESCE(to_json(NULLIF(cite.original_reporter, ''))::text, 'null') || '}'
+            FROM chosen
+            JOIN incidents_incidentsource cite ON cite.incident_id = chosen.id
+            JOIN (SELECT id, '{"publisher":' || to_json(publisher) || ',"title":' || to_json(title)
+                             || ',"url":' || COALESCE(to_json(NULLIF(url, ''))::text, 'null')
+                             || ',"published_on":' || COALESCE(to_json(published_on)::text, 'null')
+                             || ',"original_reporter":' AS head
+                    FROM incidents_source) s
+              ON s.id = cite.source_id
+          ORDER BY 1, 2, 3, 4, 5) AS ordered
+   GROUP BY incident_id)"""
+
+# ACLED's English country names, one row per code with its two members already encoded.
+_COUNTRIES = """countries AS (
+  SELECT key AS code, ',"country":' || to_json(key) || ',"country_name":' || to_json(value) AS members
+    FROM jsonb_each_text(%s::jsonb))"""
 
 _JOINS = """FROM chosen
   JOIN incidents_incident i ON i.id = chosen.id
   JOIN incidents_eventtype et ON et.id = i.event_type_id
   LEFT JOIN incidents_subeventtype st ON st.id = i.sub_event_type_id"""
 
-FEATURE_SQL = f"""WITH {_CHOSEN}, {_ACTORS_JSON}, {_SOURCES_JSON}
-SELECT json_build_object(
-  'type', 'Feature',
-  'id', i.id,
-  'geometry', ST_AsGeoJSON(i.location, 6)::json,
-  'properties', json_build_object(
-    'title', i.title,
-    'description', i.description,
-    'start_date', i.start_date,
-    'end_date', i.end_date,
-    'date_precision', i.date_precision,
-    'time_of_day', i.time_of_day,
-    'place_reported', i.place_reported,
-    'place_name', i.place_name,
-    'admin1', i.admin1,
-    'admin2', i.admin2,
-    'country', NULLIF(i.country, ''),
-    'country_name', %s::jsonb ->> i.country,
-    'location_precision', i.location_precision,
-    'event_type', et.slug,
-    'event_type_name', et.name,
-    'sub_event_type', st.slug,
-    'sub_event_type_name', st.name,
-    'actors', COALESCE(actors.actors, '[]'::json),
-    'fatalities_low', i.fatalities_low,
-    'fatalities_best', i.fatalities_best,
-    'fatalities_high', i.fatalities_high,
-    'notable_casualties', i.notable_casualties,
-    'sources', COALESCE(sources.sources, '[]'::json),
-    'updated_at', i.updated_at
-  )
-)::text, chosen.start_date, chosen.id
-{_JOINS}
-  LEFT JOIN actors ON actors.incident_id = i.id
-  LEFT JOIN sources ON sources.incident_id = i.id
+# {columns}: the paged views also need each row's keyset position (start_date, id); the download does not.
+_FEATURE_TEMPLATE = f"""WITH {_CHOSEN}, {_COUNTRIES}, {_LINKS}
+SELECT '{{"type":"Feature","id":' || i.id
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"properties":{{"title":' || to_json(i.title)
+  || ',"description":' || to_json(i.description)
+  || ',"start_date":' || to_json(i.start_date)
+  || ',"end_date":' || to_json(i.end_date)
+  || ',"date_precision":' || i.date_precision
+  || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
+  || ',"place_reported":' || to_json(i.place_reported)
+  || ',"place_name":' || to_json(i.place_name)
+  || ',"admin1":' || to_json(i.admin1)
+  || ',"admin2":' || to_json(i.admin2)
+  || COALESCE(countries.members,
+              ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null') || ',"country_name":null')
+  || ',"location_precision":' || i.location_precision
+  || et.members
+  || COALESCE(st.members, ',"sub_event_type":null,"sub_event_type_name":null')
+  || ',"actors":' || COALESCE(links.actors, '[]')
+  || ',"fatalities_low":' || COALESCE(i.fatalities_low::text, 'null')
+  || ',"fatalities_best":' || COALESCE(i.fatalities_best::text, 'null')
+  || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
+  || ',"notable_casualties":' || to_json(i.notable_casualties)
+  || ',"sources":' || COALESCE(links.sources, '[]')
+  || ',"updated_at":' || to_json(i.updated_at)
+  || '}}}}'{{columns}}
+FROM chosen
+  JOIN incidents_incident i ON i.id = chosen.id
+  JOIN (SELECT id, ',"event_type":' || to_json(slug) || ',"event_type_name":' || to_json(name) AS members
+          FROM incidents_eventtype) et ON et.id = i.event_type_id
+  LEFT JOIN (SELECT id, ',"sub_event_type":' || to_json(slug) || ',"sub_event_type_name":' || to_json(name) AS members
+               FROM incidents_subeventtype) st ON st.id = i.sub_event_type_id
+  LEFT JOIN countries ON countries.code = i.country
+  LEFT JOIN links ON links.incident_id = i.id
 ORDER BY chosen.start_date DESC, chosen.id DESC"""
+
+# (feature JSON text, start_date, id) per row, for the paged views.
+FEATURE_SQL = _FEATURE_TEMPLATE.replace("{columns}", ", chosen.start_date, chosen.id")
+# (feature JSON text,) per row, for the full download.
+FEATURE_TEXT_SQL = _FEATURE_TEMPLATE.replace("{columns}", "")
 
 _ACTOR_NAMES = """actor_names AS (
   SELECT ia.incident_id,
@@ -151,21 +183,40 @@ SELECT {", ".join(column_sql for _name, column_sql in CSV_COLUMNS)}
 ORDER BY chosen.start_date DESC, chosen.id DESC"""
 
 
-def _server_side_rows(template, exported, params):
-    """Rows of the export query around `exported` (an ordered queryset), fetched in chunks by a named cursor."""
+def _server_side_batches(template, exported, params):
+    """Lists of rows of the export query around `exported` (an ordered queryset), one list per server-side fetch."""
     try:
         chosen, chosen_params = exported.values_list("pk", "start_date").query.sql_with_params()
     except EmptyResultSet:  # Django proved the filters match nothing (e.g. an empty IN list): no query to run
         return
     with connection.chunked_cursor() as cursor:
-        cursor.execute(template.replace("{chosen}", chosen), [*chosen_params, *params])
+        # JIT off for this statement only (SET LOCAL ends with the transaction, which in autocommit mode is this
+        # atomic block; the WITH HOLD cursor outlives it). The export is cheap per row but estimated as costly, so
+        # past a few hundred thousand rows PostgreSQL would spend seconds inlining and optimizing LLVM code.
+        with transaction.atomic(), connection.cursor() as settings:
+            settings.execute("SET LOCAL jit = off")
+            cursor.execute(template.replace("{chosen}", chosen), [*chosen_params, *params])
         while rows := cursor.fetchmany(CHUNK_SIZE):
-            yield from rows
+            yield rows
+
+
+def _server_side_rows(template, exported, params):
+    for rows in _server_side_batches(template, exported, params):
+        yield from rows
 
 
 def feature_rows(exported):
     """(feature JSON text, start_date, id) per incident of an ordered export queryset, from a server-side cursor."""
     return _server_side_rows(FEATURE_SQL, exported, [_country_names_json()])
+
+
+def feature_batches(exported):
+    """Lists of feature JSON texts, in export order, one list per fetch: the full download's rows.
+
+    Python handles one list per CHUNK_SIZE features (a comprehension and a join), not each feature in a loop.
+    """
+    for rows in _server_side_batches(FEATURE_TEXT_SQL, exported, [_country_names_json()]):
+        yield [feature for (feature,) in rows]
 
 
 def csv_rows(exported):
