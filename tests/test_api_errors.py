@@ -71,6 +71,9 @@ def test_a_tampered_cursor_is_refused(client, export_incidents, endpoint):
         ("2019-04-18T12:00:00Z/2019-04-18T11:00:00Z", "ends before it starts"),
         ("2019-01-01/2019-02-01/2019-03-01", "one instant or one start/end interval"),
         ("..", "cannot be open"),
+        ("/", "at least one bounded end"),
+        ("../..", "at least one bounded end"),
+        ("../", "at least one bounded end"),
         ("0001-01-01T00:00:00+01:00", "outside the years 1 to 9999"),
         ("9999-12-31T23:00:00-05:00/..", "outside the years 1 to 9999"),
     ],
@@ -85,3 +88,17 @@ def test_ogc_items_refuse_an_unknown_parameter(client):
 
 def test_download_flag_must_be_a_flag(client):
     assert_400_naming(client.get(ENDPOINTS["geojson"], {"download": "please"}), "download", "1 or 0")
+
+
+@pytest.mark.parametrize(("params", "parameter", "words"), PAGING_ERRORS)
+def test_a_malformed_page_parameter_is_refused_in_download_mode_too(client, params, parameter, words):
+    assert_400_naming(client.get(ENDPOINTS["geojson"], {"download": "1", **params}), parameter, words)
+
+
+def test_download_refuses_a_valid_limit_or_cursor(client, export_incidents):
+    refusal = "download=1 streams the whole set; leave out limit and cursor."
+    assert_400_naming(client.get(ENDPOINTS["geojson"], {"download": "1", "limit": "5"}), "limit", refusal)
+    page = json.loads(b"".join(client.get(ENDPOINTS["geojson"], {"limit": 1}).streaming_content))
+    cursor = parse_qs(urlsplit(page["next"]).query)["cursor"][0]
+    assert_400_naming(client.get(ENDPOINTS["geojson"], {"download": "1", "cursor": cursor}), "cursor", refusal)
+    assert client.get(ENDPOINTS["geojson"], {"download": "1"}).status_code == 200

@@ -40,6 +40,13 @@ def test_a_feature_carries_every_property_in_lon_lat_order(client, export_incide
     assert properties["place_reported"] == "desert north of Palmyra"
     assert (properties["admin1"], properties["admin2"]) == ("Homs", "Tadmur")
     assert (properties["country"], properties["country_name"], properties["location_precision"]) == ("SY", "Syria", 2)
+    assert (properties["date_precision_label"], properties["location_precision_label"]) == ("week", "near")
+    labels = [
+        (feature["properties"]["date_precision_label"], feature["properties"]["location_precision_label"])
+        for feature in collection["features"]
+    ]
+    assert labels == [("day", "exact"), ("week", "near"), ("day", "exact")]
+
     assert (properties["event_type"], properties["event_type_name"]) == ("battles", "Battles")
     assert (properties["sub_event_type"], properties["sub_event_type_name"]) == ("battles-armed-clash", "Armed clash")
     assert properties["actors"] == [
@@ -155,3 +162,15 @@ def test_a_filter_django_proves_empty_gives_an_empty_export(client, export_incid
         assert content.count("\n") == 1  # the header only
     else:
         assert json.loads(content)["features"] == []
+
+
+def test_precision_labels_name_every_code(client, export_incidents):
+    from incidents.models import Incident
+
+    Incident.objects.filter(pk=export_incidents[2].pk).update(date_precision=3, location_precision=3)
+    feature = body_of(client.get(URL))["features"][2]
+    assert (feature["properties"]["date_precision"], feature["properties"]["date_precision_label"]) == (3, "month")
+    assert (feature["properties"]["location_precision"], feature["properties"]["location_precision_label"]) == (
+        3,
+        "region",
+    )

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.urls import reverse
 from django.utils import translation
 
@@ -83,3 +84,49 @@ def test_the_openapi_document_lists_our_endpoints_and_filters(client):
     assert set(IncidentFilterSet.base_filters) <= parameters
     assert {"limit", "cursor", "download"} <= parameters
     assert json.dumps(document)  # serialisable as a whole
+
+
+PUBLIC_DATA_URLS = {
+    "geojson": lambda pk: reverse("incidents:api-geojson"),
+    "geojson-download": lambda pk: reverse("incidents:api-geojson") + "?download=1",
+    "csv": lambda pk: reverse("incidents:api-csv"),
+    "timeline": lambda pk: reverse("incidents:api-timeline"),
+    "openapi": lambda pk: reverse("incidents:api-openapi"),
+    "ogc-landing": lambda pk: reverse("incidents:ogc-landing"),
+    "ogc-landing-html": lambda pk: reverse("incidents:ogc-landing") + "?f=html",
+    "ogc-conformance": lambda pk: reverse("incidents:ogc-conformance"),
+    "ogc-collections": lambda pk: reverse("incidents:ogc-collections"),
+    "ogc-collection": lambda pk: reverse("incidents:ogc-collection", args=["incidents"]),
+    "ogc-items": lambda pk: reverse("incidents:ogc-items", args=["incidents"]),
+    "ogc-item": lambda pk: reverse("incidents:ogc-item", args=["incidents", pk]),
+    "ogc-openapi": lambda pk: reverse("incidents:ogc-openapi"),
+    "map-feed": lambda pk: reverse("incidents:map-feed"),
+    "incident-json": lambda pk: reverse("incidents:detail-json", args=[pk]),
+}
+
+
+@pytest.mark.parametrize("name", PUBLIC_DATA_URLS)
+def test_every_public_data_url_has_an_etag_answers_304_and_allows_cors(client, export_incidents, name):
+    url = PUBLIC_DATA_URLS[name](export_incidents[1].pk)
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first["ETag"].startswith('"')
+    assert first["Access-Control-Allow-Origin"] == "*"
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again["ETag"] == first["ETag"]
+    assert again["Access-Control-Allow-Origin"] == "*"
+    if first.has_header("Last-Modified"):
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+
+
+@pytest.mark.parametrize("name", ["ogc-collections", "ogc-collection", "map-feed", "incident-json", "ogc-item"])
+def test_validators_of_documents_that_follow_the_data_change_with_it(client, export_incidents, name):
+    palmyra = export_incidents[1]
+    url = PUBLIC_DATA_URLS[name](palmyra.pk)
+    first = client.get(url)
+    assert first.has_header("Last-Modified") == (name != "map-feed")  # the feed's ETag is hashed from its body
+    palmyra.title = "IS assault north of Palmyra (corrected)"
+    palmyra.location = Point(38.3, 34.6, srid=4326)
+    palmyra.save()
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200

@@ -64,6 +64,8 @@ def parse_datetime_interval(text):
     elif len(parts) == 2:
         start = None if parts[0] in ("", "..") else parse_moment(parts[0], end=False)
         end = None if parts[1] in ("", "..") else parse_moment(parts[1], end=True)
+        if start is None and end is None:
+            raise BadParameter("datetime", "an interval needs at least one bounded end, such as 2019-01-01/..")
         if start and end and end < start:
             raise BadParameter("datetime", "the interval ends before it starts.")
     else:
@@ -157,10 +159,17 @@ def collection_document(request):
     }
 
 
+def _extent_not_modified(view, request):
+    """The collection's extent follows the published incidents, so its validators are theirs (per Accept)."""
+    return view.not_modified(selectors.incident_filter(params={}), variant=request.headers.get("Accept", ""))
+
+
 class CollectionsView(PublicGetView):
     def get(self, request):
+        if (response := _extent_not_modified(self, request)) is not None:
+            return response
         document = {"links": _self_links(request, "ogc-collections"), "collections": [collection_document(request)]}
-        return render(request, document, title="Collections")
+        return self.with_validators(render(request, document, title="Collections"))
 
 
 def _collection_or_404(collection_id):
@@ -173,7 +182,9 @@ class CollectionView(PublicGetView):
     def get(self, request, collection_id):
         if (missing := _collection_or_404(collection_id)) is not None:
             return missing
-        return render(request, collection_document(request), title="Incidents")
+        if (response := _extent_not_modified(self, request)) is not None:
+            return response
+        return self.with_validators(render(request, collection_document(request), title="Incidents"))
 
 
 class ItemsView(PublicGetView):

@@ -83,7 +83,9 @@ FEATURE = {
                 "start_date": {"type": "string", "format": "date"},
                 "end_date": {"type": "string", "format": "date"},
                 "date_precision": {"type": "integer", "enum": [1, 2, 3]},
+                "date_precision_label": {"type": "string", "enum": ["day", "week", "month"]},
                 "location_precision": {"type": "integer", "enum": [1, 2, 3]},
+                "location_precision_label": {"type": "string", "enum": ["exact", "near", "region"]},
                 "event_type": {"type": "string"},
                 "fatalities_best": {"type": "integer", "nullable": True},
                 "actors": _list(
@@ -115,6 +117,11 @@ FEATURE_COLLECTION = {
         "warnings": _list({"type": "string"}),
     },
 }
+CSV_DESCRIPTION = (
+    "One row per incident. A text cell (title, notes, location, place_reported, actors, source, admin1, admin2, "
+    "external_id, …) that begins with =, +, -, @, a tab or a carriage return is written with a leading single "
+    "quote ('), so that spreadsheet programs do not run it as a formula; numeric columns are never changed."
+)
 CONDITIONAL = {"304": {"description": "Not modified since the ETag / Last-Modified the client sent."}}
 
 
@@ -166,6 +173,7 @@ def api_document(*, server):
                 "get": {
                     "operationId": "incidentsCSV",
                     "summary": "All incidents under the filters, ACLED-compatible columns, UTF-8.",
+                    "description": CSV_DESCRIPTION,
                     "parameters": [*FILTER_PARAMETERS, BBOX],
                     "responses": {**_ok("text/csv", {"type": "string"}), **CONDITIONAL, **_errors("400")},
                 }

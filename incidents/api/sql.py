@@ -89,6 +89,8 @@ SELECT '{{"type":"Feature","id":' || i.id
   || ',"start_date":' || to_json(i.start_date)
   || ',"end_date":' || to_json(i.end_date)
   || ',"date_precision":' || i.date_precision
+  || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
+          WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
   || ',"place_reported":' || to_json(i.place_reported)
   || ',"place_name":' || to_json(i.place_name)
@@ -97,6 +99,9 @@ SELECT '{{"type":"Feature","id":' || i.id
   || COALESCE(countries.members,
               ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null') || ',"country_name":null')
   || ',"location_precision":' || i.location_precision
+  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+          WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
+          ELSE ',"location_precision_label":null' END
   || et.members
   || COALESCE(st.members, ',"sub_event_type":null,"sub_event_type_name":null')
   || ',"actors":' || COALESCE(links.actors, '[]')
@@ -132,13 +137,35 @@ _ACTOR_NAMES = """actor_names AS (
    WHERE ia.incident_id IN (SELECT id FROM chosen)
    GROUP BY ia.incident_id)"""
 
+# ACLED's `source` names each citation's original reporter (when given) before the publisher that carried the
+# report, "; "-separated, each name once, in citation order; `source_urls` keeps one URL per citation.
 _SOURCE_NAMES = """source_names AS (
-  SELECT cite.incident_id,
-         string_agg(NULLIF(s.publisher, ''), '; ' ORDER BY cite.id) AS source,
-         string_agg(NULLIF(s.url, ''), ' ' ORDER BY cite.id) AS source_urls
+  SELECT incident_id, string_agg(name, '; ' ORDER BY position) AS source
+    FROM (SELECT cite.incident_id, named.name, min(cite.id * 2 + named.k) AS position
+            FROM incidents_incidentsource cite
+            JOIN incidents_source s ON s.id = cite.source_id
+            CROSS JOIN LATERAL (VALUES (0, NULLIF(cite.original_reporter, '')), (1, NULLIF(s.publisher, '')))
+                 AS named (k, name)
+           WHERE cite.incident_id IN (SELECT id FROM chosen) AND named.name IS NOT NULL
+           GROUP BY cite.incident_id, named.name) AS names
+   GROUP BY incident_id),
+source_links AS (
+  SELECT cite.incident_id, string_agg(NULLIF(s.url, ''), ' ' ORDER BY cite.id) AS source_urls
     FROM incidents_incidentsource cite JOIN incidents_source s ON s.id = cite.source_id
    WHERE cite.incident_id IN (SELECT id FROM chosen)
    GROUP BY cite.incident_id)"""
+
+
+def _text(expression):
+    """A text cell that a spreadsheet would run as a formula (=, +, -, @, tab or CR first) gets a leading ' (OWASP).
+
+    Only text columns go through this: numbers (a longitude of -3.2) stay numbers.
+    """
+    return (
+        f"CASE WHEN left({expression}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+        f"THEN '''' || {expression} ELSE {expression} END"
+    )
+
 
 # (column, SQL) in file order: ACLED's names where the concept matches, then ours.
 CSV_COLUMNS = [
@@ -146,32 +173,32 @@ CSV_COLUMNS = [
     ("event_date", "to_char(i.start_date, 'YYYY-MM-DD')"),
     ("year", "extract(year FROM i.start_date)::int"),
     ("time_precision", "i.date_precision"),
-    ("event_type", "et.name"),
-    ("sub_event_type", "st.name"),
-    ("actor1", "actor_names.actor1"),
-    ("assoc_actor_1", "actor_names.assoc_actor_1"),
-    ("actor2", "actor_names.actor2"),
-    ("assoc_actor_2", "actor_names.assoc_actor_2"),
+    ("event_type", _text("et.name")),
+    ("sub_event_type", _text("st.name")),
+    ("actor1", _text("actor_names.actor1")),
+    ("assoc_actor_1", _text("actor_names.assoc_actor_1")),
+    ("actor2", _text("actor_names.actor2")),
+    ("assoc_actor_2", _text("actor_names.assoc_actor_2")),
     ("country", "%s::jsonb ->> i.country"),
-    ("admin1", "i.admin1"),
-    ("admin2", "i.admin2"),
-    ("location", "COALESCE(NULLIF(i.place_name, ''), i.place_reported)"),
+    ("admin1", _text("i.admin1")),
+    ("admin2", _text("i.admin2")),
+    ("location", _text("COALESCE(NULLIF(i.place_name, ''), i.place_reported)")),
     # PostgreSQL's shortest round-trip text for a double, so the CSV reads back to the very same coordinates.
     ("latitude", "ST_Y(i.location)::text"),
     ("longitude", "ST_X(i.location)::text"),
     ("geo_precision", "i.location_precision"),
-    ("source", "source_names.source"),
-    ("notes", "i.description"),
+    ("source", _text("source_names.source")),
+    ("notes", _text("i.description")),
     ("fatalities", "i.fatalities_best"),
     ("timestamp", "floor(extract(epoch FROM i.updated_at))::bigint"),
     ("id", "i.id"),
-    ("external_id", "i.external_id"),
-    ("title", "i.title"),
+    ("external_id", _text("i.external_id")),
+    ("title", _text("i.title")),
     ("end_date", "to_char(i.end_date, 'YYYY-MM-DD')"),
-    ("place_reported", "i.place_reported"),
+    ("place_reported", _text("i.place_reported")),
     ("fatalities_low", "i.fatalities_low"),
     ("fatalities_high", "i.fatalities_high"),
-    ("source_urls", "source_names.source_urls"),
+    ("source_urls", _text("source_links.source_urls")),
 ]
 CSV_HEADER = [name for name, _sql in CSV_COLUMNS]
 
@@ -180,6 +207,7 @@ SELECT {", ".join(column_sql for _name, column_sql in CSV_COLUMNS)}
 {_JOINS}
   LEFT JOIN actor_names ON actor_names.incident_id = i.id
   LEFT JOIN source_names ON source_names.incident_id = i.id
+  LEFT JOIN source_links ON source_links.incident_id = i.id
 ORDER BY chosen.start_date DESC, chosen.id DESC"""
 
 

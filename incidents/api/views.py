@@ -11,6 +11,7 @@ from django.core import signing
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from django.utils.translation import get_language
 from django.views import View
 
 from .. import selectors
@@ -87,8 +88,13 @@ def filtered_incidents(params):
     return selectors.incident_filter(params=params)
 
 
-class PublicGetView(View):
-    """GET-only, public, cross-origin readable; malformed parameters become 400s instead of exceptions."""
+class PublicGetMixin:
+    """GET-only, public, cross-origin readable; malformed parameters become 400s instead of exceptions.
+
+    Every successful GET carries an ETag and answers a conditional GET with 304: data views call not_modified()
+    (count and last change of their incidents, so Last-Modified too, and no body is built for a 304); any other
+    200 document gets an ETag from a hash of its body.
+    """
 
     http_method_names = ["get", "head", "options"]
 
@@ -99,6 +105,7 @@ class PublicGetView(View):
             response = parameter_errors(invalid.errors)
         except BadParameter as bad:
             response = parameter_errors(bad.errors)
+        response = self.content_validated(response)
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link, Content-Disposition"
         if request.method == "OPTIONS":
@@ -112,7 +119,10 @@ class PublicGetView(View):
         """304 if the client's copy is current, else None; sets self.validators and self.number_matched."""
         count, changed = selectors.incident_freshness(queryset=queryset)
         self.number_matched = count
-        fingerprint = f"{self.request.get_full_path()}|{variant}|{count}|{changed and changed.isoformat()}"
+        # The absolute URL (links in the body carry the host) and the language (the map feed's labels) are part of it.
+        fingerprint = (
+            f"{self.request.build_absolute_uri()}|{get_language()}|{variant}|{count}|{changed and changed.isoformat()}"
+        )
         etag = '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
         last_modified = int(changed.timestamp()) if changed else None  # HTTP dates have whole seconds
         self.validators = {"ETag": etag, **({"Last-Modified": http_date(last_modified)} if last_modified else {})}
@@ -126,6 +136,29 @@ class PublicGetView(View):
         for header, value in getattr(self, "validators", {}).items():
             response[header] = value
         return response
+
+    def content_validated(self, response):
+        """A 200 document without validators gets an ETag hashed from its body (and 304 if the client has it)."""
+        if (
+            self.request.method not in ("GET", "HEAD")
+            or response.status_code != 200
+            or response.streaming
+            or response.has_header("ETag")
+        ):
+            return response
+        etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+        response["ETag"] = etag
+        not_modified = get_conditional_response(self.request, etag=etag, response=response)
+        if not_modified is not response:
+            not_modified["ETag"] = etag
+            for header in ("Vary", "Content-Language"):
+                if response.has_header(header):
+                    not_modified[header] = response[header]
+        return not_modified
+
+
+class PublicGetView(PublicGetMixin, View):
+    """A public data view: see PublicGetMixin."""
 
 
 def page_url(request, **replace):
@@ -176,8 +209,13 @@ class GeoJSONView(PublicGetView):
     def get(self, request):
         incidents = filtered_incidents(request.GET)
         download = parse_flag(request.GET, "download")
-        limit, warning = (None, None) if download else parse_limit(request.GET)
-        after = None if download else parse_cursor(request.GET)
+        # Checked in every mode, so a malformed value is never silently ignored.
+        limit, warning = parse_limit(request.GET)
+        after = parse_cursor(request.GET)
+        if download:
+            for name in ("limit", "cursor"):
+                if request.GET.get(name):
+                    raise BadParameter(name, "download=1 streams the whole set; leave out limit and cursor.")
         if (response := self.not_modified(incidents)) is not None:
             return response
         exported = selectors.incident_export_queryset(queryset=incidents, after=after)
