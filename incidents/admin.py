@@ -60,7 +60,12 @@ class SourceAdmin(SimpleHistoryAdmin):
     search_fields = ["publisher", "title", "url"]
     date_hierarchy = "published_on"
     # A URL typed without a scheme is taken as https (Django 6's default).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {
+        models.URLField: {
+            "assume_scheme": "https",
+            "error_messages": {"invalid": _("Enter a web address starting with http:// or https://.")},
+        }
+    }
 
 
 class IncidentActorInline(admin.TabularInline):

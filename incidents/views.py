@@ -57,6 +57,7 @@ class HomeView(TemplateView):
                 "rangeEnd": gettext("End of the selected range"),
                 "loadFailed": gettext("Could not load the incidents."),
                 "outlines": gettext("Country outlines (offline)"),
+                "timeline": gettext("Timeline of incidents"),
             },
         }
         return {

@@ -137,7 +137,9 @@ def test_javascript_source_url_is_refused_in_the_form(client, editor):
         {"publisher": "Evil", "title": "Click me", "url": "javascript:alert(1)", "published_on": ""},
     )
     assert response.status_code == 200
-    assert "url" in response.context["adminform"].form.errors
+    assert response.context["adminform"].form.errors["url"] == [
+        "Enter a web address starting with http:// or https://."
+    ]
     assert not Source.objects.exists()
 
 

@@ -1,4 +1,7 @@
+import io
+
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
@@ -90,3 +93,16 @@ def test_production_settings_refuse_demo_data_and_accounts():
     with pytest.raises(CommandError):
         quiet("ensure_demo_user")
     assert not Incident.objects.exists()
+
+
+def test_demo_accounts_sign_in_with_the_printed_password(client):
+    out = io.StringIO()
+    call_command("ensure_demo_user", stdout=out)
+    User.objects.filter(username="editor").update(password="changed-elsewhere")
+    call_command("ensure_demo_user", stdout=out)
+    for username in ["admin", "editor", "publisher"]:
+        assert f"{username:<10} / conflictmap-local" in out.getvalue()
+        assert client.login(username=username, password="conflictmap-local"), username
+    assert User.objects.get(username="editor").groups.get().name == "Editors"
+    assert not User.objects.get(username="editor").is_superuser
+    assert User.objects.get(username="admin").is_superuser

@@ -33,7 +33,11 @@ def test_the_collection_has_the_extent_of_published_incidents_only(client, expor
     collection = client.get(reverse("incidents:ogc-collection", args=["incidents"])).json()
     assert collection["extent"]["spatial"]["bbox"] == [[37.1293, 34.556, 43.1189, 36.34]]
     assert collection["extent"]["temporal"]["interval"] == [["2018-11-02T00:00:00Z", "2019-04-20T23:59:59Z"]]
-    assert {link["rel"]: link["href"] for link in collection["links"]}["items"] == f"http://testserver{ITEMS}"
+    items = {link["type"]: link["href"] for link in collection["links"] if link["rel"] == "items"}
+    assert items == {
+        "application/geo+json": f"http://testserver{ITEMS}",
+        "text/html": f"http://testserver{ITEMS}?f=html",
+    }
     collections = client.get(reverse("incidents:ogc-collections")).json()["collections"]
     assert [c["id"] for c in collections] == ["incidents"]
 

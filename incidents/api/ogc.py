@@ -155,6 +155,15 @@ def collection_document(request):
         "links": [
             *_self_links(request, "ogc-collection", collection_id=COLLECTION_ID),
             _link(request, "ogc-items", "items", GEOJSON, "Incidents as GeoJSON", collection_id=COLLECTION_ID),
+            _link(
+                request,
+                "ogc-items",
+                "items",
+                "text/html",
+                "Incidents as HTML",
+                query="?f=html",
+                collection_id=COLLECTION_ID,
+            ),
         ],
     }
 
