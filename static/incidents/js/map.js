@@ -223,7 +223,7 @@ window.addEventListener("map:init", (event) => {
     // Only numbers and checked colours go into this HTML; titles and places never do.
     return L.divIcon({
       className: `incident-marker marker-shape-${shape} precision-${Number(point.precision) || 1}`,
-      html: `<span class="marker-body" aria-hidden="true" style="--c:${typeColor.get(point.type) || "#666666"}">${fatalities > 0 ? fatalities : ""}</span>`,
+      html: `<span class="marker-body" aria-hidden="true" style="--c:${typeColor.get(point.type) || "#666666"}"><span class="marker-fill"></span><span class="marker-core">${fatalities > 0 ? fatalities : ""}</span></span>`,
       iconSize: [size, size],
     });
   }
@@ -424,25 +424,18 @@ window.addEventListener("map:init", (event) => {
   refresh();
 });
 
-// Natural Earth country outlines shipped with the app (npm world-atlas): the map stays readable with no tile server.
+// Natural Earth country outlines shipped with the app (npm world-atlas). Their pane sits below the tile pane (200),
+// so tiles cover them once they load, and a missing, slow or unreachable tile server still leaves a readable map.
 function addOutlines(map) {
-  map.createPane("outlines").style.zIndex = config.hasTiles ? 250 : 150;
+  map.createPane("outlines").style.zIndex = 150;
   fetch(config.outlinesUrl)
     .then((response) => response.json())
     .then((topology) => {
-      const outlines = L.geoJSON(topojson.feature(topology, topology.objects.countries), {
+      L.geoJSON(topojson.feature(topology, topology.objects.countries), {
         pane: "outlines",
         interactive: false,
-        style: config.hasTiles
-          ? { color: "#555", weight: 0.8, fill: false }
-          : { color: "#8a8577", weight: 0.8, fillColor: "#f3f0e6", fillOpacity: 1 },
-      });
-      if (!config.hasTiles) {
-        outlines.addTo(map);
-        mapElement.classList.add("offline-base");
-        return;
-      }
-      L.control.layers(null, { [strings.outlines]: outlines }).addTo(map);
-      map.once("tileerror", () => outlines.addTo(map)); // tile server unreachable: fall back to the outlines
+        style: { color: "#8a8577", weight: 0.8, fillColor: "#f3f0e6", fillOpacity: 1 },
+      }).addTo(map);
+      mapElement.classList.add("offline-base");
     });
 }
