@@ -350,7 +350,7 @@ def test_provider_down_falls_back_to_the_gazetteer_with_a_warning(online, error,
     online.error = error
     with caplog.at_level(logging.WARNING, logger="incidents.geocoding"):
         result = GeocoderChain().geocode("al-Tanf garrison")
-    assert result.candidates == [] or all(c["provider"] == "gazetteer" for c in result.candidates)
+    assert result.candidates == []  # al-Tanf is not in GeoNames, and the provider gave nothing
     assert result.warnings and "failed" in result.warnings[0] and error.__name__ in result.warnings[0]
     assert error.__name__ in caplog.text
     assert online.calls == 1
