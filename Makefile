@@ -3,7 +3,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup stop demo remove-demo lint bench
+.PHONY: run test setup stop demo remove-demo lint bench bench-peers
 
 setup:
 	@scripts/setup.sh
@@ -29,6 +29,17 @@ remove-demo:
 bench: setup
 	@$(PY) bench/geocode_bench.py
 	@$(PY) bench/export_bench.py
+
+# Optional: our OGC API items endpoint against pygeoapi's on the same table; pygeoapi lives in its own virtualenv.
+PEERS_VENV := .local/bench-peers-venv
+
+$(PEERS_VENV)/.installed: bench/peers/requirements.txt
+	@python3 -m venv $(PEERS_VENV)
+	@$(PEERS_VENV)/bin/pip install -q -r bench/peers/requirements.txt
+	@touch $@
+
+bench-peers: setup $(PEERS_VENV)/.installed
+	@$(PY) bench/peers/run_peers.py
 
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && $(PY) manage.py makemigrations --check --dry-run

@@ -217,13 +217,15 @@ def _server_side_batches(template, exported, params):
         chosen, chosen_params = exported.values_list("pk", "start_date").query.sql_with_params()
     except EmptyResultSet:  # Django proved the filters match nothing (e.g. an empty IN list): no query to run
         return
-    with connection.chunked_cursor() as cursor:
-        # JIT off for this statement only (SET LOCAL ends with the transaction, which in autocommit mode is this
-        # atomic block; the WITH HOLD cursor outlives it). The export is cheap per row but estimated as costly, so
-        # past a few hundred thousand rows PostgreSQL would spend seconds inlining and optimizing LLVM code.
-        with transaction.atomic(), connection.cursor() as settings:
+    # One transaction for the cursor's whole life: outside one, Django declares the cursor WITH HOLD, and PostgreSQL
+    # then computes and stores every row at the declaring COMMIT before the first byte goes out. Inside, rows are
+    # produced as they are fetched, so a download starts at once.
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        with connection.cursor() as settings:
+            # The export is cheap per row but estimated as costly, so past a few hundred thousand rows PostgreSQL
+            # would spend seconds compiling it with LLVM; SET LOCAL ends with this transaction.
             settings.execute("SET LOCAL jit = off")
-            cursor.execute(template.replace("{chosen}", chosen), [*chosen_params, *params])
+        cursor.execute(template.replace("{chosen}", chosen), [*chosen_params, *params])
         while rows := cursor.fetchmany(CHUNK_SIZE):
             yield rows
 
