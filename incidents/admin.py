@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import geocoding, services
+from . import services
 from .forms import IncidentAdminForm, RetractForm
 from .gazetteer import name_key
 from .models import Actor, EventType, Incident, IncidentActor, IncidentSource, Place, Source, Status, SubEventType
@@ -262,7 +262,7 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
     )
     def geocode(self, request, queryset):
         editable = [incident.pk for incident in queryset if self.has_change_permission(request, incident)]
-        coded, unresolved = geocoding.incidents_geocode_missing(
+        coded, unresolved = services.incidents_geocode_missing(
             incidents=queryset.filter(pk__in=editable), user=request.user
         )
         if coded:

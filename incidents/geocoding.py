@@ -474,39 +474,3 @@ class GeocoderChain:
 
 def geocoder_chain():
     return GeocoderChain()
-
-
-def incidents_geocode_missing(*, incidents, user=None, chain=None):
-    """Code incidents that have place text but no point to their best candidate; returns (coded, unresolved).
-
-    Only confident matches are written: a fuzzy guess is reported for an editor to decide, not saved.
-    """
-    chain = chain or geocoder_chain()
-    coded, unresolved = [], []
-    for incident in incidents.filter(location__isnull=True).exclude(place_reported="", place_name=""):
-        query = incident.place_reported or incident.place_name
-        try:
-            candidates = chain.geocode(query, country=str(incident.country) or None, limit=1).candidates
-        except GeocodeQueryError as error:
-            unresolved.append((incident, str(error)))
-            continue
-        if not candidates or candidates[0]["score"] < CONFIDENT_SCORE:
-            unresolved.append((incident, _("no confident match for “%(query)s”") % {"query": query}))
-            continue
-        incident_code_to_candidate(incident=incident, candidate=candidates[0], user=user)
-        coded.append(incident)
-    return coded, unresolved
-
-
-def incident_code_to_candidate(*, incident, candidate, user=None):
-    incident.location = Point(candidate["longitude"], candidate["latitude"], srid=4326)
-    incident.place_id = candidate["place_id"]
-    incident.place_name = candidate["name"]
-    incident.admin1 = candidate["admin1"]
-    incident.admin2 = candidate.get("admin2", "")
-    incident.country = candidate["country"]
-    incident.location_precision = candidate["location_precision"]
-    if user is not None:
-        incident.updated_by = user
-    incident.save()
-    return incident

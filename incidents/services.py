@@ -1,10 +1,12 @@
 """Write paths for incidents. Each runs in one transaction, so a failure leaves nothing half-done."""
 
+from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import geocoding
 from .models import Incident, Status
 
 
@@ -67,3 +69,39 @@ def incident_retract(*, incident: Incident, reason: str, user=None) -> Incident:
     incident.status = Status.RETRACTED
     incident.retraction_reason = reason
     return _save_status(incident, user=user, fields=["status", "retraction_reason"])
+
+
+def incidents_geocode_missing(*, incidents, user=None, chain=None):
+    """Code incidents that have place text but no point to their best candidate; returns (coded, unresolved).
+
+    Only confident matches are written: a fuzzy guess is reported for an editor to decide, not saved.
+    """
+    chain = chain or geocoding.geocoder_chain()
+    coded, unresolved = [], []
+    for incident in incidents.filter(location__isnull=True).exclude(place_reported="", place_name=""):
+        query = incident.place_reported or incident.place_name
+        try:
+            candidates = chain.geocode(query, country=str(incident.country) or None, limit=1).candidates
+        except geocoding.GeocodeQueryError as error:
+            unresolved.append((incident, str(error)))
+            continue
+        if not candidates or candidates[0]["score"] < geocoding.CONFIDENT_SCORE:
+            unresolved.append((incident, _("no confident match for “%(query)s”") % {"query": query}))
+            continue
+        incident_code_to_candidate(incident=incident, candidate=candidates[0], user=user)
+        coded.append(incident)
+    return coded, unresolved
+
+
+def incident_code_to_candidate(*, incident, candidate, user=None):
+    incident.location = Point(candidate["longitude"], candidate["latitude"], srid=4326)
+    incident.place_id = candidate["place_id"]
+    incident.place_name = candidate["name"]
+    incident.admin1 = candidate["admin1"]
+    incident.admin2 = candidate.get("admin2", "")
+    incident.country = candidate["country"]
+    incident.location_precision = candidate["location_precision"]
+    if user is not None:
+        incident.updated_by = user
+    incident.save()
+    return incident

@@ -56,7 +56,6 @@ class HomeView(TemplateView):
                 "rangeStart": gettext("Start of the selected range"),
                 "rangeEnd": gettext("End of the selected range"),
                 "loadFailed": gettext("Could not load the incidents."),
-                "outlines": gettext("Country outlines (offline)"),
                 "timeline": gettext("Timeline of incidents"),
             },
         }

@@ -83,11 +83,6 @@ def parse_flag(params, name):
     return value in ("1", "true")
 
 
-def filtered_incidents(params):
-    """The published incidents under the query string's filters (InvalidFilters / BadParameter otherwise)."""
-    return selectors.incident_filter(params=params)
-
-
 class PublicGetMixin:
     """GET-only, public, cross-origin readable; malformed parameters become 400s instead of exceptions.
 
@@ -207,7 +202,7 @@ class GeoJSONView(PublicGetView):
     """An RFC 7946 FeatureCollection: one page (`limit`, signed `cursor`, `next` link) or, with download=1, all."""
 
     def get(self, request):
-        incidents = filtered_incidents(request.GET)
+        incidents = selectors.incident_filter(params=request.GET)
         download = parse_flag(request.GET, "download")
         # Checked in every mode, so a malformed value is never silently ignored.
         limit, warning = parse_limit(request.GET)
@@ -260,7 +255,7 @@ class CSVView(PublicGetView):
     """One row per incident, ACLED column names first, the whole filtered set streamed."""
 
     def get(self, request):
-        incidents = filtered_incidents(request.GET)
+        incidents = selectors.incident_filter(params=request.GET)
         if (response := self.not_modified(incidents)) is not None:
             return response
         exported = selectors.incident_export_queryset(queryset=incidents)
@@ -276,7 +271,7 @@ class TimelineView(PublicGetView):
         bucket = request.GET.get("bucket") or None
         if bucket is not None and bucket not in selectors.TIMELINE_BUCKETS:
             return parameter_errors({"bucket": [f"must be one of {', '.join(selectors.TIMELINE_BUCKETS)}."]})
-        incidents = filtered_incidents(request.GET)
+        incidents = selectors.incident_filter(params=request.GET)
         if (response := self.not_modified(incidents)) is not None:
             return response
         return self.with_validators(JsonResponse(selectors.timeline_counts(queryset=incidents, bucket=bucket)))

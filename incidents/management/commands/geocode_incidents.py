@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from incidents.geocoding import incidents_geocode_missing
 from incidents.models import Incident
+from incidents.services import incidents_geocode_missing
 
 
 class Command(BaseCommand):
