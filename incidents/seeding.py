@@ -32,39 +32,41 @@ SEEDS_DIR = settings.BASE_DIR / "seeds"
 @dataclass
 class LoadReport:
     created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+    kept: int = 0
 
-    def count(self, created, changed):
+    def count(self, created):
         if created:
             self.created += 1
-        elif changed:
-            self.updated += 1
         else:
-            self.unchanged += 1
+            self.kept += 1
 
     def __str__(self):
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        return f"{self.created} created, {self.kept} already there (left as they are)"
 
 
-def _upsert(model, lookup, values):
-    """get_or_create that saves only when a value differs, so re-loading writes no rows and no history."""
+# Seeds run on every `make run` / `make test`, on a database editors work in: a seed creates what is missing and
+# never writes over a row that exists, since that row may carry a publisher's correction, a retraction or a
+# citation an editor added. A changed seed file therefore only affects databases that lack the record.
+
+
+def _create_missing(model, lookup, values):
+    """The row matching `lookup`, created from `values` only when there is none; returns (row, created)."""
     instance = model.objects.filter(**lookup).first()
-    if instance is None:
-        return model.objects.create(**lookup, **values), True, True
-    changed = [key for key, value in values.items() if getattr(instance, key) != value]
-    if changed:
-        for key in changed:
-            setattr(instance, key, values[key])
-        instance.save()
-    return instance, False, bool(changed)
+    if instance is not None:
+        return instance, False
+    return model.objects.create(**values), True
 
 
 def _source_for(entry):
-    source, _created, _changed = _upsert(
+    source, _created = _create_missing(
         Source,
         {"publisher": entry["publisher"], "title": entry["title"], "url": entry.get("url", "")},
-        {"published_on": _date(entry.get("published_on"))},
+        {
+            "publisher": entry["publisher"],
+            "title": entry["title"],
+            "url": entry.get("url", ""),
+            "published_on": _date(entry.get("published_on")),
+        },
     )
     return source
 
@@ -81,34 +83,36 @@ def _time(text):
 def actors_load(*, path: Path = SEEDS_DIR / "actors.json") -> LoadReport:
     report = LoadReport()
     for entry in json.loads(path.read_text(encoding="utf-8")):
-        _actor, created, changed = _upsert(
+        # Names are unique ignoring case, so an actor an editor recapitalised is still "there".
+        _actor, created = _create_missing(
             Actor,
-            {"name": entry["name"]},
-            {"kind": entry["kind"], "aliases": entry.get("aliases", []), "country": entry.get("country", "")},
+            {"name__iexact": entry["name"]},
+            {
+                "name": entry["name"],
+                "kind": entry["kind"],
+                "aliases": entry.get("aliases", []),
+                "country": entry.get("country", ""),
+            },
         )
-        report.count(created, changed)
+        report.count(created)
     return report
-
-
-def _sync_children(manager, desired, key):
-    """Make a related set equal to `desired` (unsaved instances), leaving rows that already match alone."""
-    existing = {key(child): child for child in manager.all()}
-    wanted = {key(child): child for child in desired}
-    stale = [child.pk for identity, child in existing.items() if identity not in wanted]
-    if stale:
-        manager.filter(pk__in=stale).delete()
-    fresh = [child for identity, child in wanted.items() if identity not in existing]
-    if fresh:
-        manager.model.objects.bulk_create(fresh)
-    return bool(stale or fresh)
 
 
 @transaction.atomic
 def incidents_load(*, path: Path = SEEDS_DIR / "incidents.geojson") -> LoadReport:
-    """Create or update the features of a GeoJSON file, keyed by feature id; a second run changes nothing."""
+    """Create the features of a GeoJSON file that are missing, keyed by feature id; existing incidents (and their
+    actors and citations) are left exactly as editors left them."""
     report = LoadReport()
     collection = json.loads(path.read_text(encoding="utf-8"))
+    existing = set(
+        Incident.objects.filter(external_id__in=[str(feature["id"]) for feature in collection["features"]]).values_list(
+            "external_id", flat=True
+        )
+    )
     for feature in collection["features"]:
+        if str(feature["id"]) in existing:
+            report.count(False)
+            continue
         props = feature["properties"]
         event_type = EventType.objects.get(name=props["event_type"])
         sub_event_type = (
@@ -119,40 +123,34 @@ def incidents_load(*, path: Path = SEEDS_DIR / "incidents.geojson") -> LoadRepor
         longitude, latitude = feature["geometry"]["coordinates"]
         numbers = ["date_precision", "location_precision", "fatalities_low", "fatalities_best", "fatalities_high"]
         texts = ["title", "description", "place_reported", "place_name", "admin1", "admin2", "country"]
-        values = {
+        incident = Incident.objects.create(
+            external_id=str(feature["id"]),
             **{key: props.get(key) for key in numbers},
             **{key: props.get(key) or "" for key in [*texts, "notable_casualties"]},
-            "start_date": _date(props["start_date"]),
-            "end_date": _date(props.get("end_date") or props["start_date"]),
-            "time_of_day": _time(props.get("time_of_day")),
-            "location": Point(longitude, latitude, srid=4326),
-            "event_type": event_type,
-            "sub_event_type": sub_event_type,
-            "status": props.get("status", Status.DRAFT),
-        }
-        incident, created, changed = _upsert(Incident, {"external_id": str(feature["id"])}, values)
-        roles = [
+            start_date=_date(props["start_date"]),
+            end_date=_date(props.get("end_date") or props["start_date"]),
+            time_of_day=_time(props.get("time_of_day")),
+            location=Point(longitude, latitude, srid=4326),
+            event_type=event_type,
+            sub_event_type=sub_event_type,
+            status=props.get("status", Status.DRAFT),
+        )
+        IncidentActor.objects.bulk_create(
             IncidentActor(
                 incident=incident,
-                actor=Actor.objects.get(name=role["name"]),
+                actor=Actor.objects.get(name__iexact=role["name"]),
                 side=role["side"],
                 is_associated=role.get("associated", False),
             )
             for role in props.get("actors", [])
-        ]
-        changed |= _sync_children(
-            incident.incident_actors, roles, key=lambda role: (role.actor_id, role.side, role.is_associated)
         )
-        citations = [
+        IncidentSource.objects.bulk_create(
             IncidentSource(
                 incident=incident, source=_source_for(entry), original_reporter=entry.get("original_reporter", "")
             )
             for entry in props.get("sources", [])
-        ]
-        changed |= _sync_children(
-            incident.incident_sources, citations, key=lambda citation: (citation.source_id, citation.original_reporter)
         )
-        report.count(created, changed)
+        report.count(True)
     return report
 
 

@@ -95,3 +95,48 @@ def test_islamic_state_is_known_by_its_aliases(seeded):
     islamic_state = Actor.objects.get(name="Islamic State")
     assert {"IS", "ISIS", "ISIL", "Daesh"} <= set(islamic_state.aliases)
     assert islamic_state.kind == "jihadist_group"
+
+
+def test_reloading_seeds_keeps_every_editorial_decision(seeded, publisher):
+    """Seeds run on every `make run` and `make test`: what publishers decided since must survive them."""
+    from incidents import services
+    from tests.factories import SourceFactory
+
+    retracted = Incident.objects.get(external_id="seed-2019-04-18-deir-ezzor")
+    services.incident_retract(incident=retracted, reason="Duplicate of the Palmyra report", user=publisher)
+    corrected = Incident.objects.get(external_id="seed-2019-04-18-palmyra")
+    corrected.title = "IS assault north of Palmyra (corrected)"
+    corrected.fatalities_best = 41
+    corrected.save()
+    added = SourceFactory(publisher="SANA", title="Army statement on Palmyra")
+    IncidentSource.objects.create(incident=corrected, source=added, original_reporter="SANA")
+    removed_role = corrected.incident_actors.get(actor__name="Pro-government militias (Syria)")
+    removed_role.delete()
+    islamic_state = Actor.objects.get(name="Islamic State")
+    islamic_state.aliases = ["IS", "Daesh"]
+    islamic_state.save()
+
+    call_command("load_seeds", stdout=open("/dev/null", "w"))
+
+    retracted.refresh_from_db()
+    assert retracted.status == Status.RETRACTED
+    assert retracted.retraction_reason == "Duplicate of the Palmyra report"
+    corrected.refresh_from_db()
+    assert (corrected.title, corrected.fatalities_best) == ("IS assault north of Palmyra (corrected)", 41)
+    assert {citation.source.publisher for citation in corrected.incident_sources.all()} == {
+        "DW (Deutsche Welle)",
+        "SANA",
+    }
+    assert not corrected.incident_actors.filter(actor__name="Pro-government militias (Syria)").exists()
+    islamic_state.refresh_from_db()
+    assert islamic_state.aliases == ["IS", "Daesh"]
+    assert Incident.objects.published().count() == 3
+
+
+def test_seeds_recreate_what_is_missing(seeded):
+    Incident.objects.filter(external_id="seed-2019-04-20-aleppo").delete()
+    call_command("load_seeds", stdout=open("/dev/null", "w"))
+    aleppo = Incident.objects.get(external_id="seed-2019-04-20-aleppo")
+    assert aleppo.fatalities_best == 13
+    assert aleppo.incident_sources.count() == 1
+    assert Incident.objects.count() == 4

@@ -4,7 +4,7 @@ from incidents import seeding
 
 
 class Command(BaseCommand):
-    help = "Load the actors and incidents in seeds/ (idempotent: a second run leaves the same rows)."
+    help = "Load the actors and incidents in seeds/ (creates what is missing, never overwrites an existing record)."
 
     def handle(self, *args, **options):
         actors = seeding.actors_load()
