@@ -1,17 +1,100 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .forms import IncidentAdminForm, RetractForm
+from .forms import ActorAdminForm, IncidentAdminForm, RetractForm, SourceAdminForm
 from .gazetteer import name_key
 from .models import Actor, EventType, Incident, IncidentActor, IncidentSource, Place, Source, Status, SubEventType
+
+
+class GuardedHistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's revert, with our rules: who may revert is decided on the record as it is now (not
+    on the old version being shown), and the revert itself is services.record_revert, which restores the content
+    from the history (never from the posted form) and changes an incident's status only through the publishing
+    services."""
+
+    def _current(self, obj):
+        return self.model._base_manager.filter(pk=obj.pk).first() if obj is not None else None
+
+    def revert_disabled(self, request, obj=None):
+        current = self._current(obj)
+        return (
+            super().revert_disabled(request, obj) or current is None or not self.has_change_permission(request, current)
+        )
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        current = self.get_object(request, unquote(object_id))
+        if current is None:
+            raise Http404
+        if request.method != "POST":
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        if not self.has_change_permission(request, current):
+            raise PermissionDenied
+        get_object_or_404(self.model.history, id=current.pk, history_id=version_id)
+        opts = self.model._meta
+        try:
+            reverted = services.record_revert(record=current, history_id=version_id, user=request.user)
+        except (ValidationError, PermissionDenied) as refusal:
+            for message in getattr(refusal, "messages", [str(refusal)]):
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        self.log_change(request, reverted, [{"changed": {"fields": ["reverted"]}}])
+        self.message_user(
+            request,
+            _("“%(record)s” was reverted to the version shown; the revert is recorded in its history.")
+            % {"record": reverted},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[current.pk]))
+
+
+class SharedRecordAdmin(GuardedHistoryAdmin):
+    """Sources and actors appear on every incident that uses them: once a published or retracted incident uses one,
+    only a Publisher may change or delete it (services.shared_record_editable_by). Editors still add new ones."""
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or services.shared_record_editable_by(record=obj, user=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or not services.shared_record_in_public_use(obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        record = self.get_object(request, unquote(object_id))
+        if (
+            request.method == "GET"
+            and record is not None
+            and super().has_change_permission(request, record)
+            and not self.has_change_permission(request, record)
+        ):
+            self.message_user(
+                request,
+                _(
+                    "A published or retracted incident uses this %(model)s, so changing it would change public "
+                    "pages: only a Publisher may change it. Add a new %(model)s if you need a different one."
+                )
+                % {"model": self.model._meta.verbose_name},
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        services.shared_record_save(record=obj, user=request.user)
 
 
 class SubEventTypeInline(admin.TabularInline):
@@ -37,7 +120,8 @@ class SubEventTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Actor)
-class ActorAdmin(SimpleHistoryAdmin):
+class ActorAdmin(SharedRecordAdmin):
+    form = ActorAdminForm
     list_display = ["name", "kind", "country", "alias_list"]
     list_filter = ["kind", "country"]
     search_fields = ["name"]
@@ -54,7 +138,8 @@ class ActorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(SharedRecordAdmin):
+    form = SourceAdminForm
     list_display = ["publisher", "title", "published_on"]
     list_filter = ["publisher"]
     search_fields = ["publisher", "title", "url"]
@@ -68,7 +153,23 @@ class SourceAdmin(SimpleHistoryAdmin):
     }
 
 
-class IncidentActorInline(admin.TabularInline):
+class IncidentPartInline(admin.TabularInline):
+    """Actors and citations are part of the incident: whoever may not change the incident may not change them."""
+
+    def _incident_editable(self, request, obj):
+        return obj is None or services.incident_editable_by(incident=obj, user=request.user)
+
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and self._incident_editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._incident_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._incident_editable(request, obj)
+
+
+class IncidentActorInline(IncidentPartInline):
     model = IncidentActor
     extra = 1
     autocomplete_fields = ["actor"]
@@ -88,7 +189,7 @@ class PublishedNeedsSourceFormSet(BaseInlineFormSet):
             raise ValidationError(_("A published incident must cite at least one source."))
 
 
-class IncidentSourceInline(admin.TabularInline):
+class IncidentSourceInline(IncidentPartInline):
     model = IncidentSource
     formset = PublishedNeedsSourceFormSet
     extra = 1
@@ -107,7 +208,7 @@ class IncidentStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Incident)
-class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
+class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
     form = IncidentAdminForm
     inlines = [IncidentActorInline, IncidentSourceInline]
     list_display = [
@@ -173,6 +274,7 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
                     ("created_at", "created_by"),
                     ("updated_at", "updated_by"),
                     "is_demo",
+                    "edit_version",
                 ]
             },
         ),
@@ -185,12 +287,19 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
         css = {"all": ["incidents/css/admin_geocode.css"]}
 
     def has_change_permission(self, request, obj=None):
-        # Editors work on drafts; once an incident is public only a publisher may change it.
         if not super().has_change_permission(request, obj):
             return False
-        if obj is not None and obj.status != Status.DRAFT:
-            return request.user.has_perm("incidents.publish_incident")
-        return True
+        return obj is None or services.incident_editable_by(incident=obj, user=request.user)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Shown read-only, the hidden edit version would be an empty "edit version" row.
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field != "edit_version"]})
+            for name, options in fieldsets
+        ]
 
     def has_publish_permission(self, request):
         return request.user.has_perm("incidents.publish_incident")

@@ -1,12 +1,88 @@
 from django import forms
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db import connection
 from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Incident
+from .models import Actor, Incident, Source
 
 
-class IncidentAdminForm(forms.ModelForm):
+def _shown(instance, field):
+    """A field's value as the admin shows it: choice labels, related records' names, points as lat, lon."""
+    value = getattr(instance, field.name)
+    if value is None or value == "":
+        return gettext("(empty)")
+    if field.choices:
+        return str(getattr(instance, f"get_{field.name}_display")())
+    if isinstance(value, GEOSGeometry):
+        return f"{value.y:.6f}, {value.x:.6f}"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(localize(value))
+
+
+def edit_conflict_message(instance, read_version):
+    """Says who saved the record since `read_version` and, field by field, what they saved, from its history."""
+    model = type(instance)
+    current = model._base_manager.get(pk=instance.pk)
+    history = model.history.filter(id=instance.pk)
+    read = history.filter(version=read_version).first()
+    latest = history.first()
+    changed = []
+    if read is not None and latest is not None:
+        names = latest.diff_against(read).changed_fields
+        changed = [field for field in model._meta.concrete_fields if field.name in names and field.name != "version"]
+    who = getattr(latest, "history_user", None) if latest is not None else None
+    intro = (
+        gettext("%(user)s saved this %(model)s while you were editing it.")
+        % {"user": who, "model": model._meta.verbose_name}
+        if who
+        else gettext("Someone else saved this %(model)s while you were editing it.")
+        % {"model": model._meta.verbose_name}
+    )
+    if changed:
+        details = gettext("Their changes: %(changes)s.") % {
+            "changes": "; ".join(f"{field.verbose_name}: “{_shown(current, field)}”" for field in changed)
+        }
+    else:
+        details = gettext("Their changes were to records listed with it (actors or sources cited).")
+    advice = gettext("Your edits were not saved: reload the page to see their version, then make your changes again.")
+    return f"{intro} {details} {advice}"
+
+
+class EditVersionForm(forms.ModelForm):
+    """Carries the version the editor opened, and refuses the save when the record has moved on since."""
+
+    edit_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["edit_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        read_version = cleaned.get("edit_version")
+        if read_version is None:
+            raise forms.ValidationError(
+                gettext("This form was opened without an edit version; reload the page and make your changes again.")
+            )
+        rows = type(self.instance)._base_manager.filter(pk=self.instance.pk)
+        if connection.in_atomic_block:
+            # The admin saves inside one transaction: holding the row until then makes this check the final word.
+            rows = rows.select_for_update()
+        if rows.values_list("version", flat=True).first() != read_version:
+            raise forms.ValidationError(edit_conflict_message(self.instance, read_version), code="edit_conflict")
+        # The model's save checks the same version, in case anything slips between here and there.
+        self.instance.version = read_version
+        return cleaned
+
+
+class IncidentAdminForm(EditVersionForm):
     """The incident form with typed coordinates beside the map, for editors who copy them from a report."""
 
     latitude = forms.FloatField(
@@ -90,3 +166,15 @@ class RetractForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Kept with the incident's history; the incident disappears from every public page."),
     )
+
+
+class SourceAdminForm(EditVersionForm):
+    class Meta:
+        model = Source
+        fields = "__all__"  # noqa: DJ007 -- the admin chooses what is shown
+
+
+class ActorAdminForm(EditVersionForm):
+    class Meta:
+        model = Actor
+        fields = "__all__"  # noqa: DJ007 -- the admin chooses what is shown

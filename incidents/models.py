@@ -12,6 +12,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import router, transaction
 from django.db.models import F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Lower
 from django.db.models.lookups import Range
@@ -68,6 +69,51 @@ class Status(models.TextChoices):
     RETRACTED = "retracted", _("Retracted")
 
 
+class EditConflict(Exception):
+    """The row was saved by someone else since this copy of it was read: saving would overwrite their work."""
+
+    def __init__(self, instance, read_version):
+        self.instance, self.read_version = instance, read_version
+        super().__init__(f"{type(instance).__name__} {instance.pk} changed since version {read_version} was read")
+
+
+class VersionedModel(models.Model):
+    """Optimistic locking: every save of an existing row moves `version` on by one, and only succeeds when the row
+    still has the version this copy was read at. Two editors who opened the same record cannot silently overwrite
+    each other; the second save raises EditConflict (forms turn it into an error showing what changed)."""
+
+    version = models.PositiveIntegerField(
+        _("edit version"), default=1, editable=False, help_text=_("Goes up by one on every save.")
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            return super().save(*args, **kwargs)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        read_version = self.version
+        with transaction.atomic(using=using):
+            # The conditional UPDATE both checks the version and locks the row until the save below commits.
+            claimed = (
+                type(self)
+                ._base_manager.using(using)
+                .filter(pk=self.pk, version=read_version)
+                .update(version=read_version + 1)
+            )
+            if not claimed:
+                raise EditConflict(self, read_version)
+            self.version = read_version + 1
+            try:
+                return super().save(*args, **kwargs)
+            except BaseException:
+                self.version = read_version
+                raise
+
+
 class EventType(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -118,7 +164,7 @@ class ActorQuerySet(models.QuerySet):
         return self.alias(alias_text=aliases).filter(Q(name__icontains=text) | Q(alias_text__icontains=text))
 
 
-class Actor(models.Model):
+class Actor(VersionedModel):
     name = models.CharField(_("name"), max_length=200)
     aliases = ArrayField(
         models.CharField(max_length=200),
@@ -146,7 +192,7 @@ class Actor(models.Model):
         return self.name
 
 
-class Source(models.Model):
+class Source(VersionedModel):
     """A report an incident is based on; one report often covers several incidents."""
 
     publisher = models.CharField(_("publisher"), max_length=200, help_text=_("Who published it, e.g. DW."))
@@ -271,7 +317,7 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(location__intersects=bbox)
 
 
-class Incident(models.Model):
+class Incident(VersionedModel):
     # when
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(

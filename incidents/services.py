@@ -7,12 +7,105 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import geocoding
-from .models import Incident, Status
+from .models import Actor, Incident, IncidentActor, IncidentSource, Source, Status
 
 
 def _check_permission(user, codename):
     if user is not None and not user.has_perm(f"incidents.{codename}"):
         raise PermissionDenied(_("You do not have permission to do that."))
+
+
+def incident_editable_by(*, incident: Incident, user) -> bool:
+    """Editors work on drafts; once an incident is public (or retracted) only a publisher may change it.
+
+    Reads the stored status, never the one on the instance, which may be an old version from the history."""
+    if not user.has_perm("incidents.change_incident"):
+        return False
+    if incident.pk is None:
+        return True
+    stored = Incident.objects.filter(pk=incident.pk).values_list("status", flat=True).first()
+    return stored in (None, Status.DRAFT) or user.has_perm("incidents.publish_incident")
+
+
+def shared_record_in_public_use(record) -> bool:
+    """Whether a published or retracted incident cites this source or names this actor."""
+    if record.pk is None:
+        return False
+    links = {Source: IncidentSource.objects.filter(source=record), Actor: IncidentActor.objects.filter(actor=record)}
+    return links[type(record)].exclude(incident__status=Status.DRAFT).exists()
+
+
+def shared_record_editable_by(*, record, user) -> bool:
+    """Sources and actors show on every incident that uses them, so once a published (or retracted) incident uses
+    one, changing it is a publisher's decision; editors may change only the ones that drafts alone use."""
+    return user.has_perm("incidents.publish_incident") or not shared_record_in_public_use(record)
+
+
+def _check_shared_record_editable(record, user):
+    if user is not None and not shared_record_editable_by(record=record, user=user):
+        raise PermissionDenied(
+            _("A published or retracted incident uses this %(model)s; only a Publisher may change it.")
+            % {"model": record._meta.verbose_name}
+        )
+
+
+@transaction.atomic
+def shared_record_save(*, record, user=None):
+    """Save a source or actor an editor changed, re-checking under a row lock that no public incident uses it."""
+    if record.pk is not None:
+        type(record)._base_manager.select_for_update().filter(pk=record.pk).first()
+    _check_shared_record_editable(record, user)
+    record.save()
+    return record
+
+
+# Not restored by a revert: the editorial state changes only through publish / unpublish / retract below.
+REVERT_KEEPS = {
+    "id",
+    "status",
+    "retraction_reason",
+    "published_at",
+    "external_id",
+    "is_demo",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "version",
+}
+
+
+@transaction.atomic
+def record_revert(*, record, history_id, user=None):
+    """Put an incident, source or actor back to an earlier version from its history, as a new version.
+
+    The content comes from the history, never from the request. An incident's status is not copied: if the old
+    version had another status, the change goes through incident_publish / incident_unpublish / incident_retract,
+    so a revert needs the same permission and passes the same checks as publishing."""
+    model = type(record)
+    record = model._base_manager.select_for_update().get(pk=record.pk)
+    old = model.history.get(id=record.pk, history_id=history_id)
+    if isinstance(record, Incident):
+        if user is not None and not incident_editable_by(incident=record, user=user):
+            raise PermissionDenied(_("Only a Publisher may change a published or retracted incident."))
+    else:
+        _check_shared_record_editable(record, user)
+    for field in model._meta.concrete_fields:
+        if field.name not in REVERT_KEEPS:
+            setattr(record, field.attname, getattr(old, field.attname))
+    if isinstance(record, Incident) and user is not None and user.is_authenticated:
+        record.updated_by = user
+    record._change_reason = f"reverted to version {old.version}"
+    record.full_clean(exclude=["external_id"])
+    record.save()
+    if isinstance(record, Incident) and old.status != record.status:
+        if old.status == Status.PUBLISHED:
+            record = incident_publish(incident=record, user=user)
+        elif old.status == Status.RETRACTED:
+            record = incident_retract(incident=record, reason=old.retraction_reason, user=user)
+        else:
+            record = incident_unpublish(incident=record, user=user)
+    return record
 
 
 def incident_publication_problems(incident):

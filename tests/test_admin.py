@@ -155,6 +155,7 @@ def test_publisher_cannot_remove_the_last_source_of_a_published_incident(client,
             "incident_sources-0-incident": incident.pk,
             "incident_sources-0-source": citation.source_id,
             "incident_sources-0-DELETE": "on",
+            "edit_version": incident.version,
         }
     )
     response = client.post(reverse("admin:incidents_incident_change", args=[incident.pk]), data)
@@ -179,7 +180,7 @@ def test_change_history_is_visible_in_the_admin(client, editor):
     client.force_login(editor)
     client.post(ADD_URL, incident_form())
     incident = Incident.objects.get()
-    client.post(reverse("admin:incidents_incident_change", args=[incident.pk]), incident_form(title="Retitled"))
+    client.post(reverse("admin:incidents_incident_change", args=[incident.pk]), incident_form(title="Retitled", edit_version=incident.version))
     page = client.get(reverse("admin:incidents_incident_history", args=[incident.pk])).content.decode()
     assert page.count(editor.username) >= 2
     assert "Retitled" in page  # the change list names the new title
