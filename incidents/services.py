@@ -31,8 +31,8 @@ def shared_record_in_public_use(record) -> bool:
     """Whether a published or retracted incident cites this source or names this actor."""
     if record.pk is None:
         return False
-    links = {Source: IncidentSource.objects.filter(source=record), Actor: IncidentActor.objects.filter(actor=record)}
-    return links[type(record)].exclude(incident__status=Status.DRAFT).exists()
+    link_model, field = {Source: (IncidentSource, "source"), Actor: (IncidentActor, "actor")}[type(record)]
+    return link_model.objects.filter(**{field: record}).exclude(incident__status=Status.DRAFT).exists()
 
 
 def shared_record_editable_by(*, record, user) -> bool:
