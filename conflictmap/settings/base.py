@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "conflictmap.routers.PublicReadMiddleware",
 ]
 
 ROOT_URLCONF = "conflictmap.urls"
@@ -95,6 +96,22 @@ def database_config(url):
 
 
 DATABASES = {"default": database_config(database_url()) if database_url() else {}}
+
+# PostgreSQL streaming replicas for public reads (conflictmap/routers.py): comma-separated URLs, each becoming the
+# alias replica_1, replica_2, … Writes, the admin, sessions and users always use the primary (DATABASE_URL).
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    DATABASES[f"replica_{_number}"] = {
+        **database_config(_url),
+        # A replica that does not answer within 2 s is skipped rather than holding the request.
+        "OPTIONS": {**database_config(_url).get("OPTIONS", {}), "connect_timeout": 2},
+        # Tests run against the primary's test database; a replica test starts its own replica.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["conflictmap.routers.PrimaryReplicaRouter"]
+DATABASE_REPLICA_APPS = ["incidents", "places"]  # the public data; sessions and users stay on the primary
+DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=5.0)  # seconds behind: skipped
+DATABASE_REPLICA_CHECK_INTERVAL = env.float("DATABASE_REPLICA_CHECK_INTERVAL", default=3.0)  # seconds
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,7 +8,7 @@ import json
 from functools import cache
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.utils import translation
 from django_countries import countries
 
@@ -220,7 +220,10 @@ def _server_side_batches(template, exported, params):
     # One transaction for the cursor's whole life: outside one, Django declares the cursor WITH HOLD, and PostgreSQL
     # then computes and stores every row at the declaring COMMIT before the first byte goes out. Inside, rows are
     # produced as they are fetched, so a download starts at once.
-    with transaction.atomic(), connection.chunked_cursor() as cursor:
+    # The database the queryset reads from (a replica for public requests, see conflictmap/routers.py), pinned by
+    # feature_rows / feature_batches / csv_rows before the response starts streaming.
+    connection = connections[exported.db]
+    with transaction.atomic(using=exported.db), connection.chunked_cursor() as cursor:
         with connection.cursor() as settings:
             # The export is cheap per row but estimated as costly, so past a few hundred thousand rows PostgreSQL
             # would spend seconds compiling it with LLVM; SET LOCAL ends with this transaction.
@@ -235,9 +238,15 @@ def _server_side_rows(template, exported, params):
         yield from rows
 
 
+def _pinned(exported):
+    """The queryset bound to the database it reads from now: rows are fetched later, as the response streams, after
+    the request's routing (conflictmap/routers.py) has ended."""
+    return exported.using(exported.db)
+
+
 def feature_rows(exported):
     """(feature JSON text, start_date, id) per incident of an ordered export queryset, from a server-side cursor."""
-    return _server_side_rows(FEATURE_SQL, exported, [_country_names_json()])
+    return _server_side_rows(FEATURE_SQL, _pinned(exported), [_country_names_json()])
 
 
 def feature_batches(exported):
@@ -245,10 +254,10 @@ def feature_batches(exported):
 
     Python handles one list per CHUNK_SIZE features (a comprehension and a join), not each feature in a loop.
     """
-    for rows in _server_side_batches(FEATURE_TEXT_SQL, exported, [_country_names_json()]):
-        yield [feature for (feature,) in rows]
+    batches = _server_side_batches(FEATURE_TEXT_SQL, _pinned(exported), [_country_names_json()])
+    return ([feature for (feature,) in rows] for rows in batches)
 
 
 def csv_rows(exported):
     """One tuple per incident, in CSV_HEADER order, from a server-side cursor."""
-    return _server_side_rows(CSV_SQL, exported, [_country_alpha3_json(), _country_names_json()])
+    return _server_side_rows(CSV_SQL, _pinned(exported), [_country_alpha3_json(), _country_names_json()])
