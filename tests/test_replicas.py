@@ -180,7 +180,7 @@ def test_writes_and_the_admin_use_the_primary(client, editor, replica, published
 def test_a_replica_that_is_down_is_skipped(client, replica_server, replica, published_on_both):
     stop(replica_server)
     try:
-        response, body, _on_replica, on_primary = get_served(client, "/map/incidents.json", "default")
+        response, _body, _on_replica, on_primary = get_served(client, "/map/incidents.json", "default")
         assert response.status_code == 200
         assert response.json()["total"] == 3
         assert on_primary
