@@ -49,7 +49,7 @@ class GuardedHistoryAdmin(SimpleHistoryAdmin):
             for message in getattr(refusal, "messages", [str(refusal)]):
                 self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(request.path)
-        self.log_change(request, reverted, [{"changed": {"fields": ["reverted"]}}])
+        self.log_change(request, reverted, f"Reverted to history record {version_id}.")
         self.message_user(
             request,
             _("“%(record)s” was reverted to the version shown; the revert is recorded in its history.")

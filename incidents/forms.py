@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib.gis.geos import GEOSGeometry, Point
-from django.db import connection
+from django.db import connection, models
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.translation import gettext
@@ -168,10 +168,18 @@ class RetractForm(forms.Form):
     )
 
 
+def _https_by_default(db_field, **kwargs):
+    # A URL typed without a scheme is taken as https (Django 6's default), as SourceAdmin's formfield_overrides say.
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class SourceAdminForm(EditVersionForm):
     class Meta:
         model = Source
         fields = "__all__"  # noqa: DJ007 -- the admin chooses what is shown
+        formfield_callback = _https_by_default
 
 
 class ActorAdminForm(EditVersionForm):
