@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class PublicRead:
     """The routing decision of one public request: None until its first read picks a replica (or the primary)."""
 
     alias: str | None = None
+    view: tuple | None = None  # (view function, args, kwargs), to answer again from the primary
 
 
 _public_read: contextvars.ContextVar[PublicRead | None] = contextvars.ContextVar("public_read", default=None)
@@ -63,6 +64,10 @@ class ReplicaHealth:
     def forget(self):
         with self._lock:
             self._checked.clear()
+
+    def mark_down(self, alias):
+        with self._lock:
+            self._checked[alias] = (time.monotonic(), False)
 
     def healthy(self, alias):
         now = time.monotonic()
@@ -149,4 +154,21 @@ class PublicReadMiddleware:
             and match.namespace == "incidents"
             and match.url_name not in EDITOR_URL_NAMES
         ):
-            _public_read.set(PublicRead())
+            _public_read.set(PublicRead(view=(view_func, view_args, view_kwargs)))
+
+    def process_exception(self, request, exception):
+        """A replica that fails between its health check and the query: marked down, and the view answers again
+        from the primary (a GET, so running it twice is harmless). A streaming answer that fails mid-way cannot be
+        taken back; it ends incomplete, as any cut download does."""
+        state = _public_read.get()
+        if state is None or state.alias in (None, DEFAULT_DB_ALIAS) or not isinstance(exception, OperationalError):
+            return None
+        logger.warning("Replica %s failed during a request; answering from the primary: %s", state.alias, exception)
+        replica_health.mark_down(state.alias)
+        try:
+            connections[state.alias].close()
+        except DatabaseError:
+            pass  # already broken; Django opens a new connection next time
+        state.alias = DEFAULT_DB_ALIAS
+        view_func, view_args, view_kwargs = state.view
+        return view_func(request, *view_args, **view_kwargs)

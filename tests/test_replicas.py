@@ -205,3 +205,22 @@ def test_a_lagging_replica_is_skipped(client, settings, replica, published_on_bo
     finally:
         with connections[replica].cursor() as cursor:
             cursor.execute("SELECT pg_wal_replay_resume()")
+
+
+def test_a_replica_failing_after_its_check_is_retried_on_the_primary(
+    client, settings, replica_server, replica, published_on_both
+):
+    settings.DATABASE_REPLICA_CHECK_INTERVAL = 3600  # the replica passed its check and is trusted for an hour
+    _response, _body, on_replica, _on_primary = get_served(client, "/map/incidents.json", replica)
+    assert on_replica
+    stop(replica_server)
+    try:
+        with CaptureQueriesContext(connections["default"]) as on_primary:
+            response = client.get("/map/incidents.json")
+        assert response.status_code == 200
+        assert response.json()["total"] == 3
+        assert incident_queries(on_primary)
+        # Marked down at once: the next request goes straight to the primary without trying the replica.
+        assert routers.replica_health.healthy(replica) is False
+    finally:
+        start(replica_server)
