@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Q
 from simple_history.utils import bulk_create_with_history
 
 from .models import (
@@ -50,8 +51,9 @@ class LoadReport:
 
 
 def _create_missing(model, lookup, values):
-    """The row matching `lookup`, created from `values` only when there is none; returns (row, created)."""
-    instance = model.objects.filter(**lookup).first()
+    """The row matching `lookup` (keywords or a Q), created from `values` only when there is none; returns (row,
+    created)."""
+    instance = model.objects.filter(lookup if isinstance(lookup, Q) else Q(**lookup)).order_by("pk").first()
     if instance is not None:
         return instance, False
     return model.objects.create(**values), True
@@ -79,14 +81,19 @@ def _time(text):
     return time.fromisoformat(text) if text else None
 
 
+def _seed_actor(name):
+    """A seed actor is "there" under its name in any case, or under a new name that keeps the old one as an alias
+    (an editor who renamed "Islamic State" to "Islamic State (IS)" and kept the alias gets no duplicate)."""
+    return Q(name__iexact=name) | Q(aliases__contains=[name])
+
+
 @transaction.atomic
 def actors_load(*, path: Path = SEEDS_DIR / "actors.json") -> LoadReport:
     report = LoadReport()
     for entry in json.loads(path.read_text(encoding="utf-8")):
-        # Names are unique ignoring case, so an actor an editor recapitalised is still "there".
         _actor, created = _create_missing(
             Actor,
-            {"name__iexact": entry["name"]},
+            _seed_actor(entry["name"]),
             {
                 "name": entry["name"],
                 "kind": entry["kind"],
@@ -138,7 +145,7 @@ def incidents_load(*, path: Path = SEEDS_DIR / "incidents.geojson") -> LoadRepor
         IncidentActor.objects.bulk_create(
             IncidentActor(
                 incident=incident,
-                actor=Actor.objects.get(name__iexact=role["name"]),
+                actor=Actor.objects.filter(_seed_actor(role["name"])).order_by("pk").first(),
                 side=role["side"],
                 is_associated=role.get("associated", False),
             )

@@ -140,3 +140,15 @@ def test_seeds_recreate_what_is_missing(seeded):
     assert aleppo.fatalities_best == 13
     assert aleppo.incident_sources.count() == 1
     assert Incident.objects.count() == 4
+
+
+def test_a_renamed_seed_actor_that_keeps_its_old_name_as_alias_is_not_duplicated(seeded):
+    islamic_state = Actor.objects.get(name="Islamic State")
+    islamic_state.name = "Islamic State (IS)"
+    islamic_state.aliases = [*islamic_state.aliases, "Islamic State"]
+    islamic_state.save()
+    Incident.objects.filter(external_id="seed-2019-04-18-palmyra").delete()
+    call_command("load_seeds", stdout=open("/dev/null", "w"))
+    assert not Actor.objects.filter(name="Islamic State").exists()
+    palmyra = Incident.objects.get(external_id="seed-2019-04-18-palmyra")
+    assert palmyra.incident_actors.get(side="a").actor == islamic_state
