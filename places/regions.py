@@ -52,6 +52,22 @@ def country_has_regions(country):
     return bool(country) and Region.objects.filter(country=str(country)).exists()
 
 
+def admin_area_labels(pairs, *, model=Region):
+    """{(country, name): the name in the active language} for the regions (or districts) among `pairs`; a name
+    that is not a region's (another country's admin1, an old text) is its own label."""
+    pairs = {(str(country), name) for country, name in pairs if name}
+    labels = {pair: pair[1] for pair in pairs}
+    names = {name for _country, name in pairs}
+    for area in model.objects.filter(name__in=names).only("country", "name", "name_ar"):
+        if (str(area.country), area.name) in labels:
+            labels[(str(area.country), area.name)] = area.display_name
+    return labels
+
+
+def admin_area_label(name, *, country, model=Region):
+    return admin_area_labels([(country, name)], model=model).get((str(country), name), name) if name else ""
+
+
 def region_named(text, *, country=None):
     """The region `text` names in any spelling ("Deir-ez-Zor", "Dayr az Zawr governorate", "دير الزور"), or None.
 
