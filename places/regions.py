@@ -37,14 +37,18 @@ def admin_areas_at(point):
     if point is None:
         return AdminAreas(None, None)
     point = _as_point(point)
-    district = District.objects.select_related("region").filter(boundary__covers=point).first()
-    if district is not None and district.region.boundary.covers(point):
+    # Districts tile their regions, so the covering district names the region too: one index probe on the smaller
+    # polygons, and neither boundary is sent back (a governorate's runs to thousands of vertices).
+    district = (
+        District.objects.select_related("region")
+        .defer("boundary", "region__boundary")
+        .filter(boundary__covers=point)
+        .order_by("wof_id")
+        .first()
+    )
+    if district is not None:
         return AdminAreas(district.region, district)
-    # Simplified neighbours can leave a sliver where a district and its region disagree: the region decides.
-    region = Region.objects.filter(boundary__covers=point).first()
-    if district is not None and region is not None and district.region_id != region.pk:
-        district = None
-    return AdminAreas(region, district)
+    return AdminAreas(Region.objects.defer("boundary").filter(boundary__covers=point).order_by("wof_id").first(), None)
 
 
 def country_has_regions(country):
