@@ -26,6 +26,7 @@ from .models import (
     Status,
     SubEventType,
 )
+from .services import incident_admin_areas_set
 
 SEEDS_DIR = settings.BASE_DIR / "seeds"
 
@@ -130,7 +131,7 @@ def incidents_load(*, path: Path = SEEDS_DIR / "incidents.geojson") -> LoadRepor
         longitude, latitude = feature["geometry"]["coordinates"]
         numbers = ["date_precision", "location_precision", "fatalities_low", "fatalities_best", "fatalities_high"]
         texts = ["title", "description", "place_reported", "place_name", "admin1", "admin2", "country"]
-        incident = Incident.objects.create(
+        incident = Incident(
             external_id=str(feature["id"]),
             **{key: props.get(key) for key in numbers},
             **{key: props.get(key) or "" for key in [*texts, "notable_casualties"]},
@@ -142,6 +143,9 @@ def incidents_load(*, path: Path = SEEDS_DIR / "incidents.geojson") -> LoadRepor
             sub_event_type=sub_event_type,
             status=props.get("status", Status.DRAFT),
         )
+        # admin1 / admin2 as the polygons say, so a seed spelt another way still lands in the shared vocabulary.
+        incident_admin_areas_set(incident=incident)
+        incident.save()
         IncidentActor.objects.bulk_create(
             IncidentActor(
                 incident=incident,
@@ -178,7 +182,7 @@ DEMO_PLACES = [
     ("Hama", "Hama", "SY", 35.1318, 36.7578),
     ("Homs", "Homs", "SY", 34.7324, 36.7137),
     ("Palmyra", "Homs", "SY", 34.5560, 38.2673),
-    ("Damascus", "Dimashq", "SY", 33.5102, 36.2913),
+    ("Damascus", "Damascus", "SY", 33.5102, 36.2913),
     ("Douma", "Rif Dimashq", "SY", 33.5711, 36.4019),
     ("Daraa", "Daraa", "SY", 32.6189, 36.1021),
     ("As-Suwayda", "As-Suwayda", "SY", 32.7089, 36.5695),
@@ -306,7 +310,7 @@ def _demo_incident(rng, number, event_types, actors, source):
         roles.append((actors[rng.choice(side_b)], Side.B))
     if roles[-1][0] == roles[0][0]:
         roles.pop()
-    return incident, roles, source
+    return incident_admin_areas_set(incident=incident), roles, source
 
 
 @transaction.atomic

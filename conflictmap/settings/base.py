@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "leaflet",
     "simple_history",
     "csp",
+    "places",
     "incidents",
 ]
 
@@ -150,6 +151,11 @@ LEAFLET_CONFIG = {
     "MAX_ZOOM": 18,
     "RESET_VIEW": False,
     "TILES": [(_("OpenStreetMap"), MAP_TILES_URL, {"attribution": MAP_TILES_ATTRIBUTION})] if MAP_TILES_URL else [],
+    # Shown even without tiles: the places, governorates and districts come from these gazetteers (CC0 / CC BY 4.0).
+    "ATTRIBUTION_PREFIX": (
+        '<a href="https://leafletjs.com">Leaflet</a> | Places: <a href="https://whosonfirst.org/">Who’s On First</a>, '
+        '<a href="https://www.geonames.org/">GeoNames</a>'
+    ),
 }
 
 # A strict policy: no inline scripts except those carrying the per-request nonce
@@ -188,7 +194,7 @@ STATICFILES_DIRS += [
     ("vendor/world-atlas", BASE_DIR / "node_modules/world-atlas"),
 ]
 
-# Geocoding (incidents/geocoding.py): the offline GeoNames gazetteer first, then an optional online geopy provider.
+# Geocoding (places/geocoding.py): the offline GeoNames gazetteer first, then an optional online geopy provider.
 # Countries whose GeoNames places `manage.py load_gazetteer` loads (ISO 3166-1 alpha-2).
 GAZETTEER_COUNTRIES = env.list("GAZETTEER_COUNTRIES", default=["SY", "IQ", "TR", "LB", "JO"])
 # Among equally good matches, places in these countries win ("Tal Abyad" the Syrian town, not a Turkish namesake).
