@@ -1,11 +1,21 @@
 """Read paths. The public side starts from Incident.objects.published() and nowhere else."""
 
 from django.contrib.gis.db.models import Extent
-from django.db.models import Count, DateField, Exists, FloatField, Func, Max, Min, OuterRef, Prefetch, Q, Sum
+from django.db.models import Count, DateField, FloatField, Func, Max, Min, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 
 from .filters import IncidentFilterSet
-from .models import Actor, EventType, Incident, IncidentActor, Source, SubEventType
+from .models import (
+    DataVersion,
+    EventType,
+    Incident,
+    IncidentActor,
+    PublishedActor,
+    PublishedRegion,
+    SubEventType,
+    TimelineCell,
+    TimelineDay,
+)
 
 
 def demo_data_loaded() -> bool:
@@ -36,12 +46,70 @@ class InvalidFilters(Exception):
         self.errors = errors
 
 
-def incident_filter(*, params, queryset=None):
-    """Published incidents under the query-string filters; raises InvalidFilters for a bad query string."""
-    filterset = IncidentFilterSet(params, queryset=queryset if queryset is not None else Incident.objects.published())
+def incident_filterset(*, params):
+    """The FilterSet over published incidents, validated; raises InvalidFilters for a bad query string."""
+    filterset = IncidentFilterSet(params, queryset=Incident.objects.published())
     if not filterset.is_valid():
         raise InvalidFilters(filterset.error_dict())
-    return filterset.qs
+    return filterset
+
+
+def incident_filter(*, params):
+    """Published incidents under the query-string filters; raises InvalidFilters for a bad query string."""
+    return incident_filterset(params=params).qs
+
+
+def public_data_version():
+    """(version, changed_at) of everything the public side shows: one primary-key read, whatever the data size.
+
+    Database triggers (migration 0007_public_aggregates) bump it on every write to a published or retracted incident
+    or to what one shows (its actors, sources, types); writes that only touch drafts leave it alone.
+    """
+    row = DataVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    return row or (0, None)
+
+
+# Filters the pre-aggregated tables can answer exactly: they keep start day, end day, event type, country and region.
+AGGREGATE_FILTERS = {"start", "end", "event_type", "country", "admin1"}
+
+
+def _given(data, name):
+    """Whether the query string gives the parameter a value (an empty `?country=` filters nothing)."""
+    values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+    return any(value is not None and str(value).strip() for value in values)
+
+
+def _aggregate_cells(filterset):
+    """The timeline cells matching the validated filters (a FilterSet), or None when a filter needs the incidents themselves."""
+    given = {name for name in filterset.filters if _given(filterset.data, name)}
+    if not given <= AGGREGATE_FILTERS:
+        return None
+    cleaned = filterset.form.cleaned_data
+    # Without a region filter the per-day table (regions summed) is an order of magnitude smaller.
+    cells = TimelineCell.objects.all() if given & {"country", "admin1"} else TimelineDay.objects.all()
+    if cleaned.get("start"):
+        cells = cells.filter(end_date__gte=cleaned["start"])
+    if cleaned.get("end"):
+        cells = cells.filter(start_date__lte=cleaned["end"])
+    if "event_type" in given:
+        cells = cells.filter(event_type__in=cleaned["event_type"])
+    if "country" in given:
+        cells = cells.filter(country__in=cleaned["country"])
+    if "admin1" in given:
+        cells = cells.filter(admin1__in=cleaned["admin1"])
+    return cells
+
+
+def incident_count_if_cheap(*, filters):
+    """How many published incidents match, when the aggregates can say so exactly; None otherwise.
+
+    OGC API – Features makes numberMatched optional: the paged outputs give it only from here, never by counting
+    incidents (a full count costs more than the page itself at a million rows).
+    """
+    cells = _aggregate_cells(filters)
+    if cells is None:
+        return None
+    return cells.aggregate(total=Coalesce(Sum("incidents"), 0))["total"]
 
 
 TIMELINE_BUCKETS = ["day", "week", "month", "year"]
@@ -59,14 +127,23 @@ def timeline_bucket_for(first, last):
     return "year"
 
 
-def timeline_counts(*, queryset, bucket=None):
-    """Incidents and fatalities (best estimate) per bucket of start date and per event type, counted in SQL."""
-    span = queryset.aggregate(first=Min("start_date"), last=Max("start_date"))
+def timeline_counts(*, filters, bucket=None):
+    """Incidents and fatalities (best estimate) per bucket of start date and per event type.
+
+    Read from the pre-aggregated tables when the filters allow (dates, types, countries, regions); any other filter
+    (actor, text, bbox, …) counts the matching incidents live in SQL.
+    """
+    cells = _aggregate_cells(filters)
+    if cells is not None:
+        counted, incidents, fatalities = cells, Sum("incidents"), Sum("fatalities")
+    else:
+        counted, incidents, fatalities = filters.qs.order_by(), Count("id"), Coalesce(Sum("fatalities_best"), 0)
+    span = counted.aggregate(first=Min("start_date"), last=Max("start_date"))
     bucket = bucket or timeline_bucket_for(span["first"], span["last"])
     rows = (
-        queryset.annotate(bucket=Trunc("start_date", bucket, output_field=DateField()))
+        counted.annotate(bucket=Trunc("start_date", bucket, output_field=DateField()))
         .values("bucket", "event_type__slug")
-        .annotate(incidents=Count("id"), fatalities=Coalesce(Sum("fatalities_best"), 0))
+        .annotate(incidents=incidents, fatalities=fatalities)
         .order_by("bucket", "event_type__slug")
     )
     buckets = {}
@@ -98,23 +175,11 @@ def incident_export_queryset(*, queryset, after=None):
     The filters are applied in a pk subquery, so the exported rows never carry the FilterSet's DISTINCT or
     annotations (PostgreSQL cannot DISTINCT over json).
     """
-    exported = Incident.objects.filter(pk__in=queryset.values("pk")).order_by("-start_date", "-id")
+    exported = Incident.objects.published().filter(pk__in=queryset.values("pk")).order_by("-start_date", "-id")
     if after is not None:
         start_date, pk = after
         exported = exported.filter(Q(start_date__lt=start_date) | Q(start_date=start_date, pk__lt=pk))
     return exported
-
-
-def incident_freshness(*, queryset):
-    """(count, last change) of the filtered incidents and of the actors and sources they show, for ETag/Last-Modified."""
-    incidents = queryset.order_by().aggregate(count=Count("pk", distinct=True), changed=Max("updated_at"))
-    # Renaming an actor or correcting a source changes the export without touching the incident rows.
-    changed = [
-        incidents["changed"],
-        Actor.history.aggregate(changed=Max("history_date"))["changed"],
-        Source.history.aggregate(changed=Max("history_date"))["changed"],
-    ]
-    return incidents["count"], max((moment for moment in changed if moment), default=None)
 
 
 def incident_extent(*, queryset):
@@ -161,17 +226,15 @@ def incident_totals(*, queryset):
 
 
 def map_filter_choices():
-    """The choices the map's filter panel offers: only actors, countries and regions that published incidents have."""
-    published = Incident.objects.published()
+    """The choices the map's filter panel offers: only actors, countries and regions that published incidents have.
+
+    Read from small tables the database keeps current (PublishedActor, PublishedRegion), never from the incidents.
+    """
+    regions = PublishedRegion.objects.order_by()
     return {
         "event_types": list(EventType.objects.all()),
         "sub_event_types": list(SubEventType.objects.select_related("event_type")),
-        "actors": list(
-            Actor.objects.filter(Exists(IncidentActor.objects.filter(actor=OuterRef("pk"), incident__in=published)))
-        ),
-        # order_by() first: the model's default ordering would otherwise enter the DISTINCT and repeat each code.
-        "country_codes": list(published.exclude(country="").order_by().values_list("country", flat=True).distinct()),
-        "admin1_names": list(
-            published.exclude(admin1="").values_list("admin1", flat=True).distinct().order_by("admin1")
-        ),
+        "actors": [usage.actor for usage in PublishedActor.objects.select_related("actor").order_by("actor__name")],
+        "country_codes": list(regions.exclude(country="").values_list("country", flat=True).distinct()),
+        "admin1_names": list(regions.exclude(admin1="").values_list("admin1", flat=True).distinct().order_by("admin1")),
     }
