@@ -14,6 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
 from .. import selectors
+from ..filters import IncidentFilterSet
 from . import openapi, sql
 from .http import (
     GEOJSON,
@@ -38,7 +39,7 @@ CONFORMANCE = [
 ]
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 # Part 1 asks servers to refuse query parameters they do not define, so a typo is not silently ignored.
-ITEMS_PARAMETERS = {p["name"] for p in openapi.FILTER_PARAMETERS} | {"bbox", "datetime", "limit", "cursor", "f"}
+ITEMS_PARAMETERS = {*IncidentFilterSet.base_filters, "datetime", "limit", "cursor", "f"}
 
 
 def parse_moment(text, *, end):
