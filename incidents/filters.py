@@ -109,7 +109,11 @@ class IncidentFilterSet(django_filters.FilterSet):
     )
     event_type = documented(
         django_filters.ModelMultipleChoiceFilter(
-            field_name="event_type__slug", to_field_name="slug", queryset=EventType.objects.all(), label=_("event type")
+            field_name="event_type__slug",
+            to_field_name="slug",
+            queryset=EventType.objects.all(),
+            label=_("event type"),
+            distinct=False,  # a forward key: no incident repeats, and DISTINCT would sort every match
         ),
         "Event type slug(s), e.g. battles.",
         _slugs_of(EventType.objects.all()),
@@ -121,6 +125,7 @@ class IncidentFilterSet(django_filters.FilterSet):
             to_field_name="slug",
             queryset=SubEventType.objects.all(),
             label=_("sub-event type"),
+            distinct=False,
         ),
         "Sub-event type slug(s).",
         _slugs_of(SubEventType.objects.all()),

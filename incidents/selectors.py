@@ -1,8 +1,12 @@
 """Read paths. The public side starts from Incident.objects.published() and nowhere else."""
 
+import json
+
 from django.contrib.gis.db.models import Extent
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, DateField, FloatField, Func, Max, Min, Prefetch, Q, Sum
-from django.db.models.functions import Coalesce, Trunc
+from django.db.models.functions import Coalesce
 
 from .filters import IncidentFilterSet
 from .models import (
@@ -140,30 +144,56 @@ def timeline_counts(*, filters, bucket=None):
         counted, incidents, fatalities = filters.qs.order_by(), Count("id"), Coalesce(Sum("fatalities_best"), 0)
     span = counted.aggregate(first=Min("start_date"), last=Max("start_date"))
     bucket = bucket or timeline_bucket_for(span["first"], span["last"])
-    rows = (
-        counted.annotate(bucket=Trunc("start_date", bucket, output_field=DateField()))
-        .values("bucket", "event_type__slug")
+    per_type = (
+        counted.annotate(bucket=BucketStart("start_date", bucket=bucket))
+        .values("bucket", "event_type_id")
         .annotate(incidents=incidents, fatalities=fatalities)
-        .order_by("bucket", "event_type__slug")
+        .order_by()
     )
-    buckets = {}
-    for row in rows:
-        entry = buckets.setdefault(row["bucket"], {"date": row["bucket"], "counts": {}, "fatalities": {}})
-        entry["counts"][row["event_type__slug"]] = row["incidents"]
-        entry["fatalities"][row["event_type__slug"]] = row["fatalities"]
-    series = []
-    for entry in buckets.values():
-        entry["total"] = sum(entry["counts"].values())
-        entry["total_fatalities"] = sum(entry["fatalities"].values())
-        series.append(entry)
+    try:
+        inner, params = per_type.query.sql_with_params()
+    except EmptyResultSet:  # Django proved the filters match nothing
+        inner, params = None, None
+    buckets, total, total_fatalities = "[]", 0, 0
+    if inner is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(TIMELINE_SQL.replace("{per_type}", inner), params)
+            buckets, total, total_fatalities = cursor.fetchone()
     return {
         "bucket": bucket,
         "first": span["first"],
         "last": span["last"],
-        "buckets": series,
-        "total": sum(entry["total"] for entry in series),
-        "total_fatalities": sum(entry["total_fatalities"] for entry in series),
+        "buckets": json.loads(buckets),
+        "total": total,
+        "total_fatalities": total_fatalities,
     }
+
+
+class BucketStart(Func):
+    """The first day of the bucket a date falls in. As a timestamp without time zone: date_trunc on a date would go
+    through timestamptz and the session's time zone, row by row."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, *, bucket):
+        if bucket not in TIMELINE_BUCKETS:
+            raise ValueError(bucket)
+        super().__init__(expression, template=f"date_trunc('{bucket}', %(expressions)s::timestamp)::date")
+
+
+# The histogram's document built by PostgreSQL from the per-bucket, per-type rows: at bucket=day over 14 years that
+# is 30,000 rows, which Django would otherwise turn into dicts one by one.
+TIMELINE_SQL = """
+SELECT COALESCE(json_agg(json_build_object('date', bucket, 'counts', counts, 'fatalities', fatalities,
+                                           'total', total, 'total_fatalities', total_fatalities)
+                         ORDER BY bucket)::text, '[]'),
+       COALESCE(sum(total), 0)::bigint, COALESCE(sum(total_fatalities), 0)::bigint
+  FROM (SELECT r.bucket, json_object_agg(et.slug, r.incidents ORDER BY et.slug) AS counts,
+               json_object_agg(et.slug, r.fatalities ORDER BY et.slug) AS fatalities,
+               sum(r.incidents) AS total, sum(r.fatalities) AS total_fatalities
+          FROM ({per_type}) AS r JOIN incidents_eventtype et ON et.id = r.event_type_id
+         GROUP BY r.bucket) AS buckets
+"""
 
 
 # --- Analysts' exports (GeoJSON, CSV, OGC API): reads over a filtered queryset, ordered for keyset paging. ---
@@ -172,10 +202,10 @@ def timeline_counts(*, filters, bucket=None):
 def incident_export_queryset(*, queryset, after=None):
     """The filtered incidents in export order (newest first, id breaking ties), after a keyset position if given.
 
-    The filters are applied in a pk subquery, so the exported rows never carry the FilterSet's DISTINCT or
-    annotations (PostgreSQL cannot DISTINCT over json).
+    The FilterSet's querysets carry no DISTINCT (no filter can repeat an incident), so a page reads the newest-first
+    index and stops at its limit instead of sorting every match.
     """
-    exported = Incident.objects.published().filter(pk__in=queryset.values("pk")).order_by("-start_date", "-id")
+    exported = queryset.order_by("-start_date", "-id")
     if after is not None:
         start_date, pk = after
         exported = exported.filter(Q(start_date__lt=start_date) | Q(start_date=start_date, pk__lt=pk))
