@@ -18,7 +18,6 @@ Prints one table with the targets and the ratios.
 
 import argparse
 import http.client
-import os
 import statistics
 import sys
 import time

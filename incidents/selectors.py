@@ -178,7 +178,9 @@ class BucketStart(Func):
     def __init__(self, expression, *, bucket):
         if bucket not in TIMELINE_BUCKETS:
             raise ValueError(bucket)
-        super().__init__(expression, template=f"date_trunc('{bucket}', %(expressions)s::timestamp)::date")
+        # A day is its own bucket: no function call per row.
+        template = "%(expressions)s" if bucket == "day" else f"date_trunc('{bucket}', %(expressions)s::timestamp)::date"
+        super().__init__(expression, template=template)
 
 
 # The histogram's document built by PostgreSQL from the per-bucket, per-type rows: at bucket=day over 14 years that
@@ -188,11 +190,14 @@ SELECT COALESCE(json_agg(json_build_object('date', bucket, 'counts', counts, 'fa
                                            'total', total, 'total_fatalities', total_fatalities)
                          ORDER BY bucket)::text, '[]'),
        COALESCE(sum(total), 0)::bigint, COALESCE(sum(total_fatalities), 0)::bigint
-  FROM (SELECT r.bucket, json_object_agg(et.slug, r.incidents ORDER BY et.slug) AS counts,
-               json_object_agg(et.slug, r.fatalities ORDER BY et.slug) AS fatalities,
-               sum(r.incidents) AS total, sum(r.fatalities) AS total_fatalities
-          FROM ({per_type}) AS r JOIN incidents_eventtype et ON et.id = r.event_type_id
-         GROUP BY r.bucket) AS buckets
+  FROM (SELECT bucket, json_object_agg(slug, incidents) AS counts, json_object_agg(slug, fatalities) AS fatalities,
+               sum(incidents) AS total, sum(fatalities) AS total_fatalities
+          -- Sorted once here rather than by an ORDER BY inside each json_object_agg (a sort per bucket); the
+          -- subquery's order reaches the aggregates, and the keys come out in slug order.
+          FROM (SELECT r.bucket, et.slug, r.incidents, r.fatalities
+                  FROM ({per_type}) AS r JOIN incidents_eventtype et ON et.id = r.event_type_id
+                 ORDER BY r.bucket, et.slug) AS rows
+         GROUP BY bucket) AS buckets
 """
 
 

@@ -222,7 +222,7 @@ class ItemsView(OGCDataView):
     def render(self, request, collection_id):
         limit, warning = self.limit, self.warning
         exported = selectors.incident_export_queryset(queryset=self.filterset.qs, after=self.after)
-        rows = sql.feature_rows(exported[: limit + 1])
+        rows = sql.feature_page(exported[: limit + 1])
         number_matched = selectors.incident_count_if_cheap(filters=self.filterset)
         items_link = _link(request, "ogc-items", "", GEOJSON, collection_id=COLLECTION_ID)["href"]
 
@@ -264,7 +264,7 @@ class ItemView(OGCDataView):
 
     def render(self, request, collection_id, feature_id):
         incident = self.filterset.qs.filter(pk=self.pk)
-        (row,) = sql.feature_rows(selectors.incident_export_queryset(queryset=incident))
+        (row,) = sql.feature_page(selectors.incident_export_queryset(queryset=incident))
         feature = json.loads(row[0])
         feature["links"] = [
             *_self_links(request, "ogc-item", GEOJSON, collection_id=COLLECTION_ID, feature_id=feature_id),

@@ -102,7 +102,7 @@ class GeoJSONView(PublicDataView):
             members |= {"next": next_url, "links": links}
             return members | ({"warnings": [warning]} if warning else {})
 
-        rows = sql.feature_rows(exported[: limit + 1])
+        rows = sql.feature_page(exported[: limit + 1])
         return StreamingHttpResponse(feature_collection_stream(rows, limit=limit, tail=tail), content_type=GEOJSON)
 
 
