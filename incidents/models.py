@@ -462,7 +462,7 @@ class Incident(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
-        """The same invariants as the database constraints, as errors on the fields an editor must fix."""
+        """The same invariants as the database constraints, in the same words, on the fields an editor must fix."""
         if self.end_date is None:
             self.end_date = self.start_date
         errors = {}
@@ -470,11 +470,11 @@ class Incident(models.Model):
             errors["end_date"] = _("The end date cannot be before the start date.")
         low, best, high = self.fatalities_low, self.fatalities_best, self.fatalities_high
         if low is not None and best is not None and best < low:
-            errors["fatalities_best"] = _("The best estimate cannot be lower than the low estimate.")
+            errors["fatalities_best"] = _("The low fatality estimate cannot exceed the best estimate.")
         if best is not None and high is not None and high < best:
-            errors["fatalities_high"] = _("The high estimate cannot be lower than the best estimate.")
+            errors["fatalities_high"] = _("The best fatality estimate cannot exceed the high estimate.")
         elif low is not None and high is not None and high < low:
-            errors["fatalities_high"] = _("The high estimate cannot be lower than the low estimate.")
+            errors["fatalities_high"] = _("The low fatality estimate cannot exceed the high estimate.")
         if self.location is not None and not (-90 <= self.location.y <= 90 and -180 <= self.location.x <= 180):
             errors["location"] = _("Latitude must be within ±90 and longitude within ±180.")
         if self.status == Status.PUBLISHED and self.location is None:

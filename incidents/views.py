@@ -14,7 +14,7 @@ from django_countries import countries
 from . import geocoding, selectors
 from .api.views import PublicGetMixin
 from .models import ActorKind, Incident, LocationPrecision, Side
-from .templatetags.incident_format import dates_label, fatalities_label, optional_url
+from .templatetags.incident_format import dates_label, fatalities_label
 
 # Markers past this many are left out (the feed says so); the timeline and summary still count them all.
 MAP_FEED_LIMIT = 5000
@@ -34,8 +34,8 @@ class HomeView(TemplateView):
             "feedUrl": reverse("incidents:map-feed"),
             "timelineUrl": reverse("incidents:api-timeline"),
             "incidentJsonUrl": reverse("incidents:detail-json", args=[0]),
-            "geojsonUrl": optional_url("incidents:api-geojson"),
-            "csvUrl": optional_url("incidents:api-csv"),
+            "geojsonUrl": reverse("incidents:api-geojson"),
+            "csvUrl": reverse("incidents:api-csv"),
             "outlinesUrl": static("vendor/world-atlas/countries-50m.json"),
             "hasTiles": bool(settings.LEAFLET_CONFIG.get("TILES")),
             "eventTypes": event_types,
