@@ -211,6 +211,8 @@ def ours_env(database):
         "DATABASE_URL": urlsplit(database_url())._replace(path=f"/{database}").geturl(),
         "DJANGO_SETTINGS_MODULE": "conflictmap.settings.dev",
         "DEBUG": "false",  # no query log, as in production
+        # Persistent database connections, as in production (or PgBouncer) and as pygeoapi's SQLAlchemy pool keeps.
+        "CONN_MAX_AGE": "600",
     }
 
 
