@@ -110,6 +110,15 @@ def incident_count_if_cheap(*, filters):
     OGC API – Features makes numberMatched optional: the paged outputs give it only from here, never by counting
     incidents (a full count costs more than the page itself at a million rows).
     """
+    given = {name for name in filters.filters if _given(filters.data, name)}
+    if given <= {"country", "admin1"}:
+        # No date or type filter: the few dozen rows of regions in use answer it.
+        regions = PublishedRegion.objects.all()
+        if "country" in given:
+            regions = regions.filter(country__in=filters.form.cleaned_data["country"])
+        if "admin1" in given:
+            regions = regions.filter(admin1__in=filters.form.cleaned_data["admin1"])
+        return regions.aggregate(total=Coalesce(Sum("incidents"), 0))["total"]
     cells = _aggregate_cells(filters)
     if cells is None:
         return None
