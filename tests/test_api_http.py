@@ -1,4 +1,3 @@
-
 import pytest
 from django.contrib.gis.geos import Point
 from django.urls import reverse
