@@ -26,9 +26,14 @@ def demo_data_loaded() -> bool:
     return Incident.objects.demo().exists()
 
 
+def published_incidents():
+    """The one door of every public read: the map, the pages, the API, the downloads, the counts."""
+    return Incident.objects.published()
+
+
 def incident_public_list():
     return (
-        Incident.objects.published()
+        published_incidents()
         .select_related("event_type", "sub_event_type")
         .prefetch_related(
             Prefetch("incident_actors", queryset=IncidentActor.objects.select_related("actor")),
@@ -52,7 +57,7 @@ class InvalidFilters(Exception):
 
 def incident_filterset(*, params):
     """The FilterSet over published incidents, validated; raises InvalidFilters for a bad query string."""
-    filterset = IncidentFilterSet(params, queryset=Incident.objects.published())
+    filterset = IncidentFilterSet(params, queryset=published_incidents())
     if not filterset.is_valid():
         raise InvalidFilters(filterset.error_dict())
     return filterset
