@@ -3,7 +3,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup stop demo remove-demo lint bench bench-peers
+.PHONY: run test setup stop demo remove-demo lint bench bench-peers bench-scale
 
 setup:
 	@scripts/setup.sh
@@ -40,6 +40,11 @@ $(PEERS_VENV)/.installed: bench/peers/requirements.txt
 
 bench-peers: setup $(PEERS_VENV)/.installed
 	@$(PY) bench/peers/run_peers.py
+
+# A million generated incidents in their own database (bench_scale_conflictmap, kept between runs; the first run
+# generates them in a few minutes), every public answer timed under one gunicorn worker, pygeoapi alongside.
+bench-scale: setup $(PEERS_VENV)/.installed
+	@$(PY) bench/scale_bench.py --peers
 
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && $(PY) manage.py makemigrations --check --dry-run

@@ -68,32 +68,122 @@ class IncidentFilterForm(forms.Form):
         return cleaned
 
 
+def documented(query_filter, description, schema, **style):
+    """The filter, carrying the OpenAPI description of its query parameter (see openapi.filter_parameters).
+
+    `schema` is a JSON schema, or a callable returning one when the allowed values come from the database (the
+    event type slugs, the actor ids), so the documents list exactly what the filter accepts.
+    """
+    query_filter.openapi = {"description": description, "schema": schema, **style}
+    return query_filter
+
+
+def _slugs_of(queryset):
+    return lambda: {"type": "array", "items": {"type": "string", "enum": [*queryset.values_list("slug", flat=True)]}}
+
+
+def _actor_ids():
+    return {"type": "array", "items": {"type": "integer", "enum": [*Actor.objects.values_list("pk", flat=True)]}}
+
+
+# Comma-separated lists (`?country=SY,IQ`) are also accepted; the documents describe the repeated form. A parameter
+# given empty (`?start=`, as an HTML form sends it) filters nothing where `allowEmptyValue` says so.
+# Text never holds NUL (PostgreSQL cannot store it, and Django's fields refuse it).
+_TEXT = {"type": "string", "pattern": r"^[^\x00]*$"}
+_TEXT_LIST = {"type": "array", "items": _TEXT}
+DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
 class IncidentFilterSet(django_filters.FilterSet):
-    start = django_filters.DateFilter(method="filter_start", label=_("from"))
-    end = django_filters.DateFilter(method="filter_end", label=_("to"))
-    event_type = django_filters.ModelMultipleChoiceFilter(
-        field_name="event_type__slug", to_field_name="slug", queryset=EventType.objects.all(), label=_("event type")
+    start = documented(
+        django_filters.DateFilter(method="filter_start", label=_("from"), input_formats=["%Y-%m-%d"]),
+        "Incidents ending on or after this day (YYYY-MM-DD).",
+        DATE,
+        allowEmptyValue=True,
     )
-    sub_event_type = django_filters.ModelMultipleChoiceFilter(
-        field_name="sub_event_type__slug",
-        to_field_name="slug",
-        queryset=SubEventType.objects.all(),
-        label=_("sub-event type"),
+    end = documented(
+        django_filters.DateFilter(method="filter_end", label=_("to"), input_formats=["%Y-%m-%d"]),
+        "Incidents starting on or before this day (YYYY-MM-DD); not before `start`.",
+        DATE,
+        allowEmptyValue=True,
     )
-    actor = django_filters.ModelMultipleChoiceFilter(
-        method="filter_actor", queryset=Actor.objects.all(), label=_("actor")
+    event_type = documented(
+        django_filters.ModelMultipleChoiceFilter(
+            field_name="event_type__slug",
+            to_field_name="slug",
+            queryset=EventType.objects.all(),
+            label=_("event type"),
+            distinct=False,  # a forward key: no incident repeats, and DISTINCT would sort every match
+        ),
+        "Event type slug(s), e.g. battles.",
+        _slugs_of(EventType.objects.all()),
+        explode=True,
     )
-    side = django_filters.ChoiceFilter(choices=Side.choices, method="filter_noop", label=_("side of the actor"))
-    country = MultiValueCharFilter(field_name="country", lookup_expr="in", label=_("country"))
-    admin1 = MultiValueCharFilter(field_name="admin1", lookup_expr="in", label=_("region (admin1)"))
-    fatalities_min = django_filters.NumberFilter(
-        field_name="fatalities_best", lookup_expr="gte", min_value=0, label=_("minimum fatalities")
+    sub_event_type = documented(
+        django_filters.ModelMultipleChoiceFilter(
+            field_name="sub_event_type__slug",
+            to_field_name="slug",
+            queryset=SubEventType.objects.all(),
+            label=_("sub-event type"),
+            distinct=False,
+        ),
+        "Sub-event type slug(s).",
+        _slugs_of(SubEventType.objects.all()),
+        explode=True,
     )
-    precision = django_filters.MultipleChoiceFilter(
-        field_name="location_precision", choices=LocationPrecision.choices, label=_("location precision")
+    actor = documented(
+        django_filters.ModelMultipleChoiceFilter(method="filter_actor", queryset=Actor.objects.all(), label=_("actor")),
+        "Actor id(s).",
+        _actor_ids,
+        explode=True,
     )
-    q = django_filters.CharFilter(method="filter_text", max_length=200, label=_("search"))
-    bbox = BboxFilter(label=_("bounding box"))
+    side = documented(
+        django_filters.ChoiceFilter(choices=Side.choices, method="filter_noop", label=_("side of the actor")),
+        "Only count `actor` on this side.",
+        {"type": "string", "enum": list(Side.values)},
+        allowEmptyValue=True,
+    )
+    country = documented(
+        MultiValueCharFilter(field_name="country", lookup_expr="in", label=_("country")),
+        "ISO 3166 alpha-2 code(s); also comma-separated.",
+        _TEXT_LIST,
+        explode=True,
+    )
+    admin1 = documented(
+        MultiValueCharFilter(field_name="admin1", lookup_expr="in", label=_("region (admin1)")),
+        "Region name(s); also comma-separated.",
+        _TEXT_LIST,
+        explode=True,
+    )
+    fatalities_min = documented(
+        django_filters.NumberFilter(
+            field_name="fatalities_best", lookup_expr="gte", min_value=0, label=_("minimum fatalities")
+        ),
+        "Minimum best fatality estimate.",
+        {"type": "integer", "minimum": 0},
+        allowEmptyValue=True,
+    )
+    precision = documented(
+        django_filters.MultipleChoiceFilter(
+            field_name="location_precision", choices=LocationPrecision.choices, label=_("location precision")
+        ),
+        "Location precision code(s).",
+        {"type": "array", "items": {"type": "integer", "enum": list(LocationPrecision.values)}},
+        explode=True,
+    )
+    q = documented(
+        django_filters.CharFilter(method="filter_text", max_length=200, label=_("search")),
+        "Text search in title, description and place.",
+        {**_TEXT, "maxLength": 200},
+    )
+    bbox = documented(
+        BboxFilter(label=_("bounding box")),
+        "minLon,minLat,maxLon,maxLat (WGS 84: latitudes within ±90); min not above max.",
+        {"type": "array", "items": {"type": "number", "minimum": -180, "maximum": 180}, "minItems": 4, "maxItems": 4},
+        style="form",
+        explode=False,
+        allowEmptyValue=True,
+    )
 
     class Meta:
         form = IncidentFilterForm

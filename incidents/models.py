@@ -372,6 +372,8 @@ class Incident(VersionedModel):
             # Every list and export is newest first (start date, then id): the first page reads the index in order
             # instead of sorting all matching incidents.
             models.Index(fields=["-start_date", "-id"], name="incident_newest_first"),
+            # "Is demo data loaded?" is asked on every page: a partial index answers it without reading incidents.
+            models.Index(fields=["id"], condition=Q(is_demo=True), name="incident_demo"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -434,7 +436,7 @@ class Incident(VersionedModel):
         super().save(*args, **kwargs)
 
     def clean(self):
-        """The same invariants as the database constraints, as errors on the fields an editor must fix."""
+        """The same invariants as the database constraints, in the same words, on the fields an editor must fix."""
         if self.end_date is None:
             self.end_date = self.start_date
         errors = {}
@@ -442,11 +444,11 @@ class Incident(VersionedModel):
             errors["end_date"] = _("The end date cannot be before the start date.")
         low, best, high = self.fatalities_low, self.fatalities_best, self.fatalities_high
         if low is not None and best is not None and best < low:
-            errors["fatalities_best"] = _("The best estimate cannot be lower than the low estimate.")
+            errors["fatalities_best"] = _("The low fatality estimate cannot exceed the best estimate.")
         if best is not None and high is not None and high < best:
-            errors["fatalities_high"] = _("The high estimate cannot be lower than the best estimate.")
+            errors["fatalities_high"] = _("The best fatality estimate cannot exceed the high estimate.")
         elif low is not None and high is not None and high < low:
-            errors["fatalities_high"] = _("The high estimate cannot be lower than the low estimate.")
+            errors["fatalities_high"] = _("The low fatality estimate cannot exceed the high estimate.")
         if self.location is not None and not (-90 <= self.location.y <= 90 and -180 <= self.location.x <= 180):
             errors["location"] = _("Latitude must be within ±90 and longitude within ±180.")
         if self.status == Status.PUBLISHED and self.location is None:
@@ -524,3 +526,95 @@ class IncidentSource(models.Model):
 
     def __str__(self):
         return str(self.source)
+
+
+# --- What the public side reads instead of scanning incidents: kept current by database triggers (migration
+# 0007_public_aggregates), never written by Django. Only published incidents are counted in them.
+
+
+class DataVersion(models.Model):
+    """One row: a number the database bumps on every write that can change a public answer, and when.
+
+    ETags and Last-Modified of every public output come from it, in one primary-key read, whatever the data size.
+    """
+
+    version = models.BigIntegerField(_("version"))
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("public data version")
+        verbose_name_plural = _("public data version")
+
+
+class TimelineCell(models.Model):
+    """Published incidents and their fatalities (best estimates) per start day, end day, event type and region."""
+
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
+    )
+    country = models.CharField(_("country"), max_length=2)
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
+    incidents = models.IntegerField(_("incidents"))
+    fatalities = models.BigIntegerField(_("fatalities"))
+
+    class Meta:
+        verbose_name = _("timeline cell")
+        verbose_name_plural = _("timeline cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["start_date", "end_date", "event_type", "country", "admin1"], name="timeline_cell_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["country", "admin1", "start_date"], name="timeline_cell_region"),
+            # The triggers delete emptied cells right after each write: this finds them without a scan.
+            models.Index(fields=["id"], condition=Q(incidents=0), name="timeline_cell_empty"),
+        ]
+
+
+class TimelineDay(models.Model):
+    """TimelineCell summed over regions: what the timeline reads when no country or region is filtered."""
+
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
+    )
+    incidents = models.IntegerField(_("incidents"))
+    fatalities = models.BigIntegerField(_("fatalities"))
+
+    class Meta:
+        verbose_name = _("timeline day")
+        verbose_name_plural = _("timeline days")
+        constraints = [
+            models.UniqueConstraint(fields=["start_date", "end_date", "event_type"], name="timeline_day_key"),
+        ]
+        indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="timeline_day_empty")]
+
+
+class PublishedRegion(models.Model):
+    """Countries and regions that published incidents have, with how many: the map's filter choices."""
+
+    country = models.CharField(_("country"), max_length=2)
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
+    incidents = models.IntegerField(_("incidents"))
+
+    class Meta:
+        verbose_name = _("published region")
+        verbose_name_plural = _("published regions")
+        constraints = [models.UniqueConstraint(fields=["country", "admin1"], name="published_region_key")]
+
+
+class PublishedActor(models.Model):
+    """Actors that published incidents show, with in how many: the map's actor choices."""
+
+    actor = models.OneToOneField(
+        Actor, on_delete=models.DO_NOTHING, db_constraint=False, primary_key=True, related_name="+"
+    )
+    incidents = models.IntegerField(_("incidents"))
+
+    class Meta:
+        verbose_name = _("published actor")
+        verbose_name_plural = _("published actors")

@@ -11,7 +11,7 @@ from django_countries import countries
 from . import selectors
 from .api.views import PublicGetMixin
 from .models import ActorKind, Incident, LocationPrecision, Side
-from .templatetags.incident_format import dates_label, fatalities_label, optional_url
+from .templatetags.incident_format import dates_label, fatalities_label
 
 # Markers past this many are left out (the feed says so); the timeline and summary still count them all.
 MAP_FEED_LIMIT = 5000
@@ -31,8 +31,8 @@ class HomeView(TemplateView):
             "feedUrl": reverse("incidents:map-feed"),
             "timelineUrl": reverse("incidents:api-timeline"),
             "incidentJsonUrl": reverse("incidents:detail-json", args=[0]),
-            "geojsonUrl": optional_url("incidents:api-geojson"),
-            "csvUrl": optional_url("incidents:api-csv"),
+            "geojsonUrl": reverse("incidents:api-geojson"),
+            "csvUrl": reverse("incidents:api-csv"),
             "outlinesUrl": static("vendor/world-atlas/countries-50m.json"),
             "hasTiles": bool(settings.LEAFLET_CONFIG.get("TILES")),
             "eventTypes": event_types,
@@ -77,9 +77,8 @@ class HomeView(TemplateView):
 class MapFeedView(PublicGetMixin, View):
     """Compact points for the map markers and the list under the query-string filters (published only).
 
-    Public data like the API's: CORS, 400s naming bad filters, an ETag and 304s (PublicGetMixin). The ETag is hashed
-    from the body rather than taken from selectors.incident_freshness, whose three extra queries (and actor and source
-    history, which the feed does not show) would double the feed's two.
+    Public data like the API's: CORS, 400s naming bad filters, an ETag and 304s (PublicGetMixin); the ETag is hashed
+    from the body.
     """
 
     def get(self, request):
@@ -153,10 +152,10 @@ class IncidentJsonView(PublicGetMixin, IncidentDetailView):
     """What a map popup shows about one published incident (public: CORS, ETag / Last-Modified, 304s)."""
 
     def get(self, request, *args, **kwargs):
-        incident = selectors.incident_filter(params={}).filter(pk=self.kwargs["pk"])
-        if (response := self.not_modified(incident)) is not None and self.number_matched:
+        incident = self.get_object()  # 404 for drafts and retractions, even to a conditional GET
+        if (response := self.not_modified()) is not None:
             return response
-        return self.with_validators(JsonResponse(incident_popup(self.get_object())))
+        return self.with_validators(JsonResponse(incident_popup(incident)))
 
 
 def incident_popup(incident):

@@ -104,11 +104,15 @@ def test_typed_coordinates_set_the_point(client, editor):
             "Latitude must be within ±90",
         ),
         ({"start_date": "2019-04-20", "end_date": "2019-04-18"}, "end_date", "cannot be before the start date"),
-        ({"fatalities_low": "10", "fatalities_best": "5"}, "fatalities_best", "cannot be lower than the low"),
+        (
+            {"fatalities_low": "10", "fatalities_best": "5"},
+            "fatalities_best",
+            "The low fatality estimate cannot exceed the best estimate.",
+        ),
         (
             {"fatalities_low": "", "fatalities_best": "10", "fatalities_high": "5"},
             "fatalities_high",
-            "cannot be lower than the best",
+            "The best fatality estimate cannot exceed the high estimate.",
         ),
         ({"start_date": "2019-02-30"}, "start_date", "Enter a valid date"),
         (

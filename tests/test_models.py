@@ -2,9 +2,10 @@ import datetime
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from incidents.models import Actor, Incident, IncidentSource, Source, Status
+from incidents.models import Actor, EventType, Incident, IncidentSource, Source, Status
 from tests.factories import ActorFactory, IncidentFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +110,29 @@ def test_changes_are_recorded_with_who_made_them(editor):
     assert latest.title == "Renamed"
     assert latest.history_user == editor
     assert incident.history.count() == 2
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"start_date": datetime.date(2019, 4, 20), "end_date": datetime.date(2019, 4, 18)},
+        {"fatalities_low": 10, "fatalities_best": 5},
+        {"fatalities_best": 10, "fatalities_high": 5},
+        {"fatalities_low": 10, "fatalities_high": 5},
+        {"location": Point(200, 95, srid=4326)},
+        {"status": Status.PUBLISHED, "location": None},
+        {"status": Status.RETRACTED, "retraction_reason": ""},
+    ],
+)
+def test_a_form_error_says_what_the_database_constraint_says(fields):
+    """An editor reads the same sentence whether the form or PostgreSQL catches the mistake."""
+    constraint_messages = {str(constraint.violation_error_message) for constraint in Incident._meta.constraints}
+    incident = Incident(
+        title="Checked",
+        event_type=EventType.objects.get(name="Battles"),
+        **{"start_date": datetime.date(2019, 4, 18), "location": Point(38.2, 34.5, srid=4326), **fields},
+    )
+    with pytest.raises(ValidationError) as error:
+        incident.clean()
+    assert error.value.messages
+    assert set(error.value.messages) <= constraint_messages

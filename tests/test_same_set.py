@@ -68,7 +68,10 @@ def test_the_same_filters_give_the_same_set_everywhere(client, export_incidents,
     assert sorted(int(row["id"]) for row in csv_rows) == expected
     assert sorted(feature["id"] for feature in ogc["features"]) == expected
     assert sorted(point["id"] for point in feed["incidents"]) == expected
-    assert ogc["numberMatched"] == geojson["numberMatched"] == feed["total"] == len(expected)
+    assert feed["total"] == len(expected)
+    # numberMatched comes only from the pre-aggregated counts (dates, types, countries, regions) and then is exact.
+    cheap = set(FILTER_CASES[case]) <= selectors.AGGREGATE_FILTERS
+    assert ogc.get("numberMatched") == geojson.get("numberMatched") == (len(expected) if cheap else None)
     assert timeline["total"] == sum(bucket["total"] for bucket in timeline["buckets"]) == len(expected)
 
 

@@ -14,17 +14,20 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
 from .. import selectors
+from ..filters import IncidentFilterSet
 from . import openapi, sql
-from .views import (
+from .http import (
     GEOJSON,
     BadParameter,
+    NotFound,
+    PublicDataView,
     PublicGetView,
-    feature_collection_stream,
     make_cursor,
     page_url,
     parse_cursor,
     parse_limit,
 )
+from .views import feature_collection_stream, page_members
 
 COLLECTION_ID = "incidents"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -36,7 +39,7 @@ CONFORMANCE = [
 ]
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 # Part 1 asks servers to refuse query parameters they do not define, so a typo is not silently ignored.
-ITEMS_PARAMETERS = {p["name"] for p in openapi.FILTER_PARAMETERS} | {"bbox", "datetime", "limit", "cursor", "f"}
+ITEMS_PARAMETERS = {*IncidentFilterSet.base_filters, "datetime", "limit", "cursor", "f"}
 
 
 def parse_moment(text, *, end):
@@ -168,53 +171,59 @@ def collection_document(request):
     }
 
 
-def _extent_not_modified(view, request):
-    """The collection's extent follows the published incidents, so its validators are theirs (per Accept)."""
-    return view.not_modified(selectors.incident_filter(params={}), variant=request.headers.get("Accept", ""))
+class OGCDataView(PublicDataView):
+    """An OGC document that follows the published incidents; its body depends on the Accept header too."""
 
-
-class CollectionsView(PublicGetView):
-    def get(self, request):
-        if (response := _extent_not_modified(self, request)) is not None:
-            return response
-        document = {"links": _self_links(request, "ogc-collections"), "collections": [collection_document(request)]}
-        return self.with_validators(render(request, document, title="Collections"))
+    def variant(self, request):
+        return request.headers.get("Accept", "")
 
 
 def _collection_or_404(collection_id):
     if collection_id != COLLECTION_ID:
-        return JsonResponse({"code": "NotFound", "description": f"No collection “{collection_id}”."}, status=404)
-    return None
+        raise NotFound(f"No collection “{collection_id}”.")
 
 
-class CollectionView(PublicGetView):
-    def get(self, request, collection_id):
-        if (missing := _collection_or_404(collection_id)) is not None:
-            return missing
-        if (response := _extent_not_modified(self, request)) is not None:
-            return response
-        return self.with_validators(render(request, collection_document(request), title="Incidents"))
+class CollectionsView(OGCDataView):
+    def parse(self, request):
+        return {}  # the collection's extent is over all published incidents
+
+    def render(self, request):
+        document = {"links": _self_links(request, "ogc-collections"), "collections": [collection_document(request)]}
+        return render(request, document, title="Collections")
 
 
-class ItemsView(PublicGetView):
-    def get(self, request, collection_id):
-        if (missing := _collection_or_404(collection_id)) is not None:
-            return missing
+class CollectionView(OGCDataView):
+    def parse(self, request):
+        _collection_or_404(self.kwargs["collection_id"])
+        return {}
+
+    def render(self, request, collection_id):
+        return render(request, collection_document(request), title="Incidents")
+
+
+class ItemsView(OGCDataView):
+    def parse(self, request):
+        _collection_or_404(self.kwargs["collection_id"])
         unknown = sorted(set(request.GET) - ITEMS_PARAMETERS)
         if unknown:
             raise BadParameter(unknown[0], "is not a parameter of this API (see /ogcapi/api).")
+        if request.GET.get("f") not in (None, "json", "html"):
+            raise BadParameter("f", "must be json or html.")
         params = request.GET.copy()
         if request.GET.get("datetime"):
             if request.GET.get("start") or request.GET.get("end"):
                 raise BadParameter("datetime", "give either datetime or start/end, not both.")
             start, end = parse_datetime_interval(request.GET["datetime"])
             params["start"], params["end"] = (start.isoformat() if start else ""), (end.isoformat() if end else "")
-        limit, warning = parse_limit(request.GET)
-        after = parse_cursor(request.GET)
-        incidents = selectors.incident_filter(params=params)
-        if (response := self.not_modified(incidents, variant=request.headers.get("Accept", ""))) is not None:
-            return response
-        rows = sql.feature_rows(selectors.incident_export_queryset(queryset=incidents, after=after)[: limit + 1])
+        self.limit, self.warning = parse_limit(request.GET)
+        self.after = parse_cursor(request.GET)
+        return params
+
+    def render(self, request, collection_id):
+        limit, warning = self.limit, self.warning
+        exported = selectors.incident_export_queryset(queryset=self.filterset.qs, after=self.after)
+        rows = sql.feature_page(exported[: limit + 1])
+        number_matched = selectors.incident_count_if_cheap(filters=self.filterset)
         items_link = _link(request, "ogc-items", "", GEOJSON, collection_id=COLLECTION_ID)["href"]
 
         def tail(count, last_row, has_more):
@@ -226,7 +235,7 @@ class ItemsView(PublicGetView):
             if has_more:
                 next_url = page_url(request, cursor=make_cursor(last_row[1], last_row[2]), limit=limit)
                 links.append({"href": next_url, "rel": "next", "type": GEOJSON, "title": "Next page"})
-            members = {"numberMatched": self.number_matched, "numberReturned": count, "links": links}
+            members = page_members(number_matched=number_matched, count=count) | {"links": links}
             return members | ({"warnings": [warning]} if warning else {})
 
         stream = feature_collection_stream(
@@ -236,37 +245,32 @@ class ItemsView(PublicGetView):
             "f" not in request.GET
             and request.get_preferred_type([GEOJSON, "application/json", "text/html"]) == "text/html"
         ):
-            response = render(request, json.loads("".join(stream)), title="Incidents")
-        else:
-            if request.GET.get("f") not in (None, "json"):
-                raise BadParameter("f", "must be json or html.")
-            response = StreamingHttpResponse(stream, content_type=GEOJSON)
-            patch_vary_headers(response, ["Accept"])
-        return self.with_validators(response)
+            return render(request, json.loads("".join(stream)), title="Incidents")
+        response = StreamingHttpResponse(stream, content_type=GEOJSON)
+        patch_vary_headers(response, ["Accept"])
+        return response
 
 
-class ItemView(PublicGetView):
-    def get(self, request, collection_id, feature_id):
-        if (missing := _collection_or_404(collection_id)) is not None:
-            return missing
+class ItemView(OGCDataView):
+    def parse(self, request):
+        _collection_or_404(self.kwargs["collection_id"])
+        feature_id = self.kwargs["feature_id"]
         # Path ids are checked here, not by a URL converter, so a bad id gets the API's JSON 404, not an HTML page.
         pk = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 19 else None
-        incidents = selectors.incident_filter(params={}).filter(pk=pk) if pk else None
-        rows = list(sql.feature_rows(selectors.incident_export_queryset(queryset=incidents))) if pk else []
-        if not rows:
-            return JsonResponse(
-                {"code": "NotFound", "description": f"No published incident “{feature_id}”."}, status=404
-            )
-        if (response := self.not_modified(incidents, variant=request.headers.get("Accept", ""))) is not None:
-            return response
-        feature = json.loads(rows[0][0])
+        if pk is None or not selectors.incident_filter(params={}).filter(pk=pk).exists():
+            raise NotFound(f"No published incident “{feature_id}”.")
+        self.pk = pk
+        return {}
+
+    def render(self, request, collection_id, feature_id):
+        incident = self.filterset.qs.filter(pk=self.pk)
+        (row,) = sql.feature_page(selectors.incident_export_queryset(queryset=incident))
+        feature = json.loads(row[0])
         feature["links"] = [
             *_self_links(request, "ogc-item", GEOJSON, collection_id=COLLECTION_ID, feature_id=feature_id),
             _link(request, "ogc-collection", "collection", "application/json", collection_id=COLLECTION_ID),
         ]
-        return self.with_validators(
-            render(request, feature, title=feature["properties"]["title"], content_type=GEOJSON)
-        )
+        return render(request, feature, title=feature["properties"]["title"], content_type=GEOJSON)
 
 
 class OGCOpenAPIView(PublicGetView):

@@ -1,6 +1,8 @@
-"""OpenAPI 3.0 documents for /api/ and for the OGC API, written out by hand: the parameters are the FilterSet's."""
+"""OpenAPI 3.0 documents for /api/ and for the OGC API; the filter parameters are generated from the FilterSet."""
 
 from django.conf import settings
+
+from ..filters import IncidentFilterSet
 
 GEOJSON = "application/geo+json"
 
@@ -13,28 +15,19 @@ def _list(items):
     return {"type": "array", "items": items}
 
 
-# The FilterSet's parameters, as the map, the downloads and OGC API all accept them.
-FILTER_PARAMETERS = [
-    _query("start", {"type": "string", "format": "date"}, "Incidents ending on or after this day (YYYY-MM-DD)."),
-    _query("end", {"type": "string", "format": "date"}, "Incidents starting on or before this day (YYYY-MM-DD)."),
-    _query("event_type", _list({"type": "string"}), "Event type slug(s), e.g. battles.", explode=True),
-    _query("sub_event_type", _list({"type": "string"}), "Sub-event type slug(s).", explode=True),
-    _query("actor", _list({"type": "integer"}), "Actor id(s).", explode=True),
-    _query("side", {"type": "string", "enum": ["a", "b"]}, "Only count `actor` on this side."),
-    _query("country", {"type": "string"}, "ISO 3166 alpha-2 code(s), comma-separated."),
-    _query("admin1", {"type": "string"}, "Region name(s), comma-separated."),
-    _query("fatalities_min", {"type": "integer", "minimum": 0}, "Minimum best fatality estimate."),
-    _query("precision", _list({"type": "integer", "enum": [1, 2, 3]}), "Location precision code(s).", explode=True),
-    _query("q", {"type": "string", "maxLength": 200}, "Text search in title, description and place."),
-]
+_MOMENT = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?"
+# An instant, or an interval whose open end is `..` or empty (OGC API – Features, Part 1).
+DATETIME_INTERVAL = rf"^({_MOMENT}|({_MOMENT}|\.\.|)/({_MOMENT}|\.\.|))$"
 
-BBOX = _query(
-    "bbox",
-    _list({"type": "number"}),
-    "minLon,minLat,maxLon,maxLat (WGS 84).",
-    style="form",
-    explode=False,
-)
+
+def filter_parameters():
+    """The query parameters of the one FilterSet, as each filter documents itself (incidents/filters.py)."""
+    parameters = []
+    for name, query_filter in IncidentFilterSet.base_filters.items():
+        doc = dict(query_filter.openapi)
+        schema = doc.pop("schema")
+        parameters.append(_query(name, schema() if callable(schema) else schema, doc.pop("description"), **doc))
+    return parameters
 
 
 def _limit():
@@ -42,10 +35,11 @@ def _limit():
         "limit",
         {"type": "integer", "minimum": 1, "default": settings.API_DEFAULT_LIMIT},
         f"Features per page; above {settings.API_MAX_LIMIT} it is clamped and the response says so.",
+        allowEmptyValue=True,
     )
 
 
-CURSOR = _query("cursor", {"type": "string"}, "Opaque position from a `next` link.")
+CURSOR = _query("cursor", {"type": "string"}, "Opaque position from a `next` link.", allowEmptyValue=True)
 
 ERROR = {
     "type": "object",
@@ -160,11 +154,15 @@ def api_document(*, server):
                     "operationId": "incidentsGeoJSON",
                     "summary": "A page of incidents, or all of them with download=1, as GeoJSON.",
                     "parameters": [
-                        *FILTER_PARAMETERS,
-                        BBOX,
+                        *filter_parameters(),
                         _limit(),
                         CURSOR,
-                        _query("download", {"type": "integer", "enum": [0, 1]}, "1: the whole set as a file."),
+                        _query(
+                            "download",
+                            {"type": "integer", "enum": [0, 1]},
+                            "1: the whole set as a file (then without limit and cursor).",
+                            allowEmptyValue=True,
+                        ),
                     ],
                     "responses": {**_ok(GEOJSON, FEATURE_COLLECTION), **CONDITIONAL, **_errors("400")},
                 }
@@ -174,7 +172,7 @@ def api_document(*, server):
                     "operationId": "incidentsCSV",
                     "summary": "All incidents under the filters, ACLED-compatible columns, UTF-8.",
                     "description": CSV_DESCRIPTION,
-                    "parameters": [*FILTER_PARAMETERS, BBOX],
+                    "parameters": filter_parameters(),
                     "responses": {**_ok("text/csv", {"type": "string"}), **CONDITIONAL, **_errors("400")},
                 }
             },
@@ -183,9 +181,13 @@ def api_document(*, server):
                     "operationId": "timeline",
                     "summary": "Incidents and fatalities per time bucket and event type.",
                     "parameters": [
-                        *FILTER_PARAMETERS,
-                        BBOX,
-                        _query("bucket", {"type": "string", "enum": ["day", "week", "month", "year"]}, "Bucket."),
+                        *filter_parameters(),
+                        _query(
+                            "bucket",
+                            {"type": "string", "enum": ["day", "week", "month", "year"]},
+                            "Bucket; by default one that gives tens to a few hundred bars.",
+                            allowEmptyValue=True,
+                        ),
                     ],
                     "responses": {**_ok("application/json", timeline), **CONDITIONAL, **_errors("400")},
                 }
@@ -220,11 +222,15 @@ def ogc_document(*, server):
         FEATURE_COLLECTION,
         GEOJSON,
         [
-            BBOX,
-            _query("datetime", {"type": "string"}, "An instant or interval (RFC 3339), open ends as `..`."),
+            _query(
+                "datetime",
+                {"type": "string", "pattern": DATETIME_INTERVAL},
+                "An instant or interval (RFC 3339), open ends as `..`; not with start/end.",
+                allowEmptyValue=True,
+            ),
             _limit(),
             CURSOR,
-            *FILTER_PARAMETERS,
+            *filter_parameters(),
         ],
     )
     items["get"]["responses"].update(CONDITIONAL)

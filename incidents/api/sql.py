@@ -244,9 +244,19 @@ def _pinned(exported):
     return exported.using(exported.db)
 
 
-def feature_rows(exported):
-    """(feature JSON text, start_date, id) per incident of an ordered export queryset, from a server-side cursor."""
-    return _server_side_rows(FEATURE_SQL, _pinned(exported), [_country_names_json()])
+def feature_page(exported):
+    """(feature JSON text, start_date, id) rows of one page (a sliced queryset), in one plain query.
+
+    A page holds at most API_MAX_LIMIT + 1 rows, so it needs neither the server-side cursor nor its transaction
+    (four round trips saved on every page).
+    """
+    try:
+        chosen, chosen_params = exported.values_list("pk", "start_date").query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    with connections[exported.db].cursor() as cursor:
+        cursor.execute(FEATURE_SQL.replace("{chosen}", chosen), [*chosen_params, _country_names_json()])
+        return cursor.fetchall()
 
 
 def feature_batches(exported):

@@ -1,166 +1,28 @@
-"""Public, read-only data endpoints. Each validates its query string with the one FilterSet (via selectors)."""
+"""Public, read-only data endpoints of /api/: each a PublicDataView that only says how it renders."""
 
 import csv
-import datetime
-import hashlib
 import io
 import json
 
-from django.conf import settings
-from django.core import signing
 from django.http import JsonResponse, StreamingHttpResponse
-from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
-from django.utils.translation import get_language
-from django.views import View
 
 from .. import selectors
 from . import openapi, sql
+from .http import (
+    GEOJSON,
+    BadParameter,
+    PublicDataView,
+    PublicGetMixin,
+    PublicGetView,
+    make_cursor,
+    page_url,
+    parse_cursor,
+    parse_flag,
+    parse_limit,
+)
 
-CURSOR_SALT = "incidents.api.cursor"
-GEOJSON = "application/geo+json"
-
-
-class BadParameter(Exception):
-    """One query parameter is malformed; becomes a 400 naming it."""
-
-    def __init__(self, name, message):
-        super().__init__(f"{name}: {message}")
-        self.errors = {name: [message]}
-
-
-def parameter_errors(errors, status=400):
-    """400 with a body naming each bad parameter and what is wrong with it."""
-    return JsonResponse(
-        {
-            "code": "InvalidParameterValue",
-            "description": "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items()),
-            "errors": errors,
-        },
-        status=status,
-    )
-
-
-def parse_limit(params):
-    """(limit applied, warning or None): a missing limit is the default, one above the maximum is clamped."""
-    text = params.get("limit")
-    if text in (None, ""):
-        return settings.API_DEFAULT_LIMIT, None
-    try:
-        limit = int(text)
-    except ValueError:
-        raise BadParameter("limit", "must be a whole number.") from None
-    if limit < 1:
-        raise BadParameter("limit", "must be at least 1.")
-    if limit > settings.API_MAX_LIMIT:
-        return settings.API_MAX_LIMIT, (
-            f"limit {limit} is above the maximum of {settings.API_MAX_LIMIT}; "
-            f"at most {settings.API_MAX_LIMIT} features are returned per page."
-        )
-    return limit, None
-
-
-def make_cursor(start_date, pk):
-    return signing.dumps([start_date.isoformat(), pk], salt=CURSOR_SALT, compress=True)
-
-
-def parse_cursor(params):
-    """The keyset position a signed `cursor` points after; a tampered or foreign cursor is refused."""
-    text = params.get("cursor")
-    if not text:
-        return None
-    try:
-        start_date, pk = signing.loads(text, salt=CURSOR_SALT)
-        return datetime.date.fromisoformat(start_date), int(pk)
-    except (signing.BadSignature, ValueError, TypeError):
-        raise BadParameter("cursor", "is not a cursor this server issued; follow the `next` link as given.") from None
-
-
-def parse_flag(params, name):
-    value = params.get(name, "").lower()
-    if value not in ("", "0", "1", "true", "false"):
-        raise BadParameter(name, "must be 1 or 0.")
-    return value in ("1", "true")
-
-
-class PublicGetMixin:
-    """GET-only, public, cross-origin readable; malformed parameters become 400s instead of exceptions.
-
-    Every successful GET carries an ETag and answers a conditional GET with 304: data views call not_modified()
-    (count and last change of their incidents, so Last-Modified too, and no body is built for a 304); any other
-    200 document gets an ETag from a hash of its body.
-    """
-
-    http_method_names = ["get", "head", "options"]
-
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            response = super().dispatch(request, *args, **kwargs)
-        except selectors.InvalidFilters as invalid:
-            response = parameter_errors(invalid.errors)
-        except BadParameter as bad:
-            response = parameter_errors(bad.errors)
-        response = self.content_validated(response)
-        response["Access-Control-Allow-Origin"] = "*"
-        response["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link, Content-Disposition"
-        if request.method == "OPTIONS":
-            # Conditional GETs send If-None-Match, which is not CORS-safelisted, so browsers preflight them.
-            response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            response["Access-Control-Allow-Headers"] = "Accept, If-None-Match, If-Modified-Since"
-            response["Access-Control-Max-Age"] = "86400"
-        return response
-
-    def not_modified(self, queryset, *, variant=""):
-        """304 if the client's copy is current, else None; sets self.validators and self.number_matched."""
-        count, changed = selectors.incident_freshness(queryset=queryset)
-        self.number_matched = count
-        # The absolute URL (links in the body carry the host) and the language (the map feed's labels) are part of it.
-        fingerprint = (
-            f"{self.request.build_absolute_uri()}|{get_language()}|{variant}|{count}|{changed and changed.isoformat()}"
-        )
-        etag = '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
-        last_modified = int(changed.timestamp()) if changed else None  # HTTP dates have whole seconds
-        self.validators = {"ETag": etag, **({"Last-Modified": http_date(last_modified)} if last_modified else {})}
-        response = get_conditional_response(self.request, etag=etag, last_modified=last_modified)
-        if response is not None:
-            for header, value in self.validators.items():
-                response[header] = value
-        return response
-
-    def with_validators(self, response):
-        for header, value in getattr(self, "validators", {}).items():
-            response[header] = value
-        return response
-
-    def content_validated(self, response):
-        """A 200 document without validators gets an ETag hashed from its body (and 304 if the client has it)."""
-        if (
-            self.request.method not in ("GET", "HEAD")
-            or response.status_code != 200
-            or response.streaming
-            or response.has_header("ETag")
-        ):
-            return response
-        etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
-        response["ETag"] = etag
-        not_modified = get_conditional_response(self.request, etag=etag, response=response)
-        if not_modified is not response:
-            not_modified["ETag"] = etag
-            for header in ("Vary", "Content-Language"):
-                if response.has_header(header):
-                    not_modified[header] = response[header]
-        return not_modified
-
-
-class PublicGetView(PublicGetMixin, View):
-    """A public data view: see PublicGetMixin."""
-
-
-def page_url(request, **replace):
-    params = request.GET.copy()
-    for name, value in replace.items():
-        params[name] = value
-    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+# The map views (incidents/views.py) import the mixin from here until they are PublicDataViews themselves.
+__all__ = ["PublicGetMixin", "PublicGetView"]
 
 
 def feature_collection_stream(rows, *, limit=None, head=None, tail=None):
@@ -198,28 +60,36 @@ def feature_collection_download(batches):
     yield "]}"
 
 
-class GeoJSONView(PublicGetView):
+def page_members(*, number_matched, count, limit=None):
+    """numberMatched only when the aggregates know it exactly (OGC API makes it optional), then numberReturned."""
+    members = {} if number_matched is None else {"numberMatched": number_matched}
+    return members | {"numberReturned": count} | ({"limit": limit} if limit is not None else {})
+
+
+class GeoJSONView(PublicDataView):
     """An RFC 7946 FeatureCollection: one page (`limit`, signed `cursor`, `next` link) or, with download=1, all."""
 
-    def get(self, request):
-        incidents = selectors.incident_filter(params=request.GET)
-        download = parse_flag(request.GET, "download")
+    def parse(self, request):
+        self.download = parse_flag(request.GET, "download")
         # Checked in every mode, so a malformed value is never silently ignored.
-        limit, warning = parse_limit(request.GET)
-        after = parse_cursor(request.GET)
-        if download:
+        self.limit, self.warning = parse_limit(request.GET)
+        self.after = parse_cursor(request.GET)
+        if self.download:
             for name in ("limit", "cursor"):
                 if request.GET.get(name):
                     raise BadParameter(name, "download=1 streams the whole set; leave out limit and cursor.")
-        if (response := self.not_modified(incidents)) is not None:
-            return response
-        exported = selectors.incident_export_queryset(queryset=incidents, after=after)
-        if download:
+        return request.GET
+
+    def render(self, request):
+        exported = selectors.incident_export_queryset(queryset=self.filterset.qs, after=self.after)
+        if self.download:
             response = StreamingHttpResponse(
                 feature_collection_download(sql.feature_batches(exported)), content_type=GEOJSON
             )
             response["Content-Disposition"] = 'attachment; filename="incidents.geojson"'
-            return self.with_validators(response)
+            return response
+        limit, warning = self.limit, self.warning
+        number_matched = selectors.incident_count_if_cheap(filters=self.filterset)
 
         def tail(count, last_row, has_more):
             next_url = (
@@ -228,13 +98,12 @@ class GeoJSONView(PublicGetView):
             links = [{"rel": "self", "type": GEOJSON, "href": request.build_absolute_uri()}]
             if next_url:
                 links.append({"rel": "next", "type": GEOJSON, "href": next_url})
-            members = {"numberMatched": self.number_matched, "numberReturned": count, "limit": limit}
+            members = page_members(number_matched=number_matched, count=count, limit=limit)
             members |= {"next": next_url, "links": links}
             return members | ({"warnings": [warning]} if warning else {})
 
-        rows = sql.feature_rows(exported[: limit + 1])
-        response = StreamingHttpResponse(feature_collection_stream(rows, limit=limit, tail=tail), content_type=GEOJSON)
-        return self.with_validators(response)
+        rows = sql.feature_page(exported[: limit + 1])
+        return StreamingHttpResponse(feature_collection_stream(rows, limit=limit, tail=tail), content_type=GEOJSON)
 
 
 def csv_stream(rows):
@@ -251,30 +120,27 @@ def csv_stream(rows):
     yield batch.getvalue()
 
 
-class CSVView(PublicGetView):
+class CSVView(PublicDataView):
     """One row per incident, ACLED column names first, the whole filtered set streamed."""
 
-    def get(self, request):
-        incidents = selectors.incident_filter(params=request.GET)
-        if (response := self.not_modified(incidents)) is not None:
-            return response
-        exported = selectors.incident_export_queryset(queryset=incidents)
+    def render(self, request):
+        exported = selectors.incident_export_queryset(queryset=self.filterset.qs)
         response = StreamingHttpResponse(csv_stream(sql.csv_rows(exported)), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
-        return self.with_validators(response)
+        return response
 
 
-class TimelineView(PublicGetView):
+class TimelineView(PublicDataView):
     """Counts and fatalities per bucket and event type: the data behind the map's histogram."""
 
-    def get(self, request):
-        bucket = request.GET.get("bucket") or None
-        if bucket is not None and bucket not in selectors.TIMELINE_BUCKETS:
-            return parameter_errors({"bucket": [f"must be one of {', '.join(selectors.TIMELINE_BUCKETS)}."]})
-        incidents = selectors.incident_filter(params=request.GET)
-        if (response := self.not_modified(incidents)) is not None:
-            return response
-        return self.with_validators(JsonResponse(selectors.timeline_counts(queryset=incidents, bucket=bucket)))
+    def parse(self, request):
+        self.bucket = request.GET.get("bucket") or None
+        if self.bucket is not None and self.bucket not in selectors.TIMELINE_BUCKETS:
+            raise BadParameter("bucket", f"must be one of {', '.join(selectors.TIMELINE_BUCKETS)}.")
+        return request.GET
+
+    def render(self, request):
+        return JsonResponse(selectors.timeline_counts(filters=self.filterset, bucket=self.bucket))
 
 
 class OpenAPIView(PublicGetView):

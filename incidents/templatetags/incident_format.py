@@ -1,7 +1,6 @@
 """How the public pages say an incident's dates and fatalities, in the visitor's language."""
 
 from django import template
-from django.urls import NoReverseMatch, reverse
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext, ngettext
 
@@ -68,12 +67,3 @@ def incident_fatalities(incident):
 def translated(name):
     """Taxonomy names are stored in English and marked with gettext_noop in the migration that seeds them."""
     return gettext(name) if name else ""
-
-
-@register.simple_tag
-def optional_url(name, *args):
-    """The URL for `name`, or '' while the view behind it does not exist yet (e.g. downloads being built)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""

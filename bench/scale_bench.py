@@ -1,0 +1,196 @@
+"""`make bench-scale`: the public answers at a million published incidents, one gunicorn worker, medians.
+
+Makes (or reuses) the bench database of bench/generate.py (1,000,000 realistic incidents; `--rows`), serves it
+with our app under gunicorn (one sync worker, DEBUG off) and times, each over `--runs` (≥ 5) requests on new
+connections after a warm-up:
+
+- OGC items?limit=10, target < 30 ms;
+- the timeline, every bucket, whole range and filtered by type, country and region, target < 100 ms;
+- the home page HTML, target < 100 ms;
+- the full GeoJSON download against the floor, a `COPY` of equivalent JSON of the same incidents measured in the
+  same run (target ≤ 1.5×), and the worker's peak memory before and after (flat: it must not grow with the rows);
+- the map feed for a few viewports and zooms (`/map/incidents.json?bbox=…&zoom=…`, the map's endpoint);
+- with `--peers` (what `make bench-scale` runs): items?limit=1000 and ten `next` pages against pygeoapi on the
+  same table (bench/peers), target 1.5× faster.
+
+Prints one table with the targets and the ratios.
+"""
+
+import argparse
+import http.client
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "peers"))
+
+import generate  # noqa: E402  (sets up Django on the bench database)
+import run_peers  # noqa: E402
+from django.db import connection  # noqa: E402
+
+TIMELINE_CASES = [
+    ("timeline, whole range (default bucket)", {}),
+    ("timeline, bucket=day", {"bucket": "day"}),
+    ("timeline, bucket=week", {"bucket": "week"}),
+    ("timeline, bucket=month", {"bucket": "month"}),
+    ("timeline, bucket=year", {"bucket": "year"}),
+    ("timeline, event_type=battles", {"event_type": "battles"}),
+    ("timeline, country=SY", {"country": "SY"}),
+    ("timeline, admin1=Aleppo, week", {"admin1": "Aleppo", "bucket": "week"}),
+    ("timeline, 2015, type + country", {"start": "2015-01-01", "end": "2015-12-31", "event_type": "battles",
+                                         "country": "IQ"}),
+]  # fmt: skip
+# Viewports of the map: all of Syria and Iraq, a governorate, a city; the zoom levels the map would ask at.
+MAP_CASES = [
+    ("map feed, region, zoom 6", {"bbox": "34.5,29,48.5,38", "zoom": 6}),
+    ("map feed, Aleppo governorate, zoom 9", {"bbox": "36.5,35.7,38.5,36.8", "zoom": 9}),
+    ("map feed, Aleppo city, zoom 13", {"bbox": "37.1,36.17,37.22,36.24", "zoom": 13}),
+]
+
+# The floor of the full download: the same incidents as JSON features built by PostgreSQL from their own row
+# (geometry and the row's columns as properties), newest first, streamed out by COPY: no joins, no Python.
+COPY_FLOOR = """COPY (
+  SELECT json_build_object('type', 'Feature', 'id', i.id, 'geometry', ST_AsGeoJSON(i.location, 6)::json,
+                           'properties', to_jsonb(i) - 'location')
+    FROM incidents_incident i WHERE i.status = 'published' ORDER BY i.start_date DESC, i.id DESC
+) TO STDOUT"""
+
+
+def get(port, path):
+    """(seconds, status, bytes) of one GET on a new connection, the body read to the end."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        conn.request("GET", path, headers={"Accept-Language": "en"})
+        response = conn.getresponse()
+        size = 0
+        while chunk := response.read(1 << 20):
+            size += len(chunk)
+    finally:
+        conn.close()
+    return time.perf_counter() - started, response.status, size
+
+
+def timed(port, path, runs):
+    """Median seconds over `runs` GETs after one warm-up, and the size of the answer; a non-200 stops the bench."""
+    _, status, size = get(port, path)
+    if status != 200:
+        raise SystemExit(f"GET {path}: HTTP {status}")
+    return statistics.median(get(port, path)[0] for _ in range(runs)), size
+
+
+def copy_floor(runs):
+    """Median seconds and bytes of COPY_FLOOR read to the end by this process."""
+    times = []
+    size = 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        size = 0
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(COPY_FLOOR) as copy:
+                for block in copy:
+                    size += len(block)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), size
+
+
+def peak_rss_kib(master_pid):
+    """The worker's peak resident memory (VmHWM) in KiB: the one child of the gunicorn master."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for line in Path(f"/proc/{children[0]}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--download-runs", type=int, default=3)
+    parser.add_argument("--peers", action="store_true", help="also items?limit=1000 and paging against pygeoapi")
+    parser.add_argument("--no-download", action="store_true", help="leave out the full download and its floor")
+    args = parser.parse_args()
+    runs = max(5, args.runs)
+    database = generate.open_database()
+    generate.fill(args.rows)
+    settings = connection.settings_dict
+    host, port, user = settings["HOST"] or "", str(settings["PORT"] or 5432), settings["USER"] or ""
+    run_peers.WORK.mkdir(parents=True, exist_ok=True)
+
+    rows = []  # (label, median ms, target text, ok or None)
+
+    def add(label, seconds, target_ms=None, note=""):
+        ok = None if target_ms is None else seconds * 1000 < target_ms
+        target = f"< {target_ms} ms" if target_ms else ""
+        rows.append((label, f"{seconds * 1000:,.0f} ms", target, ok, note))
+
+    ours_port = run_peers.free_port()
+    server = run_peers.start(
+        "ours-scale", run_peers.ours_server(database, ours_port), run_peers.ours_env(database), ours_port
+    )
+    try:
+        seconds, _ = timed(ours_port, "/ogcapi/collections/incidents/items?limit=10&f=json", runs)
+        add("OGC items?limit=10", seconds, 30)
+        for label, params in TIMELINE_CASES:
+            seconds, _ = timed(ours_port, f"/api/timeline?{urlencode(params)}", runs)
+            add(label, seconds, 100)
+        _, status, _ = get(ours_port, "/")
+        home = "/" if status == 200 else "/en/"
+        seconds, size = timed(ours_port, home, runs)
+        add("home page HTML", seconds, 100, f"{size // 1024} KiB")
+        for label, params in MAP_CASES:
+            seconds, size = timed(ours_port, f"/map/incidents.json?{urlencode(params)}", runs)
+            add(label, seconds, 150, f"{size // 1024} KiB")
+        memory_before = peak_rss_kib(server.pid)
+        download_times = []
+        for _ in range(0 if args.no_download else args.download_runs):
+            took, status, download_size = get(ours_port, "/api/incidents.geojson?download=1")
+            if status != 200:
+                raise SystemExit(f"download: HTTP {status}")
+            download_times.append(took)
+        memory_after = peak_rss_kib(server.pid)
+    finally:
+        run_peers.stop(server)
+    if download_times:
+        floor_seconds, floor_size = copy_floor(args.download_runs)
+        download = statistics.median(download_times)
+        ratio = download / floor_seconds
+        rows.append(
+            (
+                "full GeoJSON download",
+                f"{download:,.1f} s",
+                "≤ 1.5× COPY",
+                ratio <= 1.5,
+                f"{ratio:.2f}× the COPY floor ({floor_seconds:.1f} s); {download_size / 2**20:,.0f} MiB "
+                f"(floor {floor_size / 2**20:,.0f} MiB); worker peak RSS {memory_before // 1024} → "
+                f"{memory_after // 1024} MiB",
+            )
+        )
+
+    peer_results = []
+    if args.peers:
+        with run_peers.servers(database, host, port, user) as (ours, peer):
+            cases = [case for case in run_peers.CASES if case[0].startswith(("items?limit=1000", "10,000"))]
+            peer_results = run_peers.compare(ours, peer, cases, runs)
+
+    width = max(len(row[0]) for row in rows) + 2
+    print()
+    print(f"{args.rows:,} published incidents in {database}; one gunicorn sync worker, medians of {runs} runs")
+    print(f"({args.download_runs} for the download), a new connection per request.")
+    print(f"{'answer':<{width}}{'median':>12}  {'target':<14}{'met':<5}note")
+    for label, value, target, ok, note in rows:
+        met = "" if ok is None else ("yes" if ok else "NO")
+        print(f"{label:<{width}}{value:>12}  {target:<14}{met:<5}{note}")
+    if peer_results:
+        run_peers.print_comparison(peer_results, args.rows, database)
+        print("target: ratio ≥ 1.5x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

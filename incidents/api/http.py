@@ -1,0 +1,195 @@
+"""The one public pipeline: every public data output is a small subclass of PublicDataView.
+
+The base view owns what every output must do alike: refuse malformed parameters with a 400 naming them (the one
+FilterSet's errors and the paging parameters'), answer conditional GETs from the database's data version (ETag and
+Last-Modified without reading incidents), and let any origin read the answer (CORS). Rate limits hook in dispatch().
+A subclass says which parameters it takes besides the filters (`parse`) and how to render (`render`).
+"""
+
+import datetime
+import hashlib
+
+from django.conf import settings
+from django.core import signing
+from django.http import JsonResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django.utils.translation import get_language
+from django.views import View
+
+from .. import selectors
+
+CURSOR_SALT = "incidents.api.cursor"
+GEOJSON = "application/geo+json"
+
+
+class BadParameter(Exception):
+    """One query parameter is malformed; becomes a 400 naming it."""
+
+    def __init__(self, name, message):
+        super().__init__(f"{name}: {message}")
+        self.errors = {name: [message]}
+
+
+class NotFound(Exception):
+    """The path names no published thing; becomes the API's JSON 404 (not the site's HTML page)."""
+
+
+def parameter_errors(errors, status=400):
+    """400 with a body naming each bad parameter and what is wrong with it."""
+    return JsonResponse(
+        {
+            "code": "InvalidParameterValue",
+            "description": "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items()),
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+def parse_limit(params):
+    """(limit applied, warning or None): a missing limit is the default, one above the maximum is clamped."""
+    text = params.get("limit")
+    if text in (None, ""):
+        return settings.API_DEFAULT_LIMIT, None
+    try:
+        limit = int(text)
+    except ValueError:
+        raise BadParameter("limit", "must be a whole number.") from None
+    if limit < 1:
+        raise BadParameter("limit", "must be at least 1.")
+    if limit > settings.API_MAX_LIMIT:
+        return settings.API_MAX_LIMIT, (
+            f"limit {limit} is above the maximum of {settings.API_MAX_LIMIT}; "
+            f"at most {settings.API_MAX_LIMIT} features are returned per page."
+        )
+    return limit, None
+
+
+def make_cursor(start_date, pk):
+    return signing.dumps([start_date.isoformat(), pk], salt=CURSOR_SALT, compress=True)
+
+
+def parse_cursor(params):
+    """The keyset position a signed `cursor` points after; a tampered or foreign cursor is refused."""
+    text = params.get("cursor")
+    if not text:
+        return None
+    try:
+        start_date, pk = signing.loads(text, salt=CURSOR_SALT)
+        return datetime.date.fromisoformat(start_date), int(pk)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise BadParameter("cursor", "is not a cursor this server issued; follow the `next` link as given.") from None
+
+
+def parse_flag(params, name):
+    value = params.get(name, "").lower()
+    if value not in ("", "0", "1", "true", "false"):
+        raise BadParameter(name, "must be 1 or 0.")
+    return value in ("1", "true")
+
+
+def page_url(request, **replace):
+    params = request.GET.copy()
+    for name, value in replace.items():
+        params[name] = value
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+class PublicGetMixin:
+    """GET-only, public, cross-origin readable; malformed parameters become 400s instead of exceptions.
+
+    Every successful GET carries an ETag and answers a conditional GET with 304: data views call not_modified()
+    (validators from the database's data version, so no body is built for a 304); any other 200 document gets an
+    ETag from a hash of its body.
+    """
+
+    http_method_names = ["get", "head", "options"]
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except selectors.InvalidFilters as invalid:
+            response = parameter_errors(invalid.errors)
+        except BadParameter as bad:
+            response = parameter_errors(bad.errors)
+        except NotFound as missing:
+            response = JsonResponse({"code": "NotFound", "description": str(missing)}, status=404)
+        response = self.content_validated(response)
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link, Content-Disposition"
+        if request.method == "OPTIONS":
+            # Conditional GETs send If-None-Match, which is not CORS-safelisted, so browsers preflight them.
+            response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "Accept, If-None-Match, If-Modified-Since"
+            response["Access-Control-Max-Age"] = "86400"
+        return response
+
+    def not_modified(self, *, variant=""):
+        """304 if the client's copy is current, else None; sets self.validators from the public data version."""
+        version, changed = selectors.public_data_version()
+        # The absolute URL (links in the body carry the host, the query the filters) and the language are part of it.
+        fingerprint = f"{self.request.build_absolute_uri()}|{get_language()}|{variant}|{version}"
+        etag = '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
+        last_modified = int(changed.timestamp()) if changed else None  # HTTP dates have whole seconds
+        self.validators = {"ETag": etag, **({"Last-Modified": http_date(last_modified)} if last_modified else {})}
+        response = get_conditional_response(self.request, etag=etag, last_modified=last_modified)
+        if response is not None:
+            for header, value in self.validators.items():
+                response[header] = value
+        return response
+
+    def with_validators(self, response):
+        for header, value in getattr(self, "validators", {}).items():
+            response[header] = value
+        return response
+
+    def content_validated(self, response):
+        """A 200 document without validators gets an ETag hashed from its body (and 304 if the client has it)."""
+        if (
+            self.request.method not in ("GET", "HEAD")
+            or response.status_code != 200
+            or response.streaming
+            or response.has_header("ETag")
+        ):
+            return response
+        etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+        response["ETag"] = etag
+        not_modified = get_conditional_response(self.request, etag=etag, response=response)
+        if not_modified is not response:
+            not_modified["ETag"] = etag
+            for header in ("Vary", "Content-Language"):
+                if response.has_header(header):
+                    not_modified[header] = response[header]
+        return not_modified
+
+
+class PublicGetView(PublicGetMixin, View):
+    """A public document that is not a read of incidents (OpenAPI, landing pages): ETag from its body."""
+
+
+class PublicDataView(PublicGetView):
+    """A public read of the published incidents under the one FilterSet.
+
+    get() runs the same steps for every output: the subclass's own parameters (`parse`), the filters (the one
+    FilterSet, through selectors), the validators and 304 (data version), then `render`. Nothing is read from the
+    incidents before the 304 check.
+    """
+
+    def parse(self, request):
+        """Validate the output's own parameters (limit, cursor, bucket, …); raise BadParameter. Also filter params."""
+        return request.GET
+
+    def variant(self, request):
+        """What else than URL and language changes the body (the Accept header, for content negotiation)."""
+        return ""
+
+    def get(self, request, *args, **kwargs):
+        self.params = self.parse(request)
+        self.filterset = selectors.incident_filterset(params=self.params)
+        if (response := self.not_modified(variant=self.variant(request))) is not None:
+            return response
+        return self.with_validators(self.render(request, *args, **kwargs))
+
+    def render(self, request, *args, **kwargs):
+        raise NotImplementedError
