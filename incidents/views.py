@@ -57,6 +57,7 @@ class HomeView(TemplateView):
                 "rangeEnd": gettext("End of the selected range"),
                 "loadFailed": gettext("Could not load the incidents."),
                 "timeline": gettext("Timeline of incidents"),
+                "clusterLabel": gettext("%(n)s incidents, %(f)s fatalities: zoom in to see them"),
             },
         }
         return {
@@ -111,7 +112,6 @@ class MapFeedView(MapView):
             body["incidents"] = [map_point(row) for row in feed["rows"]]
         else:
             body["clusters"] = [map_cluster(cluster) for cluster in feed["clusters"]]
-            body["notice"] = gettext("Zoom in to see individual incidents.")
         totals = feed["totals"]
         return JsonResponse(
             {
