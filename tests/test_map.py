@@ -87,7 +87,7 @@ def test_feed_lists_published_incidents_newest_first_with_what_markers_need(clie
     assert body["total"] == 4
     assert body["total_fatalities"] == 39
     assert body["summary"] == "4 incidents, 39 fatalities, from 30 Mar 2019 to 2 May 2019"
-    assert body["truncated"] is False
+    assert body["mode"] == "points"
 
 
 def test_feed_month_precision_is_said_as_a_month(client, spring_2019):
