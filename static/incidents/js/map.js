@@ -77,7 +77,7 @@ export class IncidentMap {
 
   // A server cluster: its number is how many incidents it holds; Enter or a click zooms to where they are.
   clusterMarker(cluster) {
-    const label = interpolate(this.strings.clusterLabel, { n: cluster.String(count), f: String(cluster.fatalities) });
+    const label = interpolate(this.strings.clusterLabel, { n: String(cluster.count), f: String(cluster.fatalities) });
     const marker = L.marker([cluster.lat, cluster.lon], { icon: this.clusterIcon(cluster.count), title: label, keyboard: true });
     marker.on("add", () => marker.getElement()?.setAttribute("aria-label", label));
     marker.on("click", () => this.zoomToCluster(cluster));
