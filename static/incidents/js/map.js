@@ -81,6 +81,10 @@ export class IncidentMap {
     const marker = L.marker([cluster.lat, cluster.lon], { icon: this.clusterIcon(cluster.count), title: label, keyboard: true });
     marker.on("add", () => marker.getElement()?.setAttribute("aria-label", label));
     marker.on("click", () => this.zoomToCluster(cluster));
+    // Leaflet gives focusable markers the button role but only opens popups on Enter; a cluster has none.
+    marker.on("keypress", (event) => {
+      if (event.originalEvent.key === "Enter" || event.originalEvent.key === " ") this.zoomToCluster(cluster);
+    });
     marker.cluster = cluster;
     return marker;
   }
