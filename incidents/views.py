@@ -109,7 +109,7 @@ class MapFeedView(MapView):
         )
         body = {"mode": feed["mode"]}
         if feed["mode"] == "points":
-            body["incidents"] = [map_point(row) for row in feed["rows"]]
+            body["incidents"] = [map_marker(row) for row in feed["rows"]]
         else:
             body["clusters"] = [map_cluster(cluster) for cluster in feed["clusters"]]
         totals = feed["totals"]
@@ -150,6 +150,19 @@ def map_cluster(cluster):
         "count": cluster["count"],
         "fatalities": cluster["fatalities"],
         "bounds": [round(cluster[edge], 5) for edge in ("west", "south", "east", "north")],
+    }
+
+
+def map_marker(row):
+    """What a marker needs; the list's rows (map_point) carry the dates and place in words."""
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "precision": row["location_precision"],
+        "lat": round(row["lat"], 5),
+        "lon": round(row["lon"], 5),
+        "type": row["event_type__slug"],
+        "fatalities": row["fatalities_best"] if row["fatalities_best"] is not None else row["fatalities_low"],
     }
 
 
