@@ -214,3 +214,17 @@ def test_filter_panel_offers_each_country_and_region_once(client):
     assert '<option value="TR"' not in page
     assert page.count('<option value="Homs"') == 1
     assert '<option value="Hatay"' not in page
+
+
+def test_map_filter_keys_come_from_the_filterset_and_each_has_a_field(client):
+    import json
+    import re
+
+    from incidents.filters import IncidentFilterSet
+
+    html = client.get("/").content.decode()
+    config = json.loads(re.search(r'<script id="map-config" type="application/json">(.*?)</script>', html).group(1))
+    assert config["filterKeys"] == [name for name in IncidentFilterSet.base_filters if name != "bbox"]
+    for key in config["filterKeys"]:
+        assert f'name="{key}"' in html, key  # the page's form can set every filter it sends
+    assert config["listUrl"] == reverse("incidents:map-list")
