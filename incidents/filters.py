@@ -17,19 +17,25 @@ from django.utils.translation import gettext_lazy as _
 from .models import Actor, EventType, IncidentActor, LocationPrecision, Side, SubEventType
 
 
-def parse_bbox(text):
-    """'minLon,minLat,maxLon,maxLat' → Polygon; ValidationError with the reason otherwise."""
+def _four_numbers(text, count_message):
+    """Four finite numbers from 'a,b,c,d'; ValidationError (count_message when there are not four) otherwise."""
     parts = [part.strip() for part in text.split(",")]
     if len(parts) != 4:
-        raise ValidationError(
-            _("bbox needs four numbers: minLon,minLat,maxLon,maxLat (got %(n)d)."), params={"n": len(parts)}
-        )
+        raise ValidationError(count_message, params={"n": len(parts)})
     try:
-        min_lon, min_lat, max_lon, max_lat = (float(part) for part in parts)
+        numbers = [float(part) for part in parts]
     except ValueError:
         raise ValidationError(_("bbox values must be numbers.")) from None
-    if not all(math.isfinite(value) for value in (min_lon, min_lat, max_lon, max_lat)):
+    if not all(math.isfinite(number) for number in numbers):
         raise ValidationError(_("bbox values must be finite numbers."))
+    return numbers
+
+
+def parse_bbox(text):
+    """'minLon,minLat,maxLon,maxLat' → Polygon; ValidationError with the reason otherwise."""
+    min_lon, min_lat, max_lon, max_lat = _four_numbers(
+        text, _("bbox needs four numbers: minLon,minLat,maxLon,maxLat (got %(n)d).")
+    )
     if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
         raise ValidationError(_("bbox longitudes must be between -180 and 180."))
     if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
@@ -139,17 +145,7 @@ def parse_viewport(text):
     Unlike `bbox` for downloads, a map view may come straight from Leaflet: longitudes past ±180 after panning round
     the world (wrapped back), west > east across the antimeridian (split in two), and 360° or more (the whole world).
     """
-    parts = [part.strip() for part in text.split(",")]
-    if len(parts) != 4:
-        raise ValidationError(
-            _("bbox needs four numbers: west,south,east,north (got %(n)d)."), params={"n": len(parts)}
-        )
-    try:
-        west, south, east, north = (float(part) for part in parts)
-    except ValueError:
-        raise ValidationError(_("bbox values must be numbers.")) from None
-    if not all(math.isfinite(value) for value in (west, south, east, north)):
-        raise ValidationError(_("bbox values must be finite numbers."))
+    west, south, east, north = _four_numbers(text, _("bbox needs four numbers: west,south,east,north (got %(n)d)."))
     if not (-90 <= south <= 90 and -90 <= north <= 90):
         raise ValidationError(_("bbox latitudes must be between -90 and 90."))
     if south > north:
