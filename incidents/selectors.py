@@ -6,19 +6,7 @@ from contextlib import contextmanager
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
-from django.db.models import (
-    Count,
-    DateField,
-    Exists,
-    FloatField,
-    Func,
-    Max,
-    Min,
-    OuterRef,
-    Prefetch,
-    Q,
-    Sum,
-)
+from django.db.models import Count, DateField, Exists, FloatField, Func, Max, Min, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 
 from .filters import IncidentFilterSet
@@ -179,8 +167,8 @@ def incident_map_feed(*, queryset, viewport, zoom, points_max):
     """What the map draws for a view: every incident in it when there are at most `points_max`, else clusters.
 
     {"mode": "points", "rows": [...]} or {"mode": "clusters", "clusters": [...]}, with "totals" computed from the
-    same rows or clusters, so the summary and what is drawn always agree. Two queries: a count that stops at
-    points_max + 1, then the points or the clusters (after turning JIT off for them).
+    same rows or clusters, so the summary and what is drawn always agree. A count that stops at points_max + 1,
+    then the points, or JIT off and the clusters.
     """
     in_view = queryset.in_view(viewport)
     # Counting ids only: the FilterSet's DISTINCT would otherwise compare whole rows (and the text filter's vector).
