@@ -71,7 +71,8 @@ export class IncidentMap {
   }
 
   clusterIcon(count) {
-    const size = Math.round(Math.min(64, 26 + 7 * Math.log10(count)));
+    // 26 px for one up to 46 px from 100,000: circles stay inside their 64 px cells.
+    const size = Math.round(Math.min(46, 26 + 4 * Math.log10(count)));
     return L.divIcon({ className: "incident-cluster", html: element("span", { text: String(count), attrs: { "aria-hidden": "true" } }), iconSize: [size, size] });
   }
 
