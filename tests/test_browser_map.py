@@ -149,6 +149,7 @@ def test_permalink_restores_filters_range_and_view(map_page, incidents):
     expect(page.locator(".timeline-svg .selection")).to_be_attached()
     expect(page.locator("#timeline-range")).to_have_text("18 Apr 2019 – 19 Apr 2019")
     expect(page).to_have_url(re.compile(r"at=8/34\.9000/38\.7000"))
+    expect(page.locator("#list-count")).to_have_attribute("data-total", re.compile(r"^[1-9]"))  # the list's own answer
     titles = page.locator(f"{ROWS} .row-link").all_inner_texts()
     assert titles and all(title.startswith(("IS ", "Separate IS")) for title in titles), titles
     screenshot(page, "map-permalink")

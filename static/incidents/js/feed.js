@@ -13,10 +13,13 @@ export class LatestJson {
   get(params, { now = false } = {}) {
     clearTimeout(this.timer);
     this.controller?.abort();
+    this.settleWaiting?.(null); // a call still waiting for its delay is answered "superseded", never left hanging
     const controller = new AbortController();
     this.controller = controller;
     return new Promise((resolve, reject) => {
+      this.settleWaiting = resolve;
       const run = async () => {
+        this.settleWaiting = null;
         try {
           const response = await fetch(`${this.url}?${params}`, { headers: { Accept: "application/json" }, signal: controller.signal });
           const body = await response.json();

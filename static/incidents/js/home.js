@@ -24,6 +24,7 @@ window.addEventListener("map:init", (event) => {
   const notice = document.getElementById("cluster-notice");
   let timelineDomain = null;
   let timelineKey = null;
+  let viewRequests = 0;
 
   document.querySelectorAll("[data-color]").forEach((swatch) => swatch.style.setProperty("--c", safeColor(swatch.dataset.color)));
 
@@ -69,8 +70,9 @@ window.addEventListener("map:init", (event) => {
   async function refreshView({ now = false } = {}) {
     const filters = permalink.formParams();
     const params = matchesNothing(filters) ? null : requestParams(filters, viewParams(map));
-    list.load(params);
+    list.load(params, 1, { now });
     const feedParams = params && requestParams(filters, viewParams(map, { coarser: timeline.playing ? 1 : 0 }));
+    const request = ++viewRequests;
     mapElement.setAttribute("aria-busy", "true");
     try {
       const body = feedParams ? await feed.get(feedParams, { now }) : { mode: "points", incidents: [], total: 0, summary: strings.noIncidents };
@@ -84,7 +86,7 @@ window.addEventListener("map:init", (event) => {
     } catch (error) {
       showLoadError(error);
     } finally {
-      mapElement.removeAttribute("aria-busy");
+      if (request === viewRequests) mapElement.removeAttribute("aria-busy"); // only the latest view ends the wait
     }
   }
 
