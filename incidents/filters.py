@@ -8,7 +8,7 @@ import math
 
 import django_filters
 from django import forms
-from django.contrib.gis.geos import Polygon
+from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
@@ -17,19 +17,25 @@ from django.utils.translation import gettext_lazy as _
 from .models import Actor, EventType, IncidentActor, LocationPrecision, Side, SubEventType
 
 
-def parse_bbox(text):
-    """'minLon,minLat,maxLon,maxLat' → Polygon; ValidationError with the reason otherwise."""
+def _four_numbers(text, count_message):
+    """Four finite numbers from 'a,b,c,d'; ValidationError (count_message when there are not four) otherwise."""
     parts = [part.strip() for part in text.split(",")]
     if len(parts) != 4:
-        raise ValidationError(
-            _("bbox needs four numbers: minLon,minLat,maxLon,maxLat (got %(n)d)."), params={"n": len(parts)}
-        )
+        raise ValidationError(count_message, params={"n": len(parts)})
     try:
-        min_lon, min_lat, max_lon, max_lat = (float(part) for part in parts)
+        numbers = [float(part) for part in parts]
     except ValueError:
         raise ValidationError(_("bbox values must be numbers.")) from None
-    if not all(math.isfinite(value) for value in (min_lon, min_lat, max_lon, max_lat)):
+    if not all(math.isfinite(number) for number in numbers):
         raise ValidationError(_("bbox values must be finite numbers."))
+    return numbers
+
+
+def parse_bbox(text):
+    """'minLon,minLat,maxLon,maxLat' → Polygon; ValidationError with the reason otherwise."""
+    min_lon, min_lat, max_lon, max_lat = _four_numbers(
+        text, _("bbox needs four numbers: minLon,minLat,maxLon,maxLat (got %(n)d).")
+    )
     if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
         raise ValidationError(_("bbox longitudes must be between -180 and 180."))
     if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
@@ -221,3 +227,71 @@ class IncidentFilterSet(django_filters.FilterSet):
     def error_dict(self):
         """{parameter: [messages]} for a 400 response."""
         return {field: [str(message) for message in messages] for field, messages in self.form.errors.items()}
+
+
+def parse_viewport(text):
+    """A map view 'west,south,east,north' → a MultiPolygon of one or two boxes within ±180° (ValidationError if bad).
+
+    Unlike `bbox` for downloads, a map view may come straight from Leaflet: longitudes past ±180 after panning round
+    the world (wrapped back), west > east across the antimeridian (split in two), and 360° or more (the whole world).
+    """
+    west, south, east, north = _four_numbers(text, _("bbox needs four numbers: west,south,east,north (got %(n)d)."))
+    if not (-90 <= south <= 90 and -90 <= north <= 90):
+        raise ValidationError(_("bbox latitudes must be between -90 and 90."))
+    if south > north:
+        raise ValidationError(_("bbox south is greater than north."))
+    if not (-540 <= west <= 540 and -540 <= east <= 540):
+        raise ValidationError(_("bbox longitudes must be between -540 and 540."))
+    span = east - west if east >= west else east - west + 360  # west > east: the view crosses the antimeridian
+    if span >= 360:
+        boxes = [(-180.0, south, 180.0, north)]
+    else:
+        west = (west + 180) % 360 - 180
+        east = west + span
+        boxes = [(west, south, min(east, 180.0), north)]
+        if east > 180:
+            boxes.append((-180.0, south, east - 360, north))
+    return MultiPolygon(*(Polygon.from_bbox(box) for box in boxes), srid=4326)
+
+
+class ViewportField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        return parse_viewport(value) if value else None
+
+
+class MapViewForm(forms.Form):
+    """The map's own parameters beside the filters: the view (bbox), its zoom level and a page of the list."""
+
+    bbox = ViewportField(required=False, label=_("map view"))
+    zoom = forms.IntegerField(required=False, min_value=0, max_value=22, label=_("zoom level"))
+    page = forms.IntegerField(required=False, min_value=1, label=_("page"))
+
+    # The whole world at a zoom that shows it when a caller gives no view.
+    WORLD = "-180,-90,180,90"
+    WORLD_ZOOM = 2
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("bbox") is None and "bbox" not in self.errors:
+            cleaned["bbox"] = parse_viewport(self.WORLD)
+        if cleaned.get("zoom") is None:
+            cleaned["zoom"] = self.WORLD_ZOOM
+        if cleaned.get("page") is None:
+            cleaned["page"] = 1
+        return cleaned
+
+    @classmethod
+    def split(cls, params):
+        """(the map view form, the remaining filter parameters) from one query string."""
+        filters = params.copy()
+        view = {}
+        for name in cls.base_fields:
+            if name in filters:
+                view[name] = filters.pop(name)[-1]
+        return cls(view), filters
+
+
+def map_filter_keys():
+    """The filter parameters the map page writes into its URL, from the one FilterSet (its bbox is the map view)."""
+    return [name for name in IncidentFilterSet.base_filters if name != "bbox"]

@@ -239,6 +239,15 @@ class IncidentQuerySet(models.QuerySet):
         """bbox: a Polygon (see django.contrib.gis.geos.Polygon.from_bbox)."""
         return self.filter(location__intersects=bbox)
 
+    def in_view(self, viewport):
+        """Incidents in a map view: a MultiPolygon of axis-aligned boxes (filters.parse_viewport). A point lies in a
+        box exactly when their bounding boxes overlap (&&), which the GiST index answers with no per-row geometry
+        test; one condition per box, as the two halves of a view across the antimeridian have a world-wide envelope."""
+        inside = Q()
+        for box in viewport:
+            inside |= Q(location__bboverlaps=box)
+        return self.filter(inside)
+
 
 class Incident(VersionedModel):
     # when

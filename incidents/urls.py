@@ -13,4 +13,5 @@ urlpatterns = [
     path("places/reverse.json", places_views.PlaceReverseView.as_view(), name="place-reverse"),
     path("incidents/<int:pk>.json", views.IncidentJsonView.as_view(), name="detail-json"),
     path("map/incidents.json", views.MapFeedView.as_view(), name="map-feed"),
+    path("map/list.json", views.MapListView.as_view(), name="map-list"),
 ]

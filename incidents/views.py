@@ -1,3 +1,5 @@
+import math
+
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.templatetags.static import static
@@ -10,11 +12,9 @@ from django_countries import countries
 
 from . import selectors
 from .api.views import PublicGetMixin
+from .filters import MapViewForm, map_filter_keys
 from .models import ActorKind, Incident, LocationPrecision, Side
 from .templatetags.incident_format import dates_label, fatalities_label
-
-# Markers past this many are left out (the feed says so); the timeline and summary still count them all.
-MAP_FEED_LIMIT = 5000
 
 
 class HomeView(TemplateView):
@@ -29,6 +29,8 @@ class HomeView(TemplateView):
         ]
         map_config = {
             "feedUrl": reverse("incidents:map-feed"),
+            "listUrl": reverse("incidents:map-list"),
+            "filterKeys": map_filter_keys(),
             "timelineUrl": reverse("incidents:api-timeline"),
             "incidentJsonUrl": reverse("incidents:detail-json", args=[0]),
             "geojsonUrl": reverse("incidents:api-geojson"),
@@ -54,6 +56,7 @@ class HomeView(TemplateView):
                 "rangeEnd": gettext("End of the selected range"),
                 "loadFailed": gettext("Could not load the incidents."),
                 "timeline": gettext("Timeline of incidents"),
+                "clusterLabel": gettext("%(n)s incidents, %(f)s fatalities: zoom in to see them"),
             },
         }
         return {
@@ -74,26 +77,91 @@ class HomeView(TemplateView):
         }
 
 
-class MapFeedView(PublicGetMixin, View):
-    """Compact points for the map markers and the list under the query-string filters (published only).
+class MapView(PublicGetMixin, View):
+    """Map data for a view (bbox, zoom) under the query-string filters, published incidents only.
 
-    Public data like the API's: CORS, 400s naming bad filters, an ETag and 304s (PublicGetMixin); the ETag is hashed
-    from the body.
+    Public data like the API's: CORS, 400s naming bad parameters, an ETag and 304s (PublicGetMixin); the ETag is
+    hashed from the body.
     """
 
+    def map_request(self):
+        """(filtered incidents, cleaned view parameters); InvalidFilters names every bad parameter at once."""
+        view, filter_params = MapViewForm.split(self.request.GET)
+        errors = {} if view.is_valid() else {name: list(messages) for name, messages in view.errors.items()}
+        try:
+            incidents = selectors.incident_filter(params=filter_params)
+        except selectors.InvalidFilters as invalid:
+            errors.update(invalid.errors)
+        if errors:
+            raise selectors.InvalidFilters(errors)
+        return incidents, view.cleaned_data
+
+
+class MapFeedView(MapView):
+    """Markers when few incidents are in view (settings.MAP_POINTS_MAX), grid clusters counted in PostGIS otherwise."""
+
     def get(self, request):
-        incidents = selectors.incident_filter(params=request.GET)
-        rows = selectors.incident_map_points(queryset=incidents, limit=MAP_FEED_LIMIT)
-        counts = selectors.incident_totals(queryset=incidents)
+        incidents, view = self.map_request()
+        feed = selectors.incident_map_feed(
+            queryset=incidents, viewport=view["bbox"], zoom=view["zoom"], points_max=settings.MAP_POINTS_MAX
+        )
+        body = {"mode": feed["mode"]}
+        if feed["mode"] == "points":
+            body["incidents"] = [map_marker(row) for row in feed["rows"]]
+        else:
+            body["clusters"] = [map_cluster(cluster) for cluster in feed["clusters"]]
+        totals = feed["totals"]
         return JsonResponse(
             {
-                "incidents": [map_point(row) for row in rows[:MAP_FEED_LIMIT]],
-                "truncated": len(rows) > MAP_FEED_LIMIT,
-                "total": counts["total"],
-                "total_fatalities": counts["total_fatalities"],
-                "summary": map_summary(counts),
+                **body,
+                "total": totals["total"],
+                "total_fatalities": totals["total_fatalities"],
+                "summary": map_summary(totals),
             }
         )
+
+
+class MapListView(MapView):
+    """The list under the map: the incidents in view, newest first, a page at a time, with the exact total."""
+
+    def get(self, request):
+        incidents, view = self.map_request()
+        page_size = settings.MAP_LIST_PAGE_SIZE
+        listed = selectors.incident_map_page(
+            queryset=incidents, viewport=view["bbox"], page=view["page"], page_size=page_size
+        )
+        return JsonResponse(
+            {
+                "total": listed["total"],
+                "page": view["page"],
+                "pages": max(1, math.ceil(listed["total"] / page_size)),
+                "page_size": page_size,
+                "incidents": [map_point(row) for row in listed["rows"]],
+            }
+        )
+
+
+def map_cluster(cluster):
+    return {
+        "lat": round(cluster["lat"], 5),
+        "lon": round(cluster["lon"], 5),
+        "count": cluster["count"],
+        "fatalities": cluster["fatalities"],
+        "bounds": [round(cluster[edge], 5) for edge in ("west", "south", "east", "north")],
+    }
+
+
+def map_marker(row):
+    """What a marker needs; the list's rows (map_point) carry the dates and place in words."""
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "precision": row["location_precision"],
+        "lat": round(row["lat"], 5),
+        "lon": round(row["lon"], 5),
+        "type": row["event_type__slug"],
+        "fatalities": row["fatalities_best"] if row["fatalities_best"] is not None else row["fatalities_low"],
+    }
 
 
 def map_point(row):

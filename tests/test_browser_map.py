@@ -3,6 +3,7 @@
 import datetime
 import importlib
 import os
+import random
 import re
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from playwright.sync_api import expect
 
 from incidents import seeding
 from incidents.models import EventType, Incident, Side
-from tests.factories import ActorFactory, IncidentFactory, SourceFactory
+from tests.factories import ActorFactory, IncidentFactory, SourceFactory, incidents_bulk_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -148,6 +149,7 @@ def test_permalink_restores_filters_range_and_view(map_page, incidents):
     expect(page.locator(".timeline-svg .selection")).to_be_attached()
     expect(page.locator("#timeline-range")).to_have_text("18 Apr 2019 – 19 Apr 2019")
     expect(page).to_have_url(re.compile(r"at=8/34\.9000/38\.7000"))
+    expect(page.locator("#list-count")).to_have_attribute("data-total", re.compile(r"^[1-9]"))  # the list's own answer
     titles = page.locator(f"{ROWS} .row-link").all_inner_texts()
     assert titles and all(title.startswith(("IS ", "Separate IS")) for title in titles), titles
     screenshot(page, "map-permalink")
@@ -251,3 +253,102 @@ def test_incident_page_has_a_small_map(page, live_server, incidents):
     expect(page.locator("#incident-small-map path.leaflet-interactive").first).to_be_attached()
     expect(page.locator(".incident-facts")).to_contain_text("at least 35")
     screenshot(page, "incident-page")
+
+
+@pytest.fixture
+def crowded_syria(transactional_db, settings):
+    """70 published incidents (ten of them in one Aleppo neighbourhood) and a draft beside them, with markers
+    allowed for at most 25 in view: the whole country shows clusters, a city shows markers."""
+    settings.MAP_POINTS_MAX = 25
+    if not EventType.objects.exists():
+        importlib.import_module("incidents.migrations.0002_acled_taxonomy").add_taxonomy(django_apps, None)
+    rng = random.Random(7)
+    spread = [(rng.uniform(35.8, 42.3), rng.uniform(32.4, 37.2)) for _ in range(60)]
+    aleppo = [(37.13 + number / 500, 36.20 + number / 700) for number in range(10)]
+    with transaction.atomic():
+        incidents_bulk_create(
+            {
+                "location": Point(lon, lat, srid=4326),
+                "fatalities_best": number % 4,
+                "title": f"Crowded incident {number}",
+            }
+            for number, (lon, lat) in enumerate(spread + aleppo)
+        )
+        incidents_bulk_create([{"location": Point(37.14, 36.21, srid=4326)}], published=False)
+
+
+def totals_agree(page):
+    """The summary, the list's "N in view" and (while clusters show) the sum of the clusters, read off the page once
+    both answers for the view are in (the list's comes separately); a lasting disagreement times out."""
+    page.wait_for_function(
+        """() => {
+            const summary = document.getElementById("summary").dataset.total;
+            return !document.querySelector("#incident-map[aria-busy]") && summary !== undefined
+                && summary === document.getElementById("list-count").dataset.total;
+        }"""
+    )
+    summary = int(page.locator("#summary").get_attribute("data-total"))
+    listed = int(page.locator("#list-count").get_attribute("data-total"))
+    assert page.locator("#summary").inner_text().startswith(f"{summary} incident")
+    assert listed == summary
+    if page.locator("#incident-map").get_attribute("data-mode") == "clusters":
+        assert int(page.locator("#incident-map").get_attribute("data-cluster-sum")) == summary
+        drawn = sum(int(text) for text in page.locator(".incident-cluster").all_inner_texts())
+        assert drawn == summary
+    return summary
+
+
+def test_many_incidents_show_as_clusters_that_open_into_markers(map_page, crowded_syria, page):
+    page = map_page("/?at=6/35.0000/39.0000")
+    map_element = page.locator("#incident-map")
+    expect(map_element).to_have_attribute("data-mode", "clusters")
+    expect(page.locator("#cluster-notice")).to_be_visible()
+    expect(page.locator("#list-count")).to_have_attribute("data-total", "70")
+    assert totals_agree(page) == 70
+    expect(page.locator(".incident-cluster").first).to_have_attribute("aria-label", re.compile(r"^\d+ incidents"))
+    expect(page.locator(".incident-cluster").first).to_have_attribute("role", "button")
+    screenshot(page, "map-clusters")
+
+    # The biggest cluster holds the Aleppo neighbourhood; following the biggest one down ends in markers.
+    for step in range(5):
+        if map_element.get_attribute("data-mode") == "points":
+            break
+        counts = [int(text) for text in page.locator(".incident-cluster").all_inner_texts()]
+        zoom_before = int(re.search(r"at=(\d+)/", page.url).group(1))
+        biggest = page.locator(".incident-cluster").nth(counts.index(max(counts)))
+        if step == 0:  # keyboard first: a cluster is a focusable button that Enter opens
+            biggest.focus()
+            page.keyboard.press("Enter")
+        else:
+            biggest.click()
+        expect(page).not_to_have_url(re.compile(rf"at={zoom_before}/"))
+        totals_agree(page)
+    expect(map_element).to_have_attribute("data-mode", "points")
+    expect(page.locator("#cluster-notice")).to_be_hidden()
+    in_view = totals_agree(page)
+    assert 10 <= in_view <= 25
+    expect(page.locator(".incident-marker")).not_to_have_count(0)
+    expect(page.locator(ROWS)).to_have_count(in_view)
+    screenshot(page, "map-clusters-zoomed-to-markers")
+
+
+def test_panning_fetches_the_new_view(map_page, crowded_syria, page):
+    page = map_page("/?at=9/36.2000/37.1500")
+    expect(page.locator("#incident-map")).to_have_attribute("data-mode", "points")
+    before = totals_agree(page)
+    box = page.locator("#incident-map").bounding_box()
+    with page.expect_request(lambda request: "/map/incidents.json" in request.url) as feed_request:
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2 - 600, box["y"] + box["height"] / 2, steps=8)
+        page.mouse.up()
+    bbox = [
+        float(part)
+        for part in re.search(r"bbox=([^&]+)", feed_request.value.url).group(1).replace("%2C", ",").split(",")
+    ]
+    assert bbox[0] > 37.2  # the view moved east past Aleppo, and the request asked for that view
+    expect(page).not_to_have_url(re.compile(r"at=9/36\.2000/37\.1500"))
+    after = totals_agree(page)
+    assert after != before  # Aleppo's ten went out of view to the west
+    expect(page.locator(ROWS)).to_have_count(after)
+    screenshot(page, "map-panned")

@@ -11,6 +11,7 @@ from tests.factories import ActorFactory, IncidentFactory
 pytestmark = pytest.mark.django_db
 
 FEED = reverse("incidents:map-feed")
+LIST = reverse("incidents:map-list")
 
 
 @pytest.fixture
@@ -72,6 +73,30 @@ def test_feed_lists_published_incidents_newest_first_with_what_markers_need(clie
     assert palmyra == {
         "id": spring_2019["palmyra"].pk,
         "title": "IS assault north of Palmyra",
+        "precision": LocationPrecision.NEAR,
+        "lat": 34.556,
+        "lon": 38.2673,
+        "type": "battles",
+        "fatalities": 35,
+    }
+    body = response.json()
+    assert body["total"] == 4
+    assert body["total_fatalities"] == 39
+    assert body["summary"] == "4 incidents, 39 fatalities, from 30 Mar 2019 to 2 May 2019"
+    assert body["mode"] == "points"
+
+
+def test_list_rows_say_when_where_and_how_many_in_words(client, spring_2019):
+    body = client.get(LIST).json()
+    assert [row["title"] for row in body["incidents"]] == [
+        "May shelling",
+        "Protest in Idlib",
+        "IS assault north of Palmyra",
+        "March clash",
+    ]
+    assert body["incidents"][2] == {
+        "id": spring_2019["palmyra"].pk,
+        "title": "IS assault north of Palmyra",
         "start": "2019-04-18",
         "end": "2019-04-20",
         "when": "18–20 Apr 2019",
@@ -83,16 +108,8 @@ def test_feed_lists_published_incidents_newest_first_with_what_markers_need(clie
         "fatalities": 35,
         "fatalities_label": "at least 35",
     }
-    body = response.json()
-    assert body["total"] == 4
-    assert body["total_fatalities"] == 39
-    assert body["summary"] == "4 incidents, 39 fatalities, from 30 Mar 2019 to 2 May 2019"
-    assert body["truncated"] is False
-
-
-def test_feed_month_precision_is_said_as_a_month(client, spring_2019):
-    may = next(point for point in client.get(FEED).json()["incidents"] if point["title"] == "May shelling")
-    assert may["when"] == "May 2019"
+    assert body["incidents"][0]["when"] == "May 2019"  # month precision is said as a month
+    assert (body["total"], body["page"], body["pages"]) == (4, 1, 1)
 
 
 def test_feed_date_range_keeps_only_april(client, spring_2019):
@@ -197,3 +214,17 @@ def test_filter_panel_offers_each_country_and_region_once(client):
     assert '<option value="TR"' not in page
     assert page.count('<option value="Homs"') == 1
     assert '<option value="Hatay"' not in page
+
+
+def test_map_filter_keys_come_from_the_filterset_and_each_has_a_field(client):
+    import json
+    import re
+
+    from incidents.filters import IncidentFilterSet
+
+    html = client.get("/").content.decode()
+    config = json.loads(re.search(r'<script id="map-config" type="application/json">(.*?)</script>', html).group(1))
+    assert config["filterKeys"] == [name for name in IncidentFilterSet.base_filters if name != "bbox"]
+    for key in config["filterKeys"]:
+        assert f'name="{key}"' in html, key  # the page's form can set every filter it sends
+    assert config["listUrl"] == reverse("incidents:map-list")

@@ -207,6 +207,11 @@ GEOCODER_ONLINE_TIMEOUT = env.float("GEOCODER_ONLINE_TIMEOUT", default=5.0)
 # Nominatim's usage policy allows one request a second; geopy's RateLimiter keeps us to it.
 GEOCODER_ONLINE_MIN_DELAY_SECONDS = env.float("GEOCODER_ONLINE_MIN_DELAY_SECONDS", default=1.0)
 
+# The public map: markers for up to this many incidents in view, PostGIS grid clusters above (1,000 markers are
+# about 100 KB of JSON); the list's page size.
+MAP_POINTS_MAX = env.int("MAP_POINTS_MAX", default=1000)
+MAP_LIST_PAGE_SIZE = env.int("MAP_LIST_PAGE_SIZE", default=50)
+
 # Data API (/api/incidents.geojson, OGC API items): features per page by default and at most.
 API_DEFAULT_LIMIT = env.int("API_DEFAULT_LIMIT", default=100)
 API_MAX_LIMIT = env.int("API_MAX_LIMIT", default=10000)

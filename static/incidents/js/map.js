@@ -1,271 +1,134 @@
-// The timeline map page: markers, popups, filters, list, summary, permalink. Fed by #map-config (json_script).
-import { Timeline, toDay, toIso } from "./timeline.js";
+// The Leaflet side of the map page: incident markers (shape by event type, size by fatalities, precision marks),
+// server clusters as numbered circles, popups, and the offline country outlines.
+import { element, interpolate, isolated, safeColor } from "./dom.js";
 
-const config = JSON.parse(document.getElementById("map-config").textContent);
-const strings = config.strings;
-const lang = document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang;
-const FILTER_KEYS = ["start", "end", "event_type", "sub_event_type", "actor", "side", "country", "admin1", "fatalities_min", "precision", "q"];
-const PAGE_SIZE = 20;
-const typeIndex = new Map(config.eventTypes.map((kind, index) => [kind.slug, index + 1]));
-const safeColor = (color) => (/^#[0-9a-f]{6}$/i.test(color) ? color : "#666666");
-const typeColor = new Map(config.eventTypes.map((kind) => [kind.slug, safeColor(kind.color)]));
-const form = document.getElementById("filters");
-const mapElement = document.getElementById("incident-map");
+const MAX_ZOOM_FOR_A_CLUSTER = 18;
 
-function interpolate(text, values) {
-  return text.replace(/%\((\w+)\)s/g, (_, name) => values[name]);
-}
-
-// Kind and "associated" are UI words: join them the way the page's language writes a list.
-const listComma = document.documentElement.dir === "rtl" ? "، " : ", ";
-
-function element(tag, { text, className, attrs } = {}, parent = null) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
-  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-  if (parent) parent.appendChild(node);
-  return node;
-}
-
-// ---- filters <-> URL ------------------------------------------------------------------------------------------
-
-// The filter part of the query string; ticking every box of a group means "no filter" and keeps URLs short.
-function formToParams() {
-  const params = new URLSearchParams();
-  for (const key of FILTER_KEYS) {
-    const fields = form.elements.namedItem(key);
-    if (fields instanceof RadioNodeList) {
-      const boxes = [...fields];
-      const ticked = boxes.filter((box) => box.checked).map((box) => box.value);
-      if (ticked.length === 0) params.append(key, "");
-      else if (ticked.length < boxes.length) ticked.forEach((value) => params.append(key, value));
-    } else if (fields && fields.value.trim()) params.set(key, fields.value.trim());
-  }
-  return params;
-}
-
-function paramsToForm(params) {
-  for (const key of FILTER_KEYS) {
-    const fields = form.elements.namedItem(key);
-    if (fields instanceof RadioNodeList) {
-      const values = params.getAll(key);
-      for (const box of fields) box.checked = values.length === 0 || values.includes(box.value);
-    } else if (fields) fields.value = params.get(key) || "";
-  }
-}
-
-// Filters with a group all unticked match nothing; the server reads a missing parameter as "all".
-const matchesNothing = (params) => [...params.entries()].some(([key, value]) => value === "" && (key === "event_type" || key === "precision"));
-
-function fetchParams(params) {
-  const cleaned = new URLSearchParams();
-  for (const [key, value] of params) if (value !== "") cleaned.append(key, value);
-  return cleaned;
-}
-
-// ---- page --------------------------------------------------------------------------------------------------
-
-window.addEventListener("map:init", (event) => {
-  const map = event.detail.map;
-  const markers = L.markerClusterGroup({ maxClusterRadius: 40, disableClusteringAtZoom: 10, showCoverageOnHover: false });
-  markers.addTo(map);
-  const markerById = new Map();
-  const popupCache = new Map();
-  let feed = { incidents: [] };
-  let page = 0;
-  let zoomDomain = null;
-  let timelineKey = null;
-  let feedRequest = 0;
-
-  document.querySelectorAll("[data-color]").forEach((swatch) => swatch.style.setProperty("--c", safeColor(swatch.dataset.color)));
-
-  addOutlines(map);
-  const timeline = new Timeline(document.getElementById("timeline-chart"), {
-    eventTypes: config.eventTypes,
-    strings,
-    lang,
-    onRange(start, end, { final, transient }) {
-      form.elements.start.value = toIso(start);
-      form.elements.end.value = toIso(end);
-      showRange();
-      if (final) commit({ push: !transient });
-      else refreshFeedSoon();
-    },
-  });
-
-  // ---- URL state ----
-  function readUrl() {
-    const params = new URLSearchParams(location.search);
-    paramsToForm(params);
-    const zoomFrom = params.get("tl_from");
-    const zoomTo = params.get("tl_to");
-    zoomDomain = zoomFrom && zoomTo ? [toDay(zoomFrom), toDay(zoomTo)] : null;
-    const at = (params.get("at") || "").split("/").map(Number);
-    if (at.length === 3 && at.every(Number.isFinite)) map.setView([at[1], at[2]], at[0], { animate: false });
+export class IncidentMap {
+  constructor(map, { config, strings, mapElement }) {
+    this.map = map;
+    this.config = config;
+    this.strings = strings;
+    this.mapElement = mapElement;
+    this.typeIndex = new Map(config.eventTypes.map((kind, index) => [kind.slug, index + 1]));
+    this.typeColor = new Map(config.eventTypes.map((kind) => [kind.slug, safeColor(kind.color)]));
+    this.listComma = document.documentElement.dir === "rtl" ? "، " : ", ";
+    // Markers a few pixels apart still group on the phone-sized screen; the server only sends them when few.
+    this.markers = L.markerClusterGroup({
+      maxClusterRadius: 40,
+      disableClusteringAtZoom: 10,
+      showCoverageOnHover: false,
+      iconCreateFunction: (group) => this.clusterIcon(group.getChildCount()),
+    }).addTo(map);
+    this.clusters = L.layerGroup().addTo(map);
+    this.markerById = new Map();
+    this.popupCache = new Map();
+    this.pendingPopup = null;
+    this.addOutlines();
   }
 
-  function currentUrl() {
-    const params = formToParams();
-    if (zoomDomain) {
-      params.set("tl_from", toIso(zoomDomain[0]));
-      params.set("tl_to", toIso(zoomDomain[1]));
-    }
-    const centre = map.getCenter();
-    // Written by hand so the view reads "at=6/34.8000/38.9000" rather than percent-escaped slashes.
-    const at = `at=${map.getZoom()}/${centre.lat.toFixed(4)}/${centre.lng.toFixed(4)}`;
-    return `${location.pathname}?${params.size ? `${params}&` : ""}${at}`;
+  // feed: the /map/incidents.json body, either {mode: "points", incidents} or {mode: "clusters", clusters}.
+  draw(feed) {
+    const points = feed.mode === "clusters" ? [] : feed.incidents;
+    const clusters = feed.mode === "clusters" ? feed.clusters : [];
+    // Markers still in view stay as they are, so an open popup survives the refetch its own auto-pan causes.
+    const wanted = new Set(points.map((point) => point.id));
+    const leaving = [...this.markerById].filter(([id]) => !wanted.has(id));
+    this.markers.removeLayers(leaving.map(([, marker]) => marker));
+    for (const [id] of leaving) this.markerById.delete(id);
+    this.markers.addLayers(points.filter((point) => !this.markerById.has(point.id)).map((point) => this.marker(point)));
+    this.clusters.clearLayers();
+    for (const cluster of clusters) this.clusterMarker(cluster).addTo(this.clusters);
+    Object.assign(this.mapElement.dataset, {
+      mode: feed.mode || "points",
+      markerCount: String(points.length),
+      clusterCount: String(clusters.length),
+      clusterSum: String(clusters.reduce((sum, cluster) => sum + cluster.count, 0)),
+    });
+    if (this.pendingPopup !== null && this.markerById.has(this.pendingPopup)) this.showIncident({ id: this.pendingPopup });
   }
 
-  function commit({ push = true } = {}) {
-    const url = currentUrl();
-    if (url !== location.pathname + location.search) history[push ? "pushState" : "replaceState"](null, "", url);
-    refresh();
+  marker(point) {
+    const marker = L.marker([point.lat, point.lon], { icon: this.icon(point), title: point.title, alt: point.title, keyboard: true });
+    marker.bindPopup(element("p", { text: this.strings.loading }), { maxWidth: 340, minWidth: 220 });
+    marker.on("popupopen", () => this.loadPopup(point.id, marker));
+    this.markerById.set(point.id, marker);
+    return marker;
   }
 
-  // ---- data ----
-  async function getJson(url, params) {
-    const response = await fetch(`${url}?${params}`, { headers: { Accept: "application/json" } });
-    const body = await response.json();
-    if (!response.ok) throw Object.assign(new Error("bad filters"), { errors: body.errors || {} });
-    return body;
-  }
-
-  function showErrors(errors) {
-    const box = document.getElementById("filter-errors");
-    box.textContent = Object.entries(errors).map(([name, messages]) => `${name}: ${messages.join(" ")}`).join(" · ");
-    form.querySelectorAll("[aria-invalid]").forEach((field) => field.removeAttribute("aria-invalid"));
-    for (const name of Object.keys(errors)) form.querySelector(`[name="${CSS.escape(name)}"]`)?.setAttribute("aria-invalid", "true");
-  }
-
-  async function refreshFeed() {
-    const request = ++feedRequest;
-    const params = formToParams();
-    mapElement.setAttribute("aria-busy", "true");
-    try {
-      const body = matchesNothing(params)
-        ? { incidents: [], total: 0, total_fatalities: 0, summary: strings.noIncidents }
-        : await getJson(config.feedUrl, fetchParams(params));
-      if (request !== feedRequest) return;
-      showErrors({});
-      feed = body;
-      drawMarkers();
-      page = 0;
-      drawList();
-      document.getElementById("summary").textContent = body.summary;
-      updateDownloads(fetchParams(params));
-    } catch (error) {
-      if (request === feedRequest) showErrors(error.errors || { "": [strings.loadFailed] });
-    } finally {
-      if (request === feedRequest) mapElement.removeAttribute("aria-busy");
-    }
-  }
-
-  let feedTimer = null;
-  function refreshFeedSoon() {
-    clearTimeout(feedTimer);
-    feedTimer = setTimeout(refreshFeed, 120);
-  }
-
-  // The histogram shows the whole span (or the zoomed one) under every filter except the brushed range itself.
-  async function refreshTimeline() {
-    const params = fetchParams(formToParams());
-    params.delete("start");
-    params.delete("end");
-    if (zoomDomain) {
-      params.set("start", toIso(zoomDomain[0]));
-      params.set("end", toIso(zoomDomain[1]));
-    }
-    const key = matchesNothing(formToParams()) ? "nothing" : String(params);
-    if (key !== timelineKey) {
-      timelineKey = key;
-      try {
-        const body = key === "nothing" ? { bucket: "day", buckets: [] } : await getJson(config.timelineUrl, params);
-        timeline.render(body, zoomDomain);
-      } catch {
-        timelineKey = null;
-      }
-    }
-    const start = form.elements.start.value;
-    const end = form.elements.end.value;
-    timeline.setSelection(start || end ? [start ? toDay(start) : timeline.domain?.[0] ?? toDay(end), end ? toDay(end) : (timeline.domain?.[1] ?? toDay(start) + 1) - 1] : null);
-    showRange();
-  }
-
-  function refresh() {
-    refreshFeed();
-    refreshTimeline();
-  }
-
-  function showRange() {
-    const start = form.elements.start.value;
-    const end = form.elements.end.value;
-    document.getElementById("timeline-range").textContent = start || end ? `${start ? timeline.label(toDay(start)) : "…"} – ${end ? timeline.label(toDay(end)) : "…"}` : "";
-  }
-
-  function updateDownloads(params) {
-    const links = [
-      [document.getElementById("download-geojson"), config.geojsonUrl, "download=1&"],
-      [document.getElementById("download-csv"), config.csvUrl, ""],
-    ];
-    for (const [link, url, extra] of links) {
-      link.hidden = !url;
-      if (url) link.href = `${url}?${extra}${params}`;
-    }
-    document.getElementById("downloads-pending").hidden = Boolean(config.geojsonUrl || config.csvUrl);
-  }
-
-  // ---- markers ----
-  function icon(point) {
+  icon(point) {
     const fatalities = Number(point.fatalities) || 0;
     const size = fatalities > 0 ? Math.round(Math.min(46, 20 + 6 * Math.log2(1 + fatalities))) : 16;
-    const shape = typeIndex.get(point.type) || 0;
-    // Only numbers and checked colours go into this HTML; titles and places never do.
+    const body = element("span", { className: "marker-body", attrs: { "aria-hidden": "true" } });
+    body.style.setProperty("--c", this.typeColor.get(point.type) || "#666666");
+    element("span", { className: "marker-fill" }, body);
+    element("span", { className: "marker-core", text: fatalities > 0 ? String(fatalities) : "" }, body);
     return L.divIcon({
-      className: `incident-marker marker-shape-${shape} precision-${Number(point.precision) || 1}`,
-      html: `<span class="marker-body" aria-hidden="true" style="--c:${typeColor.get(point.type) || "#666666"}"><span class="marker-fill"></span><span class="marker-core">${fatalities > 0 ? fatalities : ""}</span></span>`,
+      className: `incident-marker marker-shape-${this.typeIndex.get(point.type) || 0} precision-${Number(point.precision) || 1}`,
+      html: body,
       iconSize: [size, size],
     });
   }
 
-  function drawMarkers() {
-    markers.clearLayers();
-    markerById.clear();
-    const layers = feed.incidents.map((point) => {
-      const marker = L.marker([point.lat, point.lon], { icon: icon(point), title: point.title, alt: point.title, keyboard: true });
-      marker.bindPopup(element("p", { text: strings.loading }), { maxWidth: 340, minWidth: 220 });
-      marker.on("popupopen", () => loadPopup(point, marker));
-      marker.incidentType = point.type;
-      markerById.set(point.id, marker);
-      return marker;
+  clusterIcon(count) {
+    // 26 px for one up to 46 px from 100,000: circles stay inside their 64 px cells.
+    const size = Math.round(Math.min(46, 26 + 4 * Math.log10(count)));
+    return L.divIcon({ className: "incident-cluster", html: element("span", { text: String(count), attrs: { "aria-hidden": "true" } }), iconSize: [size, size] });
+  }
+
+  // A server cluster: its number is how many incidents it holds; Enter or a click zooms to where they are.
+  clusterMarker(cluster) {
+    const label = interpolate(this.strings.clusterLabel, { n: String(cluster.count), f: String(cluster.fatalities) });
+    const marker = L.marker([cluster.lat, cluster.lon], { icon: this.clusterIcon(cluster.count), title: label, keyboard: true });
+    marker.on("add", () => marker.getElement()?.setAttribute("aria-label", label));
+    marker.on("click", () => this.zoomToCluster(cluster));
+    // Leaflet gives focusable markers the button role but only opens popups on Enter; a cluster has none.
+    marker.on("keypress", (event) => {
+      if (event.originalEvent.key === "Enter" || event.originalEvent.key === " ") this.zoomToCluster(cluster);
     });
-    markers.addLayers(layers);
-    mapElement.dataset.markerCount = String(layers.length);
+    marker.cluster = cluster;
+    return marker;
+  }
+
+  zoomToCluster(cluster) {
+    const [west, south, east, north] = cluster.bounds;
+    const bounds = L.latLngBounds([south, west], [north, east]);
+    // All at one spot: zoom in around it rather than to a box of no size.
+    if (west === east && south === north) this.map.setView(bounds.getCenter(), Math.min(MAX_ZOOM_FOR_A_CLUSTER, this.map.getZoom() + 3));
+    else this.map.fitBounds(bounds, { padding: [24, 24], maxZoom: MAX_ZOOM_FOR_A_CLUSTER });
+  }
+
+  // A list row: open its marker, or, while clusters are drawn, go to the place and open it once markers arrive.
+  showIncident(point) {
+    const marker = this.markerById.get(point.id);
+    if (marker) {
+      this.pendingPopup = null;
+      this.markers.zoomToShowLayer(marker, () => marker.openPopup());
+    } else if (point.lat !== undefined) {
+      this.pendingPopup = point.id;
+      this.map.setView([point.lat, point.lon], Math.max(this.map.getZoom(), 11));
+    }
   }
 
   // Popups are fetched when opened: the feed stays small, and the detail (actors, sources) comes from one incident.
-  async function loadPopup(point, marker) {
-    if (!popupCache.has(point.id)) {
+  async loadPopup(id, marker) {
+    this.pendingPopup = null;
+    if (!this.popupCache.has(id)) {
       try {
-        const response = await fetch(config.incidentJsonUrl.replace(/0\.json$/, `${point.id}.json`));
-        popupCache.set(point.id, await response.json());
+        const response = await fetch(this.config.incidentJsonUrl.replace(/0\.json$/, `${id}.json`));
+        this.popupCache.set(id, await response.json());
       } catch {
-        marker.setPopupContent(element("p", { text: strings.loadFailed }));
+        marker.setPopupContent(element("p", { text: this.strings.loadFailed }));
         return;
       }
     }
     const box = element("div", { className: "incident-popup" });
-    buildPopup(box, popupCache.get(point.id));
+    this.buildPopup(box, this.popupCache.get(id));
     marker.setPopupContent(box);
   }
 
-  // User text (titles, places, actor names) is isolated in <bdi>, so English inside an Arabic page, or the reverse,
-  // keeps its own word order and punctuation.
-  function isolated(text, parent) {
-    return element("bdi", { text }, parent);
-  }
-
-  function buildPopup(box, detail) {
+  buildPopup(box, detail) {
+    const strings = this.strings;
     element("h3", { text: detail.title, attrs: { dir: "auto" } }, box);
     element("p", { text: detail.when, className: "popup-when" }, box);
     const where = element("p", {}, box);
@@ -283,7 +146,7 @@ window.addEventListener("map:init", (event) => {
       for (const actor of actors) {
         const line = element("dd", {}, sides);
         isolated(actor.name, line);
-        line.append(` (${actor.kind}${actor.associated ? `${listComma}${strings.associated}` : ""})`);
+        line.append(` (${actor.kind}${actor.associated ? `${this.listComma}${strings.associated}` : ""})`);
       }
     }
     if (sides.childElementCount) box.appendChild(sides);
@@ -300,142 +163,19 @@ window.addEventListener("map:init", (event) => {
     element("a", { text: strings.openPage, className: "popup-link", attrs: { href: detail.url } }, box);
   }
 
-  // ---- list ----
-  function drawList() {
-    const bounds = map.getBounds();
-    const visible = feed.incidents.filter((point) => bounds.contains([point.lat, point.lon]));
-    const pages = Math.max(1, Math.ceil(visible.length / PAGE_SIZE));
-    page = Math.min(page, pages - 1);
-    const rows = document.getElementById("incident-rows");
-    rows.replaceChildren();
-    for (const point of visible.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)) {
-      const row = element("tr", { attrs: { "data-id": point.id, "data-type": point.type } }, rows);
-      element("td", { text: point.when }, row);
-      const title = element("td", {}, row);
-      const button = element("button", { text: point.title, className: "row-link", attrs: { type: "button", dir: "auto" } }, title);
-      button.addEventListener("click", () => showIncident(point.id));
-      isolated(point.place, element("td", {}, row));
-      element("td", { text: point.fatalities_label, className: "number" }, row);
-    }
-    if (!visible.length) element("td", { text: strings.noIncidents, attrs: { colspan: 4 } }, element("tr", {}, rows));
-    document.getElementById("list-count").textContent = `(${interpolate(strings.inView, { n: visible.length })})`;
-    document.getElementById("page-label").textContent = interpolate(strings.page, { page: page + 1, pages });
-    document.getElementById("page-prev").disabled = page === 0;
-    document.getElementById("page-next").disabled = page >= pages - 1;
+  // Natural Earth country outlines shipped with the app (npm world-atlas). Their pane sits below the tile pane (200),
+  // so tiles cover them once they load, and a missing, slow or unreachable tile server still leaves a readable map.
+  addOutlines() {
+    this.map.createPane("outlines").style.zIndex = 150;
+    fetch(this.config.outlinesUrl)
+      .then((response) => response.json())
+      .then((topology) => {
+        L.geoJSON(topojson.feature(topology, topology.objects.countries), {
+          pane: "outlines",
+          interactive: false,
+          style: { color: "#8a8577", weight: 0.8, fillColor: "#f3f0e6", fillOpacity: 1 },
+        }).addTo(this.map);
+        this.mapElement.classList.add("offline-base");
+      });
   }
-
-  function showIncident(id) {
-    const marker = markerById.get(id);
-    if (!marker) return;
-    closePanelOnPhone();
-    markers.zoomToShowLayer(marker, () => marker.openPopup());
-  }
-
-  document.getElementById("page-prev").addEventListener("click", () => {
-    page -= 1;
-    drawList();
-  });
-  document.getElementById("page-next").addEventListener("click", () => {
-    page += 1;
-    drawList();
-  });
-
-  // ---- controls ----
-  let formTimer = null;
-  form.addEventListener("input", (event) => {
-    clearTimeout(formTimer);
-    formTimer = setTimeout(() => commit(), event.target.type === "search" || event.target.type === "number" ? 400 : 0);
-  });
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    commit();
-  });
-  form.addEventListener("reset", (event) => {
-    event.preventDefault();
-    paramsToForm(new URLSearchParams());
-    zoomDomain = null;
-    commit();
-  });
-
-  map.on("moveend", () => {
-    drawList();
-    history.replaceState(null, "", currentUrl());
-  });
-
-  const playButton = document.getElementById("play");
-  const setPlayLabel = () => {
-    playButton.textContent = timeline.playing ? strings.pause : strings.play;
-    playButton.setAttribute("aria-pressed", String(timeline.playing));
-  };
-  playButton.addEventListener("click", () => {
-    if (timeline.playing) timeline.pause();
-    else timeline.play(Number(document.getElementById("play-speed").value));
-    setPlayLabel();
-  });
-  document.getElementById("timeline-chart").addEventListener("timeline:paused", () => {
-    setPlayLabel();
-    history.pushState(null, "", currentUrl());
-  });
-  document.getElementById("play-speed").addEventListener("change", (event) => {
-    if (!timeline.playing) return;
-    timeline.pause();
-    timeline.play(Number(event.target.value));
-    setPlayLabel();
-  });
-  document.getElementById("zoom-range").addEventListener("click", () => {
-    if (!timeline.selection) return;
-    zoomDomain = [...timeline.selection];
-    commit();
-  });
-  document.getElementById("reset-range").addEventListener("click", () => {
-    if (timeline.playing) timeline.pause();
-    form.elements.start.value = "";
-    form.elements.end.value = "";
-    zoomDomain = null;
-    commit();
-  });
-  document.getElementById("show-fatalities").addEventListener("change", (event) => {
-    timeline.showFatalities = event.target.checked;
-    timeline.draw();
-  });
-
-  // ---- phone panel ----
-  const panelToggle = document.querySelector(".panel-toggle");
-  const appElement = document.getElementById("map-app");
-  panelToggle.addEventListener("click", () => {
-    const open = !appElement.classList.contains("panel-open");
-    appElement.classList.toggle("panel-open", open);
-    panelToggle.setAttribute("aria-expanded", String(open));
-    map.invalidateSize();
-  });
-  function closePanelOnPhone() {
-    if (getComputedStyle(panelToggle).display === "none") return;
-    appElement.classList.remove("panel-open");
-    panelToggle.setAttribute("aria-expanded", "false");
-  }
-
-  window.addEventListener("popstate", () => {
-    readUrl();
-    refresh();
-  });
-
-  readUrl();
-  history.replaceState(null, "", currentUrl());
-  refresh();
-});
-
-// Natural Earth country outlines shipped with the app (npm world-atlas). Their pane sits below the tile pane (200),
-// so tiles cover them once they load, and a missing, slow or unreachable tile server still leaves a readable map.
-function addOutlines(map) {
-  map.createPane("outlines").style.zIndex = 150;
-  fetch(config.outlinesUrl)
-    .then((response) => response.json())
-    .then((topology) => {
-      L.geoJSON(topojson.feature(topology, topology.objects.countries), {
-        pane: "outlines",
-        interactive: false,
-        style: { color: "#8a8577", weight: 0.8, fillColor: "#f3f0e6", fillOpacity: 1 },
-      }).addTo(map);
-      mapElement.classList.add("offline-base");
-    });
 }

@@ -1,0 +1,69 @@
+"""Map feed benchmark: /map/incidents.json and /map/list.json over a spread of views, zooms and filters.
+
+Runs against the database the settings point at (by default the dev database, so load a big set first, e.g. the
+1 M-row generator in the scale benchmarks), in-process through Django's test client, and prints per case the median
+and p95 time of `--repeat` requests (default 7), the mode (points or clusters), the count and the body size.
+`.venv/bin/python bench/map_bench.py [--repeat N]`.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conflictmap.settings.dev")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.test import Client  # noqa: E402
+
+# (name, view bbox, zoom, extra filters): the views a visitor reaches by panning and zooming from the home page.
+CASES = [
+    ("world", "-180,-85,180,85", 2, {}),
+    ("middle east", "25,25,55,42", 5, {}),
+    ("syria", "35.5,32,42.5,37.5", 7, {}),
+    ("syria battles", "35.5,32,42.5,37.5", 7, {"event_type": "battles"}),
+    ("syria 2014", "35.5,32,42.5,37.5", 7, {"start": "2014-01-01", "end": "2014-12-31"}),
+    ("syria one week", "35.5,32,42.5,37.5", 7, {"start": "2016-03-01", "end": "2016-03-07"}),
+    ("syria text", "35.5,32,42.5,37.5", 7, {"q": "bench place 7"}),
+    ("aleppo", "36.9,36.0,37.4,36.4", 11, {}),
+    ("one town", "37.00,36.15,37.05,36.20", 14, {}),
+    ("across the antimeridian", "170,-10,-170,10", 5, {}),
+    ("world at street zoom", "-180,-85,180,85", 22, {}),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    settings.ALLOWED_HOSTS = ["*"]
+    client = Client()
+    print(f"MAP_POINTS_MAX={settings.MAP_POINTS_MAX}, {args.repeat} requests per case, medians and p95 in ms")
+    print(f"{'case':26} {'endpoint':10} {'median':>8} {'p95':>8} {'mode':>9} {'total':>9} {'items':>6} {'KB':>7}")
+    for name, bbox, zoom, filters in CASES:
+        for endpoint, url in (("feed", "/map/incidents.json"), ("list", "/map/list.json")):
+            params = {"bbox": bbox, "zoom": zoom, **filters}
+            timings = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                response = client.get(url, params)
+                timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.content[:300]
+            body = response.json()
+            items = len(body.get("clusters") or body.get("incidents") or [])
+            p95 = sorted(timings)[max(0, round(0.95 * len(timings)) - 1)]
+            print(
+                f"{name:26} {endpoint:10} {statistics.median(timings):8.1f} {p95:8.1f} {body.get('mode', '-'):>9} "
+                f"{body['total']:9d} {items:6d} {len(response.content) / 1024:7.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+// The timeline map page, wiring the modules together: map (markers, clusters, popups), feed (the view's data),
+// list (server-paged), permalink (state in the URL) and timeline (histogram, brush, play). Fed by #map-config.
+import { LatestJson, viewParams } from "./feed.js";
+import { IncidentList } from "./list.js";
+import { IncidentMap } from "./map.js";
+import { matchesNothing, Permalink, requestParams } from "./permalink.js";
+import { Timeline, toDay, toIso } from "./timeline.js";
+import { safeColor } from "./dom.js";
+
+const config = JSON.parse(document.getElementById("map-config").textContent);
+const strings = config.strings;
+const lang = document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang;
+const form = document.getElementById("filters");
+const mapElement = document.getElementById("incident-map");
+
+window.addEventListener("map:init", (event) => {
+  const map = event.detail.map;
+  const permalink = new Permalink(form, config.filterKeys);
+  const incidentMap = new IncidentMap(map, { config, strings, mapElement });
+  const feed = new LatestJson(config.feedUrl);
+  const timelineFeed = new LatestJson(config.timelineUrl, { delay: 0 });
+  const list = new IncidentList({ url: config.listUrl, strings, onSelect: showIncident, onError: showLoadError });
+  const summary = document.getElementById("summary");
+  const notice = document.getElementById("cluster-notice");
+  let timelineDomain = null;
+  let timelineKey = null;
+  let viewRequests = 0;
+
+  document.querySelectorAll("[data-color]").forEach((swatch) => swatch.style.setProperty("--c", safeColor(swatch.dataset.color)));
+
+  const timeline = new Timeline(document.getElementById("timeline-chart"), {
+    eventTypes: config.eventTypes,
+    strings,
+    lang,
+    onRange(start, end, { final, transient }) {
+      form.elements.start.value = toIso(start);
+      form.elements.end.value = toIso(end);
+      showRange();
+      if (final) commit({ push: !transient });
+      else refreshView();
+    },
+  });
+
+  const state = () => ({ timelineDomain, map });
+
+  function readUrl() {
+    const read = permalink.read();
+    timelineDomain = read.timelineDomain;
+    if (read.view) map.setView(read.view.center, read.view.zoom, { animate: false });
+  }
+
+  function commit({ push = true } = {}) {
+    permalink.write(state(), { push });
+    refresh();
+  }
+
+  function showErrors(errors) {
+    const box = document.getElementById("filter-errors");
+    box.textContent = Object.entries(errors).map(([name, messages]) => `${name}: ${messages.join(" ")}`).join(" · ");
+    form.querySelectorAll("[aria-invalid]").forEach((field) => field.removeAttribute("aria-invalid"));
+    for (const name of Object.keys(errors)) form.querySelector(`[name="${CSS.escape(name)}"]`)?.setAttribute("aria-invalid", "true");
+  }
+
+  function showLoadError(error) {
+    showErrors(error.errors || { "": [strings.loadFailed] });
+  }
+
+  // The markers or clusters, the summary and the list, all for the same filters and view. While the timeline
+  // plays, cells one zoom level coarser keep each step's answer small.
+  async function refreshView({ now = false } = {}) {
+    const filters = permalink.formParams();
+    const params = matchesNothing(filters) ? null : requestParams(filters, viewParams(map));
+    list.load(params, 1, { now });
+    const feedParams = params && requestParams(filters, viewParams(map, { coarser: timeline.playing ? 1 : 0 }));
+    const request = ++viewRequests;
+    mapElement.setAttribute("aria-busy", "true");
+    try {
+      const body = feedParams ? await feed.get(feedParams, { now }) : { mode: "points", incidents: [], total: 0, summary: strings.noIncidents };
+      if (!body) return; // superseded by a newer view
+      showErrors({});
+      incidentMap.draw(body);
+      summary.textContent = body.summary;
+      summary.dataset.total = String(body.total);
+      notice.hidden = body.mode !== "clusters";
+      updateDownloads(requestParams(filters));
+    } catch (error) {
+      showLoadError(error);
+    } finally {
+      if (request === viewRequests) mapElement.removeAttribute("aria-busy"); // only the latest view ends the wait
+    }
+  }
+
+  // The histogram shows the whole span (or the zoomed one) under every filter except the brushed range itself.
+  async function refreshTimeline() {
+    const filters = permalink.formParams();
+    const params = requestParams(filters);
+    params.delete("start");
+    params.delete("end");
+    if (timelineDomain) {
+      params.set("start", toIso(timelineDomain[0]));
+      params.set("end", toIso(timelineDomain[1]));
+    }
+    const key = matchesNothing(filters) ? "nothing" : String(params);
+    if (key !== timelineKey) {
+      timelineKey = key;
+      try {
+        const body = key === "nothing" ? { bucket: "day", buckets: [] } : await timelineFeed.get(params, { now: true });
+        if (body) timeline.render(body, timelineDomain);
+      } catch {
+        timelineKey = null;
+      }
+    }
+    const start = form.elements.start.value;
+    const end = form.elements.end.value;
+    timeline.setSelection(start || end ? [start ? toDay(start) : timeline.domain?.[0] ?? toDay(end), end ? toDay(end) : (timeline.domain?.[1] ?? toDay(start) + 1) - 1] : null);
+    showRange();
+  }
+
+  function refresh() {
+    refreshView({ now: true });
+    refreshTimeline();
+  }
+
+  function showRange() {
+    const start = form.elements.start.value;
+    const end = form.elements.end.value;
+    document.getElementById("timeline-range").textContent = start || end ? `${start ? timeline.label(toDay(start)) : "…"} – ${end ? timeline.label(toDay(end)) : "…"}` : "";
+  }
+
+  function updateDownloads(params) {
+    const links = [
+      [document.getElementById("download-geojson"), config.geojsonUrl, "download=1&"],
+      [document.getElementById("download-csv"), config.csvUrl, ""],
+    ];
+    for (const [link, url, extra] of links) {
+      link.hidden = !url;
+      if (url) link.href = `${url}?${extra}${params}`;
+    }
+    document.getElementById("downloads-pending").hidden = Boolean(config.geojsonUrl || config.csvUrl);
+  }
+
+  function showIncident(point) {
+    closePanelOnPhone();
+    incidentMap.showIncident(point);
+  }
+
+  // ---- controls ----
+  let formTimer = null;
+  form.addEventListener("input", (event) => {
+    clearTimeout(formTimer);
+    formTimer = setTimeout(() => commit(), event.target.type === "search" || event.target.type === "number" ? 400 : 0);
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    commit();
+  });
+  form.addEventListener("reset", (event) => {
+    event.preventDefault();
+    permalink.setForm(new URLSearchParams());
+    timelineDomain = null;
+    commit();
+  });
+
+  // Pan and zoom fetch again for the new view (debounced in the feed; a stale answer is aborted).
+  map.on("moveend", () => {
+    permalink.write(state(), { push: false });
+    refreshView();
+  });
+
+  const playButton = document.getElementById("play");
+  const setPlayLabel = () => {
+    playButton.textContent = timeline.playing ? strings.pause : strings.play;
+    playButton.setAttribute("aria-pressed", String(timeline.playing));
+  };
+  playButton.addEventListener("click", () => {
+    if (timeline.playing) timeline.pause();
+    else timeline.play(Number(document.getElementById("play-speed").value));
+    setPlayLabel();
+  });
+  document.getElementById("timeline-chart").addEventListener("timeline:paused", () => {
+    setPlayLabel();
+    history.pushState(null, "", permalink.url(state()));
+    refreshView(); // at full detail again
+  });
+  document.getElementById("play-speed").addEventListener("change", (event) => {
+    if (!timeline.playing) return;
+    timeline.pause();
+    timeline.play(Number(event.target.value));
+    setPlayLabel();
+  });
+  document.getElementById("zoom-range").addEventListener("click", () => {
+    if (!timeline.selection) return;
+    timelineDomain = [...timeline.selection];
+    commit();
+  });
+  document.getElementById("reset-range").addEventListener("click", () => {
+    if (timeline.playing) timeline.pause();
+    form.elements.start.value = "";
+    form.elements.end.value = "";
+    timelineDomain = null;
+    commit();
+  });
+  document.getElementById("show-fatalities").addEventListener("change", (event) => {
+    timeline.showFatalities = event.target.checked;
+    timeline.draw();
+  });
+
+  // ---- phone panel ----
+  const panelToggle = document.querySelector(".panel-toggle");
+  const appElement = document.getElementById("map-app");
+  panelToggle.addEventListener("click", () => {
+    const open = !appElement.classList.contains("panel-open");
+    appElement.classList.toggle("panel-open", open);
+    panelToggle.setAttribute("aria-expanded", String(open));
+    map.invalidateSize();
+  });
+  function closePanelOnPhone() {
+    if (getComputedStyle(panelToggle).display === "none") return;
+    appElement.classList.remove("panel-open");
+    panelToggle.setAttribute("aria-expanded", "false");
+  }
+
+  window.addEventListener("popstate", () => {
+    readUrl();
+    refresh();
+  });
+
+  readUrl();
+  history.replaceState(null, "", permalink.url(state()));
+  refresh();
+});

@@ -1,0 +1,242 @@
+"""The map feed for a view: markers when few incidents are in view, PostGIS clusters above, and a server-paged list.
+
+Expected numbers are worked out here in Python from the rows the test made, not by the selectors under test.
+"""
+
+import datetime
+import json
+import random
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.urls import reverse
+
+from incidents.models import EventType, LocationPrecision
+from tests.factories import incidents_bulk_create
+
+pytestmark = pytest.mark.django_db
+
+FEED = reverse("incidents:map-feed")
+LIST = reverse("incidents:map-list")
+POINTS_MAX = 100
+
+
+@pytest.fixture(autouse=True)
+def low_threshold(settings):
+    settings.MAP_POINTS_MAX = POINTS_MAX
+    settings.MAP_LIST_PAGE_SIZE = 50
+
+
+@pytest.fixture
+def many_incidents():
+    """3,000 published incidents over Syria and Iraq (a tenth of them stacked on Aleppo's centre), with varied
+    types, dates and fatalities; 300 drafts among them, and 50 drafts alone near Mosul that nothing may count."""
+    rng = random.Random(11)
+    kinds = list(EventType.objects.order_by("slug"))
+    aleppo = (37.1343, 36.2021)
+
+    def row(number):
+        lon, lat = (
+            aleppo if number % 10 == 0 else (round(rng.uniform(35.7, 45.0), 5), round(rng.uniform(32.3, 37.2), 5))
+        )
+        return {
+            "location": Point(lon, lat, srid=4326),
+            "start_date": datetime.date(2012, 1, 1) + datetime.timedelta(days=rng.randrange(0, 4000)),
+            "event_type": kinds[number % len(kinds)],
+            "fatalities_best": rng.choice([None, 0, 1, 3, 12, 40]),
+            "location_precision": rng.choice(list(LocationPrecision)),
+        }
+
+    published = incidents_bulk_create(row(number) for number in range(3000))
+    drafts = incidents_bulk_create((row(number) for number in range(300)), published=False)
+    mosul_drafts = incidents_bulk_create(
+        ({"location": Point(43.13 + number / 1000, 36.34, srid=4326)} for number in range(50)), published=False
+    )
+    return {"published": published, "drafts": drafts + mosul_drafts}
+
+
+def inside(incident, bbox):
+    west, south, east, north = bbox
+    lon, lat = incident.location.x, incident.location.y
+    return south <= lat <= north and (west <= lon <= east if west <= east else lon >= west or lon <= east)
+
+
+def expected(incidents, bbox, keep=lambda incident: True):
+    chosen = [incident for incident in incidents if inside(incident, bbox) and keep(incident)]
+    return len(chosen), sum(incident.fatalities_best or 0 for incident in chosen), chosen
+
+
+def get_feed(client, bbox, zoom, **filters):
+    response = client.get(FEED, {"bbox": ",".join(map(str, bbox)), "zoom": zoom, **filters})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+SYRIA_AND_IRAQ = (35.0, 32.0, 46.0, 38.0)
+NORTH_SYRIA = (36.0, 35.5, 39.5, 37.0)
+WORLD = (-180, -90, 180, 90)
+
+
+# One test walks every combination: making the 3,350 rows is most of a test's time.
+def test_cluster_counts_add_up_to_the_incidents_in_view(client, many_incidents):
+    for bbox in (SYRIA_AND_IRAQ, NORTH_SYRIA, WORLD, (40.0, 33.0, 41.5, 34.5)):
+        total, fatalities, _ = expected(many_incidents["published"], bbox)
+        assert total > POINTS_MAX
+        for zoom in (3, 6, 8, 11):
+            body = get_feed(client, bbox, zoom)
+            assert body["mode"] == "clusters"
+            assert body["total"] == total
+            assert sum(cluster["count"] for cluster in body["clusters"]) == total, (bbox, zoom)
+            assert sum(cluster["fatalities"] for cluster in body["clusters"]) == body["total_fatalities"] == fatalities
+            assert body["summary"].startswith(f"{total} incidents, {fatalities} fatalities")
+
+
+FILTER_CASES = [
+    ({"event_type": "battles"}, lambda incident: incident.event_type.slug == "battles"),
+    ({"fatalities_min": "12"}, lambda incident: (incident.fatalities_best or 0) >= 12),
+    ({"start": "2015-01-01", "end": "2016-12-31"}, lambda i: "2015-01-01" <= i.start_date.isoformat() <= "2016-12-31"),
+    ({"precision": "3"}, lambda incident: incident.location_precision == 3),
+    ({"q": "Bulk incident 12"}, lambda incident: incident.title.startswith("Bulk incident 12")),
+]
+
+
+def test_cluster_counts_add_up_under_filters(client, many_incidents):
+    for filters, keep in FILTER_CASES:
+        total, fatalities, _ = expected(many_incidents["published"], SYRIA_AND_IRAQ, keep)
+        body = get_feed(client, SYRIA_AND_IRAQ, 6, **filters)
+        assert body["mode"] == "clusters", filters
+        assert sum(cluster["count"] for cluster in body["clusters"]) == body["total"] == total, filters
+        assert body["total_fatalities"] == fatalities
+
+
+def test_clusters_sit_at_the_centroid_of_their_members_inside_their_bounds(client, many_incidents):
+    body = get_feed(client, SYRIA_AND_IRAQ, 5)
+    stacked = max(body["clusters"], key=lambda cluster: cluster["count"])
+    # A tenth of the incidents share Aleppo's centre: their cell's centroid is pulled close to it.
+    west, south, east, north = stacked["bounds"]
+    assert west <= 37.1343 <= east and south <= 36.2021 <= north
+    for cluster in body["clusters"]:
+        west, south, east, north = cluster["bounds"]
+        assert west <= cluster["lon"] <= east and south <= cluster["lat"] <= north
+        assert SYRIA_AND_IRAQ[0] <= west and east <= SYRIA_AND_IRAQ[2]
+    # One incident alone in a cell sits exactly where it is.
+    lone = [cluster for cluster in body["clusters"] if cluster["count"] == 1]
+    for cluster in lone:
+        assert cluster["bounds"] == [cluster["lon"], cluster["lat"], cluster["lon"], cluster["lat"]]
+
+
+def test_zooming_in_gives_smaller_cells_and_then_markers(client, many_incidents):
+    coarse = get_feed(client, NORTH_SYRIA, 5)
+    fine = get_feed(client, NORTH_SYRIA, 9)
+    assert len(fine["clusters"]) > len(coarse["clusters"])
+    near_homs = (36.60, 34.60, 36.75, 34.75)
+    total, _, chosen = expected(many_incidents["published"], near_homs)
+    body = get_feed(client, near_homs, 13)
+    assert 0 < total <= POINTS_MAX
+    assert body["mode"] == "points"
+    assert sorted(point["id"] for point in body["incidents"]) == sorted(incident.pk for incident in chosen)
+    assert body["total"] == total
+
+
+def test_drafts_never_appear_in_clusters_markers_list_or_totals(client, many_incidents):
+    mosul = (43.0, 36.2, 43.3, 36.5)
+    published_there, _, _ = expected(many_incidents["published"], mosul)
+    drafts_there, _, _ = expected(many_incidents["drafts"], mosul)
+    assert drafts_there >= 50
+    for zoom in (4, 10):
+        body = get_feed(client, mosul, zoom)
+        assert body["total"] == published_there
+        shown = body["clusters"] if body["mode"] == "clusters" else body["incidents"]
+        assert sum(item.get("count", 1) for item in shown) == published_there
+    listed = client.get(LIST, {"bbox": ",".join(map(str, mosul))}).json()
+    assert listed["total"] == published_there
+    draft_ids = {incident.pk for incident in many_incidents["drafts"]}
+    assert not draft_ids & {point["id"] for point in listed["incidents"]}
+    world = get_feed(client, WORLD, 2)
+    assert world["total"] == 3000
+
+
+def test_list_pages_through_the_incidents_in_view_newest_first(client, many_incidents):
+    bbox = NORTH_SYRIA
+    total, _, chosen = expected(many_incidents["published"], bbox)
+    newest_first = [incident.pk for incident in sorted(chosen, key=lambda i: (i.start_date, i.pk), reverse=True)]
+    first = client.get(LIST, {"bbox": ",".join(map(str, bbox))}).json()
+    assert first["total"] == total
+    assert first["pages"] == -(-total // 50)
+    assert first["page"] == 1 and first["page_size"] == 50
+    seen = []
+    for page in range(1, first["pages"] + 1):
+        body = client.get(LIST, {"bbox": ",".join(map(str, bbox)), "page": page}).json()
+        assert len(body["incidents"]) == (50 if page < first["pages"] else total - 50 * (first["pages"] - 1))
+        seen += [point["id"] for point in body["incidents"]]
+    assert seen == newest_first
+    past_the_end = client.get(LIST, {"bbox": ",".join(map(str, bbox)), "page": first["pages"] + 1}).json()
+    assert past_the_end["incidents"] == [] and past_the_end["total"] == total
+
+
+def test_list_total_and_feed_total_agree_under_filters(client, many_incidents):
+    query = {"bbox": ",".join(map(str, SYRIA_AND_IRAQ)), "event_type": "protests", "fatalities_min": "1"}
+    feed = client.get(FEED, {**query, "zoom": 6}).json()
+    listed = client.get(LIST, query).json()
+    assert feed["total"] == listed["total"] == sum(cluster["count"] for cluster in feed["clusters"])
+
+
+def test_views_across_the_antimeridian_and_round_the_world(client):
+    east_of_it = incidents_bulk_create([{"location": Point(179.5, 0.5, srid=4326)}])[0]
+    west_of_it = incidents_bulk_create([{"location": Point(-179.5, -0.5, srid=4326)}])[0]
+    incidents_bulk_create([{"location": Point(0, 0, srid=4326)}])
+
+    def ids(bbox):
+        return sorted(point["id"] for point in client.get(FEED, {"bbox": bbox, "zoom": 6}).json()["incidents"])
+
+    both = sorted([east_of_it.pk, west_of_it.pk])
+    assert ids("179,-1,-179,1") == both  # west > east: across the antimeridian
+    assert ids("179,-1,181,1") == both  # Leaflet's unwrapped longitudes after panning east
+    assert ids("-181,-1,-179,1") == both
+    assert ids("539,-1,540,1") == [east_of_it.pk]  # one and a half turns east: 179° to 180°
+    assert len(ids("-200,-90,200,90")) == 3  # more than the whole world is the world
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"bbox": "1,2,3"}, "bbox needs four numbers"),
+        ({"bbox": "a,b,c,d"}, "bbox values must be numbers."),
+        ({"bbox": "0,nan,1,1"}, "bbox values must be finite numbers."),
+        ({"bbox": "0,-91,1,1"}, "bbox latitudes must be between -90 and 90."),
+        ({"bbox": "0,5,1,1"}, "bbox south is greater than north."),
+        ({"bbox": "0,0,1000,1"}, "bbox longitudes must be between -540 and 540."),
+    ],
+)
+def test_bad_bbox_is_a_400_naming_it(client, query, message):
+    for url in (FEED, LIST):
+        response = client.get(url, query)
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["bbox"]
+        assert response.json()["errors"]["bbox"][0].startswith(message)
+
+
+def test_bad_zoom_page_and_filters_are_named_together(client):
+    response = client.get(FEED, {"zoom": "far", "start": "April"})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"zoom", "start"}
+    assert client.get(FEED, {"zoom": "23"}).json()["errors"]["zoom"]
+    assert client.get(LIST, {"page": "0"}).json()["errors"]["page"]
+
+
+def test_clusters_stay_few_and_small_whatever_zoom_is_claimed(client, many_incidents):
+    body = get_feed(client, WORLD, 22)  # a world view claiming street zoom: cells grow to keep the answer small
+    assert body["mode"] == "clusters"
+    assert len(body["clusters"]) <= 1024
+    assert sum(cluster["count"] for cluster in body["clusters"]) == 3000
+    assert len(json.dumps(body)) < 150_000
+
+
+def test_map_answers_in_a_fixed_number_of_queries(client, many_incidents, django_assert_num_queries):
+    syria_and_iraq = ",".join(map(str, SYRIA_AND_IRAQ))
+    with django_assert_num_queries(3):  # count up to the threshold, JIT off, the clusters
+        client.get(FEED, {"bbox": syria_and_iraq, "zoom": 6})
+    with django_assert_num_queries(2):  # count up to the threshold, the points
+        client.get(FEED, {"bbox": "36.60,34.60,36.75,34.75", "zoom": 13})
+    with django_assert_num_queries(3):  # JIT off, the count, the page
+        client.get(LIST, {"bbox": syria_and_iraq})
