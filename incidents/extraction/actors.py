@@ -27,7 +27,7 @@ TRIGGERS = [
     (r"\bsuicide (?:bomb(?:er|ing)?|attack|car bomb)|انتحاري", "explosions-remote-violence-suicide-bomb", 5),
     (
         r"\b(?:air ?strikes?|air raids?|drone strikes?|warplanes?|(?:fighter )?jets? (?:struck|bombed|hit)|bombed from the air|"
-        r"helicopter gunships?|barrel bombs?)\b|غارة|غارات|الطيران الحربي|طائرة مسيرة|طائرات مسيرة",
+        r"helicopter gunships?|barrel bombs?|(?:drones?|warplanes?|aircraft|jets?) (?:struck|hit|bombed|targeted))\b|غارة|غارات|الطيران الحربي|طائرة مسيرة|طائرات مسيرة",
         "explosions-remote-violence-air-drone-strike",
         4,
     ),

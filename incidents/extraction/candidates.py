@@ -153,7 +153,15 @@ def extract(text, *, published):
             else:
                 previous = current
                 current = Candidate()
-                current.readings = [r for r in pending if sentence.paragraph - r.sentence.paragraph <= 1]
+                # Waiting sentences join unless this one is expressly another event or happened on another day.
+                days = {(m.first, m.last) for m in reading.event_dates}
+                current.readings = [
+                    r
+                    for r in pending
+                    if sentence.paragraph - r.sentence.paragraph <= 1
+                    and not separate
+                    and not (days and {(m.first, m.last) for m in r.event_dates} - days)
+                ]
                 current.readings.append(reading)
                 if previous is not None and SAME_GROUP.search(sentence.text):
                     current.inherited_side_a = _side_a(previous)

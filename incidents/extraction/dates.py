@@ -126,7 +126,8 @@ PATTERNS = [
     ("month_rel", re.compile(r"\b(?:last month|earlier this month)\b|الشهر الماضي", re.IGNORECASE)),
 ]
 REPORTING_BEFORE = re.compile(
-    r"(?:\b(?:said|says|reported|announced|told \w+|stated|added|confirmed|claimed|wrote|tweeted)(?: on)?|"
+    r"(?:\b(?:said|says|reported|announced|told \w+|stated|added|confirmed|claimed|wrote|tweeted)"
+    r"(?: responsibility)?(?: for)?(?: the (?:attack|bombing|assault|blast|killing|strike))?(?: on)?|"
     r"(?:أفاد|أفادت|قال|قالت|أعلن|أعلنت|ذكر|ذكرت|أكد|أكدت)(?: يوم)?)\s+$",
     re.IGNORECASE,
 )

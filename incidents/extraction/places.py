@@ -147,10 +147,12 @@ def _mention(sentence, start, end, name, key, names, *, arabic, first):
         return None
     exact = any(name_.exact for name_ in names)
     populated = any(name_.kind != "admin1" for name_ in names)
-    # A mere consonant look-alike of a village (no exact spelling, tiny place) is more likely a word or a surname.
-    if not exact and not any(name_.kind == "admin1" or name_.population >= 5000 for name_ in names):
-        return None
-    located = bool(re.search(r"\b(?:in|at|of|near)\s+$|(?:في|ب)\s*$", before, re.IGNORECASE))
+    located = bool(re.search(r"\b(?:in|at|of|near|on)\s+$|(?:في|ب)\s*$", before, re.IGNORECASE))
+    # A one-word consonant look-alike of a small place, with no "in"/"near" before it, is more likely a word or a
+    # surname; two words that agree ("Tal Tamr" / "Tall Tamr") or a town's wording are not chance.
+    if not exact and " " not in key and len(key) < 5 and not located:
+        if not any(name_.kind == "admin1" or name_.population >= 5000 for name_ in names):
+            return None
     if not arabic and first and not located and not populated:
         return None
     region_only = gazetteer.is_region(names) and not populated

@@ -30,6 +30,16 @@ EN_PATTERNS = [
         re.IGNORECASE,
     ),
 ]
+# "killing a soldier", "killed one civilian": one death.
+PERSON = (
+    r"(?:soldier|civilian|child|man|woman|boy|girl|fighter|official|commander|officer|policeman|member|militant|"
+    r"journalist|doctor|teacher|farmer|shepherd|resident|person|leader|guard|worker|driver)"
+)
+ONE_DEATH = re.compile(
+    rf"\b(?:killed|killing|kills|kill)\s+(?P<n>an?|one)\s+(?:[\w-]+\s+){{0,2}}?{PERSON}\b(?P<tail>(?:\s+[\w'-]+){{0,3}})",
+    re.IGNORECASE,
+)
+EN_PATTERNS.append(ONE_DEATH)
 AR_KILLED = r"(?:قتلى|قتيلا|قتيلاً|قتيل|قتلوا|لقوا حتفهم|لقي حتفهم|حتفهم|مقتلهم|مصرعهم)"
 AR_PATTERNS = [
     re.compile(
@@ -96,7 +106,7 @@ def toll_mentions(sentence_text):
                 r"\bamong the (?:dead|killed)", match.group()
             ):
                 continue
-            number = number_value(match.group("n"))
+            number = 1 if match.re is ONE_DEATH else number_value(match.group("n"))
             if number is None or number > 100_000:
                 continue
             if re.fullmatch(r"(?:19|20)\d\d", match.group("n")):
