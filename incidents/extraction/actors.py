@@ -177,6 +177,11 @@ def actor_mentions(sentence_text, *, triggers, place_spans=()):
     verb = _main_verb(triggers)
     arabic = bool(re.search(r"[\u0600-\u06ff]", sentence_text))
     if verb is not None:
+        # "Regime forces were attacked by Daesh": the subject of a passive verb is the target.
+        passive = bool(re.search(r"\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)?$", sentence_text[: verb.start]))
+        # "clashes between the SDF and IS": the first named is side A.
+        between = re.search(r"\bbetween\b|بين", sentence_text[verb.end :])
+        first_after = next((m for m in kept if m.start >= verb.end), None)
         for position, mention in enumerate(kept):
             before = sentence_text[max(0, mention.start - 40) : mention.start]
             if BY_BEFORE.search(before):
@@ -186,8 +191,10 @@ def actor_mentions(sentence_text, *, triggers, place_spans=()):
             elif arabic:
                 # Arabic puts the verb first: its subject is the first actor named after it.
                 mention.side = "A" if position == 0 or mention.start < verb.start else "B"
+            elif between and mention is first_after and mention.start > verb.end + between.start():
+                mention.side = "A"
             else:
-                mention.side = "A" if mention.start < verb.start else "B"
+                mention.side = "A" if (mention.start < verb.start) != passive else "B"
             if kind_is_victim(mention.kind):
                 mention.side = "B"
     return kept

@@ -153,14 +153,13 @@ def extract(text, *, published):
             else:
                 previous = current
                 current = Candidate()
-                # Waiting sentences join unless this one is expressly another event or happened on another day.
-                days = {(m.first, m.last) for m in reading.event_dates}
+                # Waiting sentences join unless this one is expressly another event or their days do not overlap.
                 current.readings = [
                     r
                     for r in pending
                     if sentence.paragraph - r.sentence.paragraph <= 1
                     and not separate
-                    and not (days and {(m.first, m.last) for m in r.event_dates} - days)
+                    and _days_overlap(r.event_dates, reading.event_dates)
                 ]
                 current.readings.append(reading)
                 if previous is not None and SAME_GROUP.search(sentence.text):
@@ -193,6 +192,12 @@ def extract(text, *, published):
         for candidate in resolved
         if candidate.start_date is None or (published - candidate.start_date).days <= BACKGROUND_DAYS
     ]
+
+
+def _days_overlap(dates, other_dates):
+    if not dates or not other_dates:
+        return True
+    return any(a.first <= b.last and b.first <= a.last for a in dates for b in other_dates)
 
 
 def _side_a(candidate):
