@@ -158,10 +158,10 @@ def trigger_mentions(sentence_text):
     return sorted(found, key=lambda trigger: trigger.start)
 
 
-def actor_mentions(sentence_text, *, triggers, place_spans=()):
+def actor_mentions(sentence_text, *, triggers, patterns=None):
     """ActorMentions, with sides read from their position around the main verb."""
     found = []
-    for pattern, pk, name, kind, _alias in actor_patterns():
+    for pattern, pk, name, kind, _alias in actor_patterns() if patterns is None else patterns:
         for match in pattern.finditer(sentence_text):
             # "in Damascus" is a place; "Damascus said" is the government.
             if re.search(r"\b(?:in|at|near|to|from)\s+$|(?:في|إلى|الى|من)\s+$", sentence_text[: match.start()][-8:]):

@@ -13,7 +13,7 @@ from datetime import date
 
 from ..models import LocationPrecision
 from . import gazetteer
-from .actors import actor_mentions, civilians_targeted, sub_event_type, trigger_mentions
+from .actors import actor_mentions, actor_patterns, civilians_targeted, sub_event_type, trigger_mentions
 from .dates import date_mentions
 from .places import place_mentions
 from .text import split_sentences
@@ -104,11 +104,11 @@ class Candidate:
         return min(places, key=lambda place: place.precision) if places else None
 
 
-def _read(sentence, published):
+def _read(sentence, published, lookups):
     text = sentence.text
     triggers = trigger_mentions(text)
-    actors = actor_mentions(text, triggers=triggers)
-    places = place_mentions(text, blocked=[(a.start, a.end) for a in actors])
+    actors = actor_mentions(text, triggers=triggers, patterns=lookups["actors"])
+    places = place_mentions(text, blocked=[(a.start, a.end) for a in actors], index=lookups["places"])
     return SentenceReading(
         sentence, places, date_mentions(text, published=published), toll_mentions(text), actors, triggers
     )
@@ -130,6 +130,7 @@ def _family(readings):
 def extract(text, *, published):
     """Candidates (resolved, best first in report order) for a report published on `published`."""
     candidates, current, pending = [], None, []
+    lookups = {"actors": actor_patterns(), "places": gazetteer.name_index()}  # once per report, not per sentence
     last_paragraph = None
     # Paragraph distances count story paragraphs only: a "Read more" teaser or a caption between two paragraphs
     # does not separate them.
@@ -137,7 +138,7 @@ def extract(text, *, published):
     paragraph_numbers = {number: rank for rank, number in enumerate(dict.fromkeys(s.paragraph for s in story))}
     for sentence in story:
         sentence = replace(sentence, paragraph=paragraph_numbers[sentence.paragraph])
-        reading = _read(sentence, published)
+        reading = _read(sentence, published, lookups)
         background = bool(BACKGROUND.search(sentence.text))
         has_event = bool(reading.triggers) and not background
         places = reading.incident_places

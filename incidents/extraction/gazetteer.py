@@ -6,6 +6,7 @@ per word; `geocode()` turns the report's wording around a name into coordinates,
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..gazetteer import name_key, skeleton_key
 from ..geocoding import GazetteerGeocoder, GeocodeQueryError
@@ -48,10 +49,16 @@ def is_region(names):
     return any(name.kind == PlaceKind.ADMIN1 for name in names)
 
 
+@lru_cache(maxsize=1)
+def _geocoder():
+    # geopy's Geocoder builds an SSL context on creation (tens of ms); the gazetteer one never uses it, so one will do.
+    return GazetteerGeocoder()
+
+
 def geocode(phrase, *, countries=None):
     """The gazetteer's best candidate dict for report wording ("north of Palmyra", "Deir Ezzor province"), or None."""
     try:
-        candidates = GazetteerGeocoder().candidates(phrase, countries=countries, limit=1)
+        candidates = _geocoder().candidates(phrase, countries=countries, limit=1)
     except GeocodeQueryError:
         return None
     return candidates[0] if candidates else None

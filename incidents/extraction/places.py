@@ -105,10 +105,10 @@ def _lookup(index, text):
     return key, []
 
 
-def place_mentions(sentence_text, *, blocked=()):
+def place_mentions(sentence_text, *, blocked=(), index=None):
     """PlaceMentions in one sentence, longest names first where they overlap. `blocked` are (start, end) spans
     already read as something else (an actor's name)."""
-    index = gazetteer.name_index()
+    index = gazetteer.name_index() if index is None else index
     tokens = _tokens(sentence_text)
     mentions, taken = [], set()
     for i, (word, start, _end) in enumerate(tokens):
