@@ -257,3 +257,28 @@ def date_mentions(sentence_text, *, published):
             taken.append((start, end))
             mentions.append(DateMention(start, end, match.group(), first, last, precision, role))
     return sorted(mentions, key=lambda mention: mention.start)
+
+
+DATELINE_NUMERIC = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](\d{4})(?!\d)")
+
+
+def publication_date_in(text):
+    """The date a report's dateline or byline gives ("DAMASCUS, April 20, 2019 (AFP) –", "Published 20.04.2019"),
+    read from its first lines only; None when there is none. A day without a year is not a dateline."""
+    head = "\n".join(text.strip().split("\n")[:4])[:400]
+    numeric = DATELINE_NUMERIC.search(head)
+    if numeric:
+        day, month, year = (int(part) for part in numeric.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            return None
+    for kind, pattern in PATTERNS:
+        if kind != "day":
+            continue
+        for match in pattern.finditer(head):
+            if re.search(rf"{DIGITS}{{4}}", match.group()):
+                resolved = _resolve(kind, match, date.today())
+                if resolved:
+                    return resolved[0]
+    return None
