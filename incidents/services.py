@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import geocoding
+from places import geocoding
+
 from .models import Incident, IncidentActor, IncidentSource, Source, Status
 
 

@@ -7,6 +7,7 @@ current one; an event sentence with no place yet ("Russian envoys held meetings 
 with a place, within a paragraph. Background (headlines, "since 2011", the war's total toll) starts nothing.
 """
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -221,9 +222,9 @@ def _resolve(candidate, published):
             if place is None or mention.precision < place.precision:
                 place_reading, place = reading, mention
     if place is not None:
+        place, coded = _place_consistent_with_its_sentence(place, place_reading)
         cite("place", place_reading, place)
         candidate.place_reported = place.text
-        coded = gazetteer.geocode(place.phrase)
         if coded is not None:
             candidate.place_name = coded["name"]
             candidate.place_id = coded["place_id"]
@@ -309,6 +310,48 @@ def _resolve(candidate, published):
     ]
     candidate.confidence = round(sum(weight for weight, ok in filled if ok), 2)
     return candidate
+
+
+# Two places of one sentence further apart than this are not "X south of Y": the reading of X is a namesake.
+ANCHOR_KM = 60
+
+
+def _place_consistent_with_its_sentence(place, reading):
+    """(mention, geocoded candidate) for the most precise place, read so that it agrees with the other places its
+    sentence names; when no reading of it does, the place it was described by ("south of Mosul") is used."""
+    anchors = []
+    for other in reading.incident_places:
+        if other is place or other.key == place.key:
+            continue
+        coded = gazetteer.geocode(other.phrase)
+        if coded is not None:
+            anchors.append((other, coded))
+    if not anchors:
+        return place, gazetteer.geocode(place.phrase)
+
+    def consistent(candidate):
+        for other, coded in anchors:
+            if other.precision == LocationPrecision.REGION or coded["location_precision"] == LocationPrecision.REGION:
+                if gazetteer.name_key(candidate["admin1"]) != gazetteer.name_key(coded["admin1"]):
+                    return False
+            elif km(candidate["latitude"], candidate["longitude"], coded["latitude"], coded["longitude"]) > ANCHOR_KM:
+                return False
+        return True
+
+    coded = gazetteer.geocode(place.phrase, consistent_with=consistent)
+    if coded is not None:
+        return place, coded
+    other, coded = min(anchors, key=lambda item: item[0].precision)
+    other.precision = max(other.precision, LocationPrecision.NEAR)
+    return other, coded
+
+
+def km(a_lat, a_lon, b_lat, b_lon):
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(a_lat), math.radians(b_lat)
+    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 12742 * math.asin(math.sqrt(h))
 
 
 def _place_wording(window, name):

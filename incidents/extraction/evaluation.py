@@ -9,11 +9,11 @@ positive.
 
 import datetime
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import candidates_json
+from .candidates import km
 from .gazetteer import name_key
 
 PLACE_KM = 10
@@ -35,14 +35,6 @@ class Score:
     def recall(self):
         expected = self.true_positives + self.false_negatives
         return self.true_positives / expected if expected else 1.0
-
-
-def km(a_lat, a_lon, b_lat, b_lon):
-    """Great-circle distance (haversine); plenty for a 10 km tolerance."""
-    p1, p2 = math.radians(a_lat), math.radians(b_lat)
-    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 12742 * math.asin(math.sqrt(h))
 
 
 def place_right(expected, found):

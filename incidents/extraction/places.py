@@ -24,7 +24,7 @@ COMMON_WORDS = set(
     sources rebels city town village province governorate district region north south east west central new old
     free national democratic popular mobilization coalition ministry defence defense interior health council front
     division brigade police people civilians ankara moscow iran israel syria iraq turkey lebanon
-    jordan russia germany france britain america egypt saudi qatar kuwait china europe uk us usa un
+    jordan russia germany france eastern western northern southern kurdistan britain america egypt saudi qatar kuwait china europe uk us usa un
     """.split()
 )
 
@@ -36,7 +36,8 @@ NAME_BEFORE = re.compile(
 )
 NAME_AFTER = re.compile(
     r"^\s+(?:Brigades?|Battalions?|Division|Military Council|Council|Front|Falcons|Regiment|Corps|Army|Shield|"
-    r"Martyrs|Revolutionaries|Operations Room|Hawks|Lions|Tigers|Battalion|Group|University|Club|FC)\b"
+    r"Martyrs|Revolutionaries|Operations Room|Hawks|Lions|Tigers|Battalion|Group|University|Club|FC|Workers|Party|"
+    r"Regional Government|Democratic|Liberation|Movement|Ghouta)\b"
     r"|^\s+(?:al|el)-[A-Z]"  # "Bashar al-Assad": a given name before a family name
 )
 CONTEXT_BEFORE = re.compile(
@@ -62,6 +63,22 @@ NEAR_BEFORE = re.compile(
 NEAR_AFTER = re.compile(r"^\s+(?:countryside|outskirts|desert|suburbs|environs)\b", re.IGNORECASE)
 
 
+PERSON_NAME = re.compile(r"(?:Abu|Umm|Bin|Ibn|Abd|Abdel|Abdul|Sheikh|أبو|ابو|أم|بن|عبد)\b", re.IGNORECASE)
+LOCATED_BEFORE = re.compile(
+    r"(?:\b(?:in|at|of|near|on|outside|around|into|to|toward|towards)|(?:في|قرب|بلدة|قرية|مدينة|بمدينة|ببلدة|بقرية|"
+    r"ريف|بادية|محافظة|شمال|جنوب|شرق|غرب|أطراف|اطراف|محيط|ضواحي))\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+# Arabic words GeoNames or Who's On First also list as some hamlet's name.
+ARABIC_WORDS = set(
+    """
+    على علي في من الى إلى عن مع بعد قبل بين حول عند خلال يوم اليوم امس أمس قوات النظام الجيش تنظيم هجوم مقتل قتل
+    بشار الرئيس عناصر عنصرا مدينه مدينة بلده بلدة قريه قرية منطقه منطقة ريف محافظه محافظة شمال جنوب شرق غرب الشرق
+    الغرب الشمال الجنوب وسط المرصد السوري حقوق الانسان مصادر محليه دوريه نقطه تفتيش سوق مسجد مستشفى مدرسه
+    """.split()
+)
+
+
 @dataclass
 class PlaceMention:
     start: int  # offsets within the sentence
@@ -83,26 +100,26 @@ def _tokens(text):
 
 
 def _lookup(index, text):
-    """Gazetteer names a piece of text can be: exact spelling first, then transliteration skeleton."""
+    """(key, gazetteer names, exact?) a piece of text can be: exact spelling first, then transliteration skeleton."""
     key = gazetteer.name_key(text)
     if not key:
-        return key, []
-    names = index.get((True, key))
+        return key, [], False
+    names = index[True].get(key)
     if names:
-        return key, names
+        return key, names, True
     if ARABIC.search(text):
         for prefix in ARABIC_PREFIXES:
             if key.startswith(prefix) and len(key) > len(prefix) + 2:
-                names = index.get((True, key[len(prefix) :]))
+                names = index[True].get(key[len(prefix) :])
                 if names:
-                    return key[len(prefix) :], names
-        return key, []
+                    return key[len(prefix) :], names, True
+        return key, [], False
     if len(key) >= 5:
         skeleton = gazetteer.skeleton_key(key)
-        names = index.get((False, skeleton)) or index.get((False, skeleton.replace(" ", "")))
+        names = index[False].get(skeleton) or index[False].get(skeleton.replace(" ", ""))
         if names:
-            return skeleton, names
-    return key, []
+            return skeleton, names, False
+    return key, [], False
 
 
 def place_mentions(sentence_text, *, blocked=(), index=None):
@@ -130,10 +147,10 @@ def place_mentions(sentence_text, *, blocked=(), index=None):
                 continue
             if any(s < end and start < e for s, e in blocked):
                 continue
-            key, names = _lookup(index, name)
+            key, names, exact = _lookup(index, name)
             if not names:
                 continue
-            mention = _mention(sentence_text, start, end, name, key, names, arabic=arabic, first=i == 0)
+            mention = _mention(sentence_text, start, end, name, key, names, exact=exact, arabic=arabic, first=i == 0)
             if mention is not None:
                 mentions.append(mention)
             taken.update(range(i, i + size))
@@ -141,18 +158,26 @@ def place_mentions(sentence_text, *, blocked=(), index=None):
     return mentions
 
 
-def _mention(sentence, start, end, name, key, names, *, arabic, first):
+def _mention(sentence, start, end, name, key, names, *, exact, arabic, first):
     before, after = sentence[max(0, start - 60) : start], sentence[end : end + 40]
     if NAME_BEFORE.search(before) or NAME_AFTER.match(after):
         return None
-    exact = any(name_.exact for name_ in names)
     populated = any(name_.kind != "admin1" for name_ in names)
-    located = bool(re.search(r"\b(?:in|at|of|near|on)\s+$|(?:في|ب)\s*$", before, re.IGNORECASE))
+    located = bool(LOCATED_BEFORE.search(before))
+    known = any(name_.kind == "admin1" or name_.population >= 5000 for name_ in names)
+    if not located and PERSON_NAME.match(name):
+        return None  # "Abu Hama was killed": a person (kunya), though villages carry such names too
+    if not known:
+        # A hamlet's name is also a word ("على" on, "مدينة" city) or part of a person's name ("Abdel Rahman"):
+        # only wording that introduces a place ("in", "the village of", "قرب") makes it one.
+        if arabic and key in ARABIC_WORDS:
+            return None
+        if not located and " " not in key:
+            return None
+        if not arabic and not first and re.search(r"\b[A-Z][\w'’-]*\s+$", before) and not located:
+            return None
     # A one-word consonant look-alike of a small place, with no "in"/"near" before it, is more likely a word or a
     # surname; two words that agree ("Tal Tamr" / "Tall Tamr") or a town's wording are not chance.
-    if not exact and " " not in key and len(key) < 5 and not located:
-        if not any(name_.kind == "admin1" or name_.population >= 5000 for name_ in names):
-            return None
     if not arabic and first and not located and not populated:
         return None
     region_only = gazetteer.is_region(names) and not populated

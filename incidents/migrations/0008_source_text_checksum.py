@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0006_incident_newest_first_index"),
+        ("incidents", "0007_place_moves_to_places"),
     ]
 
     operations = [
