@@ -262,7 +262,10 @@ def report_view(model_admin, request):
     if step == "read":
         form = ReportForm(request.POST, request.FILES)
         if form.is_valid():
-            return _review(request, context, form.cleaned_data)
+            refusal = _refusal(form.cleaned_data, form.cleaned_data["text"])
+            if refusal is None:
+                return _review(request, context, form.cleaned_data)
+            form.add_error(None, refusal)
     else:
         form = ReportForm()
     return TemplateResponse(request, "admin/incidents/incident/from_report.html", {**context, "form": form})
@@ -279,12 +282,6 @@ def _refusal(data, text):
 
 def _review(request, context, data):
     text = data["text"]
-    refusal = _refusal(data, text)
-    if refusal:
-        form = ReportForm(request.POST, request.FILES)
-        form.is_valid()
-        form.add_error(None, refusal)
-        return TemplateResponse(request, "admin/incidents/incident/from_report.html", {**context, "form": form})
     candidates = extract_candidates(text, published=data["published_on"])
     source_form = SourceForm(
         initial={

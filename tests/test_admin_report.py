@@ -137,6 +137,12 @@ def test_the_same_report_twice_is_refused(editor_client):
     # Same text under another URL: refused too.
     other_url = read(editor_client, SEED_TEXT.replace("\n", "\n\n"), url="https://example.org/copy")
     assert "already created" in other_url.content.decode()
+    # Same text uploaded as a file: refused, and only that is said.
+    upload = SimpleUploadedFile("dw.txt", SEED_TEXT.encode(), "text/plain")
+    uploaded = editor_client.post(
+        URL, {"step": "read", "publisher": "DW", "published_on": "2019-04-20", "file": upload}
+    ).content.decode()
+    assert "already created" in uploaded and "The report is empty" not in uploaded
     # And a second submission of the first review page (a double click) creates nothing.
     twice = editor_client.post(URL, create_data(response, keep={1}), follow=True)
     assert "already created" in twice.content.decode()
