@@ -47,6 +47,11 @@ def admin_areas_at(point):
     return AdminAreas(region, district)
 
 
+def country_has_regions(country):
+    """Whether governorate polygons are loaded for `country` (ISO code or django-countries Country)."""
+    return bool(country) and Region.objects.filter(country=str(country)).exists()
+
+
 def region_named(text, *, country=None):
     """The region `text` names in any spelling ("Deir-ez-Zor", "Dayr az Zawr governorate", "دير الزور"), or None.
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0007_place_moves_to_places"),
+        ("incidents", "0008_incident_admin_areas"),
     ]
 
     operations = [
