@@ -133,6 +133,15 @@ def test_a_persons_origin_is_context_not_the_incident_place():
     assert [m.context for m in place_mentions("The UK-based monitor said Homs was shelled.")] == [False]
 
 
+def test_a_dateline_city_is_where_the_report_was_filed_not_the_incident():
+    [candidate] = extract("BEIRUT, April 20 (Reuters) - Turkish drones struck SDF positions in Raqqa on Thursday.")
+    assert candidate["place_reported"] == "Raqqa"
+    assert {(actor["name"], actor["side"]) for actor in candidate["actors"]} == {
+        ("Turkish Armed Forces", "A"),
+        ("Syrian Democratic Forces", "B"),
+    }
+
+
 @pytest.mark.parametrize(
     "sentence",
     ["Fighters of Liwa Hama clashed with IS.", "Abu Hama was killed.", "The Aleppo Military Council said so."],
@@ -203,6 +212,7 @@ def test_a_report_without_dates_gives_null_dates():
         ("Up to 20 people were killed.", (None, 20, 20)),
         ("The strike killed about 40 people.", (None, 40, None)),
         ("The blast killed a soldier.", (1, 1, 1)),
+        ("Two soldiers and five militants were killed.", (7, 7, 7)),
         ("أسفر الهجوم عن مقتل ١٣ عنصراً.", (13, 13, 13)),
         ("قتل ما لا يقل عن سبعة مدنيين.", (7, 7, None)),
         ("Seven civilians were killed or wounded.", None),

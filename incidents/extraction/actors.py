@@ -11,7 +11,11 @@ from functools import lru_cache
 
 from ..models import Actor, SubEventType
 
-FORCE_NOUNS = r"(?:forces|soldiers|troops|fighters|army|units|personnel|militiamen|positions)"
+# What a force is named by in reports, its weapons included: "Turkish drones struck", "Russian warplanes".
+FORCE_NOUNS = (
+    r"(?:forces|soldiers|troops|fighters|army|units|personnel|militiamen|positions|(?:drone|air) ?strikes?|drones?|"
+    r"warplanes?|jets|aircraft|artillery|helicopters?|air force)"
+)
 GOVERNMENT_NOUNS = (
     r"(?:government|president|prime minister|deputy prime minister|foreign minister|defen[cs]e minister|minister|"
     r"envoys?|officials?|delegation|authorities|diplomats?)"

@@ -129,7 +129,7 @@ def _family(readings):
 
 
 def extract(text, *, published):
-    """Candidates (resolved, best first in report order) for a report published on `published`."""
+    """Resolved candidates, in report order, for a report published on `published`."""
     candidates, current, pending = [], None, []
     lookups = {"actors": actor_patterns(), "places": gazetteer.name_index()}  # once per report, not per sentence
     last_paragraph = None

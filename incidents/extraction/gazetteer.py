@@ -38,8 +38,9 @@ def name_index():
             for key in name_keys:
                 exact.setdefault(key, []).append(place)
             for key in skeleton_keys:
-                # One- to three-consonant skeletons ("hm", "rk") match half the dictionary.
-                if len(key) >= 4:
+                # One- to three-consonant one-word skeletons ("hm", "rk") match half the dictionary; two words
+                # ("n s" for Ain Issa) are kept, and the reader asks for place wording before trusting them.
+                if len(key) >= 4 or " " in key:
                     skeletons.setdefault(key, []).append(place)
         _cache.update(stamp=stamp, index={True: exact, False: skeletons})
     return _cache["index"]

@@ -46,6 +46,10 @@ CONTEXT_BEFORE = re.compile(
     r"\s+(?:the\s+)?(?:(?:city|town|village) of\s+)?$",
     re.IGNORECASE,
 )
+DATELINE_AFTER = re.compile(
+    r"^(?:,\s*[A-Za-z]{3,9}\.? \d{1,2}\b|,\s*\d{1,2} [A-Za-z]{3,9}\b|,?\s*\((?:Reuters|AFP|AP|dpa|Xinhua|SANA|Anadolu)\)|"
+    r"\s*[-–—]\s|,\s*[\u0660-\u0669\d]{1,2} |،)"
+)
 CONTEXT_AFTER = re.compile(r"^(?:-based|[-\s]born|\s+native)\b", re.IGNORECASE)
 REGION_BEFORE = re.compile(
     r"(?:\b(?:province|governorate|region) of|محافظة|محافظه|ولاية)\s+(?:the\s+)?$", re.IGNORECASE
@@ -181,7 +185,11 @@ def _mention(sentence, start, end, name, key, names, *, exact, arabic, first):
     if not arabic and first and not located and not populated:
         return None
     region_only = gazetteer.is_region(names) and not populated
-    context = bool(CONTEXT_BEFORE.search(before) or CONTEXT_AFTER.match(after))
+    if not exact and len(key.replace(" ", "")) < 4 and not located:
+        return None  # "Ayn Issa" and "Ain Issa" share only "n s": enough after "the town of", not on its own
+    # "BEIRUT, Nov 23 (Reuters) -": a dateline says where the report was filed, not where the event happened.
+    dateline = first and DATELINE_AFTER.match(after)
+    context = bool(CONTEXT_BEFORE.search(before) or CONTEXT_AFTER.match(after) or dateline)
     if REGION_BEFORE.search(before) or REGION_AFTER.match(after) or region_only:
         precision = LocationPrecision.REGION
     elif NEAR_BEFORE.search(before) or NEAR_AFTER.match(after):

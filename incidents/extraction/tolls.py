@@ -11,6 +11,12 @@ QUALIFIER = r"(?P<q>at least|more than|over|some|about|around|nearly|almost|up t
 AR_QUALIFIER = r"(?P<q>ما لا يقل عن|لا يقل عن|أكثر من|اكثر من|نحو|حوالي|قرابة|ما يزيد عن|ما يقارب|زهاء)"
 KILLED = r"(?:killed|dead|died|slain|lost their lives|deaths|fatalities|were killed|have been killed|were left dead)"
 EN_PATTERNS = [
+    # "two soldiers and five militants were killed": both count
+    re.compile(
+        rf"(?P<n>\b{EN_NUMBER})\s+(?:[\w-]+\s+){{1,2}}and\s+(?P<m>{EN_NUMBER})\s+(?:[\w-]+\s+){{1,2}}"
+        rf"(?:(?:were|have been|had been)\s+)?{KILLED}\b(?P<tail>(?:\s+[\w'-]+){{0,3}})",
+        re.IGNORECASE,
+    ),
     # "killed at least 35 Syrian government soldiers", "killing seven civilians"
     re.compile(
         rf"\b(?:killed|killing|kills|kill|left|leaving)\s+(?:{QUALIFIER}\s+)?(?P<n>{EN_NUMBER})\b"
@@ -107,15 +113,17 @@ def toll_mentions(sentence_text):
             ):
                 continue
             number = 1 if match.re is ONE_DEATH else number_value(match.group("n"))
+            if number is not None and match.groupdict().get("m"):
+                other = number_value(match.group("m"))
+                number = number + other if other is not None else None
             if number is None or number > 100_000:
                 continue
             if re.fullmatch(r"(?:19|20)\d\d", match.group("n")):
                 continue  # a year, not a count
             low, best, high = _values(number, match.groupdict().get("q"))
             mention_start = match.start("q") if match.groupdict().get("q") else start
+            mention_end = match.end("m") if match.groupdict().get("m") else match.end("n")
             mentions.append(
-                TollMention(
-                    mention_start, match.end("n"), sentence_text[mention_start : match.end("n")], low, best, high
-                )
+                TollMention(mention_start, mention_end, sentence_text[mention_start:mention_end], low, best, high)
             )
     return mentions
