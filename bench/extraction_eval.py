@@ -55,7 +55,8 @@ def main():
             f"{name:7} precision {score.precision:6.1%}  recall {score.recall:6.1%}   "
             f"(tp {score.true_positives}, fp {score.false_positives}, fn {score.false_negatives})"
         )
-        failed |= score.precision < MIN_SCORE or score.recall < MIN_SCORE
+        if name != "actors":  # reported for information; the issue sets the 90 % aim for the other three
+            failed |= score.precision < MIN_SCORE or score.recall < MIN_SCORE
     text = thousand_words()
     published = datetime.date(2019, 4, 20)
     extract_candidates(text, published=published)  # first run builds the name index and the actor patterns

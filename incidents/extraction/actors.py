@@ -42,7 +42,7 @@ TRIGGERS = [
     ),
     (
         r"\b(?:IEDs?|roadside bombs?|landmines?|car bombs?|explosive devices?|bomb (?:exploded|went off)|explosions?|"
-        r"blasts?)\b|عبوة ناسفة|سيارة مفخخة|انفجار|لغم",
+        r"blasts?|bombings?)\b|عبوة ناسفة|سيارة مفخخة|انفجار|لغم",
         "explosions-remote-violence-remote-explosive-landmine-ied",
         4,
     ),
@@ -92,13 +92,20 @@ CIVILIANS = re.compile(
     re.IGNORECASE,
 )
 BY_BEFORE = re.compile(
-    r"(?:\bby|\bperpetrated by|\bclaimed by|على يد|من قبل)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.IGNORECASE
-)
-TARGET_BEFORE = re.compile(
-    r"(?:\b(?:on|against|targeting|at|with)|ضد|على|مواقع|مواقع ل|استهدف|استهدفت)\s+(?:the\s+)?"
-    r"(?:positions of\s+|(?:\w+\s+){0,2})?$",
+    r"(?:\bby|\bperpetrated by|\bclaimed by|على يد|من قبل|شنته|شنها|نفذه|نفذها|تبناه|تبنته)\s+(?:the\s+)?(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
+# "13 عنصراً من قوات النظام": members of a force counted among the dead are the target.
+MEMBERS_BEFORE = re.compile(r"(?:عنصر\S*|عناصر|مقاتل\S*|جندي\S*|جنود)\s+(?:من\s+|لـ?\s*)?$")
+TARGET_BEFORE = re.compile(
+    r"(?:\b(?:on|against|targeting|at|with)\s+(?:the\s+)?(?:(?:\w+\s+)?(?:positions|posts|checkpoints?|bases?) of\s+)?|"
+    r"(?:ضد|على|مواقع|مواقع ل|استهدف|استهدفت)\s+(?:\S+\s+){0,2})$",
+    re.IGNORECASE,
+)
+# "the SDF said": the actor is the source of the report, on no side of the event.
+ATTRIBUTION_AFTER = re.compile(r"^\s+(?:said|says|reported|announced|told|stated)\b", re.IGNORECASE)
+# What may stand between an actor and its verb: "Hay'at Tahrir al-Sham fighters attacked".
+SUBJECT_GAP = re.compile(r"^\s*(?:(?:fighters|militants|members|forces|troops|units|cells|reportedly|also)\s+){0,2}$")
 
 
 @dataclass
@@ -167,8 +174,10 @@ def actor_mentions(sentence_text, *, triggers, patterns=None):
     found = []
     for pattern, pk, name, kind, _alias in actor_patterns() if patterns is None else patterns:
         for match in pattern.finditer(sentence_text):
-            # "in Damascus" is a place; "Damascus said" is the government.
-            if re.search(r"\b(?:in|at|near|to|from)\s+$|(?:في|إلى|الى|من)\s+$", sentence_text[: match.start()][-8:]):
+            # "in Damascus" is a place; "Damascus said" is the government. Only one-word aliases are also places.
+            if " " not in match.group().strip() and re.search(
+                r"\b(?:in|at|near|to|from)\s+$|(?:في|إلى|الى|من)\s+$", sentence_text[: match.start()][-8:]
+            ):
                 continue
             found.append(ActorMention(match.start(), match.end(), match.group(), pk, name, kind))
     # Longest reading wins where aliases overlap: "Syrian government soldiers" is the army, not the government.
@@ -188,15 +197,26 @@ def actor_mentions(sentence_text, *, triggers, patterns=None):
         first_after = next((m for m in kept if m.start >= verb.end), None)
         for position, mention in enumerate(kept):
             before = sentence_text[max(0, mention.start - 40) : mention.start]
+            if ATTRIBUTION_AFTER.match(sentence_text[mention.end :]):
+                mention.side = None
+                continue
+            own_verb = any(
+                trigger.start > mention.end and SUBJECT_GAP.match(sentence_text[mention.end : trigger.start])
+                for trigger in triggers
+            )
             if BY_BEFORE.search(before):
+                mention.side = "A"
+            elif MEMBERS_BEFORE.search(before):
+                mention.side = "B"
+            elif between and mention is first_after and mention.start > verb.end + between.start():
                 mention.side = "A"
             elif TARGET_BEFORE.search(before):
                 mention.side = "B"
             elif arabic:
                 # Arabic puts the verb first: its subject is the first actor named after it.
                 mention.side = "A" if position == 0 or mention.start < verb.start else "B"
-            elif between and mention is first_after and mention.start > verb.end + between.start():
-                mention.side = "A"
+            elif own_verb and not passive:
+                mention.side = "A"  # the subject of its own clause: "… when HTS fighters attacked"
             else:
                 mention.side = "A" if (mention.start < verb.start) != passive else "B"
             if kind_is_victim(mention.kind):

@@ -78,7 +78,7 @@ FIELDS = {
 
 
 def evaluate(directory):
-    """{"places"|"dates"|"tolls": Score}, and the number of reports read."""
+    """{"places"|"dates"|"tolls"|"actors": Score}, and the number of reports read."""
     scores = {name: Score() for name in FIELDS}
     reports = sorted(Path(directory).glob("*.txt"))
     for path in reports:
@@ -104,4 +104,16 @@ def evaluate(directory):
                 if present(candidate):
                     score.false_positives += 1
                     score.misses.append((path.stem, name, None, candidate))
+        # Actors with their sides, pair by pair (reported beside the three measured fields, no threshold).
+        actor_score = scores.setdefault("actors", Score())
+        for expected, candidate in pairs:
+            wanted = {(actor["name"], actor["side"]) for actor in expected["actors"]}
+            found_actors = {(actor["name"], actor["side"]) for actor in candidate["actors"]} if candidate else set()
+            actor_score.true_positives += len(wanted & found_actors)
+            actor_score.false_positives += len(found_actors - wanted)
+            actor_score.false_negatives += len(wanted - found_actors)
+            if wanted != found_actors:
+                actor_score.misses.append((path.stem, "actors", expected, candidate))
+        for candidate in spurious:
+            actor_score.false_positives += len(candidate["actors"])
     return scores, len(reports)
