@@ -332,11 +332,14 @@ class GazetteerGeocoder(Geocoder):
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise GeocodeQueryError(_("Latitude must be within ±90 and longitude within ±180."))
         point = Point(longitude, latitude, srid=4326)
-        # <-> uses the GiST index to find the nearest few by degrees; the exact distance then orders them.
+        areas = admin_areas_at(point)
+        # <-> uses the GiST index to find the nearest few by degrees; the exact distance then orders them (a degree
+        # of longitude is shorter than one of latitude). Inside a governorate no neighbours need to vote on admin1.
         nearest = sorted(
             Place.objects.exclude(kind=PlaceKind.ADMIN1)
+            .only("name", "point", "admin1", "admin2", "country", "kind")
             .order_by(GeometryDistance("point", point))
-            .annotate(distance=Distance("point", point))[: REVERSE_NEIGHBOURS * 2],
+            .annotate(distance=Distance("point", point))[: 4 if areas.region else REVERSE_NEIGHBOURS * 2],
             key=lambda place: place.distance.m,
         )
         if not nearest or nearest[0].distance.km > REVERSE_MAX_KM:
@@ -350,7 +353,6 @@ class GazetteerGeocoder(Geocoder):
             else LocationPrecision.REGION
         )
         candidate = _candidate(place, precision=precision, score=max(0.0, 1 - km / REVERSE_MAX_KM))
-        areas = admin_areas_at(point)
         if areas.region is not None:
             admin = {"admin1": areas.admin1, "admin2": areas.admin2, "country": str(areas.region.country)}
         else:
