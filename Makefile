@@ -29,6 +29,7 @@ remove-demo:
 bench: setup
 	@$(PY) bench/geocode_bench.py
 	@$(PY) bench/export_bench.py
+	@$(PY) bench/extraction_eval.py
 
 # Optional: our OGC API items endpoint against pygeoapi's on the same table; pygeoapi lives in its own virtualenv.
 PEERS_VENV := .local/bench-peers-venv

@@ -287,6 +287,17 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
         js = ["incidents/js/admin_geocode.js"]
         css = {"all": ["incidents/css/admin_geocode.css"]}
 
+    # Adds the "New incidents from a report" link beside "Add incident".
+    change_list_template = "admin/incidents/incident/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        from .admin_report import report_view
+
+        view = self.admin_site.admin_view(lambda request: report_view(self, request))
+        return [path("from-report/", view, name="incidents_incident_from_report"), *super().get_urls()]
+
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False

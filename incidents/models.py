@@ -193,6 +193,14 @@ class Source(VersionedModel):
         _("URL"), max_length=1000, blank=True, validators=[http_url_validator], help_text=_("http or https only.")
     )
     published_on = models.DateField(_("publication date"), null=True, blank=True)
+    text_checksum = models.CharField(
+        _("text checksum"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text=_("SHA-256 of the report text the editors' assistant read, so that it is not entered twice."),
+    )
 
     history = HistoricalRecords()
 

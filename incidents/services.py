@@ -1,8 +1,11 @@
 """Write paths for incidents. Each runs in one transaction, so a failure leaves nothing half-done."""
 
+import hashlib
+
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -201,6 +204,61 @@ def incident_code_to_candidate(*, incident, candidate, user=None):
         incident.updated_by = user
     incident.save()
     return incident
+
+
+def report_checksum(text):
+    """SHA-256 of a report's text with its whitespace normalised, so a re-pasted copy is recognised."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def report_already_entered(*, url, checksum):
+    """The source whose incidents were already created from this report (same URL or same text), or None."""
+    same = Q(text_checksum=checksum) if checksum else Q(pk__in=[])
+    if url:
+        same |= Q(url=url)
+    return Source.objects.filter(same, cited_by__isnull=False).distinct().first()
+
+
+@transaction.atomic
+def incidents_create_from_report(*, source: dict, text: str, candidates: list, user=None) -> list:
+    """Create the editor's chosen candidates as drafts citing the report; returns the incidents.
+
+    `source` holds publisher, title, url and published_on; each candidate holds Incident field values plus
+    `actors` as [(actor, side)]. Nothing is published. A report whose incidents were already created (same URL
+    or same text) is refused with a ValidationError, and any invalid candidate undoes the whole batch.
+    """
+    _check_permission(user, "add_incident")
+    if not candidates:
+        raise ValidationError(_("Tick at least one candidate to create."))
+    checksum = report_checksum(text)
+    # Serialise concurrent submissions of the same report (by text and by URL): the second waits for the first
+    # transaction, then sees its source and is refused.
+    with connection.cursor() as cursor:
+        for key in sorted({checksum, hashlib.sha256((source.get("url") or checksum).encode()).hexdigest()}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(key[:15], 16)])
+    existing = report_already_entered(url=source.get("url"), checksum=checksum)
+    if existing is not None:
+        raise ValidationError(
+            _("The incidents of this report were already created (source “%(source)s”); nothing was created.")
+            % {"source": existing}
+        )
+    report = Source(**source, text_checksum=checksum)
+    report.full_clean()
+    report.save()
+    incidents = []
+    editor = user if user is not None and user.is_authenticated else None
+    for values in candidates:
+        values = dict(values)
+        actors = values.pop("actors", [])
+        incident = Incident(**values, status=Status.DRAFT, created_by=editor, updated_by=editor)
+        incident.full_clean(exclude=["place"])
+        incident._change_reason = _("created from a report by the editors' assistant")
+        incident.save()
+        for actor, side in actors:
+            IncidentActor.objects.get_or_create(incident=incident, actor=actor, defaults={"side": side})
+        IncidentSource.objects.create(incident=incident, source=report)
+        incidents.append(incident)
+    return incidents
 
 
 def incident_admin_areas_set(*, incident):

@@ -13,8 +13,9 @@ from django.urls import reverse
 from incidents import selectors, services
 from incidents.models import Incident, LocationPrecision
 from incidents.seeding import actors_load, incidents_load
-from places.models import District, Region
+from places.models import District, Place, Region
 from places.regions import admin_areas_at, region_named
+from places.services import place_remember
 from tests.factories import IncidentFactory
 
 PALMYRA = Point(38.2673, 34.5560, srid=4326)
@@ -219,3 +220,18 @@ def test_arabic_pages_show_the_arabic_region_names(client):
     # Downloads keep the English name: one column value whatever the visitor's language.
     csv = b"".join(client.get("/api/incidents.csv", HTTP_ACCEPT_LANGUAGE="ar").streaming_content).decode()
     assert csv.count(",Homs,") == 1 and "حمص" not in csv
+
+
+@pytest.mark.django_db
+def test_an_online_answer_is_kept_as_a_place_once_when_an_editor_saves_it():
+    before = Place.objects.count()
+    point = Point(38.6517, 33.4954, srid=4326)
+    kept = place_remember(name="Al-Tanf", query="al-Tanf garrison", point=point, provider="nominatim", country="SY")
+    again = place_remember(name="Al-Tanf", query="al-Tanf  garrison", point=point, provider="nominatim", country="SY")
+    assert kept.pk == again.pk and Place.objects.count() == before + 1
+    assert (kept.source, kept.kind, kept.alternate_names) == (
+        "nominatim:al tanf garrison",
+        "other",
+        ["al-Tanf garrison"],
+    )
+    assert place_remember(name="Nowhere", query="x", point=point, provider="nominatim", country="") is None

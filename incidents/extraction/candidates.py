@@ -1,0 +1,431 @@
+"""Candidate incidents: sentences about one event clustered together, their fields read from the sentences, each
+field with its evidence (sentence and character span), and a confidence for the whole.
+
+A sentence that names a new place where something happened ("a separate attack in Deir Ezzor province") starts
+a candidate; sentences that only go on about the event ("the war monitor said the attack killed 13") join the
+current one; an event sentence with no place yet ("Russian envoys held meetings …") waits for the next sentence
+with a place, within a paragraph. Background (headlines, "since 2011", the war's total toll) starts nothing.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from ..models import LocationPrecision
+from . import gazetteer
+from .actors import actor_mentions, actor_patterns, civilians_targeted, sub_event_type, trigger_mentions
+from .dates import date_mentions
+from .places import place_mentions
+from .text import split_sentences
+from .tolls import toll_mentions
+
+PRECISION_NAMES = {LocationPrecision.EXACT: "exact", LocationPrecision.NEAR: "near", LocationPrecision.REGION: "region"}
+SEPARATE = re.compile(
+    r"\b(?:separate|another|second|elsewhere|meanwhile|separately|in a different|also reported)\b|"
+    r"في حادث منفصل|في سياق آخر|في سياق منفصل|في حادثة أخرى|من جهة أخرى|وفي سياق|في هجوم آخر|هجوم منفصل",
+    re.IGNORECASE,
+)
+SAME_GROUP = re.compile(
+    r"^(?:the|this) (?:group|militants|jihadists|organisation|organization)\b|^it\b|"
+    r"^(?:كما )?(?:نفذ|شن) التنظيم",
+    re.IGNORECASE,
+)
+BACKGROUND = re.compile(
+    r"\bsince (?:19|20)\d\d\b|\bsince the (?:start|beginning|outbreak|fall)\b|\b(?:has|have) been (?:\w+ing|engulfed)\b|"
+    r"\b(?:has|have) (?:killed|displaced)\b|\bcivil war\b|\bfor decades\b|\bin (?:late |early )?(?:19|20)\d\d\b|"
+    r"منذ عام|منذ بداية|منذ اندلاع",
+    re.IGNORECASE,
+)
+# An event more than this long before the report is background history, not news.
+BACKGROUND_DAYS = 366
+
+
+@dataclass
+class Evidence:
+    field: str
+    sentence: int
+    start: int  # offsets within that sentence
+    end: int
+
+
+@dataclass
+class SentenceReading:
+    sentence: object
+    places: list
+    dates: list
+    tolls: list
+    actors: list
+    triggers: list
+
+    @property
+    def incident_places(self):
+        return [place for place in self.places if not place.context]
+
+    @property
+    def event_dates(self):
+        return [mention for mention in self.dates if mention.role == "event"]
+
+
+@dataclass
+class Candidate:
+    readings: list = field(default_factory=list)
+    inherited_side_a: list = field(default_factory=list)
+    # Filled by resolve():
+    title: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    date_precision: int | None = None
+    place_reported: str | None = None
+    place_name: str | None = None
+    place_id: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    location_precision: int | None = None
+    admin1: str | None = None
+    admin2: str | None = None
+    country: str | None = None
+    fatalities_low: int | None = None
+    fatalities_best: int | None = None
+    fatalities_high: int | None = None
+    event_type: str | None = None
+    event_type_id: int | None = None
+    sub_event_type: str | None = None
+    sub_event_type_id: int | None = None
+    actors: list = field(default_factory=list)  # [{"id", "name", "side"}]
+    evidence: list = field(default_factory=list)  # [Evidence]
+    confidence: float = 0.0
+
+    @property
+    def sentences(self):
+        return [reading.sentence for reading in self.readings]
+
+    def main_place(self):
+        places = [place for reading in self.readings for place in reading.incident_places]
+        return min(places, key=lambda place: place.precision) if places else None
+
+
+def _read(sentence, published, lookups):
+    text = sentence.text
+    triggers = trigger_mentions(text)
+    actors = actor_mentions(text, triggers=triggers, patterns=lookups["actors"])
+    places = place_mentions(text, blocked=[(a.start, a.end) for a in actors], index=lookups["places"])
+    return SentenceReading(
+        sentence, places, date_mentions(text, published=published), toll_mentions(text), actors, triggers
+    )
+
+
+def _same_place(candidate, places):
+    main = candidate.main_place()
+    if main is None:
+        return True
+    keys = {place.key for reading in candidate.readings for place in reading.incident_places}
+    return any(place.key in keys for place in places)
+
+
+def _family(readings):
+    slugs = [trigger.slug for reading in readings for trigger in reading.triggers if trigger.strength >= 2]
+    return {"violent" if re.match(r"battles|explosions|violence", slug) else slug.split("-")[0] for slug in slugs}
+
+
+def extract(text, *, published):
+    """Resolved candidates, in report order, for a report published on `published`."""
+    candidates, current, pending = [], None, []
+    lookups = {"actors": actor_patterns(), "places": gazetteer.name_index()}  # once per report, not per sentence
+    last_paragraph = None
+    # Paragraph distances count story paragraphs only: a "Read more" teaser or a caption between two paragraphs
+    # does not separate them.
+    story = [sentence for sentence in split_sentences(text) if sentence.narrative]
+    paragraph_numbers = {number: rank for rank, number in enumerate(dict.fromkeys(s.paragraph for s in story))}
+    for sentence in story:
+        sentence = replace(sentence, paragraph=paragraph_numbers[sentence.paragraph])
+        reading = _read(sentence, published, lookups)
+        background = bool(BACKGROUND.search(sentence.text))
+        has_event = bool(reading.triggers) and not background
+        places = reading.incident_places
+        if has_event and places:
+            separate = bool(SEPARATE.search(sentence.text))
+            if (
+                current is not None
+                and not separate
+                and _same_place(current, places)
+                and (not _family([reading]) or _family(current.readings) & _family([reading]))
+            ):
+                current.readings.append(reading)
+            else:
+                previous = current
+                current = Candidate()
+                # Waiting sentences join unless this one is expressly another event or their days do not overlap.
+                current.readings = [
+                    r
+                    for r in pending
+                    if sentence.paragraph - r.sentence.paragraph <= 1
+                    and not separate
+                    and _days_overlap(r.event_dates, reading.event_dates)
+                ]
+                current.readings.append(reading)
+                if previous is not None and SAME_GROUP.search(sentence.text):
+                    current.inherited_side_a = _side_a(previous)
+                candidates.append(current)
+                pending = []
+        elif has_event or (reading.tolls and not background):
+            topic_change = (
+                current is not None and _family([reading]) and not (_family(current.readings) & _family([reading]))
+            )
+            close = current is not None and sentence.paragraph - last_paragraph <= 1
+            if current is not None and close and not topic_change and not SEPARATE.search(sentence.text):
+                current.readings.append(reading)
+            else:
+                pending = [r for r in pending if sentence.paragraph - r.sentence.paragraph <= 1] + [reading]
+                if topic_change or SEPARATE.search(sentence.text):
+                    current = None
+        elif places and current is not None and _same_place(current, places) and not background:
+            current.readings.append(reading)
+        if current is not None and current.readings[-1] is reading:
+            last_paragraph = sentence.paragraph
+    # Event sentences that never met a place still make a candidate when they say when and who or how many.
+    if pending and any(r.event_dates for r in pending) and any(r.tolls or r.actors for r in pending):
+        orphan = Candidate()
+        orphan.readings = pending
+        candidates.append(orphan)
+    resolved = [_resolve(candidate, published) for candidate in candidates]
+    return [
+        candidate
+        for candidate in resolved
+        if candidate.start_date is None or (published - candidate.start_date).days <= BACKGROUND_DAYS
+    ]
+
+
+def _days_overlap(dates, other_dates):
+    if not dates or not other_dates:
+        return True
+    return any(a.first <= b.last and b.first <= a.last for a in dates for b in other_dates)
+
+
+def _side_a(candidate):
+    return [
+        (actor.actor_id, actor.name) for reading in candidate.readings for actor in reading.actors if actor.side == "A"
+    ]
+
+
+def _resolve(candidate, published):
+    evidence = []
+    index = {id(reading): reading.sentence.index for reading in candidate.readings}
+
+    def cite(field_name, reading, mention):
+        evidence.append(Evidence(field_name, index[id(reading)], mention.start, mention.end))
+
+    # Where: the most precise incident place; the region named beside it fills admin1 if the geocoder cannot.
+    place_reading, place = None, None
+    for reading in candidate.readings:
+        for mention in reading.incident_places:
+            if place is None or mention.precision < place.precision:
+                place_reading, place = reading, mention
+    if place is not None:
+        place, coded = _place_consistent_with_its_sentence(place, place_reading)
+        cite("place", place_reading, place)
+        candidate.place_reported = place.text
+        if coded is not None:
+            candidate.place_name = coded["name"]
+            candidate.place_id = coded["place_id"]
+            candidate.latitude, candidate.longitude = coded["latitude"], coded["longitude"]
+            candidate.admin1, candidate.admin2, candidate.country = coded["admin1"], coded["admin2"], coded["country"]
+            candidate.location_precision = max(int(place.precision), coded["location_precision"])
+        else:
+            candidate.location_precision = int(place.precision)
+        wording = place_reading.sentence.text[max(0, place.start - 40) : place.end + 12]
+        candidate.place_reported = _place_wording(wording, place.text) or place.text
+
+    # When: event dates of the most precise kind given.
+    dated = [(reading, mention) for reading in candidate.readings for mention in reading.event_dates]
+    if dated:
+        finest = min(mention.precision for _reading, mention in dated)
+        used = [(reading, mention) for reading, mention in dated if mention.precision == finest]
+        candidate.start_date = min(mention.first for _reading, mention in used)
+        candidate.end_date = max(mention.last for _reading, mention in used)
+        candidate.date_precision = int(finest)
+        for reading, mention in used:
+            cite("date", reading, mention)
+        if candidate.end_date > published:
+            candidate.end_date = max(candidate.start_date, published)
+
+    # How many: the first incident toll (later ones are usually subsets or restatements).
+    tolls = [(reading, mention) for reading in candidate.readings for mention in reading.tolls]
+    if tolls:
+        reading, mention = tolls[0]
+        candidate.fatalities_low, candidate.fatalities_best, candidate.fatalities_high = (
+            mention.low,
+            mention.best,
+            mention.high,
+        )
+        cite("fatalities", reading, mention)
+
+    # What: the strongest trigger; an attack on civilians is violence against civilians, not a battle.
+    triggers = [(reading, trigger) for reading in candidate.readings for trigger in reading.triggers]
+    if triggers:
+        reading, trigger = max(triggers, key=lambda item: item[1].strength)
+        slug = trigger.slug
+        armed_b = any(
+            actor.side == "B" and actor.kind not in ("civilians", "protesters")
+            for r in candidate.readings
+            for actor in r.actors
+        )
+        if (
+            slug == "battles-armed-clash"
+            and not armed_b
+            and any(civilians_targeted(r.sentence.text) for r in candidate.readings)
+        ):
+            slug = "violence-against-civilians-attack"
+        if slug == "battles-non-state-actor-overtakes-territory" and any(
+            actor.side == "A" and actor.kind == "state_forces" for r in candidate.readings for actor in r.actors
+        ):
+            slug = "battles-government-regains-territory"
+        found = sub_event_type(slug)
+        if found:
+            candidate.sub_event_type_id, candidate.sub_event_type, candidate.event_type_id, candidate.event_type = found
+            cite("event_type", reading, trigger)
+        if slug.startswith(("strategic-developments", "protests-peaceful")) and candidate.fatalities_best is None:
+            # ACLED codes non-violent events with 0 fatalities; the trigger word is the evidence.
+            candidate.fatalities_low = candidate.fatalities_best = candidate.fatalities_high = 0
+
+    # Who: the first side each actor is given; "the group" carries the previous candidate's perpetrator.
+    actors = {}
+    for reading in candidate.readings:
+        for actor in reading.actors:
+            if actor.side and actor.actor_id not in actors:
+                actors[actor.actor_id] = {"id": actor.actor_id, "name": actor.name, "side": actor.side}
+                cite(f"actor_{actor.side}", reading, actor)
+    if not any(actor["side"] == "A" for actor in actors.values()):
+        for actor_id, name in candidate.inherited_side_a:
+            actors.setdefault(actor_id, {"id": actor_id, "name": name, "side": "A"})
+    candidate.actors = list(actors.values())
+    candidate.evidence = sorted(evidence, key=lambda item: (item.sentence, item.start))
+    candidate.title = _title(candidate)
+    filled = [
+        (0.3, candidate.latitude is not None),
+        (0.25, candidate.start_date is not None),
+        (0.15, candidate.event_type is not None),
+        (0.15, bool(candidate.actors)),
+        (0.15, candidate.fatalities_best is not None),
+    ]
+    candidate.confidence = round(sum(weight for weight, ok in filled if ok), 2)
+    return candidate
+
+
+# Two places of one sentence further apart than this are not "X south of Y": the reading of X is a namesake.
+ANCHOR_KM = 60
+
+
+def _place_consistent_with_its_sentence(place, reading):
+    """(mention, geocoded candidate) for the most precise place, read so that it agrees with the other places its
+    sentence names; when no reading of it does, the place it was described by ("south of Mosul") is used."""
+    anchors = []
+    for other in reading.incident_places:
+        if other is place or other.key == place.key:
+            continue
+        coded = gazetteer.geocode(other.phrase)
+        if coded is not None:
+            anchors.append((other, coded))
+    if not anchors:
+        return place, gazetteer.geocode(place.phrase)
+
+    def consistent(candidate):
+        for other, coded in anchors:
+            if other.precision == LocationPrecision.REGION or coded["location_precision"] == LocationPrecision.REGION:
+                if gazetteer.name_key(candidate["admin1"]) != gazetteer.name_key(coded["admin1"]):
+                    return False
+            elif km(candidate["latitude"], candidate["longitude"], coded["latitude"], coded["longitude"]) > ANCHOR_KM:
+                return False
+        return True
+
+    coded = gazetteer.geocode(place.phrase, consistent_with=consistent)
+    if coded is not None:
+        return place, coded
+    other, coded = min(anchors, key=lambda item: item[0].precision)
+    other.precision = max(other.precision, LocationPrecision.NEAR)
+    return other, coded
+
+
+def km(a_lat, a_lon, b_lat, b_lon):
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(a_lat), math.radians(b_lat)
+    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 12742 * math.asin(math.sqrt(h))
+
+
+def _place_wording(window, name):
+    """The report's words around the name, from the precision phrase to the name's qualifier: 'north of the
+    ancient city of Palmyra', 'Deir Ezzor province'."""
+    match = re.search(
+        rf"(?:(?:near|outside|outskirts of|(?:north|south|east|west)\w* of|countryside of|desert of|province of|"
+        rf"قرب|ريف|شمال|جنوب|شرق|غرب|بادية|محافظة)\s+(?:the\s+)?(?:\w+\s+){{0,3}}?)?{re.escape(name)}"
+        rf"(?:\s+(?:province|governorate|city|countryside|desert|region))?",
+        window,
+        re.IGNORECASE,
+    )
+    return match.group() if match else None
+
+
+def _reported_name(candidate):
+    for item in candidate.evidence:
+        if item.field == "place":
+            reading = next(r for r in candidate.readings if r.sentence.index == item.sentence)
+            return reading.sentence.text[item.start : item.end]
+    return candidate.place_name
+
+
+def _title(candidate):
+    side_a = [actor["name"] for actor in candidate.actors if actor["side"] == "A"]
+    side_b = [actor["name"] for actor in candidate.actors if actor["side"] == "B"]
+    what = candidate.sub_event_type or candidate.event_type or "Incident"
+    who = ""
+    if side_a or side_b:
+        who = f": {', '.join(side_a) or '?'} – {', '.join(side_b) or '?'}"
+    where = ""
+    if candidate.place_name:
+        word = {1: "in", 2: "near", 3: "in"}.get(candidate.location_precision, "in")
+        region = " province" if candidate.location_precision == LocationPrecision.REGION else ""
+        name = candidate.admin1 if region and candidate.admin1 else _reported_name(candidate)
+        where = f" {word} {name}{region}"
+    return f"{what}{where}{who}"[:300]
+
+
+def candidate_json(candidate):
+    """The command's JSON shape: exactly the keys the issue lists."""
+    cited = {}
+    for item in candidate.evidence:
+        cited.setdefault(item.sentence, []).append(item)
+    return {
+        "title": candidate.title,
+        "start_date": candidate.start_date.isoformat() if candidate.start_date else None,
+        "end_date": candidate.end_date.isoformat() if candidate.end_date else None,
+        "date_precision": {1: "day", 2: "week", 3: "month"}.get(candidate.date_precision),
+        "place_reported": candidate.place_reported,
+        "latitude": candidate.latitude,
+        "longitude": candidate.longitude,
+        "location_precision": PRECISION_NAMES.get(candidate.location_precision),
+        "admin1": candidate.admin1 or None,
+        "country": candidate.country or None,
+        "fatalities_low": candidate.fatalities_low,
+        "fatalities_best": candidate.fatalities_best,
+        "fatalities_high": candidate.fatalities_high,
+        "event_type": candidate.event_type,
+        "actors": [{"name": actor["name"], "side": actor["side"]} for actor in candidate.actors],
+        "evidence": [
+            {
+                "sentence": reading.sentence.text,
+                "spans": [
+                    {
+                        "field": item.field,
+                        "start": item.start,
+                        "end": item.end,
+                        "text": reading.sentence.text[item.start : item.end],
+                    }
+                    for item in cited.get(reading.sentence.index, [])
+                ],
+            }
+            for reading in sorted(candidate.readings, key=lambda reading: reading.sentence.index)
+        ],
+        "confidence": candidate.confidence,
+    }

@@ -1,0 +1,70 @@
+"""Every gazetteer access of the extraction package goes through here (the `places` app), so a change in how the
+gazetteer is reached is one module to change.
+
+`name_index()` is the gazetteer's names as folded keys, for finding place names in running text without a query
+per word; `geocode()` turns the report's wording around a name into coordinates, admin1 and country.
+"""
+
+from functools import lru_cache
+from typing import NamedTuple
+
+from places.geocoding import GazetteerGeocoder, GeocodeQueryError
+from places.models import Place, PlaceKind
+from places.names import name_key, skeleton_key
+
+__all__ = ["GazetteerName", "geocode", "name_index", "name_key", "skeleton_key"]
+
+
+class GazetteerName(NamedTuple):
+    place_id: int
+    kind: str
+    population: int
+    country: str
+
+
+_cache = {"stamp": None, "index": None}
+
+
+def name_index():
+    """{True: {name key: [GazetteerName, …]}, False: {skeleton key: […]}}: exact spellings and transliteration
+    skeletons. Rebuilt when the Place table changes; one tuple per place, shared by its keys."""
+    last = Place.objects.order_by("-pk").values_list("pk", flat=True).first()
+    stamp = (last, Place.objects.count())
+    if _cache["stamp"] != stamp:
+        exact, skeletons = {}, {}
+        rows = Place.objects.values_list("pk", "kind", "population", "country", "name_keys", "skeleton_keys")
+        for pk, kind, population, country, name_keys, skeleton_keys in rows:
+            place = GazetteerName(pk, kind, population or 0, str(country))
+            for key in name_keys:
+                exact.setdefault(key, []).append(place)
+            for key in skeleton_keys:
+                # One- to three-consonant one-word skeletons ("hm", "rk") match half the dictionary; two words
+                # ("n s" for Ain Issa) are kept, and the reader asks for place wording before trusting them.
+                if len(key) >= 4 or " " in key:
+                    skeletons.setdefault(key, []).append(place)
+        _cache.update(stamp=stamp, index={True: exact, False: skeletons})
+    return _cache["index"]
+
+
+def is_region(names):
+    return any(name.kind == PlaceKind.ADMIN1 for name in names)
+
+
+@lru_cache(maxsize=1)
+def _geocoder():
+    # geopy's Geocoder builds an SSL context on creation (tens of ms); the gazetteer one never uses it, so one will do.
+    return GazetteerGeocoder()
+
+
+def geocode(phrase, *, countries=None, consistent_with=None):
+    """The gazetteer's best candidate dict for report wording ("north of Palmyra", "Deir Ezzor province"), or None.
+
+    `consistent_with` (a predicate on candidates) keeps only the readings that agree with the other places the
+    sentence names: the Hadaj "south of Mosul", not the Hadaj in Hasakah."""
+    try:
+        candidates = _geocoder().candidates(phrase, countries=countries, limit=8 if consistent_with else 1)
+    except GeocodeQueryError:
+        return None
+    if consistent_with is not None:
+        candidates = [candidate for candidate in candidates if consistent_with(candidate)]
+    return candidates[0] if candidates else None
