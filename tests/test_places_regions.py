@@ -235,3 +235,13 @@ def test_an_online_answer_is_kept_as_a_place_once_when_an_editor_saves_it():
         ["al-Tanf garrison"],
     )
     assert place_remember(name="Nowhere", query="x", point=point, provider="nominatim", country="") is None
+
+
+@pytest.mark.django_db
+def test_admin_lists_regions_found_by_any_spelling(client, superuser):
+    client.force_login(superuser)
+    page = client.get(reverse("admin:places_region_changelist"), {"q": "Dayr az Zawr governorate"}).content.decode()
+    assert "دير الزور" in page and "Aleppo" not in page
+    region = Region.objects.get(name="Homs")
+    assert client.get(reverse("admin:places_region_change", args=[region.pk])).status_code == 200
+    assert client.get(reverse("admin:places_district_changelist"), {"q": "Tadmor"}).status_code == 200
