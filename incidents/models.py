@@ -478,8 +478,11 @@ class Incident(models.Model):
 
     @property
     def dataset_attribution(self):
-        """The wording the dataset's publisher requires wherever its events are shown."""
-        return DATASET_ATTRIBUTION.get(self.dataset, "")
+        """The wording the dataset's publisher requires wherever its events are shown, with the version cited."""
+        if not self.dataset:
+            return ""
+        cited = self.sources.filter(publisher=Dataset(self.dataset).label).order_by("-id").first()
+        return cited.title if cited else DATASET_ATTRIBUTION[self.dataset]
 
     def get_absolute_url(self):
         return reverse("incidents:detail", args=[self.pk])

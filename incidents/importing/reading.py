@@ -1,7 +1,7 @@
 """Streaming an event file: header, format, optional HXL tag row, then one (line number, row) at a time."""
 
+import codecs
 import csv
-import io
 
 from django.utils.translation import gettext as _
 
@@ -28,10 +28,7 @@ class EventFile:
 
     def __init__(self, binary, *, dataset="auto"):
         self.binary = binary
-        # utf-8-sig drops a BOM when there is one; newline="" lets csv keep line breaks inside quoted notes.
-        self.text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-        self.reader = csv.reader(self.text)
-        self.last_line = 0
+        self.reader = csv.reader(self._decoded_lines())
         header = self._next_record()
         if header is None or not any(cell.strip() for cell in header):
             raise FileProblem(_("The file is empty."))
@@ -57,19 +54,28 @@ class EventFile:
         if repeated:
             raise FileProblem(_("Columns named twice in the header: %(columns)s.") % {"columns": ", ".join(repeated)})
 
+    def _decoded_lines(self):
+        """Lines decoded one by one, so a byte that is not UTF-8 is reported on its own line; csv gets the line
+        ends as they are (CRLF or LF) and keeps the line breaks inside quoted notes."""
+        for number, raw in enumerate(self.binary, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise FileProblem(
+                    _("The file is not UTF-8 text (line %(line)s): save it as CSV UTF-8 and try again.")
+                    % {"line": number}
+                ) from error
+
     def _next_record(self):
         try:
             record = next(self.reader)
         except StopIteration:
             return None
-        except UnicodeDecodeError as error:
-            raise FileProblem(
-                _("The file is not UTF-8 text (line %(line)s): save it as CSV UTF-8 and try again.")
-                % {"line": self.last_line + 1}
-            ) from error
         except csv.Error as error:
             raise FileProblem(
-                _("Line %(line)s is not valid CSV: %(error)s") % {"line": self.last_line + 1, "error": error}
+                _("Line %(line)s is not valid CSV: %(error)s") % {"line": self.reader.line_num, "error": error}
             ) from error
         return record
 
