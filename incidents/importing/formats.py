@@ -7,6 +7,7 @@ the report names all of them at once. The mappings are documented in README.md (
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -260,11 +261,12 @@ ACLED_DATE_FORMATS = ["%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d-%B-%y"
 UCDP_DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"]
 
 
-def _country_code(iso3, name):
-    if iso3:
-        code = countries.alpha2(iso3)
-        if code:
-            return code
+@lru_cache(maxsize=1024)
+def _country_code(iso3, name, iso_number=""):
+    """ISO 3166 alpha-2 from ACLED's iso3 (or numeric iso) or the country name; cached, as a file has few."""
+    for code in (iso3, int(iso_number) if iso_number.isdigit() else None):
+        if code and countries.alpha2(code):
+            return countries.alpha2(code)
     # UCDP writes "Yemen (North Yemen)"; the part before the bracket is the common name.
     name = re.sub(r"\s*\(.*\)$", "", name or "")
     return countries.by_name(name) or "" if name else ""
@@ -322,7 +324,7 @@ def map_acled(row, line):
         place_name=location,
         admin1=admin1,
         admin2=cells.text("admin2"),
-        country=_country_code(cells.text("iso3"), cells.text("country")),
+        country=_country_code(cells.text("iso3"), cells.text("country"), cells.text("iso")),
         location_precision=location_precision,
         event_type_slug="",
         sub_event_type_name=sub_event_type,
