@@ -372,7 +372,7 @@ def test_revert_refuses_an_older_batch_while_a_newer_one_stands(known_actors):
     preview = run_import(ACLED_NEWER, dry_run=True)
     with pytest.raises(CommandError, match=f"Only a finished import can be reverted; batch {preview.pk} is “Preview"):
         call_command("import_events", "--revert", str(preview.pk))
-    with pytest.raises(CommandError, match="No user named nobody."):
+    with pytest.raises(CommandError, match=r"No user named nobody\."):
         call_command("import_events", "--revert", str(newer.pk), "--user", "nobody")
 
 
