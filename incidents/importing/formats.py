@@ -247,18 +247,26 @@ class _Cells:
             if required:
                 self.fail(column, _("is empty"))
             return None
-        for date_format in formats:
-            try:
-                return datetime.strptime(value, date_format).date()
-            except ValueError:
-                continue
-        self.fail(column, _("is not a date (e.g. 2020-05-09)"))
-        return None
+        parsed = _parse_date(value, formats)
+        if parsed is None:
+            self.fail(column, _("is not a date (e.g. 2020-05-09)"))
+        return parsed
+
+
+@lru_cache(maxsize=65536)
+def _parse_date(value, formats):
+    """Cached: a file spells the same few thousand days over and over, and strptime is slow."""
+    for date_format in formats:
+        try:
+            return datetime.strptime(value, date_format).date()
+        except ValueError:
+            continue
+    return None
 
 
 # As ACLED has written dates over the years: "9-May-20", "09 May 2020", "9 May 2020", "2020-05-09", "09/05/2020".
-ACLED_DATE_FORMATS = ["%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d-%B-%y", "%d-%b-%Y", "%d/%m/%Y"]
-UCDP_DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"]
+ACLED_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d-%B-%y", "%d-%b-%Y", "%d/%m/%Y")
+UCDP_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
 
 
 @lru_cache(maxsize=1024)
@@ -272,6 +280,7 @@ def _country_code(iso3, name, iso_number=""):
     return countries.by_name(name) or "" if name else ""
 
 
+@lru_cache(maxsize=4096)
 def admin1_from_file(name):
     """One spelling of admin1 with the gazetteer and the map's region filter; UCDP's 'Halab province' tail dropped."""
     return admin1_clean(re.sub(r"\s+(?:district|region|state)$", "", name or "", flags=re.IGNORECASE))

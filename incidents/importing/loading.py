@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
+from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -175,7 +176,9 @@ def _resolve_types(mapped, line, types, sub_types):
 
 
 def _fingerprint(values):
-    return hashlib.md5(json.dumps(values, default=str, ensure_ascii=False).encode(), usedforsecurity=False).hexdigest()
+    return hashlib.md5(
+        json.dumps(values, default=str, ensure_ascii=False, sort_keys=True).encode(), usedforsecurity=False
+    ).hexdigest()
 
 
 def _stream_into_staging(*, event_file, table, progress):
@@ -535,22 +538,25 @@ def places_from_import(*, cursor, table, batch):
 
     Region-only rows are left out: their point is an area's centre, not the named place.
     """
+    # Distinct places first (a few thousand), then the proximity check for each, not for each of the rows.
     cursor.execute(
-        f"""SELECT DISTINCT ON (lower(s.place_name), round(s.latitude::numeric, 3), round(s.longitude::numeric, 3))
-                   s.place_name, s.latitude, s.longitude, s.admin1, s.admin2, s.country
-              FROM {table} s
-             WHERE s.place_name <> '' AND s.country <> '' AND s.location_precision < 3
-               AND NOT EXISTS (
+        f"""WITH imported AS MATERIALIZED (
+              SELECT DISTINCT ON (lower(place_name), round(latitude::numeric, 3), round(longitude::numeric, 3))
+                     place_name, latitude, longitude, admin1, admin2, country,
+                     ST_SetSRID(ST_MakePoint(longitude, latitude), 4326) AS point
+                FROM {table}
+               WHERE place_name <> '' AND country <> '' AND location_precision < 3
+               ORDER BY lower(place_name), round(latitude::numeric, 3), round(longitude::numeric, 3), line)
+            SELECT place_name, latitude, longitude, admin1, admin2, country FROM imported s
+             WHERE NOT EXISTS (
                  SELECT 1 FROM incidents_place p
-                  WHERE p.point && ST_Expand(ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), 0.01)
-                    AND ST_DWithin(p.point::geography, ST_MakePoint(s.longitude, s.latitude)::geography, %s)
+                  WHERE p.point && ST_Expand(s.point, 0.01)
+                    AND ST_DWithin(p.point::geography, s.point::geography, %s)
                     AND (lower(p.name) = lower(s.place_name)
                          OR lower(s.place_name) = ANY (SELECT lower(alt) FROM unnest(p.alternate_names) alt)))
-             ORDER BY lower(s.place_name), round(s.latitude::numeric, 3), round(s.longitude::numeric, 3)""",
+             ORDER BY lower(place_name), latitude, longitude""",
         [PLACE_MERGE_METRES],
     )
-    from django.contrib.gis.geos import Point
-
     places = []
     for number, (name, latitude, longitude, admin1, admin2, country) in enumerate(cursor.fetchall(), start=1):
         place = Place(
