@@ -14,9 +14,10 @@ from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from places.services import place_remember
+
 from . import services
 from .forms import ImportUploadForm, IncidentAdminForm, RetractForm
-from .gazetteer import name_key
 from .importing import ImportRevertError, import_batch_create, import_batch_revert
 from .importing.background import import_start
 from .models import (
@@ -27,7 +28,6 @@ from .models import (
     Incident,
     IncidentActor,
     IncidentSource,
-    Place,
     Source,
     Status,
     SubEventType,
@@ -174,7 +174,7 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
             {
                 "fields": [
                     "place_reported",
-                    "place_search",
+                    ("place_search", "online_provider"),
                     "location",
                     ("latitude", "longitude"),
                     ("place_name", "place", "location_precision"),
@@ -222,6 +222,19 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
         if not change:
             obj.created_by = request.user
         obj.updated_by = request.user
+        if not change or "location" in form.changed_data:
+            services.incident_admin_areas_set(incident=obj)
+        provider = form.cleaned_data.get("online_provider")
+        if provider and obj.place_id is None and obj.location is not None:
+            obj.place = place_remember(
+                name=obj.place_name or form.cleaned_data.get("place_search", ""),
+                query=form.cleaned_data.get("place_search", ""),
+                point=obj.location,
+                provider=provider,
+                admin1=obj.admin1,
+                admin2=obj.admin2,
+                country=str(obj.country or ""),
+            )
         super().save_model(request, obj, form, change)
 
     def _apply(self, request, queryset, service, done_message, **kwargs):
@@ -299,30 +312,6 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
             )
         if not coded and not unresolved:
             self.message_user(request, _("No selected incident lacks a point and has a place text."), messages.INFO)
-
-
-@admin.register(Place)
-class PlaceAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
-    list_display = ["name", "kind", "admin1", "country", "population", "source"]
-    list_filter = ["kind", "country"]
-    search_fields = ["name"]
-    fields = [
-        "name",
-        "ascii_name",
-        "alternate_names",
-        "point",
-        "kind",
-        ("admin1", "admin2", "country"),
-        "population",
-        "source",
-    ]
-
-    def get_search_results(self, request, queryset, search_term):
-        # Any spelling an editor knows ("Deir Ezzor", "دير الزور") finds the place, as in the geocoder.
-        key = name_key(search_term)
-        if not key:
-            return queryset, False
-        return queryset.filter(models.Q(name_keys__contains=[key]) | models.Q(search_text__contains=key)), False
 
 
 # How many bad cells the batch page lists; the batch keeps all of them (its report field).

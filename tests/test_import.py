@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from incidents import geocoding
 from incidents.importing import import_batch_create, import_batch_revert, import_events
 from incidents.importing.formats import map_acled, map_ucdp
 from incidents.importing.reverting import ImportRevertError
@@ -19,10 +18,11 @@ from incidents.models import (
     ImportStatus,
     Incident,
     LocationPrecision,
-    Place,
     Source,
     Status,
 )
+from places import geocoding
+from places.models import Place
 from tests.factories import ActorFactory
 
 pytestmark = pytest.mark.django_db

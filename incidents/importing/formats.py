@@ -12,7 +12,8 @@ from functools import lru_cache
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from ..gazetteer import admin1_clean
+from places.names import admin1_clean
+
 from ..models import ActorKind, Dataset, DatePrecision, LocationPrecision
 
 # ACLED's inter1 / inter2: numeric codes in older exports, their labels in newer ones.

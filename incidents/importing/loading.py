@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 from simple_history.utils import bulk_create_with_history
 
+from places.models import Place
+
 from ..models import (
     DATASET_ATTRIBUTION,
     Actor,
@@ -28,7 +30,6 @@ from ..models import (
     ImportChangeAction,
     ImportStatus,
     Incident,
-    Place,
     Source,
     Status,
     SubEventType,

@@ -4,7 +4,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import ImportBatch, ImportChange, ImportChangeAction, ImportStatus, Place
+from places.models import Place
+
+from ..models import ImportBatch, ImportChange, ImportChangeAction, ImportStatus
 from .loading import _history_columns, record_history
 
 

@@ -2,9 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.geocoding import GeocodeQueryError, country_clean, geocoder_chain
+from places.geocoding import GeocodeQueryError, country_clean, geocoder_chain
 
-OUTPUT_KEYS = ["name", "latitude", "longitude", "admin1", "country", "precision", "score", "provider"]
+OUTPUT_KEYS = ["name", "latitude", "longitude", "admin1", "admin2", "country", "precision", "score", "provider"]
 
 
 class Command(BaseCommand):
@@ -61,7 +61,7 @@ def _json(value):
 
 
 def _line(candidate):
-    where = ", ".join(part for part in (candidate["admin1"], candidate["country"]) if part)
+    where = ", ".join(part for part in (candidate["admin2"], candidate["admin1"], candidate["country"]) if part)
     return (
         f"{candidate['score']:.3f}  {candidate['name']} ({where})  {candidate['latitude']}, {candidate['longitude']}"
         f"  precision={candidate['precision']}  [{candidate['provider']}]"

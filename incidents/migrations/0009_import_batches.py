@@ -24,7 +24,7 @@ def publishers_may_import(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0006_incident_newest_first_index"),
+        ("incidents", "0008_incident_admin_areas"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
