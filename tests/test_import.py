@@ -79,7 +79,8 @@ def test_acled_export_maps_every_column(known_actors, publisher):
     assert clash.date_precision == DatePrecision.DAY
     assert clash.location.coords == (38.2673, 34.556)
     assert clash.location_precision == LocationPrecision.EXACT
-    assert (clash.place_name, clash.admin1, clash.admin2, str(clash.country)) == ("Tadmur", "Homs", "Tadmur", "SY")
+    # admin1 / admin2: the governorate and district whose boundaries cover the point, in their one spelling
+    assert (clash.place_name, clash.admin1, clash.admin2, str(clash.country)) == ("Tadmur", "Homs", "Tadmor", "SY")
     assert (clash.event_type.name, clash.sub_event_type.name) == ("Battles", "Armed clash")
     assert clash.title == "Armed clash: Tadmur, Homs"
     # the note's line break survives the CRLF file
@@ -230,7 +231,8 @@ def test_ucdp_ged_file_with_hxl_row(known_actors):
     assert (hill.date_precision, hill.location_precision) == (DatePrecision.WEEK, LocationPrecision.EXACT)
     assert (hill.fatalities_low, hill.fatalities_best, hill.fatalities_high) == (3, 5, 9)
     assert (hill.place_name, hill.place_reported) == ("Test Hill", "on the hill above Test Hill")
-    assert (hill.admin1, str(hill.country), hill.location.coords) == ("Hims", "SY", (36.7, 34.7))
+    # UCDP's "Hims governorate" is the Homs region that covers the point
+    assert (hill.admin1, str(hill.country), hill.location.coords) == ("Homs", "SY", (36.7, 34.7))
     assert (hill.event_type.slug, hill.sub_event_type.slug) == ("battles", "battles-armed-clash")
     assert roles(hill) == [("a", False, "Government of Syria"), ("b", False, "Testgroup North")]
     assert "UCDP GED: UCDP Georeferenced Event Dataset (GED) Global version 24.1" in cited(hill)

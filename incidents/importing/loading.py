@@ -384,6 +384,7 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
             f"CREATE UNIQUE INDEX ON {table} (event_id); ANALYZE {table}"
         )
         batch.dataset_version = _dataset_version(event_file.dataset, path, latest, dataset_version)
+        admin_areas_from_boundaries(cursor=cursor, table=table)
 
         # Which events are new, changed or the same as last time (the fingerprint of the mapped row).
         cursor.execute(
@@ -531,6 +532,25 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
             reason=reason,
         )
     cursor.execute(f"DROP TABLE {actor_table}, {source_table}")
+
+
+def admin_areas_from_boundaries(*, cursor, table):
+    """admin1 / admin2 as the governorate and district whose boundaries cover the point (places.Region and
+    District), so imported incidents share the region filter's vocabulary ("Hims governorate" becomes "Homs");
+    a point that no region covers keeps the file's spelling. One lookup per distinct point, not per row."""
+    cursor.execute(
+        f"""WITH points AS MATERIALIZED (SELECT DISTINCT longitude, latitude FROM {table}),
+                 areas AS (
+                   SELECT DISTINCT ON (p.longitude, p.latitude) p.longitude, p.latitude, r.name AS admin1,
+                          d.name AS admin2
+                     FROM points p
+                     CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(p.longitude, p.latitude), 4326) AS point) g
+                     JOIN places_region r ON ST_Covers(r.boundary, g.point)
+                     LEFT JOIN places_district d ON d.region_id = r.id AND ST_Covers(d.boundary, g.point)
+                    ORDER BY p.longitude, p.latitude, r.id, d.id)
+            UPDATE {table} s SET admin1 = a.admin1, admin2 = COALESCE(a.admin2, s.admin2)
+              FROM areas a WHERE s.longitude = a.longitude AND s.latitude = a.latitude"""
+    )
 
 
 def places_from_import(*, cursor, table, batch):
