@@ -101,13 +101,28 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def backend_cpu_seconds():
+    """CPU time of this connection's PostgreSQL backend (local cluster): with other jobs sharing the cores, CPU
+    seconds say what the import costs when wall-clock time cannot."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed_import(path, label):
-    started = time.perf_counter()
+    started, python_cpu, postgres_cpu = time.perf_counter(), time.process_time(), backend_cpu_seconds()
     batch = import_batch_create(path=path, user=None, requested_status=Status.PUBLISHED, dry_run=False)
     batch = import_events(batch=batch, path=path)
     seconds = time.perf_counter() - started
+    python_cpu, postgres_cpu = time.process_time() - python_cpu, backend_cpu_seconds() - postgres_cpu
     print(
-        f"{label:<28} {seconds:7.1f} s   peak RSS {peak_rss_mb():6.0f} MB   "
+        f"{label:<24} {seconds:6.1f} s wall ({python_cpu:5.1f} s Python + {postgres_cpu:5.1f} s PostgreSQL CPU)  "
+        f"peak RSS {peak_rss_mb():4.0f} MB  "
         f"created {batch.created}, updated {batch.updated}, unchanged {batch.unchanged} ({batch.status})"
     )
     if batch.status != "done":
@@ -129,7 +144,7 @@ def main():
             write_acled_file(large, args.rows)
             size = large.stat().st_size / 1e6
             print(f"ACLED-format file: {args.rows:,} rows, {size:.0f} MB (and {args.rows // 10:,} rows for memory)")
-            print(f"{'start':<28} {'':9}   peak RSS {peak_rss_mb():6.0f} MB")
+            print(f"{'start':<24} peak RSS {peak_rss_mb():4.0f} MB; load average {os.getloadavg()[0]:.1f}")
             timed_import(small, f"import {args.rows // 10:,} rows")
             first = timed_import(large, f"import {args.rows:,} rows")
             again = timed_import(large, f"re-import {args.rows:,} rows")
