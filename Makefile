@@ -28,6 +28,7 @@ remove-demo:
 
 bench: setup
 	@$(PY) bench/geocode_bench.py
+	@$(PY) bench/import_bench.py
 	@$(PY) bench/export_bench.py
 
 # Optional: our OGC API items endpoint against pygeoapi's on the same table; pygeoapi lives in its own virtualenv.
