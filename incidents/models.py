@@ -403,8 +403,8 @@ class Incident(models.Model):
         """The wording the dataset's publisher requires wherever its events are shown, with the version cited."""
         if not self.dataset:
             return ""
-        cited = self.sources.filter(publisher=Dataset(self.dataset).label).order_by("-id").first()
-        return cited.title if cited else DATASET_ATTRIBUTION[self.dataset]
+        cited = self.sources.filter(url=DATASET_URL[self.dataset]).order_by("-id").first()
+        return cited.publisher if cited else DATASET_ATTRIBUTION[self.dataset]
 
     def get_absolute_url(self):
         return reverse("incidents:detail", args=[self.pk])
@@ -512,6 +512,7 @@ DATASET_ATTRIBUTION = {
     Dataset.ACLED: "Armed Conflict Location & Event Data Project (ACLED); acleddata.com",
     Dataset.UCDP_GED: "UCDP Georeferenced Event Dataset (GED) Global version",
 }
+DATASET_URL = {Dataset.ACLED: "https://acleddata.com/", Dataset.UCDP_GED: "https://ucdp.uu.se/"}
 
 
 class ImportStatus(models.TextChoices):

@@ -1,6 +1,8 @@
 """Importing ACLED and UCDP GED files (tests/data/import/: invented rows in each publisher's format)."""
 
+import csv
 import datetime
+import io
 import json
 from pathlib import Path
 
@@ -94,7 +96,7 @@ def test_acled_export_maps_every_column(known_actors, publisher):
         ("b", False, "Islamic State"),
     ]
     assert cited(clash) == [
-        f"ACLED: {ACLED_ATTRIBUTION}, export of 2020-05-11",
+        f"{ACLED_ATTRIBUTION}: ACLED export of 2020-05-11",
         "Wire One: as cited by ACLED",
         "Wire Two: as cited by ACLED",
     ]
@@ -235,7 +237,7 @@ def test_ucdp_ged_file_with_hxl_row(known_actors):
     assert (hill.admin1, str(hill.country), hill.location.coords) == ("Homs", "SY", (36.7, 34.7))
     assert (hill.event_type.slug, hill.sub_event_type.slug) == ("battles", "battles-armed-clash")
     assert roles(hill) == [("a", False, "Government of Syria"), ("b", False, "Testgroup North")]
-    assert "UCDP GED: UCDP Georeferenced Event Dataset (GED) Global version 24.1" in cited(hill)
+    assert "UCDP Georeferenced Event Dataset (GED) Global version 24.1: UCDP GED 24.1" in cited(hill)
     province = imported("900002")
     assert (province.date_precision, province.location_precision, str(province.country)) == (3, 3, "IQ")
     one_sided = imported("900003")
@@ -330,7 +332,7 @@ def test_newer_export_updates_changed_events_and_lists_missing_ones(known_actors
     assert (clash.fatalities_best, clash.description) == (9, "Made-up test note, corrected.")
     assert [record.fatalities_best for record in clash.history.order_by("history_id")] == [7, 9]
     assert clash.history.latest().history_change_reason == f"import batch {batch.pk} (acled_export_newer.csv)"
-    assert f"ACLED: {ACLED_ATTRIBUTION}, export of 2020-05-20" in cited(clash)  # the export that changed it
+    assert f"{ACLED_ATTRIBUTION}: ACLED export of 2020-05-20" in cited(clash)  # the export that changed it
     assert imported("TST1003").status == Status.DRAFT  # listed, not deleted
     assert imported("TST1004").title == "Mob violence: Test Market, Aleppo"
 
@@ -392,13 +394,19 @@ def test_drafts_stay_off_the_public_side_until_published(known_actors, client):
     ]
     # the download cites the dataset with its attribution
     dataset_citation = {
-        "publisher": "ACLED",
-        "title": f"{ACLED_ATTRIBUTION}, export of 2020-05-11",
+        "publisher": ACLED_ATTRIBUTION,
+        "title": "ACLED export of 2020-05-11",
         "url": "https://acleddata.com/",
         "published_on": None,
         "original_reporter": None,
     }
     assert all(dataset_citation in feature["properties"]["sources"] for feature in features)
+    csv_rows = list(csv.DictReader(io.StringIO(b"".join(client.get("/api/incidents.csv").streaming_content).decode())))
+    assert sorted(row["source"] for row in csv_rows) == [
+        f"{ACLED_ATTRIBUTION}; Wire One; Wire Two",
+        f"{ACLED_ATTRIBUTION}; Wire Three",
+        f"{ACLED_ATTRIBUTION}; Wire Two",
+    ]
 
 
 def test_incident_page_shows_the_attribution(known_actors, client):

@@ -23,6 +23,7 @@ from places.models import Place
 
 from ..models import (
     DATASET_ATTRIBUTION,
+    DATASET_URL,
     Actor,
     Dataset,
     EventType,
@@ -265,13 +266,14 @@ def _dataset_version(dataset, path, latest_timestamp, given):
 
 
 def dataset_source(dataset, version):
-    """The dataset itself as a cited source, with the publisher's required attribution as its title."""
+    """The dataset itself as a cited source. Its publisher field holds the attribution the publisher requires, so
+    that every output naming sources (incident page, GeoJSON, CSV `source`, OGC API) carries it verbatim."""
     if dataset == Dataset.ACLED:
-        title, url = f"{DATASET_ATTRIBUTION[dataset]}, {version}", "https://acleddata.com/"
+        publisher, title = DATASET_ATTRIBUTION[dataset], f"ACLED {version}"
     else:
-        title, url = f"{DATASET_ATTRIBUTION[dataset]} {version}", "https://ucdp.uu.se/"
+        publisher, title = f"{DATASET_ATTRIBUTION[dataset]} {version}", f"UCDP GED {version}"
     source, _created = Source.objects.get_or_create(
-        publisher=Dataset(dataset).label, title=title[:500], url=url, defaults={"published_on": None}
+        publisher=publisher[:200], title=title[:500], url=DATASET_URL[dataset], defaults={"published_on": None}
     )
     return source
 
@@ -511,14 +513,18 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
              ORDER BY s.incident_id, n.actor_id, role.rank"""
     )
     cursor.execute(
+        # The dataset is cited first (outputs list sources in citation order), then the outlets as the file names them.
         f"""INSERT INTO incidents_incidentsource (incident_id, source_id, original_reporter, note)
-            SELECT DISTINCT ON (incident_id, source_id) incident_id, source_id, '', '' FROM (
-              SELECT s.incident_id, %s::bigint AS source_id, 0 AS rank FROM {table} s
-               WHERE s.state IN ('created', 'updated')
-              UNION ALL
-              SELECT s.incident_id, n.source_id, 1 FROM {table} s CROSS JOIN LATERAL unnest(s.sources) AS cited (name)
-                JOIN {source_table} n ON n.name = cited.name WHERE s.state IN ('created', 'updated')
-            ) AS citations ORDER BY incident_id, source_id, rank""",
+            SELECT incident_id, source_id, '', '' FROM (
+              SELECT DISTINCT ON (incident_id, source_id) incident_id, source_id, rank FROM (
+                SELECT s.incident_id, %s::bigint AS source_id, 0 AS rank FROM {table} s
+                 WHERE s.state IN ('created', 'updated')
+                UNION ALL
+                SELECT s.incident_id, n.source_id, cited.position FROM {table} s
+                 CROSS JOIN LATERAL unnest(s.sources) WITH ORDINALITY AS cited (name, position)
+                  JOIN {source_table} n ON n.name = cited.name WHERE s.state IN ('created', 'updated')
+              ) AS citations ORDER BY incident_id, source_id, rank
+            ) AS cited ORDER BY incident_id, rank""",
         [dataset_source_id],
     )
     for state, history_type in (("created", "+"), ("updated", "~")):
