@@ -150,6 +150,7 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
         "location_precision",
         "start_date",
         "is_demo",
+        "dataset",
     ]
     date_hierarchy = "start_date"
     search_fields = ["title", "description", "place_reported", "place_name", "admin1", "actors__name"]
@@ -165,6 +166,9 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
         "updated_at",
         "updated_by",
         "is_demo",
+        "dataset",
+        "event_id",
+        "import_extra",
     ]
     fieldsets = [
         (None, {"fields": ["title", "description", ("event_type", "sub_event_type")]}),
@@ -190,6 +194,8 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
                     ("status", "published_at"),
                     "retraction_reason",
                     "external_id",
+                    ("dataset", "event_id"),
+                    "import_extra",
                     ("created_at", "created_by"),
                     ("updated_at", "updated_by"),
                     "is_demo",

@@ -63,6 +63,13 @@ def test_preview_writes_nothing_then_confirm_imports(client, publisher):
     client.post(reverse("admin:incidents_importbatch_confirm", args=[batch.pk]))
     assert Incident.objects.filter(dataset="acled").count() == 3
 
+    # the incident's admin page shows where it came from, extra columns included
+    clash = Incident.objects.get(event_id="TST1001")
+    incident_page = client.get(reverse("admin:incidents_incident_change", args=[clash.pk])).content.decode()
+    assert "TST1001" in incident_page and "checked twice" in incident_page
+    history_page = client.get(reverse("admin:incidents_incident_history", args=[clash.pk])).content.decode()
+    assert f"import batch {batch.pk} (acled_export.csv)" in history_page
+
     client.post(reverse("admin:incidents_importbatch_revert", args=[batch.pk]))
     assert not Incident.objects.filter(dataset="acled").exists()
 
