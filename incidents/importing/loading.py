@@ -316,7 +316,8 @@ def sources_for_names(names, *, dataset):
     label = Dataset(dataset).label
     resolved = {}
     for name in sorted(names):
-        title = _("as cited by %(dataset)s") % {"dataset": label}
+        # Not translated: the row is shared by every import, whatever language the importer's page was in.
+        title = f"as cited by {label}"
         source, _created = Source.objects.get_or_create(publisher=name[:200], title=title, url="")
         resolved[name] = source.pk
     return resolved
