@@ -82,6 +82,8 @@ def test_acled_export_maps_every_column(known_actors, publisher):
     batch = run_import(ACLED, user=publisher)
 
     assert (batch.status, batch.dataset, batch.created, batch.updated, batch.unchanged) == ("done", "acled", 3, 0, 0)
+    batch.refresh_from_db()
+    assert (batch.rows_read, batch.bytes_read) == (3, ACLED.stat().st_size)
     assert batch.dataset_version == "export of 2020-05-11"  # the newest `timestamp` in the file
     clash = imported("TST1001")
     assert clash.dataset == "acled" and clash.status == Status.DRAFT

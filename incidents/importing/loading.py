@@ -95,6 +95,8 @@ class _ProgressNotes:
         self.side_connection = None
 
     def note(self, rows, bytes_read):
+        # kept on the instance too, so the final save of the batch does not put the counters back to zero
+        self.batch.rows_read, self.batch.bytes_read = rows, bytes_read
         try:
             if self.side_connection is None:
                 params = connections[DEFAULT_DB_ALIAS].get_connection_params()
