@@ -134,23 +134,30 @@ def import_events(*, batch, path, dataset="auto", dataset_version="", user=None)
     except _DryRun:
         batch.status = ImportStatus.PREVIEW
     except FileProblem as problem:
+        _nothing_written(batch)
         batch.status, batch.message = ImportStatus.REJECTED, str(problem)
     except RowsRejected as rejection:
         rows = sorted({error.line for error in rejection.errors})
+        _nothing_written(batch)
         batch.status, batch.rejected = ImportStatus.REJECTED, len(rows)
-        batch.created = batch.updated = batch.unchanged = batch.missing = batch.retracted = 0
         batch.message = _("%(rows)s rows are invalid, so nothing was imported: fix them and import the file again.") % {
             "rows": len(rows)
         }
         batch.report = {**batch.report, "errors": [error.as_dict() for error in rejection.errors], "missing": []}
     except Exception as error:
         logger.exception("Import batch %s failed", batch.pk)
+        _nothing_written(batch)
         batch.status, batch.message = ImportStatus.FAILED, _("The import failed: %(error)s") % {"error": error}
     finally:
         progress.close()
     batch.finished_at = timezone.now()
     batch.save()
     return batch
+
+
+def _nothing_written(batch):
+    """The transaction rolled back: counts taken before the failure must not suggest otherwise."""
+    batch.created = batch.updated = batch.unchanged = batch.missing = batch.retracted = batch.rejected = 0
 
 
 def _taxonomy():
