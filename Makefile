@@ -28,6 +28,7 @@ remove-demo:
 
 bench: setup
 	@$(PY) bench/geocode_bench.py
+	@$(PY) bench/import_bench.py
 	@$(PY) bench/export_bench.py
 	@$(PY) bench/extraction_eval.py
 

@@ -1,12 +1,16 @@
+import uuid
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdminMixin
@@ -15,8 +19,21 @@ from simple_history.admin import SimpleHistoryAdmin
 from places.services import place_remember
 
 from . import services
-from .forms import ActorAdminForm, IncidentAdminForm, RetractForm, SourceAdminForm
-from .models import Actor, EventType, Incident, IncidentActor, IncidentSource, Source, Status, SubEventType
+from .forms import ActorAdminForm, ImportUploadForm, IncidentAdminForm, RetractForm, SourceAdminForm
+from .importing import ImportRevertError, import_batch_create, import_batch_revert
+from .importing.background import import_start
+from .models import (
+    Actor,
+    EventType,
+    ImportBatch,
+    ImportStatus,
+    Incident,
+    IncidentActor,
+    IncidentSource,
+    Source,
+    Status,
+    SubEventType,
+)
 
 
 class GuardedHistoryAdmin(SimpleHistoryAdmin):
@@ -232,6 +249,7 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
         "location_precision",
         "start_date",
         "is_demo",
+        "dataset",
     ]
     date_hierarchy = "start_date"
     search_fields = ["title", "description", "place_reported", "place_name", "admin1", "actors__name"]
@@ -247,6 +265,9 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
         "updated_at",
         "updated_by",
         "is_demo",
+        "dataset",
+        "event_id",
+        "import_extra",
     ]
     fieldsets = [
         (None, {"fields": ["title", "description", ("event_type", "sub_event_type")]}),
@@ -272,6 +293,8 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
                     ("status", "published_at"),
                     "retraction_reason",
                     "external_id",
+                    ("dataset", "event_id"),
+                    "import_extra",
                     ("created_at", "created_by"),
                     ("updated_at", "updated_by"),
                     "is_demo",
@@ -413,3 +436,129 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
             )
         if not coded and not unresolved:
             self.message_user(request, _("No selected incident lacks a point and has a place text."), messages.INFO)
+
+
+# How many bad cells the batch page lists; the batch keeps all of them (its report field).
+REPORT_ERRORS_SHOWN = 1000
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Publishers upload a file, see what it would do, confirm; each batch's report stays here afterwards."""
+
+    list_display = [
+        "id", "file_name", "dataset", "status", "created", "updated", "unchanged", "rejected", "missing",
+        "created_by", "started_at",
+    ]  # fmt: skip
+    list_filter = ["status", "dataset"]
+    search_fields = ["file_name", "checksum"]
+    change_list_template = "admin/incidents/importbatch/change_list.html"
+
+    def _may_import(self, request):
+        return request.user.is_active and request.user.has_perm("incidents.import_events")
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_import(request)
+
+    def has_module_permission(self, request):
+        return self._may_import(request)
+
+    def has_add_permission(self, request):
+        return False  # batches come from the upload page or the command, never from a blank form
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("upload/", view(self.upload_view), name="incidents_importbatch_upload"),
+            path("<int:batch_id>/confirm/", view(self.confirm_view), name="incidents_importbatch_confirm"),
+            path("<int:batch_id>/revert/", view(self.revert_view), name="incidents_importbatch_revert"),
+            *super().get_urls(),
+        ]
+
+    def _check(self, request):
+        if not self._may_import(request):
+            raise PermissionDenied
+
+    def _batch_url(self, batch):
+        return reverse("admin:incidents_importbatch_change", args=[batch.pk])
+
+    def upload_view(self, request):
+        self._check(request)
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["events_file"]
+            settings.IMPORT_UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+            stored = settings.IMPORT_UPLOAD_DIR / f"{uuid.uuid4().hex}.csv"
+            with open(stored, "wb") as destination:
+                for chunk in upload.chunks():
+                    destination.write(chunk)
+            batch = import_batch_create(
+                path=stored,
+                user=request.user,
+                file_name=upload.name,
+                requested_status=form.cleaned_data["status"],
+                retract_missing=form.cleaned_data["retract_missing"],
+                dry_run=True,
+                upload_path=str(stored),
+            )
+            import_start(batch=batch, user=request.user, dataset=form.cleaned_data["format"])
+            return redirect(self._batch_url(batch))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import an ACLED or UCDP GED file"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/incidents/importbatch/upload.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._check(request)
+        batch = get_object_or_404(ImportBatch, pk=object_id)
+        errors = batch.report.get("errors", [])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import batch %(batch)s: %(file)s") % {"batch": batch.pk, "file": batch.file_name},
+            "batch": batch,
+            "working": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
+            "may_confirm": batch.status == ImportStatus.PREVIEW and batch.dry_run and batch.upload_path,
+            "may_revert": batch.status == ImportStatus.DONE and not batch.dry_run,
+            "errors": errors[:REPORT_ERRORS_SHOWN],
+            "errors_hidden": max(0, len(errors) - REPORT_ERRORS_SHOWN),
+            "missing": batch.report.get("missing", []),
+        }
+        return TemplateResponse(request, "admin/incidents/importbatch/batch.html", context)
+
+    def confirm_view(self, request, batch_id):
+        self._check(request)
+        batch = get_object_or_404(ImportBatch, pk=batch_id)
+        if request.method != "POST":
+            return redirect(self._batch_url(batch))
+        # Only a clean preview whose file is still there can run; a second click finds the batch already queued.
+        updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEW, dry_run=True).update(
+            status=ImportStatus.QUEUED, dry_run=False, started_at=timezone.now()
+        )
+        if not updated:
+            messages.error(request, _("This batch cannot be imported (it is not a preview waiting for confirmation)."))
+            return redirect(self._batch_url(batch))
+        batch.refresh_from_db()
+        import_start(batch=batch, user=request.user, dataset=batch.dataset or "auto")
+        return redirect(self._batch_url(batch))
+
+    def revert_view(self, request, batch_id):
+        self._check(request)
+        batch = get_object_or_404(ImportBatch, pk=batch_id)
+        if request.method == "POST":
+            try:
+                import_batch_revert(batch=batch, user=request.user)
+            except ImportRevertError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("Batch %(batch)s reverted.") % {"batch": batch.pk})
+        return redirect(self._batch_url(batch))

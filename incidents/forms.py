@@ -190,3 +190,27 @@ class ActorAdminForm(EditVersionForm):
     class Meta:
         model = Actor
         fields = "__all__"  # noqa: DJ007 -- the admin chooses what is shown
+
+
+class ImportUploadForm(forms.Form):
+    events_file = forms.FileField(
+        label=_("ACLED or UCDP GED file"),
+        help_text=_(
+            "CSV as the publisher ships it (UTF-8, with or without BOM). Nothing is written before you confirm."
+        ),
+    )
+    format = forms.ChoiceField(
+        label=_("format"),
+        choices=[("auto", _("Recognise from the header")), ("acled", _("ACLED")), ("ucdp-ged", _("UCDP GED"))],
+        initial="auto",
+    )
+    status = forms.ChoiceField(
+        label=_("status of new incidents"),
+        choices=[("draft", _("Draft (review, then publish)")), ("published", _("Published"))],
+        initial="draft",
+    )
+    retract_missing = forms.BooleanField(
+        label=_("Retract this dataset's incidents that the file lacks"),
+        required=False,
+        help_text=_("Only for a complete newer export: a file for one country would retract every other country."),
+    )

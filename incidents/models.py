@@ -106,6 +106,13 @@ class VersionedModel(models.Model):
                 raise
 
 
+class Dataset(models.TextChoices):
+    """Published event datasets we import; an incident's (dataset, event_id) is its key in the publisher's file."""
+
+    ACLED = "acled", _("ACLED")
+    UCDP_GED = "ucdp-ged", _("UCDP GED")
+
+
 class EventType(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -351,6 +358,21 @@ class Incident(VersionedModel):
     is_demo = models.BooleanField(
         _("synthetic demo data"), default=False, editable=False, help_text=_("Generated fiction, never reporting.")
     )
+    dataset = models.CharField(
+        _("dataset"), max_length=20, choices=Dataset.choices, blank=True, editable=False, help_text=_("Imported from.")
+    )
+    event_id = models.CharField(
+        _("event id in the dataset"), max_length=100, blank=True, editable=False, help_text=_("e.g. SYR12345.")
+    )
+    import_extra = models.JSONField(
+        _("other columns of the imported row"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("Columns of the publisher's file that have no field here, kept as they were."),
+    )
+    # md5 of the imported row as mapped: a re-import compares it to tell unchanged events from updated ones.
+    import_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
@@ -434,6 +456,9 @@ class Incident(VersionedModel):
                 name="incident_retracted_has_reason",
                 violation_error_message=_("A retracted incident needs a retraction reason."),
             ),
+            models.UniqueConstraint(
+                fields=["dataset", "event_id"], condition=~Q(dataset=""), name="incident_dataset_event_once"
+            ),
         ]
 
     @property
@@ -443,6 +468,14 @@ class Incident(VersionedModel):
 
     def __str__(self):
         return self.title
+
+    @property
+    def dataset_attribution(self):
+        """The wording the dataset's publisher requires wherever its events are shown, with the version cited."""
+        if not self.dataset:
+            return ""
+        cited = self.sources.filter(url=DATASET_URL[self.dataset]).order_by("-id").first()
+        return cited.publisher if cited else DATASET_ATTRIBUTION[self.dataset]
 
     def get_absolute_url(self):
         return reverse("incidents:detail", args=[self.pk])
@@ -635,3 +668,96 @@ class PublishedActor(models.Model):
     class Meta:
         verbose_name = _("published actor")
         verbose_name_plural = _("published actors")
+
+
+# The publishers' required attribution (ACLED's terms of use; UCDP's citation guidance); not translated.
+DATASET_ATTRIBUTION = {
+    Dataset.ACLED: "Armed Conflict Location & Event Data Project (ACLED); acleddata.com",
+    Dataset.UCDP_GED: "UCDP Georeferenced Event Dataset (GED) Global version",
+}
+DATASET_URL = {Dataset.ACLED: "https://acleddata.com/", Dataset.UCDP_GED: "https://ucdp.uu.se/"}
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    PREVIEW = "preview", _("Preview ready")
+    REJECTED = "rejected", _("Rejected (nothing written)")
+    FAILED = "failed", _("Failed (nothing written)")
+    DONE = "done", _("Imported")
+    REVERTED = "reverted", _("Reverted")
+
+
+class ImportBatch(models.Model):
+    """One run of an ACLED / UCDP GED file: what was asked, what happened, and the bad-row report."""
+
+    file_name = models.CharField(_("file name"), max_length=300)
+    checksum = models.CharField(_("SHA-256 checksum"), max_length=64, blank=True)
+    file_size = models.PositiveBigIntegerField(_("file size (bytes)"), default=0)
+    # Where an upload waits between the admin's preview and its confirmation; empty for the command line.
+    upload_path = models.CharField(max_length=500, blank=True, editable=False)
+    dataset = models.CharField(_("format"), max_length=20, choices=Dataset.choices, blank=True)
+    dataset_version = models.CharField(_("dataset version or export date"), max_length=100, blank=True)
+    requested_status = models.CharField(
+        _("status of new incidents"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    retract_missing = models.BooleanField(_("retract events missing from the file"), default=False)
+    dry_run = models.BooleanField(_("dry run"), default=True)
+    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected rows"), default=0)
+    missing = models.PositiveIntegerField(_("missing from the file"), default=0)
+    retracted = models.PositiveIntegerField(_("retracted"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    # {"errors": [{"line", "column", "value", "reason"}], "missing": [event ids]}
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    reverted_at = models.DateTimeField(_("reverted at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        permissions = [("import_events", _("Can import ACLED and UCDP GED files"))]
+
+    def __str__(self):
+        return f"#{self.pk} {self.file_name}"
+
+    @property
+    def progress_percent(self):
+        return min(100, round(100 * self.bytes_read / self.file_size)) if self.file_size else 0
+
+
+class ImportChangeAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Updated")
+    RETRACTED = "retracted", _("Retracted as missing")
+
+
+class ImportChange(models.Model):
+    """An incident a batch created or changed, with its links as they were, so that the batch can be reverted."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes", verbose_name=_("batch"))
+    # No foreign key: reverting deletes the incidents a batch created, and the record of that stays.
+    incident_id = models.BigIntegerField(_("incident id"))
+    action = models.CharField(_("action"), max_length=10, choices=ImportChangeAction.choices)
+    # {"actors": [{actor_id, side, is_associated}], "sources": [{source_id, original_reporter, note}]} before the batch
+    previous_links = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("imported change")
+        verbose_name_plural = _("imported changes")
+        indexes = [models.Index(fields=["incident_id"], name="import_change_incident")]

@@ -215,3 +215,8 @@ MAP_LIST_PAGE_SIZE = env.int("MAP_LIST_PAGE_SIZE", default=50)
 # Data API (/api/incidents.geojson, OGC API items): features per page by default and at most.
 API_DEFAULT_LIMIT = env.int("API_DEFAULT_LIMIT", default=100)
 API_MAX_LIMIT = env.int("API_MAX_LIMIT", default=10000)
+
+# Imports (manage.py import_events, admin "Import batches"): where an uploaded file waits between the preview and
+# the confirmation, and whether the admin runs imports in a background thread (off only for tests or debugging).
+IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=str(LOCAL_DIR / "imports")))
+IMPORTS_IN_BACKGROUND = env.bool("IMPORTS_IN_BACKGROUND", default=True)

@@ -1,5 +1,8 @@
 """pytest: the same real PostGIS as dev, fast hashing, no external tiles."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import CONTENT_SECURITY_POLICY, DATABASES, LEAFLET_CONFIG, env
 
@@ -24,3 +27,7 @@ if DATABASES.get("default"):
 # Static files are served by the staticfiles finders in tests; there is no collectstatic output.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Uploaded import files of the admin tests go to a scratch folder, and imports run inside the test's transaction.
+IMPORT_UPLOAD_DIR = Path(tempfile.gettempdir()) / "conflictmap-test-imports"
+IMPORTS_IN_BACKGROUND = False

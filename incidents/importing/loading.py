@@ -1,0 +1,611 @@
+"""Set-based loading: the file streams through COPY into a staging table, then SQL upserts the incidents.
+
+Everything happens in one transaction: a bad row anywhere, and nothing is written. Python touches each row once, to
+map and validate it on its way into COPY; matching, updating, linking actors and sources, history and the
+missing-event check are each one SQL statement over the whole file.
+"""
+
+import hashlib
+import logging
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+from django.contrib.gis.geos import Point
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from psycopg.types.json import Jsonb
+from simple_history.utils import bulk_create_with_history
+
+from places.models import Place
+
+from ..models import (
+    DATASET_ATTRIBUTION,
+    DATASET_URL,
+    Actor,
+    Dataset,
+    EventType,
+    ImportChangeAction,
+    ImportStatus,
+    Incident,
+    Source,
+    Status,
+    SubEventType,
+)
+from .formats import ROW_MAPPERS, CellError, RowErrors
+from .reading import EventFile, FileProblem
+
+logger = logging.getLogger(__name__)
+
+# Rows between two progress notes on the batch (written on a separate connection, so the admin page sees them).
+PROGRESS_EVERY = 5000
+# The missing-event list in the report is cut here; the count is always exact.
+MISSING_LISTED = 1000
+# An imported place is the same as a gazetteer place of that name this close (ACLED codes towns to a point).
+PLACE_MERGE_METRES = 300
+
+STAGING_COLUMNS = """
+  line int, event_id text, start_date date, end_date date, date_precision smallint,
+  longitude float8, latitude float8, place_reported text, place_name text, admin1 text, admin2 text, country text,
+  location_precision smallint, event_type_id bigint, sub_event_type_id bigint, title text, description text,
+  fatalities_low int, fatalities_best int, fatalities_high int,
+  side_a text[], side_a_associated text[], side_b text[], side_b_associated text[], sources text[],
+  extra jsonb, fingerprint text"""
+COPY_COLUMNS = [part.split()[0] for part in STAGING_COLUMNS.replace("\n", " ").split(",")]
+
+# Incident columns an import writes (the rest keep their defaults or, on update, their values).
+IMPORTED_COLUMNS = """start_date = s.start_date, end_date = s.end_date, date_precision = s.date_precision,
+  location = ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), place_reported = s.place_reported,
+  place_name = s.place_name, admin1 = s.admin1, admin2 = s.admin2, country = s.country,
+  location_precision = s.location_precision, title = s.title, description = s.description,
+  event_type_id = s.event_type_id, sub_event_type_id = s.sub_event_type_id, fatalities_low = s.fatalities_low,
+  fatalities_best = s.fatalities_best, fatalities_high = s.fatalities_high, import_extra = s.extra,
+  import_fingerprint = s.fingerprint"""
+
+
+class RowsRejected(Exception):
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} bad cells")
+        self.errors = errors
+
+
+class _DryRun(Exception):
+    """Rolls the transaction back after a preview has counted what it would do."""
+
+
+def file_checksum(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def change_reason(batch):
+    return f"import batch {batch.pk} ({batch.file_name})"
+
+
+class _ProgressNotes:
+    """Progress written outside the import's transaction, so that another request can watch it move."""
+
+    def __init__(self, batch):
+        self.batch = batch
+        self.side_connection = None
+
+    def note(self, rows, bytes_read):
+        # kept on the instance too, so the final save of the batch does not put the counters back to zero
+        self.batch.rows_read, self.batch.bytes_read = rows, bytes_read
+        try:
+            if self.side_connection is None:
+                params = connections[DEFAULT_DB_ALIAS].get_connection_params()
+                self.side_connection = psycopg.connect(**params, autocommit=True)
+            with self.side_connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE incidents_importbatch SET rows_read = %s, bytes_read = %s WHERE id = %s",
+                    [rows, bytes_read, self.batch.pk],
+                )
+        except Exception:  # progress is a courtesy; the import must not fail for it
+            logger.warning("Could not note import progress", exc_info=True)
+
+    def close(self):
+        if self.side_connection is not None:
+            self.side_connection.close()
+
+
+def import_events(*, batch, path, dataset="auto", dataset_version="", user=None):
+    """Run (or preview, when batch.dry_run) the import of one file into the batch; returns the batch.
+
+    The batch row must exist (committed) before the call, so its progress can be watched; its counts, status and
+    report are saved at the end whatever happened.
+    """
+    batch.status = ImportStatus.RUNNING
+    batch.save(update_fields=["status"])
+    progress = _ProgressNotes(batch)
+    try:
+        with transaction.atomic():
+            _load(
+                batch=batch, path=path, dataset=dataset, dataset_version=dataset_version, user=user, progress=progress
+            )
+            if batch.dry_run:
+                raise _DryRun
+        batch.status = ImportStatus.DONE
+    except _DryRun:
+        batch.status = ImportStatus.PREVIEW
+    except FileProblem as problem:
+        _nothing_written(batch)
+        batch.status, batch.message = ImportStatus.REJECTED, str(problem)
+    except RowsRejected as rejection:
+        rows = sorted({error.line for error in rejection.errors})
+        _nothing_written(batch)
+        batch.status, batch.rejected = ImportStatus.REJECTED, len(rows)
+        batch.message = _("%(rows)s rows are invalid, so nothing was imported: fix them and import the file again.") % {
+            "rows": len(rows)
+        }
+        batch.report = {**batch.report, "errors": [error.as_dict() for error in rejection.errors], "missing": []}
+    except Exception as error:
+        logger.exception("Import batch %s failed", batch.pk)
+        _nothing_written(batch)
+        batch.status, batch.message = ImportStatus.FAILED, _("The import failed: %(error)s") % {"error": error}
+    finally:
+        progress.close()
+    batch.finished_at = timezone.now()
+    batch.save()
+    return batch
+
+
+def _nothing_written(batch):
+    """The transaction rolled back: counts taken before the failure must not suggest otherwise."""
+    batch.created = batch.updated = batch.unchanged = batch.missing = batch.retracted = batch.rejected = 0
+
+
+def _taxonomy():
+    types = {row.name.casefold(): row.pk for row in EventType.objects.all()}
+    types.update({row.slug: row.pk for row in EventType.objects.all()})
+    sub_types = {(row.event_type_id, row.name.casefold()): row.pk for row in SubEventType.objects.all()}
+    sub_types.update({row.slug: row.pk for row in SubEventType.objects.all()})
+    return types, sub_types
+
+
+def _resolve_types(mapped, line, types, sub_types):
+    """(event_type_id, sub_event_type_id) from the taxonomy, or a CellError naming the unknown type."""
+    if mapped.event_type_slug:
+        return types[mapped.event_type_slug], sub_types[mapped.sub_event_type_slug]
+    event_type_id = types.get(mapped.event_type_name.casefold())
+    if event_type_id is None:
+        reason = _("is not an event type of the taxonomy (see Event types in the admin)")
+        raise RowErrors([CellError(line, "event_type", mapped.event_type_name, reason)])
+    if not mapped.sub_event_type_name:
+        return event_type_id, None
+    sub_event_type_id = sub_types.get((event_type_id, mapped.sub_event_type_name.casefold()))
+    if sub_event_type_id is None:
+        reason = _("is not a sub-event type of “%(type)s”") % {"type": mapped.event_type_name}
+        raise RowErrors([CellError(line, "sub_event_type", mapped.sub_event_type_name, reason)])
+    return event_type_id, sub_event_type_id
+
+
+def _fingerprint(values, extra):
+    """md5 of the mapped row; the extra columns sorted by name, so a new column order changes nothing."""
+    text = repr((values, sorted(extra.items())))
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _stream_into_staging(*, event_file, table, progress):
+    """COPY every valid row into the staging table; returns (errors, actor kinds by name, source names, last
+    ACLED timestamp)."""
+    types, sub_types = _taxonomy()
+    map_row = ROW_MAPPERS[event_file.dataset]
+    errors, actor_kinds, source_names = [], {}, set()
+    latest_timestamp = 0
+    rows = 0
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
+        for line, row, problem in event_file.rows():
+            rows += 1
+            if rows % PROGRESS_EVERY == 0:
+                progress.note(rows, event_file.bytes_read)
+            if problem:
+                errors.append(CellError(line, "", "", problem))
+                continue
+            try:
+                mapped = map_row(row, line)
+                event_type_id, sub_event_type_id = _resolve_types(mapped, line, types, sub_types)
+            except RowErrors as bad:
+                errors.extend(bad.errors)
+                continue
+            if len(mapped.event_id) > 100:
+                errors.append(CellError(line, "event_id", mapped.event_id, _("is longer than 100 characters")))
+                continue
+            for name, kind in mapped.actor_kinds.items():
+                actor_kinds.setdefault(name, kind)
+            source_names.update(mapped.sources)
+            timestamp = str(mapped.extra.get("timestamp", ""))
+            if timestamp.isdigit():
+                latest_timestamp = max(latest_timestamp, int(timestamp))
+            values = [
+                mapped.event_id,
+                mapped.start_date,
+                mapped.end_date,
+                int(mapped.date_precision),
+                mapped.longitude,
+                mapped.latitude,
+                mapped.place_reported[:300],
+                mapped.place_name[:200],
+                mapped.admin1[:100],
+                mapped.admin2[:100],
+                mapped.country,
+                int(mapped.location_precision),
+                event_type_id,
+                sub_event_type_id,
+                mapped.title[:300],
+                mapped.description,
+                mapped.fatalities_low,
+                mapped.fatalities_best,
+                mapped.fatalities_high,
+                mapped.side_a,
+                mapped.side_a_associated,
+                mapped.side_b,
+                mapped.side_b_associated,
+                mapped.sources,
+            ]
+            copy.write_row([line, *values, Jsonb(mapped.extra), _fingerprint(values, mapped.extra)])
+    progress.note(rows, event_file.bytes_read)
+    return errors, actor_kinds, source_names, latest_timestamp
+
+
+def _duplicate_errors(cursor, table, column):
+    cursor.execute(f"SELECT event_id, array_agg(line ORDER BY line) FROM {table} GROUP BY event_id HAVING count(*) > 1")
+    errors = []
+    for event_id, lines in cursor.fetchall():
+        for line in lines[1:]:
+            reason = _("the same event id as line %(line)s") % {"line": lines[0]}
+            errors.append(CellError(line, column, event_id, reason))
+    return errors
+
+
+def _dataset_version(dataset, path, latest_timestamp, given):
+    if given:
+        return given
+    if dataset == Dataset.ACLED:
+        exported = datetime.fromtimestamp(latest_timestamp, tz=UTC).date() if latest_timestamp else date.today()
+        return f"export of {exported.isoformat()}"
+    # UCDP names its files after the version: GEDEvent_v24_1.csv, ged241.csv
+    match = re.search(r"v(\d{2})[._-](\d+)", Path(path).name) or re.search(r"ged(\d{2})(\d)", Path(path).name, re.I)
+    return f"{match[1]}.{match[2]}" if match else "(version not given)"
+
+
+def dataset_source(dataset, version):
+    """The dataset itself as a cited source. Its publisher field holds the attribution the publisher requires, so
+    that every output naming sources (incident page, GeoJSON, CSV `source`, OGC API) carries it verbatim."""
+    if dataset == Dataset.ACLED:
+        publisher, title = DATASET_ATTRIBUTION[dataset], f"ACLED {version}"
+    else:
+        publisher, title = f"{DATASET_ATTRIBUTION[dataset]} {version}", f"UCDP GED {version}"
+    source, _created = Source.objects.get_or_create(
+        publisher=publisher[:200], title=title[:500], url=DATASET_URL[dataset], defaults={"published_on": None}
+    )
+    return source
+
+
+def actor_key(name):
+    return " ".join(name.casefold().split())
+
+
+def actor_without_suffix(name):
+    """ACLED qualifies names with a country or period: "Military Forces of Syria (2000-2024)", "Rioters (Iraq)"."""
+    return re.sub(r"\s*\([^()]*\)\s*$", "", name)
+
+
+def actors_for_names(actor_kinds, *, user, reason):
+    """Actor id for each name: an existing actor by name or alias (also without ACLED's bracketed suffix), else a
+    new actor of the kind the file's inter code gives."""
+    known = {}
+    for actor_id, name, aliases in Actor.objects.values_list("id", "name", "aliases"):
+        for label in [name, *aliases]:
+            known.setdefault(actor_key(label), actor_id)
+    resolved, new_actors = {}, {}
+    for name, kind in actor_kinds.items():
+        actor_id = known.get(actor_key(name)) or known.get(actor_key(actor_without_suffix(name)))
+        if actor_id:
+            resolved[name] = actor_id
+        else:
+            new_actors.setdefault(actor_key(name), Actor(name=name[:200], kind=kind))
+    if new_actors:
+        created = bulk_create_with_history(
+            list(new_actors.values()), Actor, default_user=user, default_change_reason=reason
+        )
+        by_key = {actor_key(actor.name): actor.pk for actor in created}
+        for name in actor_kinds:
+            resolved.setdefault(name, by_key.get(actor_key(name[:200])))
+    return resolved
+
+
+def sources_for_names(names, *, dataset):
+    """One Source per outlet the dataset cites ("SOHR", "Rudaw"), shared by all incidents that cite it."""
+    label = Dataset(dataset).label
+    resolved = {}
+    for name in sorted(names):
+        # Not translated: the row is shared by every import, whatever language the importer's page was in.
+        title = f"as cited by {label}"
+        source, _created = Source.objects.get_or_create(publisher=name[:200], title=title, url="")
+        resolved[name] = source.pk
+    return resolved
+
+
+def _name_table(cursor, table, mapping, column):
+    cursor.execute(f"CREATE TEMP TABLE {table} (name text PRIMARY KEY, {column} bigint)")
+    with cursor.copy(f"COPY {table} (name, {column}) FROM STDIN") as copy:
+        for name, key in mapping.items():
+            copy.write_row([name, key])
+
+
+def _history_columns():
+    history_model = Incident.history.model
+    skip = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id"}
+    return [field.column for field in history_model._meta.concrete_fields if field.column not in skip]
+
+
+def record_history(cursor, *, incident_ids_sql, params, history_type, user, reason):
+    """simple-history rows for the incidents the SQL selects, as the admin's History page lists them."""
+    columns = ", ".join(_history_columns())
+    cursor.execute(
+        f"""INSERT INTO incidents_historicalincident
+              ({columns}, history_date, history_change_reason, history_type, history_user_id)
+            SELECT {columns}, clock_timestamp(), %s, %s, %s FROM incidents_incident
+             WHERE id IN ({incident_ids_sql})""",
+        [reason, history_type, user.pk if user else None, *params],
+    )
+
+
+def snapshot_links(cursor, *, batch, action, incident_ids_sql, params):
+    """Keep each incident's actors and sources as they are before the batch changes them (for --revert)."""
+    cursor.execute(
+        f"""INSERT INTO incidents_importchange (batch_id, incident_id, action, previous_links)
+            SELECT %s, ids.id, %s, jsonb_build_object(
+              'actors', COALESCE((SELECT jsonb_agg(jsonb_build_object('actor_id', actor_id, 'side', side,
+                                                   'is_associated', is_associated) ORDER BY id)
+                                    FROM incidents_incidentactor WHERE incident_id = ids.id), '[]'),
+              'sources', COALESCE((SELECT jsonb_agg(jsonb_build_object('source_id', source_id, 'original_reporter',
+                                                    original_reporter, 'note', note) ORDER BY id)
+                                     FROM incidents_incidentsource WHERE incident_id = ids.id), '[]'))
+              FROM ({incident_ids_sql}) AS ids (id)""",
+        [batch.pk, action, *params],
+    )
+
+
+def _load(*, batch, path, dataset, dataset_version, user, progress):
+    table = f"import_staging_{batch.pk}"
+    reason = change_reason(batch)
+    user_id = user.pk if user else None
+    with open(path, "rb") as binary, connection.cursor() as cursor:
+        event_file = EventFile(binary, dataset=dataset)
+        batch.dataset = event_file.dataset
+        cursor.execute(f"DROP TABLE IF EXISTS {table}; CREATE TEMP TABLE {table} ({STAGING_COLUMNS})")
+        errors, actor_kinds, source_names, latest = _stream_into_staging(
+            event_file=event_file, table=table, progress=progress
+        )
+        errors += _duplicate_errors(cursor, table, "event_id_cnty" if event_file.dataset == Dataset.ACLED else "id")
+        if errors:
+            raise RowsRejected(sorted(errors, key=lambda error: error.line))
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        if cursor.fetchone()[0] == 0:
+            raise FileProblem(_("The file has a header but no events."))
+        cursor.execute(
+            f"ALTER TABLE {table} ADD COLUMN incident_id bigint, ADD COLUMN state text; "
+            f"CREATE UNIQUE INDEX ON {table} (event_id); ANALYZE {table}"
+        )
+        batch.dataset_version = _dataset_version(event_file.dataset, path, latest, dataset_version)
+        admin_areas_from_boundaries(cursor=cursor, table=table)
+
+        # Which events are new, changed or the same as last time (the fingerprint of the mapped row).
+        cursor.execute(
+            f"""UPDATE {table} s SET incident_id = i.id,
+                       state = CASE WHEN i.import_fingerprint = s.fingerprint THEN 'unchanged' ELSE 'updated' END
+                  FROM incidents_incident i WHERE i.dataset = %s AND i.event_id = s.event_id""",
+            [batch.dataset],
+        )
+        cursor.execute(f"UPDATE {table} SET state = 'created' WHERE state IS NULL")
+        cursor.execute(f"SELECT state, count(*) FROM {table} GROUP BY state")
+        counts = dict(cursor.fetchall())
+        batch.created, batch.updated = counts.get("created", 0), counts.get("updated", 0)
+        batch.unchanged, batch.rejected = counts.get("unchanged", 0), 0
+
+        if batch.created or batch.updated:
+            _write_events(
+                cursor,
+                batch=batch,
+                table=table,
+                actor_kinds=actor_kinds,
+                source_names=source_names,
+                user=user,
+                reason=reason,
+            )
+
+        # Events of this dataset that the file no longer has: listed, retracted only when asked.
+        missing_sql = f"""SELECT i.id FROM incidents_incident i WHERE i.dataset = %s AND i.status <> 'retracted'
+                             AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.event_id = i.event_id)"""
+        cursor.execute(
+            f"SELECT event_id FROM incidents_incident WHERE id IN ({missing_sql}) ORDER BY event_id", [batch.dataset]
+        )
+        missing = [event_id for (event_id,) in cursor.fetchall()]
+        batch.missing = len(missing)
+        batch.retracted = 0
+        if missing and batch.retract_missing:
+            snapshot_links(
+                cursor,
+                batch=batch,
+                action=ImportChangeAction.RETRACTED,
+                incident_ids_sql=missing_sql,
+                params=[batch.dataset],
+            )
+            retraction = _("Not in the %(dataset)s file %(file)s (import batch %(batch)s).") % {
+                "dataset": Dataset(batch.dataset).label,
+                "file": batch.file_name,
+                "batch": batch.pk,
+            }
+            changed_sql = "SELECT incident_id FROM incidents_importchange WHERE batch_id = %s AND action = %s"
+            cursor.execute(
+                f"""UPDATE incidents_incident SET status = 'retracted', retraction_reason = %s, updated_at = now(),
+                           updated_by_id = %s, version = version + 1 WHERE id IN ({changed_sql})""",
+                [retraction, user_id, batch.pk, ImportChangeAction.RETRACTED],
+            )
+            batch.retracted = cursor.rowcount
+            record_history(
+                cursor,
+                incident_ids_sql=changed_sql,
+                params=[batch.pk, ImportChangeAction.RETRACTED],
+                history_type="~",
+                user=user,
+                reason=reason,
+            )
+        batch.report = {"errors": [], "missing": missing[:MISSING_LISTED]}
+
+        places_from_import(cursor=cursor, table=table, batch=batch)
+        cursor.execute(f"DROP TABLE {table}")
+
+
+def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reason):
+    user_id = user.pk if user else None
+    actor_ids = actors_for_names(actor_kinds, user=user, reason=reason)
+    source_ids = sources_for_names(source_names, dataset=batch.dataset)
+    dataset_source_id = dataset_source(batch.dataset, batch.dataset_version).pk
+    actor_table, source_table = f"{table}_actors", f"{table}_sources"
+    cursor.execute(f"DROP TABLE IF EXISTS {actor_table}, {source_table}")
+    _name_table(cursor, actor_table, actor_ids, "actor_id")
+    _name_table(cursor, source_table, source_ids, "source_id")
+
+    updated_sql = f"SELECT incident_id FROM {table} WHERE state = 'updated'"
+    snapshot_links(cursor, batch=batch, action=ImportChangeAction.UPDATED, incident_ids_sql=updated_sql, params=[])
+    cursor.execute(
+        f"""UPDATE incidents_incident SET {IMPORTED_COLUMNS}, updated_at = now(), updated_by_id = %s,
+                   version = incidents_incident.version + 1
+              FROM {table} s WHERE s.state = 'updated' AND incidents_incident.id = s.incident_id""",
+        [user_id],
+    )
+    cursor.execute(f"DELETE FROM incidents_incidentactor WHERE incident_id IN ({updated_sql})")
+    cursor.execute(f"DELETE FROM incidents_incidentsource WHERE incident_id IN ({updated_sql})")
+
+    published = batch.requested_status == Status.PUBLISHED
+    cursor.execute(
+        f"""INSERT INTO incidents_incident (start_date, end_date, date_precision, location, place_reported,
+                  place_name, admin1, admin2, country, location_precision, title, description, event_type_id,
+                  sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, notable_casualties, status,
+                  retraction_reason, published_at, is_demo, dataset, event_id, import_extra, import_fingerprint,
+                  created_at, updated_at, created_by_id, updated_by_id, version)
+            SELECT start_date, end_date, date_precision, ST_SetSRID(ST_MakePoint(longitude, latitude), 4326),
+                   place_reported, place_name, admin1, admin2, country, location_precision, title, description,
+                   event_type_id, sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, '', %s, '',
+                   CASE WHEN %s THEN now() END, false, %s, event_id, extra, fingerprint, now(), now(), %s, %s, 1
+              FROM {table} WHERE state = 'created' ORDER BY line""",
+        [batch.requested_status, published, batch.dataset, user_id, user_id],
+    )
+    cursor.execute(
+        f"""UPDATE {table} s SET incident_id = i.id FROM incidents_incident i
+             WHERE s.state = 'created' AND i.dataset = %s AND i.event_id = s.event_id""",
+        [batch.dataset],
+    )
+    cursor.execute(
+        f"""INSERT INTO incidents_importchange (batch_id, incident_id, action, previous_links)
+            SELECT %s, incident_id, %s, '{{}}' FROM {table} WHERE state = 'created'""",
+        [batch.pk, ImportChangeAction.CREATED],
+    )
+
+    # Side A before B and main before associated: an actor named on both keeps its first role.
+    cursor.execute(
+        f"""INSERT INTO incidents_incidentactor (incident_id, actor_id, side, is_associated)
+            SELECT DISTINCT ON (s.incident_id, n.actor_id) s.incident_id, n.actor_id, role.side, role.associated
+              FROM {table} s
+              CROSS JOIN LATERAL (
+                SELECT unnest(s.side_a), 'a', false, 1 UNION ALL SELECT unnest(s.side_a_associated), 'a', true, 2
+                UNION ALL SELECT unnest(s.side_b), 'b', false, 3 UNION ALL SELECT unnest(s.side_b_associated), 'b', true, 4
+              ) AS role (name, side, associated, rank)
+              JOIN {actor_table} n ON n.name = role.name
+             WHERE s.state IN ('created', 'updated')
+             ORDER BY s.incident_id, n.actor_id, role.rank"""
+    )
+    cursor.execute(
+        # The dataset is cited first (outputs list sources in citation order), then the outlets as the file names them.
+        f"""INSERT INTO incidents_incidentsource (incident_id, source_id, original_reporter, note)
+            SELECT incident_id, source_id, '', '' FROM (
+              SELECT DISTINCT ON (incident_id, source_id) incident_id, source_id, rank FROM (
+                SELECT s.incident_id, %s::bigint AS source_id, 0 AS rank FROM {table} s
+                 WHERE s.state IN ('created', 'updated')
+                UNION ALL
+                SELECT s.incident_id, n.source_id, cited.position FROM {table} s
+                 CROSS JOIN LATERAL unnest(s.sources) WITH ORDINALITY AS cited (name, position)
+                  JOIN {source_table} n ON n.name = cited.name WHERE s.state IN ('created', 'updated')
+              ) AS citations ORDER BY incident_id, source_id, rank
+            ) AS cited ORDER BY incident_id, rank""",
+        [dataset_source_id],
+    )
+    for state, history_type in (("created", "+"), ("updated", "~")):
+        record_history(
+            cursor,
+            incident_ids_sql=f"SELECT incident_id FROM {table} WHERE state = %s",
+            params=[state],
+            history_type=history_type,
+            user=user,
+            reason=reason,
+        )
+    cursor.execute(f"DROP TABLE {actor_table}, {source_table}")
+
+
+def admin_areas_from_boundaries(*, cursor, table):
+    """admin1 / admin2 as the governorate and district whose boundaries cover the point (places.Region and
+    District), so imported incidents share the region filter's vocabulary ("Hims governorate" becomes "Homs");
+    a point that no region covers keeps the file's spelling. One lookup per distinct point, not per row."""
+    cursor.execute(
+        f"""WITH points AS MATERIALIZED (SELECT DISTINCT longitude, latitude FROM {table}),
+                 areas AS (
+                   SELECT DISTINCT ON (p.longitude, p.latitude) p.longitude, p.latitude, r.name AS admin1,
+                          d.name AS admin2
+                     FROM points p
+                     CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(p.longitude, p.latitude), 4326) AS point) g
+                     JOIN places_region r ON ST_Covers(r.boundary, g.point)
+                     LEFT JOIN places_district d ON d.region_id = r.id AND ST_Covers(d.boundary, g.point)
+                    ORDER BY p.longitude, p.latitude, r.id, d.id)
+            UPDATE {table} s SET admin1 = a.admin1, admin2 = COALESCE(a.admin2, s.admin2)
+              FROM areas a WHERE s.longitude = a.longitude AND s.latitude = a.latitude"""
+    )
+
+
+def places_from_import(*, cursor, table, batch):
+    """Each (place, point, admin1) of the file becomes a gazetteer place marked with its provenance
+    ("acled:<batch>:…"), unless a place of that name already lies within PLACE_MERGE_METRES.
+
+    Region-only rows are left out: their point is an area's centre, not the named place.
+    """
+    # Distinct places first (a few thousand), then the proximity check for each, not for each of the rows.
+    cursor.execute(
+        f"""WITH imported AS MATERIALIZED (
+              SELECT DISTINCT ON (lower(place_name), round(latitude::numeric, 3), round(longitude::numeric, 3))
+                     place_name, latitude, longitude, admin1, admin2, country,
+                     ST_SetSRID(ST_MakePoint(longitude, latitude), 4326) AS point
+                FROM {table}
+               WHERE place_name <> '' AND country <> '' AND location_precision < 3
+               ORDER BY lower(place_name), round(latitude::numeric, 3), round(longitude::numeric, 3), line)
+            SELECT place_name, latitude, longitude, admin1, admin2, country FROM imported s
+             WHERE NOT EXISTS (
+                 SELECT 1 FROM incidents_place p
+                  WHERE p.point && ST_Expand(s.point, 0.01)
+                    AND ST_DWithin(p.point::geography, s.point::geography, %s)
+                    AND (lower(p.name) = lower(s.place_name)
+                         OR lower(s.place_name) = ANY (SELECT lower(alt) FROM unnest(p.alternate_names) alt)))
+             ORDER BY lower(place_name), latitude, longitude""",
+        [PLACE_MERGE_METRES],
+    )
+    places = []
+    for number, (name, latitude, longitude, admin1, admin2, country) in enumerate(cursor.fetchall(), start=1):
+        place = Place(
+            name=name,
+            point=Point(longitude, latitude, srid=4326),
+            admin1=admin1,
+            admin2=admin2,
+            country=country,
+            source=f"{batch.dataset}:{batch.pk}:{number}",
+        )
+        place.set_search_keys()
+        places.append(place)
+    if places:
+        bulk_create_with_history(places, Place, default_change_reason=change_reason(batch))
+    batch.report["places_added"] = len(places)
