@@ -1,7 +1,7 @@
 """pytest: the same real PostGIS as dev, fast hashing, no external tiles."""
 
 from .base import *  # noqa: F403
-from .base import CONTENT_SECURITY_POLICY, DATABASES, LEAFLET_CONFIG, env
+from .base import CONTENT_SECURITY_POLICY, DATABASES, LEAFLET_CONFIG, LOCAL_DIR, env
 
 SECRET_KEY = "test-only-key"
 ALLOWED_HOSTS = ["*"]
@@ -24,3 +24,7 @@ if DATABASES.get("default"):
 # Static files are served by the staticfiles finders in tests; there is no collectstatic output.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# The map and the API tests make many requests from one address; tests/test_rate_limits.py lowers these itself.
+RATE_LIMITS = {"api": "100000/60", "download": "100000/60"}
+DOWNLOAD_CACHE_DIR = LOCAL_DIR / "test-downloads"

@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.views import View
 
 from .. import selectors
-from . import openapi, sql
+from . import downloads, openapi, sql
 
 CURSOR_SALT = "incidents.api.cursor"
 GEOJSON = "application/geo+json"
@@ -211,6 +211,16 @@ class GeoJSONView(PublicGetView):
             for name in ("limit", "cursor"):
                 if request.GET.get(name):
                     raise BadParameter(name, "download=1 streams the whole set; leave out limit and cursor.")
+        if downloads.is_full_download(request.GET, flag_required=True):
+            return downloads.full_download_response(
+                request,
+                queryset=incidents,
+                filename="incidents.geojson",
+                content_type=GEOJSON,
+                chunks=lambda: feature_collection_download(
+                    sql.feature_batches(selectors.incident_export_queryset(queryset=incidents))
+                ),
+            )
         if (response := self.not_modified(incidents)) is not None:
             return response
         exported = selectors.incident_export_queryset(queryset=incidents, after=after)
@@ -242,6 +252,10 @@ def csv_stream(rows):
     batch = io.StringIO()
     writer = csv.writer(batch)
     writer.writerow(sql.CSV_HEADER)
+    # The header goes out at once: a download that then fails is visibly cut (no final chunk), not an empty 500.
+    yield batch.getvalue()
+    batch.seek(0)
+    batch.truncate()
     for count, row in enumerate(rows, start=1):
         writer.writerow(row)
         if count % sql.CHUNK_SIZE == 0:
@@ -256,6 +270,14 @@ class CSVView(PublicGetView):
 
     def get(self, request):
         incidents = selectors.incident_filter(params=request.GET)
+        if downloads.is_full_download(request.GET, flag_required=False):
+            return downloads.full_download_response(
+                request,
+                queryset=incidents,
+                filename="incidents.csv",
+                content_type="text/csv; charset=utf-8",
+                chunks=lambda: csv_stream(sql.csv_rows(selectors.incident_export_queryset(queryset=incidents))),
+            )
         if (response := self.not_modified(incidents)) is not None:
             return response
         exported = selectors.incident_export_queryset(queryset=incidents)
