@@ -22,7 +22,8 @@ from conflictmap.backup import libpq_environment
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
-WORKER_TIMEOUT = 2
+# Short enough to prove a long download outlives it, long enough that a busy machine never trips it otherwise.
+WORKER_TIMEOUT = 5
 
 
 def free_port():
@@ -51,13 +52,23 @@ def admin_connection(dbname=None):
     )
 
 
-def wait_for(probe, *, seconds=20):
+def wait_for(probe, *, seconds=60, explain=lambda: ""):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if found := probe():
             return found
         time.sleep(0.05)
-    raise AssertionError("gave up waiting")
+    raise AssertionError(f"gave up waiting: {explain()}")
+
+
+def activity(admin, tmp_path):
+    """What every session of the test database is doing and what gunicorn logged, for a failure message."""
+    admin.execute("SELECT pg_stat_clear_snapshot()")
+    sessions = admin.execute(
+        "SELECT pid, state, wait_event_type, wait_event, left(query, 80) FROM pg_stat_activity"
+        " WHERE datname = current_database()"
+    ).fetchall()
+    return f"{sessions}\n{(tmp_path / 'gunicorn.log').read_text()[-3000:]}"
 
 
 @pytest.fixture
@@ -79,6 +90,7 @@ def server(export_incidents, tmp_path):
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "4",
         "GUNICORN_TIMEOUT": str(WORKER_TIMEOUT),
+        "GUNICORN_ACCESS_LOG": "-",
     }
     log = (tmp_path / "gunicorn.log").open("w")
     process = subprocess.Popen(
@@ -121,6 +133,8 @@ def citations_locked(admin):
 
 
 def waiting_exports(admin):
+    # Inside a transaction PostgreSQL answers pg_stat_activity from one snapshot; each look needs a fresh one.
+    admin.execute("SELECT pg_stat_clear_snapshot()")
     return [
         pid
         for (pid,) in admin.execute(
@@ -132,7 +146,7 @@ def waiting_exports(admin):
 @pytest.mark.parametrize(
     "path", ["/api/incidents.geojson?download=1&country=SY", "/api/incidents.csv?country=SY"], ids=["geojson", "csv"]
 )
-def test_a_download_cut_by_the_database_is_visibly_incomplete(server, path):
+def test_a_download_cut_by_the_database_is_visibly_incomplete(server, path, tmp_path):
     with admin_connection() as admin:
         with citations_locked(admin):
             client = http.client.HTTPConnection("127.0.0.1", server, timeout=20)
@@ -140,7 +154,7 @@ def test_a_download_cut_by_the_database_is_visibly_incomplete(server, path):
             response = client.getresponse()  # the status and the first bytes are out before the export query
             assert response.status == 200
             assert response.getheader("Transfer-Encoding") == "chunked"
-            (export,) = wait_for(lambda: waiting_exports(admin))
+            (export,) = wait_for(lambda: waiting_exports(admin), explain=lambda: activity(admin, tmp_path))
             admin.execute("SELECT pg_terminate_backend(%s)", [export])
         with pytest.raises(http.client.IncompleteRead):
             response.read()
@@ -153,7 +167,7 @@ def test_a_full_download_cut_while_being_written_is_a_503_and_leaves_no_file(ser
         with citations_locked(admin):
             client = http.client.HTTPConnection("127.0.0.1", server, timeout=20)
             client.request("GET", "/api/incidents.csv")
-            (export,) = wait_for(lambda: waiting_exports(admin))
+            (export,) = wait_for(lambda: waiting_exports(admin), explain=lambda: activity(admin, tmp_path))
             admin.execute("SELECT pg_terminate_backend(%s)", [export])
         response = client.getresponse()
         assert response.status == 503
@@ -167,7 +181,7 @@ def test_a_full_download_cut_while_being_written_is_a_503_and_leaves_no_file(ser
     assert len(body.decode().strip().splitlines()) == 1 + 3
 
 
-def test_downloads_outlive_the_worker_timeout_and_block_no_one(server):
+def test_downloads_outlive_the_worker_timeout_and_block_no_one(server, tmp_path):
     with admin_connection() as admin:
         clients, responses = [], []
         with citations_locked(admin):
@@ -176,7 +190,7 @@ def test_downloads_outlive_the_worker_timeout_and_block_no_one(server):
                 client.request("GET", "/api/incidents.geojson?download=1&country=SY")
                 clients.append(client)
                 responses.append(client.getresponse())
-            wait_for(lambda: len(waiting_exports(admin)) == 2)
+            wait_for(lambda: len(waiting_exports(admin)) == 2, explain=lambda: activity(admin, tmp_path))
             # Two of the worker's four threads wait on the database, well past the worker timeout; the rest answer.
             deadline = time.monotonic() + 2 * WORKER_TIMEOUT
             while time.monotonic() < deadline:
