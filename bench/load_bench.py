@@ -187,6 +187,9 @@ def main():
         with tempfile.TemporaryDirectory() as cache_dir, open(Path(cache_dir) / "gunicorn.log", "w+") as log:
             server = start_server(port, Path(cache_dir) / "downloads", log)
             try:
+                # One client alone first: what a map-feed request costs on this machine without the crowd.
+                alone = Results()
+                browse(port, time.monotonic() + 10, alone, seed=999, think=0)
                 stop_at = time.monotonic() + args.seconds
                 threads = [
                     threading.Thread(target=browse, args=(port, stop_at, results, seed, args.think))
@@ -214,6 +217,9 @@ def main():
     )
     print(f"{args.clients} map clients (feed + paged GeoJSON, random one-year windows, {args.think:.1f} s pauses),"
           f" {args.downloaders} full downloads at {args.rate / 1000:.0f} kB/s each")  # fmt: skip
+    for kind, latencies in alone.latencies.items():
+        print(f"  alone, {kind:<14} {len(latencies):>4} requests  p50 {statistics.median(latencies) * 1000:7.0f} ms")
+    print(f"  machine load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     for kind, latencies in results.latencies.items():
         print(
             f"  {kind:<14} {len(latencies):>6} requests  p50 {statistics.median(latencies) * 1000:7.0f} ms"
