@@ -1,6 +1,7 @@
 """Backups with PostgreSQL's own tools: pg_dump's custom format (everything, history tables included), pg_restore."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -56,6 +57,8 @@ def database_dump(*, output, alias="default"):
 def database_restore(*, dump, alias="default", dbname=None):
     """Restore `dump` into `dbname` (created when missing) or the configured database, in one transaction:
     a restore that fails leaves the database as it was."""
+    if dbname and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", dbname):
+        raise RuntimeError(f"{dbname!r} is not a plain database name (letters, digits, underscores).")
     environment = libpq_environment(alias=alias, dbname=dbname)
     if dbname:
         exists = subprocess.run(
