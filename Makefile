@@ -3,7 +3,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup stop demo remove-demo lint bench bench-peers bench-scale
+.PHONY: run test setup stop demo remove-demo lint bench bench-peers bench-scale serve backup restore
 
 setup:
 	@scripts/setup.sh
@@ -20,6 +20,18 @@ run: setup
 test: setup
 	@$(PY) -m pytest
 
+# Production settings on this machine: migrate, collectstatic, gunicorn with threaded workers (scripts/serve.sh).
+serve: setup
+	@HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+
+# pg_dump custom format into backups/ (or BACKUP=path); `make restore FILE=backups/….dump` puts it back.
+backup: setup
+	@$(PY) manage.py backup_database $(if $(BACKUP),--output $(BACKUP))
+
+restore: setup
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=backups/conflictmap-….dump"; exit 2; }
+	@$(PY) manage.py restore_database "$(FILE)"
+
 stop:
 	@scripts/localdb.sh stop
 
@@ -31,6 +43,7 @@ bench: setup
 	@$(PY) bench/import_bench.py
 	@$(PY) bench/export_bench.py
 	@$(PY) bench/extraction_eval.py
+	@$(PY) bench/load_bench.py
 
 # Optional: our OGC API items endpoint against pygeoapi's on the same table; pygeoapi lives in its own virtualenv.
 PEERS_VENV := .local/bench-peers-venv

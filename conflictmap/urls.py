@@ -4,6 +4,7 @@ from django.urls import LocalePrefixPattern, URLResolver, include, path
 from django.urls.resolvers import RoutePattern
 from django.utils.translation import gettext_lazy as _
 
+from conflictmap.views import healthz
 from incidents import urls as incidents_urls
 from incidents.api import urls as api_urls
 
@@ -25,6 +26,7 @@ incidents_resolver = URLResolver(
 )
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     incidents_resolver,
 ]

@@ -18,6 +18,7 @@ APT_PACKAGES=(
   gdal-bin                                              # GDAL/GEOS/PROJ for GeoDjango, ogrinfo
   python3-venv gettext make                             # venv, translations
   chromium fonts-noto-core fonts-dejavu-core            # browser tests, Arabic glyphs
+  libatomic1 libstdc++6 libgcc-s1                       # loaded by Playwright's bundled Node.js driver
 )
 # A Node.js from elsewhere (nvm, the machine image) is as good as Debian's.
 command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)

@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything that varies is read from the environment."""
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -43,12 +44,17 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "places",
+    "axes",
+    "conflictmap",
     "incidents",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that queries: an outage becomes a 503, and over-eager clients are turned away cheaply.
+    "conflictmap.middleware.DatabaseUnavailableMiddleware",
+    "conflictmap.middleware.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -59,6 +65,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "conflictmap.routers.PublicReadMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "conflictmap.urls"
@@ -93,6 +101,8 @@ def database_config(url):
         if key in options:
             config[key.upper()] = options.pop(key)
     config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+    # A kept connection is pinged before reuse, so the site recovers by itself after the database restarts.
+    config.setdefault("CONN_HEALTH_CHECKS", True)
     return config
 
 
@@ -134,6 +144,33 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "admin:login"
+
+# Sign-in: django-axes locks out an account, and separately an address, after repeated wrong passwords.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# Each element is its own lockout: too many failures for one username, or from one address, whatever the other.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# Editors' sessions end after a working day (an absolute limit from sign-in); optionally also when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+
+# Rate limits per client address, as "requests/seconds", counted in one PostgreSQL table shared by every worker
+# (conflictmap/middleware.py). Full downloads are big, so they get far fewer than the paged API and the map feed.
+RATE_LIMITS = {
+    "api": env("RATE_LIMIT_API", default="600/60"),
+    "download": env("RATE_LIMIT_DOWNLOAD", default="30/600"),
+}
+# Seconds a client is told to wait (Retry-After) when the database is unreachable.
+DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=30)
+
+# Full-dataset downloads are written here once per data version and then served as files (resumable with Range).
+DOWNLOAD_CACHE_DIR = Path(env("DOWNLOAD_CACHE_DIR", default=str(LOCAL_DIR / "downloads")))
 
 # Synthetic demo incidents may be generated and loaded (never in production).
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=False)

@@ -17,6 +17,8 @@ if not ALLOWED_HOSTS:
 if not env("DATABASE_URL", default=""):
     raise ImproperlyConfigured("Production needs DATABASE_URL (postgis://user:password@host:port/name).")
 DATABASES["default"] = database_config(env("DATABASE_URL"))
+# Each gunicorn thread keeps its connection for a minute (checked before reuse: CONN_HEALTH_CHECKS in base).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

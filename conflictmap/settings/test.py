@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import CONTENT_SECURITY_POLICY, DATABASES, LEAFLET_CONFIG, env
+from .base import CONTENT_SECURITY_POLICY, DATABASES, LEAFLET_CONFIG, LOCAL_DIR, env
 
 SECRET_KEY = "test-only-key"
 ALLOWED_HOSTS = ["*"]
@@ -31,3 +31,7 @@ WHITENOISE_USE_FINDERS = True
 # Uploaded import files of the admin tests go to a scratch folder, and imports run inside the test's transaction.
 IMPORT_UPLOAD_DIR = Path(tempfile.gettempdir()) / "conflictmap-test-imports"
 IMPORTS_IN_BACKGROUND = False
+
+# The map and the API tests make many requests from one address; tests/test_rate_limits.py lowers these itself.
+RATE_LIMITS = {"api": "100000/60", "download": "100000/60"}
+DOWNLOAD_CACHE_DIR = LOCAL_DIR / "test-downloads"

@@ -187,9 +187,16 @@ class PublicDataView(PublicGetView):
     def get(self, request, *args, **kwargs):
         self.params = self.parse(request)
         self.filterset = selectors.incident_filterset(params=self.params)
+        # A whole-dataset file answers with its own validators (ETag per data version, Range, If-Range).
+        if (response := self.full_download(request)) is not None:
+            return response
         if (response := self.not_modified(variant=self.variant(request))) is not None:
             return response
         return self.with_validators(self.render(request, *args, **kwargs))
+
+    def full_download(self, request):
+        """The unfiltered export served as a file (incidents/api/downloads.py), or None for every other request."""
+        return None
 
     def render(self, request, *args, **kwargs):
         raise NotImplementedError

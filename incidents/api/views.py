@@ -7,7 +7,7 @@ import json
 from django.http import JsonResponse, StreamingHttpResponse
 
 from .. import selectors
-from . import openapi, sql
+from . import downloads, openapi, sql
 from .http import (
     GEOJSON,
     BadParameter,
@@ -80,6 +80,18 @@ class GeoJSONView(PublicDataView):
                     raise BadParameter(name, "download=1 streams the whole set; leave out limit and cursor.")
         return request.GET
 
+    def full_download(self, request):
+        if not downloads.is_full_download(request.GET, flag_required=True):
+            return None
+        return downloads.full_download_response(
+            request,
+            filename="incidents.geojson",
+            content_type=GEOJSON,
+            chunks=lambda: feature_collection_download(
+                sql.feature_batches(selectors.incident_export_queryset(queryset=self.filterset.qs))
+            ),
+        )
+
     def render(self, request):
         exported = selectors.incident_export_queryset(queryset=self.filterset.qs, after=self.after)
         if self.download:
@@ -111,6 +123,10 @@ def csv_stream(rows):
     batch = io.StringIO()
     writer = csv.writer(batch)
     writer.writerow(sql.CSV_HEADER)
+    # The header goes out at once: a download that then fails is visibly cut (no final chunk), not an empty 500.
+    yield batch.getvalue()
+    batch.seek(0)
+    batch.truncate()
     for count, row in enumerate(rows, start=1):
         writer.writerow(row)
         if count % sql.CHUNK_SIZE == 0:
@@ -122,6 +138,16 @@ def csv_stream(rows):
 
 class CSVView(PublicDataView):
     """One row per incident, ACLED column names first, the whole filtered set streamed."""
+
+    def full_download(self, request):
+        if not downloads.is_full_download(request.GET, flag_required=False):
+            return None
+        return downloads.full_download_response(
+            request,
+            filename="incidents.csv",
+            content_type="text/csv; charset=utf-8",
+            chunks=lambda: csv_stream(sql.csv_rows(selectors.incident_export_queryset(queryset=self.filterset.qs))),
+        )
 
     def render(self, request):
         exported = selectors.incident_export_queryset(queryset=self.filterset.qs)
