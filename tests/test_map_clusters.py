@@ -234,9 +234,9 @@ def test_clusters_stay_few_and_small_whatever_zoom_is_claimed(client, many_incid
 
 def test_map_answers_in_a_fixed_number_of_queries(client, many_incidents, django_assert_num_queries):
     syria_and_iraq = ",".join(map(str, SYRIA_AND_IRAQ))
-    with django_assert_num_queries(3):  # count up to the threshold, JIT off, the clusters
+    with django_assert_num_queries(4):  # the rate-limit counter, count up to the threshold, JIT off, the clusters
         client.get(FEED, {"bbox": syria_and_iraq, "zoom": 6})
-    with django_assert_num_queries(2):  # count up to the threshold, the points
+    with django_assert_num_queries(3):  # the rate-limit counter, count up to the threshold, the points
         client.get(FEED, {"bbox": "36.60,34.60,36.75,34.75", "zoom": 13})
-    with django_assert_num_queries(3):  # JIT off, the count, the page
+    with django_assert_num_queries(4):  # the rate-limit counter, JIT off, the count, the page
         client.get(LIST, {"bbox": syria_and_iraq})

@@ -33,7 +33,8 @@ def is_full_download(params, *, flag_required):
 def data_version(*, filename):
     """A key that changes whenever the file's content would: the public data version and the export's SQL text."""
     version, changed = selectors.public_data_version()
-    fingerprint = f"{filename}|{version}|{sql.FEATURE_TEXT_SQL}|{sql.CSV_SQL}"
+    # The time as well as the number: a database rebuilt or restored counts versions from the start again.
+    fingerprint = f"{filename}|{version}|{changed and changed.isoformat()}|{sql.FEATURE_TEXT_SQL}|{sql.CSV_SQL}"
     return hashlib.sha256(fingerprint.encode()).hexdigest()[:32], changed
 
 
