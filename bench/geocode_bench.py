@@ -21,8 +21,8 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from incidents.geocoding import GazetteerGeocoder  # noqa: E402
 from incidents.models import Place  # noqa: E402
+from places.geocoding import GazetteerGeocoder  # noqa: E402
 
 ROUNDS = 5
 MEDIAN_BUDGET_MS = 20.0

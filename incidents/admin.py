@@ -10,8 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .forms import IncidentAdminForm, RetractForm
-from .gazetteer import name_key
-from .models import Actor, EventType, Incident, IncidentActor, IncidentSource, Place, Source, Status, SubEventType
+from .models import Actor, EventType, Incident, IncidentActor, IncidentSource, Source, Status, SubEventType
 
 
 class SubEventTypeInline(admin.TabularInline):
@@ -279,27 +278,3 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
             )
         if not coded and not unresolved:
             self.message_user(request, _("No selected incident lacks a point and has a place text."), messages.INFO)
-
-
-@admin.register(Place)
-class PlaceAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
-    list_display = ["name", "kind", "admin1", "country", "population", "source"]
-    list_filter = ["kind", "country"]
-    search_fields = ["name"]
-    fields = [
-        "name",
-        "ascii_name",
-        "alternate_names",
-        "point",
-        "kind",
-        ("admin1", "admin2", "country"),
-        "population",
-        "source",
-    ]
-
-    def get_search_results(self, request, queryset, search_term):
-        # Any spelling an editor knows ("Deir Ezzor", "دير الزور") finds the place, as in the geocoder.
-        key = name_key(search_term)
-        if not key:
-            return queryset, False
-        return queryset.filter(models.Q(name_keys__contains=[key]) | models.Q(search_text__contains=key)), False

@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import geocoding
+from places import geocoding
+
 from .models import Incident, Status
 
 

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from places import views as places_views
+
 from . import views
 
 app_name = "incidents"
@@ -7,8 +9,8 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="detail"),
-    path("places/search.json", views.PlaceSearchView.as_view(), name="place-search"),
-    path("places/reverse.json", views.PlaceReverseView.as_view(), name="place-reverse"),
+    path("places/search.json", places_views.PlaceSearchView.as_view(), name="place-search"),
+    path("places/reverse.json", places_views.PlaceReverseView.as_view(), name="place-reverse"),
     path("incidents/<int:pk>.json", views.IncidentJsonView.as_view(), name="detail-json"),
     path("map/incidents.json", views.MapFeedView.as_view(), name="map-feed"),
 ]

@@ -6,10 +6,10 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
-from incidents.gazetteer import name_key
-from incidents.geocoding import phrase_parse
 from incidents.models import Incident, LocationPrecision, Source
 from incidents.seeding import DEMO_NEAR_WORDING, DEMO_PLACES, DEMO_REGION_TOWNS
+from places.geocoding import phrase_parse
+from places.names import name_key
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,11 @@ from geopy.distance import geodesic
 from geopy.exc import GeocoderTimedOut, GeocoderUnavailable
 from geopy.location import Location
 
-from incidents.gazetteer import admin1_clean, name_key, skeleton_key
-from incidents.geocoding import GazetteerGeocoder, GeocodeQueryError, GeocoderChain, _online_geocode
-from incidents.models import Incident, LocationPrecision, Place, PlaceKind
+from incidents.models import Incident
 from incidents.seeding import DEMO_PLACES, SEEDS_DIR
+from places.geocoding import GazetteerGeocoder, GeocodeQueryError, GeocoderChain, _online_geocode
+from places.models import LocationPrecision, Place, PlaceKind
+from places.names import admin1_clean, name_key, skeleton_key
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -348,7 +349,7 @@ def online(settings):
 @pytest.mark.parametrize("error", [GeocoderTimedOut, GeocoderUnavailable])
 def test_provider_down_falls_back_to_the_gazetteer_with_a_warning(online, error, caplog):
     online.error = error
-    with caplog.at_level(logging.WARNING, logger="incidents.geocoding"):
+    with caplog.at_level(logging.WARNING, logger="places.geocoding"):
         result = GeocoderChain().geocode("al-Tanf garrison")
     assert result.candidates == []  # al-Tanf is not in GeoNames, and the provider gave nothing
     assert result.warnings and "failed" in result.warnings[0] and error.__name__ in result.warnings[0]

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from incidents.models import Incident, LocationPrecision, Place
+from incidents.models import Incident
+from places.models import LocationPrecision, Place
 from tests.factories import IncidentFactory
 from tests.test_geocoding import gazetteer  # noqa: F401 -- the session-wide gazetteer load
 
@@ -135,8 +136,8 @@ def test_geocode_action_fills_incidents_and_reports_the_rest(client, publisher):
 
 
 def test_editors_add_places_and_the_admin_search_knows_every_spelling(editor_client, editor):
-    assert editor.has_perm("incidents.add_place") and editor.has_perm("incidents.change_place")
-    changelist = reverse("admin:incidents_place_changelist")
+    assert editor.has_perm("places.add_place") and editor.has_perm("places.change_place")
+    changelist = reverse("admin:places_place_changelist")
     for spelling in ["دير الزور", "Dayr az Zawr"]:
         html = editor_client.get(changelist, {"q": spelling}).content.decode()
         assert "Deir ez-Zor" in html

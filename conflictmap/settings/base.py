@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "leaflet",
     "simple_history",
     "csp",
+    "places",
     "incidents",
 ]
 
@@ -171,7 +172,7 @@ STATICFILES_DIRS += [
     ("vendor/world-atlas", BASE_DIR / "node_modules/world-atlas"),
 ]
 
-# Geocoding (incidents/geocoding.py): the offline GeoNames gazetteer first, then an optional online geopy provider.
+# Geocoding (places/geocoding.py): the offline GeoNames gazetteer first, then an optional online geopy provider.
 # Countries whose GeoNames places `manage.py load_gazetteer` loads (ISO 3166-1 alpha-2).
 GAZETTEER_COUNTRIES = env.list("GAZETTEER_COUNTRIES", default=["SY", "IQ", "TR", "LB", "JO"])
 # Among equally good matches, places in these countries win ("Tal Abyad" the Syrian town, not a Turkish namesake).

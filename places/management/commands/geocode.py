@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.geocoding import GeocodeQueryError, country_clean, geocoder_chain
+from places.geocoding import GeocodeQueryError, country_clean, geocoder_chain
 
 OUTPUT_KEYS = ["name", "latitude", "longitude", "admin1", "country", "precision", "score", "provider"]
 

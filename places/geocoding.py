@@ -30,8 +30,8 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 from geopy.point import Point as GeopyPoint
 
-from .gazetteer import name_key, skeleton_key
 from .models import LocationPrecision, Place, PlaceKind
+from .names import name_key, skeleton_key
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.gazetteer import gazetteer_load
+from places.loaders import gazetteer_load
 
 
 class Command(BaseCommand):

@@ -1,0 +1,90 @@
+"""The gazetteer: places the geocoder matches report wording against, and how precisely a point locates an event."""
+
+import unicodedata
+
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+
+class LocationPrecision(models.IntegerChoices):
+    """ACLED's geo_precision codes."""
+
+    EXACT = 1, _("Exact place")
+    NEAR = 2, _("Near a named place")
+    REGION = 3, _("Only the region is known")
+
+
+class PlaceKind(models.TextChoices):
+    POPULATED = "populated", _("Populated place")
+    ADMIN1 = "admin1", _("Admin region (governorate / province)")
+    NATURAL = "natural", _("Natural feature")
+    OTHER = "other", _("Other")
+
+
+class Place(models.Model):
+    """A gazetteer entry the geocoder matches report wording against: GeoNames rows, or one an editor added."""
+
+    name = models.CharField(_("name"), max_length=200)
+    ascii_name = models.CharField(_("ASCII name"), max_length=200, blank=True)
+    alternate_names = ArrayField(
+        models.CharField(max_length=200),
+        verbose_name=_("alternate names"),
+        blank=True,
+        default=list,
+        help_text=_("Other spellings, comma-separated: transliterations and Arabic (e.g. Tadmur, Tadmor, تدمر)."),
+    )
+    point = models.PointField(_("point"), srid=4326)
+    kind = models.CharField(_("kind"), max_length=20, choices=PlaceKind.choices, default=PlaceKind.POPULATED)
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100, blank=True)
+    admin2 = models.CharField(_("admin2 (district)"), max_length=100, blank=True)
+    country = CountryField(_("country"))
+    population = models.PositiveBigIntegerField(_("population"), default=0)
+    source = models.CharField(
+        _("source"),
+        max_length=100,
+        blank=True,
+        help_text=_("Where the entry comes from, e.g. geonames:170794; empty for places added by an editor."),
+    )
+    # Derived from the names on save (see names.place_search_keys); what the geocoder's indexes look at.
+    name_keys = ArrayField(models.CharField(max_length=200), default=list, editable=False)
+    skeleton_keys = ArrayField(models.CharField(max_length=200), default=list, editable=False)
+    search_text = models.TextField(default="", editable=False)
+
+    # The table predates the places app (it was incidents.Place); keeping its name kept its rows.
+    history = HistoricalRecords(table_name="incidents_historicalplace")
+
+    class Meta:
+        db_table = "incidents_place"
+        ordering = ["name"]
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        indexes = [
+            GinIndex(fields=["name_keys"], name="place_name_keys"),
+            GinIndex(fields=["skeleton_keys"], name="place_skeleton_keys"),
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="place_search_trgm"),
+            models.Index(fields=["country", "kind"], name="place_country_kind"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source"], condition=~Q(source=""), name="place_unique_source"),
+        ]
+
+    def __str__(self):
+        region = ", ".join(part for part in (self.admin1, str(self.country)) if part)
+        return f"{self.name} ({region})" if region else self.name
+
+    def set_search_keys(self):
+        from .names import place_search_keys
+
+        if not self.ascii_name:
+            self.ascii_name = unicodedata.normalize("NFKD", self.name).encode("ascii", "ignore").decode()
+        self.name_keys, self.skeleton_keys = place_search_keys([self.name, self.ascii_name, *self.alternate_names])
+        self.search_text = " | ".join(self.name_keys)
+
+    def save(self, *args, **kwargs):
+        self.set_search_keys()
+        super().save(*args, **kwargs)

@@ -1,0 +1,78 @@
+"""Place names as news reports spell them: pure functions, no database.
+
+Two keys per name make "Dayr az Zawr", "Deir ez-Zor" and "دير الزور" meet: `name_key` folds case, diacritics,
+punctuation and Arabic letter variants; `skeleton_key` also drops articles (al-, ez-, ال), vowels and doubled
+letters, the parts transliterations disagree on.
+"""
+
+import re
+import unicodedata
+
+ARABIC_LETTER_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي"})
+# Articles and particles that transliterations attach or drop at will ("ar-Raqqa", "Raqqa").
+ARTICLES = set("al el il ul ar er ad ed as es az ez an en at et ash esh adh ath the".split())
+NON_LATIN_KEPT = re.compile(r"[\u0600-\u06ff]")
+LATIN_OR_ARABIC = re.compile(r"^[\sA-Za-z0-9'’ʿʾ`\-\.\u00c0-\u024f\u1e00-\u1eff\u0600-\u06ff]+$")
+
+
+def name_key(text):
+    """Lower case, no diacritics or punctuation, one space between words; Arabic letter variants unified."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.translate(ARABIC_LETTER_VARIANTS).replace("\u0640", "")  # tatweel
+    text = re.sub(r"['’ʿʾ`‘]", "", text.lower())
+    return " ".join(re.findall(r"\w+", text))
+
+
+def _skeleton_word(word):
+    if NON_LATIN_KEPT.search(word):
+        return word[2:] if word.startswith("ال") and len(word) > 4 else word
+    word = word.replace("ph", "f").replace("q", "k").replace("ou", "u")
+    # Vowels and the semivowels y/w are where transliterations differ, except a leading Y/W (Yabroud, Wadi).
+    word = word[:1] + re.sub(r"[aeiouyw]", "", word[1:]) if word[:1] in "yw" else re.sub(r"[aeiouyw]", "", word)
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def skeleton_key(text):
+    """The consonants of a name without articles: 'Dayr az Zawr' and 'Deir ez-Zor' both give 'dr zr'."""
+    words = name_key(text).split()
+    kept = [word for word in words if word not in ARTICLES] or words
+    # "al" glued to the next word ("alraqqa") is a common ASCII spelling of the Arabic article.
+    kept = [
+        word[2:] if word.startswith("al") and len(word) > 5 and not word.startswith("all") else word for word in kept
+    ]
+    if kept and not NON_LATIN_KEPT.search(kept[-1]):
+        kept[-1] = re.sub(r"(?<=[aeiou])h$", "", kept[-1])  # a name's final -ah is one letter: Raqqah, Raqqa
+    return " ".join(filter(None, (_skeleton_word(word) for word in kept)))
+
+
+def place_search_keys(names):
+    """(name keys, skeleton keys) of a place's names, deduplicated, in a stable order."""
+    name_keys = list(dict.fromkeys(key for key in map(name_key, names) if key))
+    skeletons = [key for key in map(skeleton_key, name_keys) if key]
+    # Also without spaces: "Salahuddin" and "Salah ad-Din", "Albukamal" and "Al Bu Kamal".
+    skeleton_keys = list(dict.fromkeys([*skeletons, *(key.replace(" ", "") for key in skeletons)]))
+    return name_keys, skeleton_keys
+
+
+def useful_alternate_names(names):
+    """Latin and Arabic spellings only; airport codes ('DEZ', 'PMS') would match stray acronyms."""
+    return [name for name in names if LATIN_OR_ARABIC.match(name) and not (name.isupper() and len(name) <= 4)]
+
+
+# Letters NFKD does not decompose, as GeoNames writes them in Turkish and transliterated Arabic names.
+ASCII_FOLDS = str.maketrans({"ı": "i", "ʼ": "", "ʻ": "", "ʿ": "", "ʾ": "", "’": "", "‘": "", "'": "", "`": ""})
+REGION_WORD = re.compile(r"\s+(?:governorate|province)$", re.IGNORECASE)
+
+
+def admin1_clean(name):
+    """GeoNames' admin1 label as the one spelling seeds, demo data, the map's region filter and the geocoder share.
+
+    Plain ASCII ('Diyālá' → 'Diyala', 'Karbalāʼ' → 'Karbala'), no ' Governorate' tail, and a hyphen before a
+    lower-case word that is not an article read as the space it stands for ('Rif-dimashq' → 'Rif Dimashq', while
+    'Deir ez-Zor' and 'Ar-Raqqah' stay). The original spelling stays searchable as an alternate name of the region.
+    """
+    text = unicodedata.normalize("NFKD", (name or "").translate(ASCII_FOLDS))
+    text = "".join(char for char in text if not unicodedata.combining(char)).encode("ascii", "ignore").decode()
+    text = REGION_WORD.sub("", " ".join(text.split()))
+    return re.sub(r"-([a-z]+)\b", lambda word: word[0] if word[1] in ARTICLES else f" {word[1].capitalize()}", text)
