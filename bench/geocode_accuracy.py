@@ -22,16 +22,10 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
+from places.geocoding import GazetteerGeocoder  # noqa: E402
+from places.models import Place  # noqa: E402
+from places.names import skeleton_key  # noqa: E402
 from tests.devset import evaluate, summary  # noqa: E402
-
-try:  # the gazetteer moves from incidents/ to its own app, places/
-    from places.geocoding import GazetteerGeocoder
-    from places.models import Place
-    from places.names import skeleton_key
-except ImportError:
-    from incidents.gazetteer import skeleton_key
-    from incidents.geocoding import GazetteerGeocoder
-    from incidents.models import Place
 
 HIT_TARGET = 0.90
 WRONG_TARGET = 0.02
@@ -41,11 +35,7 @@ def gazetteer_lookup():
     geocoder = GazetteerGeocoder()
 
     def lookup(name, country, admin1):
-        countries = [country] if country else None
-        try:
-            return geocoder.candidates(name, countries=countries, admin1=admin1, limit=5)
-        except TypeError:  # a geocoder without admin1 context: say it the way a report would
-            return geocoder.candidates(f"{name}, {admin1}" if admin1 else name, countries=countries, limit=5)
+        return geocoder.candidates(name, countries=[country] if country else None, admin1=admin1, limit=5)
 
     return lookup
 

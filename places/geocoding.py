@@ -31,7 +31,7 @@ from geopy.location import Location
 from geopy.point import Point as GeopyPoint
 
 from .models import LocationPrecision, Place, PlaceKind
-from .names import name_key, skeleton_key
+from .names import name_key, place_transliteration_keys, transliteration_keys
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +39,8 @@ MAX_QUERY_LENGTH = 300
 PRECISION_NAMES = {LocationPrecision.EXACT: "exact", LocationPrecision.NEAR: "near", LocationPrecision.REGION: "region"}
 # Below this score the gazetteer only has a fuzzy guess, and an online provider (if any) is asked.
 CONFIDENT_SCORE = 0.7
-# A name match at least this good (transliteration-equivalent or better) is taken as meaning that place.
-CONFIDENT_QUALITY = 0.75
 # Below this a trigram likeness is a guess, not the place: "al-Tanf" must not come back as Al-Tabqa 300 km away.
 MIN_QUALITY = 0.6
-# A phrase matching a name exactly drops its mere consonant look-alikes ("Palmyra" → Tadmur, not Turkish Pulumer).
-NAME_QUALITY = 0.98
 REVERSE_MAX_KM = 150
 # Beyond a town's edge the nearest place alone misplaces points near governorate lines (desert, few towns):
 # admin1 is voted by this many nearest places of the same country, weighted by 1 / distance.
@@ -79,6 +75,7 @@ class PlacePhrase:
 
     text: str
     precision: int = LocationPrecision.EXACT
+    wording: str = ""  # the part before report words were taken off ("rural damascus" for "damascus")
 
 
 @dataclass
@@ -142,7 +139,7 @@ def phrase_parse(text):
 
 
 def _phrase_from_part(key):
-    precision = LocationPrecision.EXACT
+    wording, precision = key, LocationPrecision.EXACT
     # "desert east of Homs province": what follows the last "of"/"from" is the place, the rest says "near".
     relation = re.match(r"^(.*)\b(?:of|from)\s+(.+)$", key)
     if relation and not re.fullmatch(r"(?:the\s+)?(?:city|town|village)\s*", relation.group(1)):
@@ -159,10 +156,10 @@ def _phrase_from_part(key):
             key, precision = match.group(1), max(precision, LocationPrecision.NEAR)
         elif match := EXACT_PREFIX.match(key) or EXACT_SUFFIX.match(key):
             key = match.group(1)
-    return PlacePhrase(key, precision)
+    return PlacePhrase(key, precision, wording)
 
 
-def _candidate(place, *, precision, score, provider="gazetteer"):
+def _candidate(place, *, precision, score, provider="gazetteer", match="", ambiguous=False):
     return {
         "name": place.name,
         "latitude": round(place.point.y, 6),
@@ -175,55 +172,104 @@ def _candidate(place, *, precision, score, provider="gazetteer"):
         "score": round(min(max(score, 0.0), 1.0), 3),
         "provider": provider,
         "place_id": place.pk,
+        "match": match,
+        "ambiguous": ambiguous,
     }
 
 
-def _match_quality(place, key, skeleton):
+# How a name matched, and how much that alone says. A fuzzy match is a suggestion: it never reaches
+# CONFIDENT_SCORE, so a report's point is never taken from a look-alike.
+MATCH_QUALITY = {"exact": 1.0, "alternate": 0.95, "transliteration": 0.85}
+FUZZY_QUALITY = 0.5
+# Same-named places further apart than this are different places, not one place recorded twice.
+SAME_PLACE_KM = 10
+# A place this many times more populous than its namesakes is the one reports mean ("Kut", not Kut village).
+DOMINANT_POPULATION_RATIO = 5
+DOMINANT_POPULATION_MIN = 1000
+DOMINANT_SPELLINGS_RATIO = 2
+DOMINANT_SPELLINGS_MIN = 5
+# Places in the region the wording or the caller names rank above every place outside it.
+CONTEXT_BONUS = 0.3
+
+
+class _TransliterationIndex:
+    """transliteration key → place ids, in memory: the keys come from Python (names.place_transliteration_keys),
+    and a dictionary look-up is what keeps a lookup well under 10 ms on 35,000 places. Rebuilt when the table
+    changes (row count, newest id or newest history row differ); only changed places are re-keyed."""
+
+    def __init__(self):
+        self.stamp = None
+        self.place_keys = {}  # pk → (name_keys, keys)
+        self.ids = {}
+
+    def lookup(self, keys):
+        self._refresh()
+        found = set()
+        for key in keys:
+            found.update(self.ids.get(key, ()))
+        return found
+
+    def _refresh(self):
+        from django.db.models import Count, Max
+
+        counts = Place.objects.aggregate(places=Count("pk"), newest=Max("pk"))
+        stamp = (counts["places"], counts["newest"], Place.history.aggregate(newest=Max("history_id"))["newest"])
+        if stamp == self.stamp:
+            return
+        place_keys, ids = {}, {}
+        for pk, name_keys in Place.objects.values_list("pk", "name_keys").iterator(chunk_size=5000):
+            known = self.place_keys.get(pk)
+            entry = known if known and known[0] == name_keys else (name_keys, place_transliteration_keys(name_keys))
+            place_keys[pk] = entry
+            for key in entry[1]:
+                ids.setdefault(key, []).append(pk)
+        self.place_keys, self.ids, self.stamp = place_keys, ids, stamp
+
+
+_transliteration_index = _TransliterationIndex()
+
+
+def _match_of(place, key, keys):
+    if place.name_keys and place.name_keys[0] == key:
+        return "exact"
     if key in place.name_keys:
-        return 1.0 if place.name_keys[0] != key else 0.98
-    if any(name.startswith(key) for name in place.name_keys):
-        return 0.9  # a name being typed: "Deir e" → Deir ez-Zor
-    if {skeleton, skeleton.replace(" ", ""), key.replace(" ", "")} & set(place.skeleton_keys):
-        # One or two consonants ("rk") say little: many names share them.
-        return 0.88 if len(skeleton.replace(" ", "")) > 2 else 0.75
-    return 0.7 * getattr(place, "similarity", 0.0)  # similar is not the same: never confident on its own
+        return "alternate"
+    return "transliteration"
 
 
-def _place_matches(key, *, countries=None, kinds=None, limit=30, fuzzy=True):
-    """Places whose names match `key`: exact or transliteration-equivalent (GIN on keys) or similar (trigram)."""
+def _place_matches(key, *, countries=None, kinds=None, limit=60, fuzzy=True):
+    """(place, match, quality) for places named `key`: exactly, by an alternate name, by a transliteration of
+    one (see names.transliteration_keys) or, only when none of those exists, by a similar name (trigram)."""
     places = Place.objects.all()
     if countries:
         places = places.filter(country__in=countries)
     if kinds:
         places = places.filter(kind__in=kinds)
-    skeleton = skeleton_key(key)
-    # Joined forms too: "البوكمال" is the gazetteer's "البو كمال" (whose short "البو" keeps its article).
-    joined = [skeleton, skeleton.replace(" ", ""), key.replace(" ", "")]
-    same = Q(name_keys__contains=[key]) | Q(skeleton_keys__overlap=joined)
-    found = {place.pk: place for place in places.filter(same)[:limit]}
-    if fuzzy and len(key) >= 3:
-        similar = (
-            places.filter(Q(search_text__trigram_word_similar=key) | Q(search_text__contains=key))
-            .annotate(similarity=TrigramWordSimilarity(key, "search_text"))
-            .order_by("-similarity", "-population")[:limit]
-        )
-        for place in similar:
-            found.setdefault(place.pk, place)
-    return [(place, _match_quality(place, key, skeleton)) for place in found.values()]
+    keys = transliteration_keys(key)
+    ids = _transliteration_index.lookup(keys)
+    same = places.filter(Q(name_keys__contains=[key]) | Q(pk__in=ids)).order_by("-population", "pk")[:limit]
+    matches = []
+    for place in same:
+        match = _match_of(place, key, keys)
+        matches.append((place, match, MATCH_QUALITY[match]))
+    if matches or not fuzzy or len(key) < 3:
+        return matches
+    similar = (
+        places.filter(Q(search_text__trigram_word_similar=key) | Q(search_text__contains=key))
+        .annotate(similarity=TrigramWordSimilarity(key, "search_text"))
+        .order_by("-similarity", "-population")[:limit]
+    )
+    for place in similar:
+        # A name being typed ("Deir e") is a better suggestion than a mere likeness, but still only a suggestion.
+        typed = any(name.startswith(key) for name in place.name_keys)
+        quality = FUZZY_QUALITY * (1.0 if typed else place.similarity)
+        if typed or place.similarity >= MIN_QUALITY:
+            matches.append((place, "fuzzy", quality))
+    return matches
 
 
-def _good_matches(matches):
-    """(place, quality, precision) triples worth showing: no weak guesses, and when the phrase names a place
-    exactly, no look-alikes ("Palmyra": Tadmur, not Turkish Pulumer) except that place's own governorate."""
-    best = max((quality for _place, quality, _precision in matches), default=0.0)
-    if best < NAME_QUALITY:
-        return [match for match in matches if match[1] >= MIN_QUALITY]
-    named = {(place.country, place.admin1) for place, quality, _precision in matches if quality >= NAME_QUALITY}
-    return [
-        (place, quality, precision)
-        for place, quality, precision in matches
-        if quality >= NAME_QUALITY or (place.kind == PlaceKind.ADMIN1 and (place.country, place.admin1) in named)
-    ]
+def _km(first, second):
+    return first.point.distance(second.point) * 111.0  # degrees → km, close enough to tell 10 km from 50
 
 
 class GazetteerGeocoder(Geocoder):
@@ -254,65 +300,137 @@ class GazetteerGeocoder(Geocoder):
         address = ", ".join(part for part in (candidate["name"], candidate["admin1"], candidate["country"]) if part)
         return Location(address, (candidate["latitude"], candidate["longitude"]), candidate)
 
-    def candidates(self, query, *, countries=None, limit=10):
-        """Candidate dicts, best first. Raises GeocodeQueryError for empty or over-long input."""
+    def candidates(self, query, *, countries=None, admin1=None, limit=10):
+        """Candidate dicts, best first. Raises GeocodeQueryError for empty or over-long input.
+
+        `admin1` (a governorate in any spelling) narrows like "…, Idleb" in the text does. When several places
+        carry the name and nothing tells them apart, they come back together, each marked `ambiguous`, with a
+        confidence shared between them.
+        """
         text = query_clean(query)
         countries = [countries] if isinstance(countries, str) else countries or self.countries
-        # A place whose full name is the query ("Ras al-Ain", "Bab al-Hawa") beats reading it as a phrase.
-        whole = name_key(text)
+        whole = name_key(text)  # a place whose full name is the query ("Ras al-Ain") beats reading it as a phrase
         phrases, named_country = phrase_parse(text)
         if named_country and not countries:
             countries = [named_country]
         if not phrases:
             return []
-        region_hints = set()
+        context = self._context_regions(phrases, admin1, countries)
+        if context and len(phrases) > 1:
+            # "Nayrab, Idleb": the trailing governorate is context, unless nothing else is found.
+            named = [phrase for phrase in phrases[1:] if self._names_region(phrase, countries)]
+            if len(named) < len(phrases):
+                phrases = [phrase for phrase in phrases if phrase not in named or phrase is phrases[0]]
         scored = {}
         for rank, phrase in enumerate(phrases):
-            for place, quality, precision in _good_matches(list(self._phrase_matches(phrase, whole, countries))):
-                if precision == LocationPrecision.EXACT and quality < CONFIDENT_QUALITY:
+            for place, match, quality, precision in self._good_matches(self._phrase_matches(phrase, whole, countries)):
+                if precision == LocationPrecision.EXACT and match == "fuzzy":
                     precision = LocationPrecision.NEAR  # a similar name is not the place: never claim "exact"
-                if precision == LocationPrecision.REGION:
-                    region_hints.add((str(place.country), name_key(place.admin1)))
-                # Match quality dominates; population and country bias (≤ 0.16) order equally good matches.
-                score = quality * (0.84 + self._bonus(place)) - 0.02 * rank
+                in_context = (str(place.country), place.admin1) in context
+                rank_score = quality + self._bonus(place) - 0.02 * rank + (CONTEXT_BONUS if in_context else 0)
                 if precision == LocationPrecision.REGION and phrase.precision != LocationPrecision.REGION:
-                    score -= 0.05  # a bare name is more likely the town than its governorate
+                    rank_score -= 0.05  # a bare name is more likely the town than its governorate
                 best = scored.get(place.pk)
-                if best is None or score > best[0]:
-                    scored[place.pk] = (score, place, precision)
-        if len(phrases) > 1 and region_hints:
-            # "north of Palmyra, Homs province": the Palmyra in Homs.
-            for pk, (score, place, precision) in scored.items():
-                if (
-                    precision != LocationPrecision.REGION
-                    and (str(place.country), name_key(place.admin1)) in region_hints
-                ):
-                    scored[pk] = (score + 0.1, place, precision)
+                if best is None or rank_score > best[0]:
+                    scored[place.pk] = (rank_score, place, precision, match, quality)
         ranked = sorted(scored.values(), key=lambda item: (-item[0], -item[1].population, item[1].pk))
-        return [_candidate(place, precision=precision, score=score) for score, place, precision in ranked[:limit]]
+        namesakes, places_named = self._namesakes(ranked, context)
+        candidates = []
+        for _score, place, precision, match, quality in ranked[:limit]:
+            ambiguous = place.pk in namesakes
+            confidence = quality / places_named if ambiguous else quality
+            candidates.append(
+                _candidate(place, precision=precision, score=confidence, match=match, ambiguous=ambiguous)
+            )
+        return candidates
+
+    def _context_regions(self, phrases, admin1, countries):
+        """(country, admin1) pairs the caller or the wording names: --admin1, "…, Idleb", "… in Idleb countryside";
+        a trailing town ("Nayrab, Saraqib") stands for its own governorate."""
+        context = set()
+        if admin1:
+            context |= self._names_region(PlacePhrase(name_key(admin1), LocationPrecision.REGION), countries)
+        for phrase in phrases[1:] if len(phrases) > 1 else []:
+            regions = self._names_region(phrase, countries)
+            if not regions:
+                towns = _place_matches(phrase.text, countries=countries, fuzzy=False, limit=5)
+                regions = {(str(place.country), place.admin1) for place, _match, _quality in towns[:1] if place.admin1}
+            context |= regions
+        return context
+
+    @staticmethod
+    def _names_region(phrase, countries):
+        regions = _place_matches(phrase.text, countries=countries, kinds=[PlaceKind.ADMIN1], fuzzy=False)
+        return {(str(place.country), place.admin1) for place, _match, _quality in regions}
+
+    @staticmethod
+    def _namesakes(ranked, context):
+        """The pks of same-named records the top candidate cannot be told apart from (empty when it can), and how
+        many distinct places (more than SAME_PLACE_KM apart) they are."""
+        if not ranked:
+            return set(), 1
+        _score, top, precision, match, _quality = ranked[0]
+        if match == "fuzzy" or precision == LocationPrecision.REGION:
+            return set(), 1
+        top_in_context = (str(top.country), top.admin1) in context
+        peers = [
+            place
+            for _score, place, place_precision, place_match, _quality in ranked[1:]
+            if place_match != "fuzzy"
+            and place_precision != LocationPrecision.REGION
+            and place.kind != PlaceKind.ADMIN1
+            and ((str(place.country), place.admin1) in context) == top_in_context
+            and place.country == top.country
+        ]
+        # One village can be recorded twice a few hundred metres apart: count places, not records.
+        distinct = [top]
+        for place in peers:
+            if all(_km(place, kept) > SAME_PLACE_KM for kept in distinct):
+                distinct.append(place)
+        if len(distinct) == 1:
+            return set(), 1
+        largest = max(place.population for place in distinct[1:])
+        if top.population >= max(DOMINANT_POPULATION_RATIO * largest, DOMINANT_POPULATION_MIN):
+            return set(), 1
+        # Most villages have no recorded population; a town the world writes about has many spellings.
+        spellings = max(len(place.name_keys) for place in distinct[1:])
+        if len(top.name_keys) >= max(DOMINANT_SPELLINGS_RATIO * spellings, DOMINANT_SPELLINGS_MIN):
+            return set(), 1
+        return {top.pk, *(place.pk for place in peers)}, len(distinct)
 
     def _phrase_matches(self, phrase, whole, countries):
+        """(place, match, quality, precision) for one phrase of the wording."""
         if phrase.precision != LocationPrecision.REGION:
-            exact = []
+            matches = []
             if whole != phrase.text:
-                exact = [(place, 1.0) for place, quality in _place_matches(whole, countries=countries, fuzzy=False)]
-                exact = [(place, quality) for place, quality in exact if whole in place.name_keys]
-            matches = exact or _place_matches(phrase.text, countries=countries)
-            for place, quality in matches:
-                if place.kind == PlaceKind.ADMIN1:
-                    yield place, quality, LocationPrecision.REGION
-                else:
-                    yield place, quality, phrase.precision
+                matches = [
+                    item for item in _place_matches(whole, countries=countries, fuzzy=False) if item[1] != "fuzzy"
+                ]
+            for place, match, quality in matches or _place_matches(phrase.text, countries=countries):
+                kind_precision = LocationPrecision.REGION if place.kind == PlaceKind.ADMIN1 else phrase.precision
+                yield place, match, quality, kind_precision
             return
-        regions = _place_matches(phrase.text, countries=countries, kinds=[PlaceKind.ADMIN1])
-        for place, quality in regions:
-            yield place, quality, LocationPrecision.REGION
-        if not any(quality >= CONFIDENT_QUALITY for _place, quality in regions):
+        regions = []
+        if phrase.wording and phrase.wording != phrase.text:  # "Rural Damascus" is a governorate's own name
+            regions = _place_matches(phrase.wording, countries=countries, kinds=[PlaceKind.ADMIN1], fuzzy=False)
+        regions = regions or _place_matches(phrase.text, countries=countries, kinds=[PlaceKind.ADMIN1])
+        for place, match, quality in regions:
+            yield place, match, quality, LocationPrecision.REGION
+        if not any(match != "fuzzy" for _place, match, _quality in regions):
             # "محافظة حمص": no region carries that spelling, but the town does; its governorate is meant.
-            for place, quality in _place_matches(phrase.text, countries=countries):
+            for place, match, quality in _place_matches(phrase.text, countries=countries, fuzzy=False):
                 region = self._region_of(place)
-                if region is not None and quality >= CONFIDENT_QUALITY:
-                    yield region, quality - 0.05, LocationPrecision.REGION
+                if region is not None:
+                    yield region, match, quality - 0.05, LocationPrecision.REGION
+
+    @staticmethod
+    def _good_matches(matches):
+        """No look-alikes once the phrase names a place by its name or a spelling of it ("Palmyra": Tadmur, not
+        Turkish Pulumer), except that place's own governorate."""
+        matches = list(matches)
+        if not any(match != "fuzzy" for _place, match, _quality, _precision in matches):
+            return matches
+        return [item for item in matches if item[1] != "fuzzy"]
 
     @staticmethod
     def _region_of(place):
@@ -374,9 +492,9 @@ class GeocoderChain:
         self.gazetteer = gazetteer or GazetteerGeocoder()
         self.provider = settings.GEOCODER_ONLINE_PROVIDER if provider is None else provider
 
-    def geocode(self, query, *, country=None, limit=5):
+    def geocode(self, query, *, country=None, admin1=None, limit=5):
         countries = [country] if country else None
-        candidates = self.gazetteer.candidates(query, countries=countries, limit=limit)
+        candidates = self.gazetteer.candidates(query, countries=countries, admin1=admin1, limit=limit)
         result = GeocodeResult(candidates)
         if self.provider and not any(candidate["score"] >= CONFIDENT_SCORE for candidate in candidates):
             online = self._online(query, country=country, warnings=result.warnings)
@@ -445,8 +563,8 @@ class GeocoderChain:
             return None
         for part in parts[1:]:
             phrase = _phrase_from_part(part)
-            for place, quality in _place_matches(phrase.text, countries=[country], kinds=[PlaceKind.ADMIN1]):
-                if quality >= CONFIDENT_QUALITY:
+            for place, match, _quality in _place_matches(phrase.text, countries=[country], kinds=[PlaceKind.ADMIN1]):
+                if match != "fuzzy":
                     return {"admin1": place.admin1, "admin2": "", "country": country}
         return None
 

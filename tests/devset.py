@@ -57,10 +57,10 @@ def judge(row, candidates, *, skeleton_key):
     top = candidates[0] if candidates else None
     expected = row["expected"]
     if expected in ("ambiguous", "unresolved"):
-        unsure = top is None or top.get("ambiguous")
+        unsure = top is None or top.get("ambiguous") or top.get("match") == "fuzzy"
         return Outcome(row, "honest" if unsure else "wrong", top, None)
-    if top is None:
-        return Outcome(row, "unresolved", None, None)
+    if top is None or top.get("match") == "fuzzy":  # a look-alike is offered as a suggestion, never as the place
+        return Outcome(row, "unresolved", top, None)
     if top.get("ambiguous"):
         return Outcome(row, "ambiguous", top, None)
     if expected == "point":
