@@ -39,8 +39,6 @@ MAX_QUERY_LENGTH = 300
 PRECISION_NAMES = {LocationPrecision.EXACT: "exact", LocationPrecision.NEAR: "near", LocationPrecision.REGION: "region"}
 # Below this score the gazetteer only has a fuzzy guess, and an online provider (if any) is asked.
 CONFIDENT_SCORE = 0.7
-# Below this a trigram likeness is a guess, not the place: "al-Tanf" must not come back as Al-Tabqa 300 km away.
-MIN_QUALITY = 0.6
 REVERSE_MAX_KM = 150
 # Beyond a town's edge the nearest place alone misplaces points near governorate lines (desert, few towns):
 # admin1 is voted by this many nearest places of the same country, weighted by 1 / distance.
@@ -181,6 +179,9 @@ def _candidate(place, *, precision, score, provider="gazetteer", match="", ambig
 # CONFIDENT_SCORE, so a report's point is never taken from a look-alike.
 MATCH_QUALITY = {"exact": 1.0, "alternate": 0.95, "transliteration": 0.85}
 FUZZY_QUALITY = 0.5
+RANK_QUALITY = {"exact": 1.0, "alternate": 1.0, "transliteration": 0.85}
+# Below this trigram likeness a name is not even a suggestion: "al-Tanf" must not offer Al-Tabqa 300 km away.
+FUZZY_MIN_SIMILARITY = 0.86
 # Same-named places further apart than this are different places, not one place recorded twice.
 SAME_PLACE_KM = 10
 # A place this many times more populous than its namesakes is the one reports mean ("Kut", not Kut village).
@@ -193,9 +194,12 @@ CONTEXT_BONUS = 0.3
 
 
 class _TransliterationIndex:
-    """transliteration key → place ids, in memory: the keys come from Python (names.place_transliteration_keys),
-    and a dictionary look-up is what keeps a lookup well under 10 ms on 35,000 places. Rebuilt when the table
-    changes (row count, newest id or newest history row differ); only changed places are re-keyed."""
+    """name key or transliteration key → place ids, in memory: the keys come from Python (names.place_transliteration_keys),
+    and a dictionary look-up is what keeps a lookup well under 10 ms on 35,000 places.
+
+    Rebuilt when the newest place id or the newest history row changes (an insert, or a save that may rename);
+    only changed places are re-keyed. A deleted place needs no rebuild: its id simply finds no row.
+    """
 
     def __init__(self):
         self.stamp = None
@@ -203,23 +207,31 @@ class _TransliterationIndex:
         self.ids = {}
 
     def lookup(self, keys):
-        self._refresh()
+        if self.stamp is None:
+            self.refresh()
         found = set()
         for key in keys:
             found.update(self.ids.get(key, ()))
         return found
 
-    def _refresh(self):
-        from django.db.models import Count, Max
+    def refresh(self):
+        """Catch up with the table (two index-only queries when nothing changed)."""
+        from django.db.models import Max
 
-        counts = Place.objects.aggregate(places=Count("pk"), newest=Max("pk"))
-        stamp = (counts["places"], counts["newest"], Place.history.aggregate(newest=Max("history_id"))["newest"])
+        stamp = (
+            Place.objects.aggregate(newest=Max("pk"))["newest"],
+            Place.history.aggregate(newest=Max("history_id"))["newest"],
+        )
         if stamp == self.stamp:
             return
         place_keys, ids = {}, {}
         for pk, name_keys in Place.objects.values_list("pk", "name_keys").iterator(chunk_size=5000):
             known = self.place_keys.get(pk)
-            entry = known if known and known[0] == name_keys else (name_keys, place_transliteration_keys(name_keys))
+            entry = (
+                known
+                if known and known[0] == name_keys
+                else (name_keys, list(dict.fromkeys([*name_keys, *place_transliteration_keys(name_keys)])))
+            )
             place_keys[pk] = entry
             for key in entry[1]:
                 ids.setdefault(key, []).append(pk)
@@ -237,23 +249,40 @@ def _match_of(place, key, keys):
     return "transliteration"
 
 
-def _place_matches(key, *, countries=None, kinds=None, limit=60, fuzzy=True):
+def _place_matches(key, *, countries=None, kinds=None, limit=60, fuzzy=True, places_by_pk=None):
     """(place, match, quality) for places named `key`: exactly, by an alternate name, by a transliteration of
-    one (see names.transliteration_keys) or, only when none of those exists, by a similar name (trigram)."""
-    places = Place.objects.all()
-    if countries:
-        places = places.filter(country__in=countries)
-    if kinds:
-        places = places.filter(kind__in=kinds)
+    one (see names.transliteration_keys) or, only when none of those exists, by a similar name (trigram).
+
+    `places_by_pk` holds places a batch fetched beforehand (GazetteerGeocoder.prefetch); the index is then enough
+    and only a fuzzy fallback reaches the database.
+    """
     keys = transliteration_keys(key)
-    ids = _transliteration_index.lookup(keys)
-    same = places.filter(Q(name_keys__contains=[key]) | Q(pk__in=ids)).order_by("-population", "pk")[:limit]
+    ids = _transliteration_index.lookup([key, *keys])
+    if places_by_pk is not None and ids <= places_by_pk.keys():
+        same = [
+            place
+            for place in map(places_by_pk.get, ids)
+            if (not countries or str(place.country) in countries) and (not kinds or place.kind in kinds)
+        ]
+        same = sorted(same, key=lambda place: (-place.population, place.pk))[:limit]
+    else:
+        places = Place.objects.filter(pk__in=ids)
+        if countries:
+            places = places.filter(country__in=countries)
+        if kinds:
+            places = places.filter(kind__in=kinds)
+        same = places.order_by("-population", "pk")[:limit]
     matches = []
     for place in same:
         match = _match_of(place, key, keys)
         matches.append((place, match, MATCH_QUALITY[match]))
     if matches or not fuzzy or len(key) < 3:
         return matches
+    places = Place.objects.all()
+    if countries:
+        places = places.filter(country__in=countries)
+    if kinds:
+        places = places.filter(kind__in=kinds)
     similar = (
         places.filter(Q(search_text__trigram_word_similar=key) | Q(search_text__contains=key))
         .annotate(similarity=TrigramWordSimilarity(key, "search_text"))
@@ -263,7 +292,7 @@ def _place_matches(key, *, countries=None, kinds=None, limit=60, fuzzy=True):
         # A name being typed ("Deir e") is a better suggestion than a mere likeness, but still only a suggestion.
         typed = any(name.startswith(key) for name in place.name_keys)
         quality = FUZZY_QUALITY * (1.0 if typed else place.similarity)
-        if typed or place.similarity >= MIN_QUALITY:
+        if typed or place.similarity >= FUZZY_MIN_SIMILARITY:
             matches.append((place, "fuzzy", quality))
     return matches
 
@@ -277,9 +306,12 @@ class GazetteerGeocoder(Geocoder):
 
     provider = "gazetteer"
 
-    def __init__(self, *, countries=None, country_bias=None):
+    def __init__(self, *, countries=None, country_bias=None, refresh_index=True):
         super().__init__()
         self.countries = countries
+        # A batch of thousands of lookups checks for gazetteer edits once, not once a name.
+        self.refresh_index = refresh_index
+        self.places_by_pk = None
         self.country_bias = set(settings.GEOCODER_COUNTRY_BIAS if country_bias is None else country_bias)
 
     def geocode(self, query, *, exactly_one=True, limit=None, country_codes=None):
@@ -308,6 +340,8 @@ class GazetteerGeocoder(Geocoder):
         confidence shared between them.
         """
         text = query_clean(query)
+        if self.refresh_index:
+            _transliteration_index.refresh()
         countries = [countries] if isinstance(countries, str) else countries or self.countries
         whole = name_key(text)  # a place whose full name is the query ("Ras al-Ain") beats reading it as a phrase
         phrases, named_country = phrase_parse(text)
@@ -327,7 +361,10 @@ class GazetteerGeocoder(Geocoder):
                 if precision == LocationPrecision.EXACT and match == "fuzzy":
                     precision = LocationPrecision.NEAR  # a similar name is not the place: never claim "exact"
                 in_context = (str(place.country), place.admin1) in context
-                rank_score = quality + self._bonus(place) - 0.02 * rank + (CONTEXT_BONUS if in_context else 0)
+                # A place's own name and its alternates rank alike: which one GeoNames made the label says nothing
+                # about which place a report means ("Hama": the town Ḩamāh, not the governorate labelled Hama).
+                tier = RANK_QUALITY.get(match, quality)
+                rank_score = tier + self._bonus(place) - 0.02 * rank + (CONTEXT_BONUS if in_context else 0)
                 if precision == LocationPrecision.REGION and phrase.precision != LocationPrecision.REGION:
                     rank_score -= 0.05  # a bare name is more likely the town than its governorate
                 best = scored.get(place.pk)
@@ -353,14 +390,36 @@ class GazetteerGeocoder(Geocoder):
         for phrase in phrases[1:] if len(phrases) > 1 else []:
             regions = self._names_region(phrase, countries)
             if not regions:
-                towns = _place_matches(phrase.text, countries=countries, fuzzy=False, limit=5)
+                towns = self._matches(phrase.text, countries=countries, fuzzy=False, limit=5)
                 regions = {(str(place.country), place.admin1) for place, _match, _quality in towns[:1] if place.admin1}
             context |= regions
         return context
 
-    @staticmethod
-    def _names_region(phrase, countries):
-        regions = _place_matches(phrase.text, countries=countries, kinds=[PlaceKind.ADMIN1], fuzzy=False)
+    def _matches(self, key, **kwargs):
+        return _place_matches(key, places_by_pk=self.places_by_pk, **kwargs)
+
+    def prefetch(self, wordings):
+        """Fetch, in a few queries, every place the index names for these wordings: a batch then matches in
+        memory. Places an editor adds meanwhile are found by the next batch."""
+        _transliteration_index.refresh()
+        ids = set()
+        for wording in wordings:
+            try:
+                text = query_clean(wording)
+            except GeocodeQueryError:
+                continue
+            phrases, _country = phrase_parse(text)
+            for key in {name_key(text), *(phrase.text for phrase in phrases), *(phrase.wording for phrase in phrases)}:
+                ids |= _transliteration_index.lookup([key, *transliteration_keys(key)])
+        regions = Place.objects.filter(kind=PlaceKind.ADMIN1).values_list("pk", flat=True)
+        ids |= set(regions)
+        self.places_by_pk = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 5000):
+            self.places_by_pk.update(Place.objects.in_bulk(ordered[start : start + 5000]))
+
+    def _names_region(self, phrase, countries):
+        regions = self._matches(phrase.text, countries=countries, kinds=[PlaceKind.ADMIN1], fuzzy=False)
         return {(str(place.country), place.admin1) for place, _match, _quality in regions}
 
     @staticmethod
@@ -404,21 +463,21 @@ class GazetteerGeocoder(Geocoder):
             matches = []
             if whole != phrase.text:
                 matches = [
-                    item for item in _place_matches(whole, countries=countries, fuzzy=False) if item[1] != "fuzzy"
+                    item for item in self._matches(whole, countries=countries, fuzzy=False) if item[1] != "fuzzy"
                 ]
-            for place, match, quality in matches or _place_matches(phrase.text, countries=countries):
+            for place, match, quality in matches or self._matches(phrase.text, countries=countries):
                 kind_precision = LocationPrecision.REGION if place.kind == PlaceKind.ADMIN1 else phrase.precision
                 yield place, match, quality, kind_precision
             return
         regions = []
         if phrase.wording and phrase.wording != phrase.text:  # "Rural Damascus" is a governorate's own name
-            regions = _place_matches(phrase.wording, countries=countries, kinds=[PlaceKind.ADMIN1], fuzzy=False)
-        regions = regions or _place_matches(phrase.text, countries=countries, kinds=[PlaceKind.ADMIN1])
+            regions = self._matches(phrase.wording, countries=countries, kinds=[PlaceKind.ADMIN1], fuzzy=False)
+        regions = regions or self._matches(phrase.text, countries=countries, kinds=[PlaceKind.ADMIN1])
         for place, match, quality in regions:
             yield place, match, quality, LocationPrecision.REGION
         if not any(match != "fuzzy" for _place, match, _quality in regions):
             # "محافظة حمص": no region carries that spelling, but the town does; its governorate is meant.
-            for place, match, quality in _place_matches(phrase.text, countries=countries, fuzzy=False):
+            for place, match, quality in self._matches(phrase.text, countries=countries, fuzzy=False):
                 region = self._region_of(place)
                 if region is not None:
                     yield region, match, quality - 0.05, LocationPrecision.REGION

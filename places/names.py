@@ -7,6 +7,7 @@ letters, the parts transliterations disagree on.
 
 import re
 import unicodedata
+from functools import lru_cache
 
 ARABIC_LETTER_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي"})
 # Articles and particles that transliterations attach or drop at will ("ar-Raqqa", "Raqqa").
@@ -111,6 +112,7 @@ TRANSLITERATION_LETTERS = [
 LATIN_VOWELS = "aeiou"
 
 
+@lru_cache(maxsize=100_000)  # the gazetteer's 35,000 places share most of their words
 def _transliteration_word(word):
     if NON_LATIN_KEPT.search(word):
         return word[2:] if word.startswith("ال") and len(word) > 4 else word
@@ -137,6 +139,7 @@ def _transliteration_word(word):
     return re.sub(r"(.)\1+", r"\1", "".join(out))
 
 
+@lru_cache(maxsize=100_000)
 def transliteration_keys(text):
     """Keys under which two spellings of one Arabic name meet, and names that merely share consonants do not.
 
@@ -146,8 +149,8 @@ def transliteration_keys(text):
     'Albukamal'); a name that is only articles keeps them.
     """
     words = name_key(text).split()
-    if not words:
-        return []
+    if not words or any(len(word) == 1 and not NON_LATIN_KEPT.search(word) for word in words):
+        return ()  # "Deir e" is a name being typed, not a spelling: "dar a" would be Daraa
     variants = [words]
     if len(words) > 1 and words[0] in DIRECTION_ADJECTIVES:
         variants = [[*words[1:], adjective] for adjective in DIRECTION_ADJECTIVES[words[0]]]
@@ -160,7 +163,7 @@ def transliteration_keys(text):
         for words in spellings:
             spaced = " ".join(filter(None, (_transliteration_word(word) for word in words)))
             keys += [spaced, spaced.replace(" ", "")]
-    return list(dict.fromkeys(key for key in keys if key))
+    return tuple(dict.fromkeys(key for key in keys if key))
 
 
 def place_transliteration_keys(names):

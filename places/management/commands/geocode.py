@@ -4,7 +4,12 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from places.geocoding import GazetteerGeocoder, GeocodeQueryError, country_clean, geocoder_chain
+from places.geocoding import (
+    GazetteerGeocoder,
+    GeocodeQueryError,
+    country_clean,
+    geocoder_chain,
+)
 
 OUTPUT_KEYS = [
     "name",
@@ -135,7 +140,8 @@ def batch_geocode(rows, *, column, country_column=None, admin1_column=None):
     """Each row with BATCH_COLUMNS added, in the same order; (line number, message) for rows that could not be
     looked up. Gazetteer only (an online provider's one request a second would make 10,000 rows take hours), and
     each distinct (wording, country, admin1) is looked up once."""
-    geocoder, seen, result = GazetteerGeocoder(), {}, BatchResult()
+    geocoder, seen, result = GazetteerGeocoder(refresh_index=False), {}, BatchResult()
+    geocoder.prefetch({(row.get(column) or "").strip() for row in rows} - {""})
     for line, row in enumerate(rows, start=2):  # line 1 is the header
         wording = (row.get(column) or "").strip()
         country = (row.get(country_column) or "").strip() if country_column else ""
