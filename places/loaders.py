@@ -193,3 +193,267 @@ def _gazetteer_rows_cached(countries):
     except OSError:
         pass  # a read-only deployment simply parses again next time
     return [dict(row) for row in rows]
+
+
+# --- Who's On First: regions, districts and localities of Syria and Iraq ---------------------------------------
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+WOF_REGIONS = DATA_DIR / "wof-regions.json.gz"
+WOF_LOCALITIES = DATA_DIR / "wof-localities.json.gz"
+
+# Per WOF region id: the English name incidents, downloads and the map filter use (GeoNames' spelling, which the
+# gazetteer and seeds already used, except "Dimashq", which is Arabic for Damascus), the Arabic display name, and
+# the spellings the event datasets use that WOF lacks: ACLED's admin1, UCDP's adm_1, GeoNames' own.
+REGION_SPELLINGS = {
+    # Syria
+    85678345: ("Latakia", "اللاذقية", ["Lattakia", "Al Lādhiqīyah", "Al-Ladhiqiyah", "Al Lādhiqīyah governorate"]),
+    85678349: ("Tartus", "طرطوس", ["Tartous", "Ţarţūs", "Ţarţūs governorate"]),
+    85678355: ("Ar-Raqqah", "الرقة", ["Ar-Raqqa", "Raqqa", "Ar Raqqah", "Ar Raqqah governorate"]),
+    85678359: ("Aleppo", "حلب", ["Ḩalab", "Halab", "Ḩalab governorate"]),
+    85678363: ("Hama", "حماة", ["Hamah", "Ḩamāh", "Ḩamāh governorate"]),
+    85678367: ("Homs", "حمص", ["Hims", "Ḩimş", "Ḩimş governorate"]),
+    85678373: ("Idlib", "إدلب", ["Idleb", "Idlib governorate"]),
+    85678377: ("Al-Hasakah", "الحسكة", ["Al-Hasakeh", "Hasakah", "Al Ḩasakah", "Al Ḩasakah governorate"]),
+    85678381: ("Deir ez-Zor", "دير الزور", ["Deir-ez-Zor", "Dayr az Zawr", "Dayr az Zawr governorate", "Deir Ezzor"]),
+    85678385: ("As-Suwayda", "السويداء", ["As-Sweida", "Sweida", "As Suwaydā'", "As Suwaydā' governorate"]),
+    85678391: ("Rif Dimashq", "ريف دمشق", ["Rural Damascus", "Damascus countryside", "Rīf Dimashq governorate"]),
+    85678395: ("Quneitra", "القنيطرة", ["Al Qunayţirah", "Al Qunayţirah governorate"]),
+    85678399: ("Daraa", "درعا", ["Dar'a", "Deraa", "Dar'ā", "Dar'ā governorate"]),
+    85678403: ("Damascus", "دمشق", ["Dimashq", "Dimashq governorate"]),
+    # Iraq
+    1108804831: ("Kirkuk", "كركوك", ["At-Ta'mim", "Ta'mim", "Kirkūk", "Kirkūk province"]),
+    1108804835: ("Halabja", "حلبجة", ["Ḩalabjah", "Ḩalabjah province"]),
+    85672417: ("Duhok", "دهوك", ["Dahūk", "Dohuk", "Dahuk", "Dahūk province"]),
+    85672425: ("Erbil", "أربيل", ["Arbīl", "Arbil", "Irbil", "Hawler", "Arbīl province"]),
+    85672429: ("Nineveh", "نينوى", ["Ninewa", "Ninawa", "Nīnawá", "Nīnawá province"]),
+    85672435: ("Salah ad Din", "صلاح الدين", ["Salah al-Din", "Şalāḩ ad Dīn", "Şalāḩ ad Dīn province", "Salahuddin"]),
+    85672439: ("An Najaf", "النجف", ["Najaf", "An Najaf province"]),
+    85672443: ("Karbala", "كربلاء", ["Kerbala", "Karbalāʼ", "Karbalāʼ province"]),
+    85672447: ("Baghdad", "بغداد", ["Baghdād", "Baghdād province"]),
+    85672453: ("Basra", "البصرة", ["Basrah", "Al Başrah", "Al Başrah province"]),
+    85672455: ("Al Muthanna", "المثنى", ["Muthanna", "Al Muthanná", "Al Muthanná province"]),
+    85672459: ("Al Qadisiyah", "القادسية", ["Qadissiya", "Qadisiyah", "Al Qādisīyah", "Al Qādisīyah province"]),
+    85672463: ("Dhi Qar", "ذي قار", ["Thi-Qar", "Dhī Qār", "Dhī Qār province"]),
+    85672469: ("Maysan", "ميسان", ["Missan", "Maysān", "Maysān province"]),
+    85672473: ("Wasit", "واسط", ["Wassit", "Wāsiţ", "Wāsiţ province"]),
+    85672475: ("Sulaymaniyah", "السليمانية", ["As Sulaymānīyah", "Sulaimaniya", "Slemani", "As Sulaymānīyah province"]),
+    85672481: ("Diyala", "ديالى", ["Diyālá", "Diyālá province"]),
+    85672483: ("Al Anbar", "الأنبار", ["Anbar", "Al Anbār", "Al Anbār province"]),
+    85672491: ("Babil", "بابل", ["Babylon", "Bābil", "Bābil province"]),
+}
+
+
+def _read_json_gz(path):
+    with gzip.open(path, "rt", encoding="utf-8") as packed:
+        return json.load(packed)
+
+
+def _spellings(*groups):
+    return list(dict.fromkeys(name for group in groups for name in group if name))
+
+
+def _name_keys(names):
+    return list(dict.fromkeys(key for key in map(name_key, names) if key))
+
+
+def admin_areas_load(*, region_model, district_model, path=WOF_REGIONS):
+    """Create or refresh the regions and districts from the extract; returns (regions, districts) written.
+
+    Takes the model classes so a data migration can pass its historical models. Rows are matched by WOF id, so a
+    second run writes nothing when the extract has not changed.
+    """
+    from django.contrib.gis.geos import GEOSGeometry
+
+    data = _read_json_gz(path)
+    written = [0, 0]
+    regions = {}
+    canonical = {
+        row["wof_id"]: REGION_SPELLINGS.get(row["wof_id"], (row["name_en"], row["name_ar"], []))
+        for row in data["regions"]
+    }
+    for row in data["regions"]:
+        name, name_ar, extra = canonical[row["wof_id"]]
+        # WOF lists "Damascus" among Rif Dimashq's names too: another region's own name is never a spelling.
+        taken = {name_key(other[0]) for wof_id, other in canonical.items() if wof_id != row["wof_id"]}
+        names = [
+            spelling for spelling in _spellings([name, name_ar], extra, row["names"]) if name_key(spelling) not in taken
+        ]
+        fields = {
+            "geonames_id": row["geonames_id"],
+            "country": row["country"],
+            "name": name,
+            "name_ar": name_ar or row["name_ar"],
+            "names": names,
+            "name_keys": _name_keys(names),
+            "boundary": GEOSGeometry(row["wkt"], srid=4326),
+        }
+        regions[row["wof_id"]], changed = _upsert(region_model, row["wof_id"], fields)
+        written[0] += changed
+    for row in data["districts"]:
+        region = regions.get(row["region_wof_id"])
+        boundary = GEOSGeometry(row["wkt"], srid=4326)
+        if region is None:  # WOF files a few under a superseded region: the region holding it is its region.
+            inside = boundary.point_on_surface
+            region = next((area for area in regions.values() if area.boundary.covers(inside)), None)
+        if region is None:
+            continue
+        names = _spellings([row["name"], row["name_ar"]], row["names"])
+        fields = {
+            "geonames_id": row["geonames_id"],
+            "country": row["country"],
+            "name": row["name"],
+            "name_ar": row["name_ar"],
+            "names": names,
+            "name_keys": _name_keys(names),
+            "boundary": boundary,
+            "region": region,
+        }
+        written[1] += _upsert(district_model, row["wof_id"], fields)[1]
+    return tuple(written)
+
+
+def _upsert(model, wof_id, fields):
+    """(row, whether it was written): created, updated if any field differs, or left alone."""
+    row = model.objects.filter(wof_id=wof_id).first()
+    if row is None:
+        return model.objects.create(wof_id=wof_id, **fields), True
+    stale = [
+        key
+        for key, value in fields.items()
+        if (not getattr(row, key).equals_exact(value, 1e-9) if key == "boundary" else getattr(row, key) != value)
+    ]
+    for key in stale:
+        setattr(row, key, fields[key])
+    if stale:
+        row.save(update_fields=stale)
+    return row, bool(stale)
+
+
+def wof_places_load(countries=None):
+    """Add Who's On First localities to the Place table and give SY/IQ places their region and district.
+
+    One place per GeoNames id: a locality whose GeoNames id is already a place (loaded from GeoNames, or kept from
+    an earlier run) is merged into it (its WOF id and extra spellings added, the name an editor may have corrected
+    kept) instead of becoming a second row. Returns (inserted, merged).
+    """
+    from django.contrib.gis.geos import Point
+
+    from .models import District, Place, Region
+
+    admin_areas_load(region_model=Region, district_model=District)
+    data = _read_json_gz(WOF_LOCALITIES)
+    columns = data["columns"]
+    rows = [dict(zip(columns, values, strict=True)) for values in data["rows"]]
+    if countries is not None:
+        wanted = {code.upper() for code in countries}
+        rows = [row for row in rows if row["country"] in wanted]
+    # All countries: WOF and GeoNames can file a border village under different countries; its id decides.
+    existing = {
+        source: (pk, wof_id)
+        for source, pk, wof_id in Place.objects.exclude(source="").values_list("source", "pk", "wof_id")
+    }
+    new_places, merge = [], {}
+    for row in rows:
+        source = f"geonames:{row['geonames_id']}" if row["geonames_id"] else f"wof:{row['wof_id']}"
+        if source in existing:
+            pk, wof_id = existing[source]
+            if wof_id is None:
+                merge[pk] = row
+            continue
+        names = useful_alternate_names(row["names"]) or row["names"]
+        place = Place(
+            name=names[0],
+            alternate_names=names[1:],
+            point=Point(row["longitude"], row["latitude"], srid=4326),
+            country=row["country"],
+            population=row["population"],
+            source=source,
+            wof_id=row["wof_id"],
+        )
+        place.set_search_keys()
+        new_places.append(place)
+    before = Place.objects.count()
+    Place.objects.bulk_create(new_places, batch_size=5000, ignore_conflicts=True)
+    inserted = Place.objects.count() - before
+    merged = []
+    for place in Place.objects.filter(pk__in=merge):
+        row = merge[place.pk]
+        spellings = useful_alternate_names(row["names"])
+        place.alternate_names = _spellings(place.alternate_names, [n for n in spellings if n != place.name])
+        place.wof_id, place.population = row["wof_id"], max(place.population, row["population"])
+        place.set_search_keys()
+        merged.append(place)
+    fields = ["alternate_names", "wof_id", "population", "ascii_name", "name_keys", "skeleton_keys", "search_text"]
+    Place.objects.bulk_update(merged, fields, batch_size=2000)
+    admin1_places_sync()
+    places_admin_areas_assign()
+    return inserted, len(merged)
+
+
+def admin1_places_sync():
+    """Make each region's admin1 place (what "Homs province" is geocoded to) carry the region's name and spellings.
+
+    The GeoNames admin1 place of a region is the one inside its boundary; a region GeoNames lacks (Halabja) gets a
+    place at a point inside it.
+    """
+    from .models import Place, PlaceKind, Region
+
+    for region in Region.objects.all():
+        candidates = list(
+            Place.objects.filter(kind=PlaceKind.ADMIN1, country=region.country, point__coveredby=region.boundary)
+        )
+        named = [place for place in candidates if set(place.name_keys) & set(region.name_keys)]
+        place = (named or candidates or [None])[0]
+        if place is None:
+            place = Place(
+                kind=PlaceKind.ADMIN1,
+                country=region.country,
+                point=region.boundary.point_on_surface,
+                source=f"wof:{region.wof_id}",
+                population=0,
+            )
+        spellings = _spellings([place.name], place.alternate_names, region.names)
+        spellings = [name for name in useful_alternate_names(spellings) if name != region.name]
+        wanted = {"name": region.name, "admin1": region.name, "admin2": "", "alternate_names": spellings}
+        if place.pk is None or any(getattr(place, key) != value for key, value in wanted.items()):
+            for key, value in wanted.items():
+                setattr(place, key, value)
+            place.ascii_name = ""
+            place.save()
+
+
+def places_admin_areas_assign():
+    """admin1 / admin2 of every place inside a region: the region's and district's names, by containment.
+
+    Places in countries with regions but outside every polygon (offshore, or in a simplification sliver) keep their
+    text. One UPDATE per level, on the GiST indexes; rows already right are not touched.
+    """
+    from django.db import connection
+
+    from .models import District, Place, PlaceKind, Region
+    from .regions import region_named
+
+    place_table, region_table, district_table = Place._meta.db_table, Region._meta.db_table, District._meta.db_table
+    with connection.cursor() as cursor:
+        for table, column in [(region_table, "admin1"), (district_table, "admin2")]:
+            # DISTINCT ON: where simplified neighbours overlap, the same area wins on every run.
+            cursor.execute(
+                f"""
+                UPDATE {place_table} AS place SET {column} = covering.name
+                FROM (
+                    SELECT DISTINCT ON (inside.id) inside.id, area.name
+                    FROM {place_table} AS inside
+                    JOIN {table} AS area ON inside.country = area.country AND ST_Covers(area.boundary, inside.point)
+                    WHERE inside.kind <> %s
+                    ORDER BY inside.id, area.wof_id
+                ) AS covering
+                WHERE place.id = covering.id AND place.{column} <> covering.name
+                """,
+                [PlaceKind.ADMIN1],
+            )
+    # Outside every polygon: an old spelling of a region ("Dimashq", "Rif-dimashq") still becomes its name.
+    spelt = Place.objects.filter(country__in=Region.objects.values("country")).values_list("country", "admin1")
+    for country, admin1 in spelt.order_by().distinct():  # order_by(): Place's default ordering would defeat DISTINCT
+        region = region_named(admin1, country=country)
+        if region is not None and region.name != admin1:
+            Place.objects.filter(country=country, admin1=admin1).update(admin1=region.name)

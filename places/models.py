@@ -6,6 +6,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -44,6 +45,7 @@ class Place(models.Model):
     admin2 = models.CharField(_("admin2 (district)"), max_length=100, blank=True)
     country = CountryField(_("country"))
     population = models.PositiveBigIntegerField(_("population"), default=0)
+    wof_id = models.BigIntegerField(_("Who's On First id"), null=True, blank=True, unique=True)
     source = models.CharField(
         _("source"),
         max_length=100,
@@ -88,3 +90,61 @@ class Place(models.Model):
     def save(self, *args, **kwargs):
         self.set_search_keys()
         super().save(*args, **kwargs)
+
+
+class AdminArea(models.Model):
+    """A governorate or district as a record: its boundary and every spelling the sources give it.
+
+    `name` is the one English spelling incidents, downloads and the map filter use; `name_ar` is shown on /ar/.
+    """
+
+    wof_id = models.BigIntegerField(_("Who's On First id"), unique=True)
+    geonames_id = models.BigIntegerField(_("GeoNames id"), null=True, blank=True)
+    country = CountryField(_("country"))
+    name = models.CharField(_("name (English)"), max_length=100)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=100, blank=True)
+    names = ArrayField(
+        models.CharField(max_length=200),
+        verbose_name=_("spellings"),
+        default=list,
+        blank=True,
+        help_text=_("Every spelling the sources use: ACLED, UCDP, GeoNames, Who's On First, Arabic."),
+    )
+    # name_key of every spelling (see names.name_key): what a text lookup compares against.
+    name_keys = ArrayField(models.CharField(max_length=200), default=list, editable=False)
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326)  # GiST-indexed (spatial_index defaults to True)
+
+    class Meta:
+        abstract = True
+        ordering = ["country", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.country})"
+
+    @property
+    def display_name(self):
+        """The name in the active language: Arabic on /ar/ when there is one, English otherwise."""
+        if translation.get_language() == "ar" and self.name_ar:
+            return self.name_ar
+        return self.name
+
+
+class Region(AdminArea):
+    """An admin1 area: a governorate (Syria: muhafazah) or province (Iraq)."""
+
+    class Meta(AdminArea.Meta):
+        verbose_name = _("region (governorate)")
+        verbose_name_plural = _("regions (governorates)")
+        indexes = [GinIndex(fields=["name_keys"], name="region_name_keys")]
+        constraints = [models.UniqueConstraint(fields=["country", "name"], name="region_unique_name")]
+
+
+class District(AdminArea):
+    """An admin2 area: a district (Syria: mintaqah; Iraq: qada) inside one region."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="districts", verbose_name=_("region"))
+
+    class Meta(AdminArea.Meta):
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        indexes = [GinIndex(fields=["name_keys"], name="district_name_keys")]

@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from places.loaders import gazetteer_load
+from places.loaders import gazetteer_load, wof_places_load
 
 
 class Command(BaseCommand):
     help = (
-        "Load the GeoNames places (cities with population ≥ 500, with alternate names, and their admin1 regions) "
-        "of the countries in GAZETTEER_COUNTRIES. Countries already loaded are skipped; editors' places are kept."
+        "Load the gazetteer: GeoNames places (population ≥ 500, alternate names, admin1 regions) of the countries in "
+        "GAZETTEER_COUNTRIES, then the Who's On First villages, governorates and districts of Syria and Iraq "
+        "(merged into the GeoNames rows: one place per GeoNames id). Idempotent; editors' places are kept."
     )
 
     def add_arguments(self, parser):
@@ -22,6 +23,8 @@ class Command(BaseCommand):
             raise CommandError(f"Not ISO 3166-1 alpha-2 country codes: {', '.join(bad)}")
         inserted, skipped = gazetteer_load(countries, force=force)
         if inserted == 0 and skipped == len(countries):
-            self.stdout.write(f"Gazetteer already loaded for {', '.join(countries)}.")
+            self.stdout.write(f"GeoNames: already loaded for {', '.join(countries)}.")
         else:
-            self.stdout.write(f"Gazetteer: {inserted} places added for {', '.join(countries)}.")
+            self.stdout.write(f"GeoNames: {inserted} places added for {', '.join(countries)}.")
+        added, merged = wof_places_load(countries)
+        self.stdout.write(f"Who's On First: {added} places added, {merged} merged into GeoNames places.")

@@ -1,0 +1,83 @@
+"""Which region (governorate) and district contain a point, and which region a name means.
+
+Containment runs on the boundaries' GiST indexes (ST_Covers, so a point on a line counts as inside). A point in no
+polygon (at sea, or in a country without regions) gives no region: the caller keeps the country only.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.gis.geos import Point
+
+from .models import District, Region
+from .names import name_key
+
+
+@dataclass(frozen=True)
+class AdminAreas:
+    region: Region | None
+    district: District | None
+
+    @property
+    def admin1(self):
+        return self.region.name if self.region else ""
+
+    @property
+    def admin2(self):
+        return self.district.name if self.district else ""
+
+
+def _as_point(point):
+    if point.srid in (None, 4326):
+        return Point(point.x, point.y, srid=4326)
+    return point.transform(4326, clone=True)
+
+
+def admin_areas_at(point):
+    """The region and district whose boundaries cover `point` (a GEOS Point, SRID 4326 assumed if none)."""
+    if point is None:
+        return AdminAreas(None, None)
+    point = _as_point(point)
+    district = District.objects.select_related("region").filter(boundary__covers=point).first()
+    if district is not None and district.region.boundary.covers(point):
+        return AdminAreas(district.region, district)
+    # Simplified neighbours can leave a sliver where a district and its region disagree: the region decides.
+    region = Region.objects.filter(boundary__covers=point).first()
+    if district is not None and region is not None and district.region_id != region.pk:
+        district = None
+    return AdminAreas(region, district)
+
+
+def region_named(text, *, country=None):
+    """The region `text` names in any spelling ("Deir-ez-Zor", "Dayr az Zawr governorate", "دير الزور"), or None.
+
+    A trailing "governorate" / "province" is ignored; a name two countries' regions share needs `country`.
+    """
+    return _area_named(Region, text, country=country)
+
+
+def district_named(text, *, country=None, region=None):
+    queryset = District.objects.filter(region=region) if region is not None else District.objects.all()
+    return _area_named(queryset, text, country=country)
+
+
+def _area_named(model_or_queryset, text, *, country=None):
+    key = name_key(text)
+    if not key:
+        return None
+    queryset = model_or_queryset.objects.all() if hasattr(model_or_queryset, "objects") else model_or_queryset
+    if country:
+        queryset = queryset.filter(country=str(country))
+    for candidate_key in dict.fromkeys([key, _without_area_word(key)]):
+        found = list(queryset.filter(name_keys__contains=[candidate_key])[:2])
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+AREA_WORDS = ("governorate", "province", "muhafazah", "district", "محافظه", "قضاء", "منطقه")
+
+
+def _without_area_word(key):
+    words = key.split()
+    words = [word for word in words if word not in AREA_WORDS and word != "of"]
+    return " ".join(words) or key
