@@ -448,11 +448,11 @@ class GazetteerGeocoder(Geocoder):
                 distinct.append(place)
         if len(distinct) == 1:
             return set(), 1
-        largest = max(place.population for place in distinct[1:])
+        largest = max(place.population for place in peers)
         if top.population >= max(DOMINANT_POPULATION_RATIO * largest, DOMINANT_POPULATION_MIN):
             return set(), 1
         # Most villages have no recorded population; a town the world writes about has many spellings.
-        spellings = max(len(place.name_keys) for place in distinct[1:])
+        spellings = max(len(place.name_keys) for place in peers)
         if len(top.name_keys) >= max(DOMINANT_SPELLINGS_RATIO * spellings, DOMINANT_SPELLINGS_MIN):
             return set(), 1
         return {top.pk, *(place.pk for place in peers)}, len(distinct)

@@ -1,6 +1,5 @@
 import csv
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -93,9 +92,13 @@ class Command(BaseCommand):
         missing = [name for name in wanted if name and name not in fields]
         if missing:
             raise CommandError(f"No column {', '.join(missing)} in {options['csv']}; it has: {', '.join(fields)}.")
-        taken = [name for name in BATCH_COLUMNS if name in fields]
-        if taken:
-            raise CommandError(f"{options['csv']} already has the output column(s) {', '.join(taken)}.")
+        # An ACLED export already has admin1 (and may have latitude): its values stay, ours go beside them.
+        renamed = {name: f"geocoded_{name}" if name in fields else name for name in BATCH_COLUMNS}
+        if any(new in fields for new in renamed.values()):
+            raise CommandError(f"{options['csv']} already has geocoded_* columns; is it an output of this command?")
+        for name, new in renamed.items():
+            if name != new:
+                self.stderr.write(f"The file has a {name} column already: the result is in {new}.")
         results = batch_geocode(
             rows,
             column=column,
@@ -109,11 +112,12 @@ class Command(BaseCommand):
             target = open(output, "w", encoding="utf-8", newline="") if output else None
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error}") from None
-        stream = target or sys.stdout
+        stream = target or self.stdout
         try:
-            writer = csv.DictWriter(stream, fieldnames=[*fields, *BATCH_COLUMNS], lineterminator="\n")
+            writer = csv.DictWriter(stream, fieldnames=[*fields, *renamed.values()], lineterminator="\n")
             writer.writeheader()
-            writer.writerows(results.rows)
+            for row, added in results.rows:
+                writer.writerow({**row, **{renamed[name]: value for name, value in added.items()}})
         finally:
             if target:
                 target.close()
@@ -137,7 +141,7 @@ class BatchResult:
 
 
 def batch_geocode(rows, *, column, country_column=None, admin1_column=None):
-    """Each row with BATCH_COLUMNS added, in the same order; (line number, message) for rows that could not be
+    """(row, BATCH_COLUMNS values) for each row, in the same order; (line number, message) for rows that could not be
     looked up. Gazetteer only (an online provider's one request a second would make 10,000 rows take hours), and
     each distinct (wording, country, admin1) is looked up once."""
     geocoder, seen, result = GazetteerGeocoder(refresh_index=False), {}, BatchResult()
@@ -161,7 +165,7 @@ def batch_geocode(rows, *, column, country_column=None, admin1_column=None):
             else:
                 added.update(_batch_columns(found))
                 result.resolved += bool(added["latitude"])
-        result.rows.append({**row, **added})
+        result.rows.append((row, added))
     return result
 
 
