@@ -28,6 +28,8 @@ remove-demo:
 
 bench: setup
 	@$(PY) bench/geocode_bench.py
+	@$(PY) bench/geocode_accuracy.py
+	@$(PY) bench/geocode_batch_bench.py
 	@$(PY) bench/export_bench.py
 
 # Optional: our OGC API items endpoint against pygeoapi's on the same table; pygeoapi lives in its own virtualenv.

@@ -205,6 +205,7 @@ class _TransliterationIndex:
         self.stamp = None
         self.place_keys = {}  # pk → (name_keys, keys)
         self.ids = {}
+        self.regions = {}  # governorate places by pk: context and "… province" are matched against them
 
     def lookup(self, keys):
         if self.stamp is None:
@@ -216,16 +217,21 @@ class _TransliterationIndex:
 
     def refresh(self):
         """Catch up with the table (two index-only queries when nothing changed)."""
-        from django.db.models import Max
+        from django.db import connection
 
-        stamp = (
-            Place.objects.aggregate(newest=Max("pk"))["newest"],
-            Place.history.aggregate(newest=Max("history_id"))["newest"],
-        )
+        with connection.cursor() as cursor:  # one round trip: this runs before every lookup
+            cursor.execute(
+                f"SELECT (SELECT max(id) FROM {Place._meta.db_table}),"
+                f" (SELECT max(history_id) FROM {Place.history.model._meta.db_table})"
+            )
+            stamp = cursor.fetchone()
         if stamp == self.stamp:
             return
-        place_keys, ids = {}, {}
-        for pk, name_keys in Place.objects.values_list("pk", "name_keys").iterator(chunk_size=5000):
+        place_keys, ids, regions = {}, {}, []
+        rows = Place.objects.values_list("pk", "name_keys", "kind").iterator(chunk_size=5000)
+        for pk, name_keys, kind in rows:
+            if kind == PlaceKind.ADMIN1:
+                regions.append(pk)
             known = self.place_keys.get(pk)
             entry = (
                 known
@@ -235,6 +241,7 @@ class _TransliterationIndex:
             place_keys[pk] = entry
             for key in entry[1]:
                 ids.setdefault(key, []).append(pk)
+        self.regions = Place.objects.in_bulk(regions)  # few, and wanted by most lookups: kept in memory
         self.place_keys, self.ids, self.stamp = place_keys, ids, stamp
 
 
@@ -340,8 +347,18 @@ class GazetteerGeocoder(Geocoder):
         confidence shared between them.
         """
         text = query_clean(query)
+        if self.places_by_pk is not None:  # a batch fetched its places beforehand
+            return self._candidates(text, countries=countries, admin1=admin1, limit=limit)
         if self.refresh_index:
             _transliteration_index.refresh()
+        # One query for every place any reading of the wording names; the matching itself runs in memory.
+        self.places_by_pk = self._places_for([text, *([admin1] if admin1 else [])])
+        try:
+            return self._candidates(text, countries=countries, admin1=admin1, limit=limit)
+        finally:
+            self.places_by_pk = None
+
+    def _candidates(self, text, *, countries, admin1, limit):
         countries = [countries] if isinstance(countries, str) else countries or self.countries
         whole = name_key(text)  # a place whose full name is the query ("Ras al-Ain") beats reading it as a phrase
         phrases, named_country = phrase_parse(text)
@@ -402,6 +419,10 @@ class GazetteerGeocoder(Geocoder):
         """Fetch, in a few queries, every place the index names for these wordings: a batch then matches in
         memory. Places an editor adds meanwhile are found by the next batch."""
         _transliteration_index.refresh()
+        self.places_by_pk = self._places_for(wordings)
+
+    @staticmethod
+    def _places_for(wordings):
         ids = set()
         for wording in wordings:
             try:
@@ -411,12 +432,11 @@ class GazetteerGeocoder(Geocoder):
             phrases, _country = phrase_parse(text)
             for key in {name_key(text), *(phrase.text for phrase in phrases), *(phrase.wording for phrase in phrases)}:
                 ids |= _transliteration_index.lookup([key, *transliteration_keys(key)])
-        regions = Place.objects.filter(kind=PlaceKind.ADMIN1).values_list("pk", flat=True)
-        ids |= set(regions)
-        self.places_by_pk = {}
-        ordered = sorted(ids)
+        places = dict(_transliteration_index.regions)
+        ordered = sorted(ids - places.keys())
         for start in range(0, len(ordered), 5000):
-            self.places_by_pk.update(Place.objects.in_bulk(ordered[start : start + 5000]))
+            places.update(Place.objects.in_bulk(ordered[start : start + 5000]))
+        return places
 
     def _names_region(self, phrase, countries):
         regions = self._matches(phrase.text, countries=countries, kinds=[PlaceKind.ADMIN1], fuzzy=False)
