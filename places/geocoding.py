@@ -387,6 +387,7 @@ class GazetteerGeocoder(Geocoder):
                 best = scored.get(place.pk)
                 if best is None or rank_score > best[0]:
                     scored[place.pk] = (rank_score, place, precision, match, quality)
+        self._towns_before_their_governorate(scored, phrases)
         ranked = sorted(scored.values(), key=lambda item: (-item[0], -item[1].population, item[1].pk))
         namesakes, places_named = self._namesakes(ranked, context)
         candidates = []
@@ -397,6 +398,22 @@ class GazetteerGeocoder(Geocoder):
                 _candidate(place, precision=precision, score=confidence, match=match, ambiguous=ambiguous)
             )
         return candidates
+
+    @staticmethod
+    def _towns_before_their_governorate(scored, phrases):
+        """A bare name ("Deir Ezzor", "Idlib") is the town when a town of that governorate matched it, however the
+        governorate's own spellings compare; "Deir ez-Zor province" keeps the region first."""
+        if any(phrase.precision == LocationPrecision.REGION for phrase in phrases):
+            return
+        towns = {}
+        for score, place, precision, match, _quality in scored.values():
+            if precision != LocationPrecision.REGION and match != "fuzzy":
+                region = (str(place.country), place.admin1)
+                towns[region] = max(towns.get(region, score), score)
+        for pk, (score, place, precision, match, quality) in list(scored.items()):
+            region = (str(place.country), place.admin1)
+            if precision == LocationPrecision.REGION and region in towns and score >= towns[region]:
+                scored[pk] = (towns[region] - 0.01, place, precision, match, quality)
 
     def _context_regions(self, phrases, admin1, countries):
         """(country, admin1) pairs the caller or the wording names: --admin1, "…, Idleb", "… in Idleb countryside";

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from geopy.distance import geodesic
 
 from places.geocoding import GazetteerGeocoder
@@ -256,6 +257,15 @@ def test_geocode_json_says_how_it_matched_and_whether_it_is_sure():
     out, _err = run_geocode("Nayrab", "--country", "SY", "--admin1", "Idleb", "--json")
     top = json.loads(out)[0]
     assert (top["ambiguous"], top["admin1"]) == (False, "Idlib")
+
+
+def test_place_search_takes_the_governorate_as_context(client, editor):
+    client.force_login(editor)
+    url = reverse("incidents:place-search")
+    unsure = client.get(url, {"q": "Nayrab", "country": "SY"}).json()["results"]
+    assert unsure[0]["ambiguous"] is True
+    sure = client.get(url, {"q": "Nayrab", "country": "SY", "admin1": "Idleb"}).json()["results"]
+    assert (sure[0]["admin1"], sure[0]["ambiguous"], sure[0]["match"]) == ("Idlib", False, "alternate")
 
 
 def write_csv(path, rows):
