@@ -8,6 +8,8 @@ from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from places.services import place_remember
+
 from . import services
 from .forms import IncidentAdminForm, RetractForm
 from .models import Actor, EventType, Incident, IncidentActor, IncidentSource, Source, Status, SubEventType
@@ -153,7 +155,7 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
             {
                 "fields": [
                     "place_reported",
-                    "place_search",
+                    ("place_search", "online_provider"),
                     "location",
                     ("latitude", "longitude"),
                     ("place_name", "place", "location_precision"),
@@ -201,6 +203,19 @@ class IncidentAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
         if not change:
             obj.created_by = request.user
         obj.updated_by = request.user
+        if not change or "location" in form.changed_data:
+            services.incident_admin_areas_set(incident=obj)
+        provider = form.cleaned_data.get("online_provider")
+        if provider and obj.place_id is None and obj.location is not None:
+            obj.place = place_remember(
+                name=obj.place_name or form.cleaned_data.get("place_search", ""),
+                query=form.cleaned_data.get("place_search", ""),
+                point=obj.location,
+                provider=provider,
+                admin1=obj.admin1,
+                admin2=obj.admin2,
+                country=str(obj.country or ""),
+            )
         super().save_model(request, obj, form, change)
 
     def _apply(self, request, queryset, service, done_message, **kwargs):

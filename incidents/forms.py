@@ -26,6 +26,10 @@ class IncidentAdminForm(forms.ModelForm):
         ),
     )
 
+    # Not saved: the online geocoder whose suggestion was picked (set by admin_geocode.js). Saving the incident is
+    # what keeps that answer as a place; the search itself (a GET) never writes.
+    online_provider = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
+
     class Meta:
         model = Incident
         fields = "__all__"  # noqa: DJ007 -- the admin's fieldsets choose what is shown

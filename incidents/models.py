@@ -18,6 +18,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from places.models import LocationPrecision, Place, PlaceKind  # noqa: F401 -- re-exported: incidents' vocabulary
+from places.regions import admin_area_label
 
 http_url_validator = URLValidator(
     schemes=["http", "https"], message=_("Enter a web address starting with http:// or https://.")
@@ -369,6 +370,11 @@ class Incident(models.Model):
                 violation_error_message=_("A retracted incident needs a retraction reason."),
             ),
         ]
+
+    @property
+    def admin1_label(self):
+        """admin1 as a reader sees it: the governorate's Arabic name on /ar/ (the stored text stays English)."""
+        return admin_area_label(self.admin1, country=self.country)
 
     def __str__(self):
         return self.title

@@ -4,6 +4,8 @@ from django.contrib.gis.db.models import Extent
 from django.db.models import Count, DateField, Exists, FloatField, Func, Max, Min, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 
+from places.regions import admin_area_labels
+
 from .filters import IncidentFilterSet
 from .models import Actor, EventType, Incident, IncidentActor, Source, SubEventType
 
@@ -171,7 +173,16 @@ def map_filter_choices():
         ),
         # order_by() first: the model's default ordering would otherwise enter the DISTINCT and repeat each code.
         "country_codes": list(published.exclude(country="").order_by().values_list("country", flat=True).distinct()),
-        "admin1_names": list(
-            published.exclude(admin1="").values_list("admin1", flat=True).distinct().order_by("admin1")
-        ),
+        "admin1_choices": _admin1_choices(published),
     }
+
+
+def _admin1_choices(published):
+    """(value, label) per region with published incidents: the English name is the filter value (as in the
+    downloads), the label is the region's name in the active language."""
+    pairs = published.exclude(admin1="").order_by().values_list("country", "admin1").distinct()
+    labels = admin_area_labels(pairs)
+    by_name = {}
+    for (_country, name), label in sorted(labels.items()):
+        by_name.setdefault(name, label)  # the same text in two countries is one filter value
+    return sorted(by_name.items(), key=lambda choice: choice[1])

@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from places import geocoding
+from places.regions import admin_areas_at, country_has_regions
 
-from .models import Incident, Status
+from .models import Incident, LocationPrecision, Status
 
 
 def _check_permission(user, codename):
@@ -102,7 +103,27 @@ def incident_code_to_candidate(*, incident, candidate, user=None):
     incident.admin2 = candidate.get("admin2", "")
     incident.country = candidate["country"]
     incident.location_precision = candidate["location_precision"]
+    incident_admin_areas_set(incident=incident)
     if user is not None:
         incident.updated_by = user
     incident.save()
+    return incident
+
+
+def incident_admin_areas_set(*, incident):
+    """Derive admin1 / admin2 (and the country) from the incident's point by polygon containment; no save.
+
+    One vocabulary: whatever the editor or the source typed, a point inside a governorate gets that governorate's
+    name, so the map filter, downloads and the incident page agree (a region-only event gets no district). A point in no polygon of a country that has
+    them (at sea, say) keeps the country only; in a country without polygons the typed names stay.
+    """
+    if incident.location is None:
+        return incident
+    areas = admin_areas_at(incident.location)
+    if areas.region is not None:
+        incident.admin1, incident.admin2, incident.country = areas.admin1, areas.admin2, areas.region.country
+        if incident.location_precision == LocationPrecision.REGION:
+            incident.admin2 = ""  # the point is the region's centre: its district says nothing about the event
+    elif country_has_regions(incident.country):
+        incident.admin1 = incident.admin2 = ""
     return incident

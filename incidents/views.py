@@ -68,7 +68,7 @@ class HomeView(TemplateView):
             ],
             "sides": Side.choices,
             "countries": sorted((code, countries.name(code)) for code in choices["country_codes"]),
-            "admin1_names": choices["admin1_names"],
+            "admin1_choices": choices["admin1_choices"],
             "precisions": LocationPrecision.choices,
             "map_config": map_config,
         }
@@ -165,7 +165,7 @@ def incident_popup(incident):
         "title": incident.title,
         "when": dates_label(incident.start_date, incident.end_date, incident.date_precision),
         "place": incident.place_reported or incident.place_name,
-        "region": ", ".join(part for part in (incident.admin1, incident.country.name) if part),
+        "region": ", ".join(part for part in (incident.admin1_label, incident.country.name) if part),
         "precision": incident.location_precision,
         "precision_label": incident.get_location_precision_display(),
         "lat": incident.latitude,

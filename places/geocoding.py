@@ -2,8 +2,9 @@
 
 The rest of the code speaks geopy: `GazetteerGeocoder` is a geopy Geocoder returning geopy Locations whose `.raw`
 is a candidate dict (name, latitude, longitude, admin1, country, precision, score, provider, …).
-`geocoder_chain()` is what callers use: gazetteer, then the online provider behind geopy's RateLimiter, whose
-hits are saved as places so the next lookup is offline.
+`geocoder_chain()` is what callers use: gazetteer, then the online provider behind geopy's RateLimiter. Looking up
+never writes; an online hit becomes a place only when an editor saves a record coded to it
+(places.services.place_remember), so the next lookup is offline.
 """
 
 import logging
@@ -17,7 +18,6 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.gis.geos import Point
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import translation
 from django.utils.module_loading import import_string
@@ -32,6 +32,7 @@ from geopy.point import Point as GeopyPoint
 
 from .models import LocationPrecision, Place, PlaceKind
 from .names import name_key, place_transliteration_keys, transliteration_keys
+from .regions import admin_areas_at, country_has_regions
 
 logger = logging.getLogger(__name__)
 
@@ -540,27 +541,24 @@ class GazetteerGeocoder(Geocoder):
         return population + (0.08 if str(place.country) in self.country_bias else 0.0)
 
     def reverse_candidate(self, latitude, longitude):
-        """The nearest gazetteer place (within REVERSE_MAX_KM), its distance, admin1 (voted) and country, or None."""
+        """The nearest gazetteer place (within REVERSE_MAX_KM) and its distance; admin1 / admin2 and the country
+        from the region and district polygons covering the point, or, outside them, voted by the nearest places."""
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise GeocodeQueryError(_("Latitude must be within ±90 and longitude within ±180."))
         point = Point(longitude, latitude, srid=4326)
-        # <-> uses the GiST index to find the nearest few by degrees; the exact distance then orders them.
+        areas = admin_areas_at(point)
+        # <-> uses the GiST index to find the nearest few by degrees; the exact distance then orders them (a degree
+        # of longitude is shorter than one of latitude). Inside a governorate no neighbours need to vote on admin1.
         nearest = sorted(
             Place.objects.exclude(kind=PlaceKind.ADMIN1)
+            .only("name", "point", "admin1", "admin2", "country", "kind")
             .order_by(GeometryDistance("point", point))
-            .annotate(distance=Distance("point", point))[: REVERSE_NEIGHBOURS * 2],
+            .annotate(distance=Distance("point", point))[: 4 if areas.region else REVERSE_NEIGHBOURS * 2],
             key=lambda place: place.distance.m,
         )
         if not nearest or nearest[0].distance.km > REVERSE_MAX_KM:
             return None
         place, km = nearest[0], nearest[0].distance.km
-        admin1 = place.admin1
-        if km > REVERSE_EXACT_KM:  # on a town, its own admin1 (Damascus city among Rif Dimashq suburbs)
-            votes = Counter()
-            neighbours = [near for near in nearest if near.country == place.country and near.admin1]
-            for near in neighbours[:REVERSE_NEIGHBOURS]:
-                votes[near.admin1] += 1 / max(near.distance.km, 1)
-            admin1 = votes.most_common(1)[0][0] if votes else admin1
         precision = (
             LocationPrecision.EXACT
             if km <= REVERSE_EXACT_KM
@@ -569,8 +567,21 @@ class GazetteerGeocoder(Geocoder):
             else LocationPrecision.REGION
         )
         candidate = _candidate(place, precision=precision, score=max(0.0, 1 - km / REVERSE_MAX_KM))
-        admin2 = place.admin2 if admin1 == place.admin1 else ""  # the nearest town's district is in its admin1
-        return {**candidate, "admin1": admin1, "admin2": admin2, "distance_km": round(km, 2)}
+        if areas.region is not None:
+            admin = {"admin1": areas.admin1, "admin2": areas.admin2, "country": str(areas.region.country)}
+        else:
+            admin = {"admin1": place.admin1, "admin2": place.admin2, "country": str(place.country)}
+            if country_has_regions(place.country):
+                admin.update(admin1="", admin2="")  # at sea off a country with polygons: the country only
+            elif km > REVERSE_EXACT_KM:  # on a town, its own admin1 (Damascus city among Rif Dimashq suburbs)
+                votes = Counter()
+                neighbours = [near for near in nearest if near.country == place.country and near.admin1]
+                for near in neighbours[:REVERSE_NEIGHBOURS]:
+                    votes[near.admin1] += 1 / max(near.distance.km, 1)
+                admin1 = votes.most_common(1)[0][0] if votes else place.admin1
+                # the nearest town's district is in its admin1
+                admin.update(admin1=admin1, admin2=place.admin2 if admin1 == place.admin1 else "")
+        return {**candidate, **admin, "distance_km": round(km, 2)}
 
 
 @lru_cache(maxsize=4)
@@ -643,8 +654,7 @@ class GeocoderChain:
                     "place_id": None,
                 }
             )
-        if candidates and candidates[0]["country"]:
-            candidates[0]["place_id"] = self._cache(phrase, candidates[0])
+        # Not stored here: a search is a GET. The editor's save keeps the answer (places.services.place_remember).
         return candidates
 
     @staticmethod
@@ -663,27 +673,6 @@ class GeocoderChain:
                 if match != "fuzzy":
                     return {"admin1": place.admin1, "admin2": "", "country": country}
         return None
-
-    def _cache(self, phrase, candidate):
-        """Keep the online answer as a place named by the query, so the same wording is found offline next time."""
-        source = f"{candidate['provider']}:{phrase.text}"[:100]
-        try:
-            with transaction.atomic():
-                place, _created = Place.objects.get_or_create(
-                    source=source,
-                    defaults={
-                        "name": candidate["name"][:200],
-                        "alternate_names": [phrase.text[:200]],
-                        "point": Point(candidate["longitude"], candidate["latitude"], srid=4326),
-                        "kind": PlaceKind.OTHER,
-                        "admin1": candidate["admin1"],
-                        "admin2": candidate["admin2"],
-                        "country": candidate["country"],
-                    },
-                )
-        except IntegrityError:
-            return None
-        return place.pk
 
 
 def geocoder_chain():

@@ -214,7 +214,7 @@ REGION_SPELLINGS = {
     85678367: ("Homs", "حمص", ["Hims", "Ḩimş", "Ḩimş governorate"]),
     85678373: ("Idlib", "إدلب", ["Idleb", "Idlib governorate"]),
     85678377: ("Al-Hasakah", "الحسكة", ["Al-Hasakeh", "Hasakah", "Al Ḩasakah", "Al Ḩasakah governorate"]),
-    85678381: ("Deir ez-Zor", "دير الزور", ["Deir-ez-Zor", "Dayr az Zawr", "Dayr az Zawr governorate", "Deir Ezzor"]),
+    85678381: ("Deir ez-Zor", "دير الزور", ["Deir-ez-Zor", "Dayr az Zawr", "Dayr az Zawr governorate"]),
     85678385: ("As-Suwayda", "السويداء", ["As-Sweida", "Sweida", "As Suwaydā'", "As Suwaydā' governorate"]),
     85678391: ("Rif Dimashq", "ريف دمشق", ["Rural Damascus", "Damascus countryside", "Rīf Dimashq governorate"]),
     85678395: ("Quneitra", "القنيطرة", ["Al Qunayţirah", "Al Qunayţirah governorate"]),

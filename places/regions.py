@@ -37,14 +37,39 @@ def admin_areas_at(point):
     if point is None:
         return AdminAreas(None, None)
     point = _as_point(point)
-    district = District.objects.select_related("region").filter(boundary__covers=point).first()
-    if district is not None and district.region.boundary.covers(point):
+    # Districts tile their regions, so the covering district names the region too: one index probe on the smaller
+    # polygons, and neither boundary is sent back (a governorate's runs to thousands of vertices).
+    district = (
+        District.objects.select_related("region")
+        .defer("boundary", "region__boundary")
+        .filter(boundary__covers=point)
+        .order_by("wof_id")
+        .first()
+    )
+    if district is not None:
         return AdminAreas(district.region, district)
-    # Simplified neighbours can leave a sliver where a district and its region disagree: the region decides.
-    region = Region.objects.filter(boundary__covers=point).first()
-    if district is not None and region is not None and district.region_id != region.pk:
-        district = None
-    return AdminAreas(region, district)
+    return AdminAreas(Region.objects.defer("boundary").filter(boundary__covers=point).order_by("wof_id").first(), None)
+
+
+def country_has_regions(country):
+    """Whether governorate polygons are loaded for `country` (ISO code or django-countries Country)."""
+    return bool(country) and Region.objects.filter(country=str(country)).exists()
+
+
+def admin_area_labels(pairs, *, model=Region):
+    """{(country, name): the name in the active language} for the regions (or districts) among `pairs`; a name
+    that is not a region's (another country's admin1, an old text) is its own label."""
+    pairs = {(str(country), name) for country, name in pairs if name}
+    labels = {pair: pair[1] for pair in pairs}
+    names = {name for _country, name in pairs}
+    for area in model.objects.filter(name__in=names).only("country", "name", "name_ar"):
+        if (str(area.country), area.name) in labels:
+            labels[(str(area.country), area.name)] = area.display_name
+    return labels
+
+
+def admin_area_label(name, *, country, model=Region):
+    return admin_area_labels([(country, name)], model=model).get((str(country), name), name) if name else ""
 
 
 def region_named(text, *, country=None):

@@ -101,7 +101,7 @@ def test_admin1_names_are_cleaned_by_rule(geonames, clean):
 def test_gazetteer_admin1_names_are_plain_and_the_geonames_spellings_still_found():
     admin1s = set(Place.objects.values_list("admin1", flat=True))
     assert all(name.isascii() and not name.endswith(("Governorate", "Province")) for name in admin1s)
-    assert {"Diyala", "Karbala", "Wasit", "Babil", "Al Qadisiyah", "Al Muthanna", "Rif Dimashq", "Dimashq"} <= admin1s
+    assert {"Diyala", "Karbala", "Wasit", "Babil", "Al Qadisiyah", "Al Muthanna", "Rif Dimashq", "Damascus"} <= admin1s
     for query, region in [("Diyālá province", "Diyala"), ("Rif-dimashq", "Rif Dimashq"), ("Wāsiţ", "Wasit")]:
         best = top(query)
         assert (best["name"], best["admin1"], best["precision"]) == (region, region, "region"), query
@@ -209,28 +209,44 @@ def test_candidates_are_ranked_best_first():
 
 
 def test_place_added_by_an_editor_is_found_like_any_other():
-    assert not Place.objects.filter(name_keys__contains=["baghouz"]).exists()  # GeoNames' list stops at 500 people
+    # A name no gazetteer has (an invented farm), as an editor would add a new camp or checkpoint.
+    assert not Place.objects.filter(name_keys__contains=["khirbet jawzafa"]).exists()
     Place.objects.create(
-        name="Al Baghuz Fawqani",
-        alternate_names=["Baghouz", "Baghuz", "الباغوز"],
+        name="Khirbet Jawzafa",
+        alternate_names=["Kherbet Jozafa", "خربة جوزفا"],
         point=Point(40.9386, 34.4622, srid=4326),
         admin1="Deir ez-Zor",
         country="SY",
     )
-    for query in ["Baghouz", "al-Baghuz", "الباغوز", "near Baghouz"]:
+    for query in ["Khirbet Jawzafa", "Kherbet Jozafa", "خربة جوزفا", "near Khirbet Jawzafa"]:
         best = top(query)
-        assert (best["name"], best["admin1"]) == ("Al Baghuz Fawqani", "Deir ez-Zor"), query
-    assert top("near Baghouz")["precision"] == "near"
+        assert (best["name"], best["admin1"]) == ("Khirbet Jawzafa", "Deir ez-Zor"), query
+    assert top("near Khirbet Jawzafa")["precision"] == "near"
 
 
 @pytest.mark.parametrize(
-    "query",
-    ["al-Tanf", "Baghouz", "al-Baghuz", "Qaryat al-Mawhuma", "near Qaryat al-Mawhuma", "the outskirts of al-Tanf"],
+    "query", ["Khirbet Jawzafa", "near Zahrat al-Mudawwara", "the outskirts of Khirbet Jawzafa", "Tell Xurbanik"]
 )
 def test_places_the_gazetteer_lacks_give_nothing_rather_than_a_guess(query):
-    assert not Place.objects.filter(skeleton_keys__overlap=["tnf", "bghz"]).exists()  # no editor has added them
+    assert not Place.objects.filter(skeleton_keys__overlap=["khrbt jwzf", "zhrt mdwr", "tl xrbnk"]).exists()
     assert GazetteerGeocoder().candidates(query) == []
     assert json.loads(run_geocode(query, "--json")) == []
+
+
+def test_villages_only_who_s_on_first_has_are_found():
+    """GeoNames' list stopped at 500 people; Baghuz and al-Tanf are in the WOF villages, in their governorates."""
+    assert (top("al-Baghuz")["name"], top("al-Baghuz")["admin1"]) == ("Baghuz Fawqani", "Deir ez-Zor")
+    assert {(candidate["name"], candidate["country"]) for candidate in GazetteerGeocoder().candidates("al-Tanf")} >= {
+        ("At Tanf", "SY")
+    }
+
+
+@pytest.mark.xfail(
+    strict=True, reason="name matching quality (consonant look-alikes scored 'exact') is the matching branch's work"
+)
+@pytest.mark.parametrize(("query", "wrong"), [("Baghouz", "Bughaz"), ("Qaryat al-Mawhuma", "Qaryat Umm al Hamam")])
+def test_a_bigger_gazetteer_gives_no_consonant_look_alike(query, wrong):
+    assert wrong not in [candidate["name"] for candidate in GazetteerGeocoder().candidates(query)]
 
 
 def test_an_exact_name_drops_its_consonant_look_alikes():
@@ -275,25 +291,24 @@ def test_gazetteer_geocoder_speaks_geopy():
 
 def test_reverse_geocoding_names_the_nearest_place_admin1_and_country():
     location = GazetteerGeocoder().reverse("34.55, 38.30")
-    assert location.raw["name"] == "Tadmur"
-    assert (location.raw["admin1"], location.raw["country"]) == ("Homs", "SY")
-    assert location.raw["distance_km"] < 5
+    tadmur = Place.objects.get(name="Tadmur", country="SY")
+    # The nearest locality (a village now that WOF's are loaded) is no further than Tadmur itself.
+    assert location.raw["distance_km"] <= km({"latitude": tadmur.point.y, "longitude": tadmur.point.x}, 34.55, 38.30)
+    assert (location.raw["admin1"], location.raw["admin2"], location.raw["country"]) == ("Homs", "Tadmor", "SY")
     assert GazetteerGeocoder().reverse("35.0, 20.0") is None  # the Ionian Sea
 
 
 @pytest.mark.parametrize(
-    ("latitude", "longitude", "nearest", "admin1"),
+    ("latitude", "longitude", "admin1"),
     [
-        # The desert east of Homs province: the nearest place, As Sab' Biyar (38 km), is across the line in Rif
-        # Dimashq; Tadmur, Al Qaryatayn and Mahin (68-91 km) are in Homs, as is al-Tanf further south-east.
-        (34.0, 38.0, "As Sab‘ Biyār", "Homs"),
-        (34.9, 38.3, "Tadmur", "Homs"),  # the seed assault's desert north of Palmyra
-        (33.51, 36.29, "Damascus", "Dimashq"),  # on a town, its own admin1, not its Rif Dimashq suburbs'
+        (34.0, 38.0, "Homs"),  # the desert east of Homs province, whatever village is nearest
+        (34.9, 38.3, "Homs"),  # the seed assault's desert north of Palmyra
+        (33.51, 36.29, "Damascus"),  # the city, not its Rif Dimashq suburbs
     ],
 )
-def test_reverse_admin1_is_voted_by_the_nearest_places(latitude, longitude, nearest, admin1):
+def test_reverse_admin1_is_the_governorate_containing_the_point(latitude, longitude, admin1):
     place = GazetteerGeocoder().reverse_candidate(latitude, longitude)
-    assert (place["name"], place["admin1"], place["country"]) == (nearest, admin1, "SY")
+    assert (place["admin1"], place["country"]) == (admin1, "SY")
     assert place["distance_km"] == pytest.approx(km(place, latitude, longitude), abs=0.5)
 
 
@@ -359,8 +374,8 @@ def online(settings):
 def test_provider_down_falls_back_to_the_gazetteer_with_a_warning(online, error, caplog):
     online.error = error
     with caplog.at_level(logging.WARNING, logger="places.geocoding"):
-        result = GeocoderChain().geocode("al-Tanf garrison")
-    assert result.candidates == []  # al-Tanf is not in GeoNames, and the provider gave nothing
+        result = GeocoderChain().geocode("Khirbet Jawzafa garrison")
+    assert result.candidates == []  # not in the gazetteer, and the provider gave nothing
     assert result.warnings and "failed" in result.warnings[0] and error.__name__ in result.warnings[0]
     assert error.__name__ in caplog.text
     assert online.calls == 1
@@ -372,14 +387,14 @@ def test_provider_is_not_asked_when_the_gazetteer_is_sure(online):
     assert online.calls == 0
 
 
-def test_online_hit_is_coded_like_a_gazetteer_hit_and_cached_as_a_place(online):
-    best = GeocoderChain().geocode("al-Tanf").candidates[0]
+def test_online_hit_is_coded_like_a_gazetteer_hit_and_a_lookup_stores_nothing(online):
+    before = Place.objects.count()
+    best = GeocoderChain().geocode("Khirbet Jawzafa").candidates[0]
     assert (best["name"], best["provider"], best["country"]) == ("Al-Tanf", "fakeonlinegeocoder", "SY")
-    assert best["admin1"] == "Homs"  # from the gazetteer's nearest place, not the provider's wording
-    assert Place.objects.filter(pk=best["place_id"], kind=PlaceKind.OTHER).exists()
-    again = GeocoderChain().geocode("al-Tanf").candidates[0]
-    assert (again["provider"], again["place_id"]) == ("gazetteer", best["place_id"])
-    assert online.calls == 1
+    assert best["admin1"] == "Homs"  # the region the provider's address names
+    assert best["place_id"] is None and Place.objects.count() == before  # a lookup never writes
+    GeocoderChain().geocode("Khirbet Jawzafa")
+    assert online.calls == 2  # nothing kept, so asked again
 
 
 # --- management commands --------------------------------------------------------------------------------------
@@ -412,8 +427,9 @@ def test_geocode_command_reverse_prints_one_object():
     place = json.loads(run_geocode("--reverse", "36.34", "43.13", "--json"))
     assert OUTPUT_KEYS <= set(place)
     assert (place["name"], place["admin1"], place["country"]) == ("Mosul", "Nineveh", "IQ")
+    assert place["admin2"] == "Mosul"
     desert = json.loads(run_geocode("--reverse", "34", "38", "--json"))
-    assert (desert["admin1"], desert["distance_km"]) == ("Homs", 38.12)
+    assert (desert["admin1"], desert["country"]) == ("Homs", "SY")
 
 
 @pytest.mark.parametrize(

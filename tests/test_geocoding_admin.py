@@ -76,7 +76,7 @@ def test_search_limit_in_range_gives_no_warning(editor_client):
     assert response.json()["warnings"] == []
 
 
-@pytest.mark.parametrize("query", ["al-Tanf", "Qaryat al-Mawhuma"])
+@pytest.mark.parametrize("query", ["Khirbet Jawzafa", "Tell Xurbanik"])
 def test_search_unknown_place_suggests_nothing(editor_client, query):
     assert editor_client.get(SEARCH_URL, {"q": query}).json() == {"results": [], "warnings": []}
 
@@ -94,8 +94,10 @@ def test_reverse_names_the_nearest_place(editor_client):
     result = editor_client.get(REVERSE_URL, {"lat": "36.2", "lon": "37.15"}).json()["result"]
     assert (result["name"], result["admin1"], result["country"]) == ("Aleppo", "Aleppo", "SY")
     assert result["distance_km"] < 3
+    assert result["admin2"] == "Jebel Saman"  # the district containing the point
     desert = editor_client.get(REVERSE_URL, {"lat": "34", "lon": "38"}).json()["result"]
-    assert (desert["name"], desert["admin1"], desert["distance_km"]) == ("As Sab‘ Biyār", "Homs", 38.12)
+    assert (desert["admin1"], desert["country"]) == ("Homs", "SY")
+    assert 0 < desert["distance_km"] < 150
     assert editor_client.get(REVERSE_URL, {"lat": "35", "lon": "20"}).json() == {"result": None}
 
 

@@ -134,6 +134,11 @@ LEAFLET_CONFIG = {
     "MAX_ZOOM": 18,
     "RESET_VIEW": False,
     "TILES": [(_("OpenStreetMap"), MAP_TILES_URL, {"attribution": MAP_TILES_ATTRIBUTION})] if MAP_TILES_URL else [],
+    # Shown even without tiles: the places, governorates and districts come from these gazetteers (CC0 / CC BY 4.0).
+    "ATTRIBUTION_PREFIX": (
+        '<a href="https://leafletjs.com">Leaflet</a> | Places: <a href="https://whosonfirst.org/">Who’s On First</a>, '
+        '<a href="https://www.geonames.org/">GeoNames</a>'
+    ),
 }
 
 # A strict policy: no inline scripts except those carrying the per-request nonce

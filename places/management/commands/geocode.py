@@ -199,7 +199,7 @@ def _json(value):
 
 
 def _line(candidate):
-    where = ", ".join(part for part in (candidate["admin1"], candidate.get("admin2"), candidate["country"]) if part)
+    where = ", ".join(part for part in (candidate["admin2"], candidate["admin1"], candidate["country"]) if part)
     how = f"  match={candidate['match']}" if candidate.get("match") else ""
     unsure = "  AMBIGUOUS" if candidate.get("ambiguous") else ""
     return (

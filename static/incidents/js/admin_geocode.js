@@ -196,6 +196,8 @@
     this.close();
     this.input.value = place.name;
     setValue("id_place", place.place_id);
+    // An online provider's answer has no place yet: saving the incident keeps it as one.
+    setValue("id_online_provider", place.place_id ? "" : place.provider);
     setValue("id_place_name", place.name);
     setValue("id_admin1", place.admin1);
     setValue("id_admin2", place.admin2);
@@ -239,12 +241,14 @@
           return;
         }
         setValue("id_admin1", place.admin1);
+        setValue("id_admin2", place.admin2);
         setValue("id_country", place.country);
+        setValue("id_online_provider", "");
         // The point is the editor's; the nearest place is its coded place only when the point is on it.
         setValue("id_place", place.precision === "exact" ? place.place_id : "");
         self.say(
           self.text.nearest + ": " + place.name + " (" + place.distance_km + " km), " +
-          [place.admin1, place.country].filter(Boolean).join(", ")
+          [place.admin2, place.admin1, place.country].filter(Boolean).join(", ")
         );
       })
       .catch(function () {
