@@ -190,6 +190,8 @@ DOMINANT_POPULATION_RATIO = 5
 DOMINANT_POPULATION_MIN = 1000
 DOMINANT_SPELLINGS_RATIO = 2
 DOMINANT_SPELLINGS_MIN = 5
+# A spelling of a place's own name ranks just above the same spelling of another place's alternate name.
+OWN_NAME_BONUS = 0.02
 # Places in the region the wording or the caller names rank above every place outside it.
 CONTEXT_BONUS = 0.3
 
@@ -381,7 +383,7 @@ class GazetteerGeocoder(Geocoder):
                 in_context = (str(place.country), place.admin1) in context
                 # A place's own name and its alternates rank alike: which one GeoNames made the label says nothing
                 # about which place a report means ("Hama": the town Ḩamāh, not the governorate labelled Hama).
-                tier = RANK_QUALITY.get(match, quality)
+                tier = RANK_QUALITY.get(match, quality) + (OWN_NAME_BONUS if self._own_name(place, phrase) else 0)
                 rank_score = tier + self._bonus(place) - 0.02 * rank + (CONTEXT_BONUS if in_context else 0)
                 if precision == LocationPrecision.REGION and phrase.precision != LocationPrecision.REGION:
                     rank_score -= 0.05  # a bare name is more likely the town than its governorate
@@ -389,7 +391,9 @@ class GazetteerGeocoder(Geocoder):
                 if best is None or rank_score > best[0]:
                     scored[place.pk] = (rank_score, place, precision, match, quality)
         self._towns_before_their_governorate(scored, phrases)
-        ranked = sorted(scored.values(), key=lambda item: (-item[0], -item[1].population, item[1].pk))
+        ranked = sorted(
+            scored.values(), key=lambda item: (-item[0], -item[1].population, -len(item[1].name_keys), item[1].pk)
+        )
         namesakes, places_named = self._namesakes(ranked, context)
         candidates = []
         for _score, place, precision, match, quality in ranked[:limit]:
@@ -401,6 +405,12 @@ class GazetteerGeocoder(Geocoder):
         return candidates
 
     @staticmethod
+    def _own_name(place, phrase):
+        """Whether the wording is a spelling of the place's own name, not only of one of its alternates."""
+        own = place_transliteration_keys(place.name_keys[:1])
+        return bool(set(transliteration_keys(phrase.text)) & set(own)) or phrase.text in place.name_keys[:1]
+
+    @staticmethod
     def _towns_before_their_governorate(scored, phrases):
         """A bare name ("Deir Ezzor", "Idlib") is the town when a town of that governorate matched it, however the
         governorate's own spellings compare; "Deir ez-Zor province" keeps the region first."""
@@ -408,7 +418,12 @@ class GazetteerGeocoder(Geocoder):
             return
         towns = {}
         for score, place, precision, match, _quality in scored.values():
-            if precision != LocationPrecision.REGION and match != "fuzzy":
+            # A town, not a village that shares the governorate's name ("Wasit" the governorate, not Wasit village).
+            if (
+                precision != LocationPrecision.REGION
+                and match != "fuzzy"
+                and place.population >= DOMINANT_POPULATION_MIN
+            ):
                 region = (str(place.country), place.admin1)
                 towns[region] = max(towns.get(region, score), score)
         for pk, (score, place, precision, match, quality) in list(scored.items()):

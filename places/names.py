@@ -166,12 +166,25 @@ def transliteration_keys(text):
     return tuple(dict.fromkeys(key for key in keys if key))
 
 
+# Words that tell two halves of one village apart ("Baghuz Fawqani", upper; "Tahtani", lower): reports often name
+# the village without them ("al-Baghuz").
+VILLAGE_QUALIFIERS = {
+    "fawqani", "fawqa", "tahtani", "tahta", "kabir", "kabirah", "saghir", "saghirah", "sharqi", "sharqiyah",
+    "gharbi", "gharbiyah", "shamali", "shamaliyah", "janubi", "janubiyah",
+}  # fmt: skip
+
+
 def place_transliteration_keys(names):
     """A place's transliteration keys, plus each with its first short vowel dropped: coders write Muhaymidah
-    as "Mhemideh" and Muhradah as "Mhardeh" (only the place side gets these, so a query never loses a vowel)."""
+    as "Mhemideh" and Muhradah as "Mhardeh" (only the place side gets these, so a query never loses a vowel);
+    and without a trailing qualifier ("Baghuz Fawqani" is also found as "Baghuz")."""
     keys = []
     for name in names:
-        for key in transliteration_keys(name):
+        words = name_key(name).split()
+        spellings = [name]
+        if len(words) > 1 and words[-1] in VILLAGE_QUALIFIERS:
+            spellings.append(" ".join(words[:-1]))
+        for key in (key for spelling in spellings for key in transliteration_keys(spelling)):
             keys.append(key)
             dropped = re.sub(r"^([^aeu\s])[aeu](?=[^aeu\s]{1}[aeu])", r"\1", key)
             if dropped != key and len(dropped) >= 5:
