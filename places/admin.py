@@ -3,7 +3,7 @@ from django.db import models
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Place
+from .models import District, Place, Region
 from .names import name_key
 
 
@@ -29,3 +29,35 @@ class PlaceAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
         if not key:
             return queryset, False
         return queryset.filter(models.Q(name_keys__contains=[key]) | models.Q(search_text__contains=key)), False
+
+
+class AdminAreaAdmin(LeafletGeoAdminMixin, admin.ModelAdmin):
+    """Read-only: regions and districts come from the Who's On First extract (`manage.py load_gazetteer`)."""
+
+    list_display = ["name", "name_ar", "country"]
+    list_filter = ["country"]
+    fields = ["name", "name_ar", "country", "names", "wof_id", "geonames_id", "boundary"]
+
+    def get_search_results(self, request, queryset, search_term):
+        key = name_key(search_term)
+        return (queryset.filter(name_keys__contains=[key]), False) if key else (queryset, False)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Region)
+class RegionAdmin(AdminAreaAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(District)
+class DistrictAdmin(AdminAreaAdmin):
+    list_display = ["name", "name_ar", "region", "country"]
+    search_fields = ["name"]

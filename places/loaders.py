@@ -372,9 +372,7 @@ def wof_places_load(countries=None):
         )
         place.set_search_keys()
         new_places.append(place)
-    before = Place.objects.count()
-    Place.objects.bulk_create(new_places, batch_size=5000, ignore_conflicts=True)
-    inserted = Place.objects.count() - before
+    inserted = _places_copy(new_places)
     merged = []
     for place in Place.objects.filter(pk__in=merge):
         row = merge[place.pk]
@@ -388,6 +386,51 @@ def wof_places_load(countries=None):
     admin1_places_sync()
     places_admin_areas_assign()
     return inserted, len(merged)
+
+
+COPIED_FIELDS = [
+    "name",
+    "ascii_name",
+    "alternate_names",
+    "point",
+    "kind",
+    "admin1",
+    "admin2",
+    "country",
+    "population",
+    "source",
+    "wof_id",
+    "name_keys",
+    "skeleton_keys",
+    "search_text",
+]
+
+
+def _places_copy(places):
+    """Insert `places` with COPY into a scratch table, then one INSERT … ON CONFLICT DO NOTHING; returns how many
+    were inserted. Several times faster than bulk_create for 33,000 rows, which compiles every value in Python."""
+    from django.db import connection, transaction
+
+    from .models import Place
+
+    if not places:
+        return 0
+    table = Place._meta.db_table
+    columns = ", ".join(Place._meta.get_field(field).column for field in COPIED_FIELDS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE place_load ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")
+        cursor.execute("ALTER TABLE place_load ADD COLUMN id serial")
+        with cursor.cursor.copy(f"COPY place_load ({columns}) FROM STDIN") as copy:
+            for place in places:
+                row = [getattr(place, field) for field in COPIED_FIELDS]
+                row[COPIED_FIELDS.index("point")] = f"SRID=4326;POINT({place.point.x!r} {place.point.y!r})"
+                row[COPIED_FIELDS.index("country")] = str(place.country)
+                copy.write_row(row)
+        # Region and district names set here, in the unindexed scratch table, rather than by rewriting 33,000 rows
+        # under the Place table's GIN indexes afterwards.
+        _admin_areas_update(cursor, "place_load")
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM place_load ON CONFLICT DO NOTHING")
+        return cursor.rowcount
 
 
 def admin1_places_sync():
@@ -422,6 +465,50 @@ def admin1_places_sync():
             place.save()
 
 
+def _admin_areas_update(cursor, table):
+    """Set admin1 / admin2 of the rows of `table` (the Place table or a scratch copy) from the district covering
+    each point and its region, or, in no district, the region covering it; as admin_areas_at decides, in SQL.
+
+    Joined polygon-first, so PostGIS prepares each boundary once for all the points it holds; DISTINCT ON makes the
+    same area win on every run where simplified neighbours overlap; rows already right are not rewritten.
+    """
+    from .models import District, PlaceKind, Region
+
+    regions, districts = Region._meta.db_table, District._meta.db_table
+    cursor.execute(
+        f"""
+        UPDATE {table} AS place SET admin1 = covering.region, admin2 = covering.district
+        FROM (
+            SELECT DISTINCT ON (inside.id) inside.id, region.name AS region, district.name AS district
+            FROM {table} AS inside
+            JOIN {districts} AS district
+              ON inside.country = district.country AND ST_Covers(district.boundary, inside.point)
+            JOIN {regions} AS region ON region.id = district.region_id
+            WHERE inside.kind <> %s
+            ORDER BY inside.id, district.wof_id
+        ) AS covering
+        WHERE place.id = covering.id AND (place.admin1, place.admin2) <> (covering.region, covering.district)
+        """,
+        [PlaceKind.ADMIN1],
+    )
+    cursor.execute(
+        f"""
+        UPDATE {table} AS place SET admin1 = covering.region
+        FROM (
+            SELECT DISTINCT ON (inside.id) inside.id, region.name AS region
+            FROM {table} AS inside
+            JOIN {regions} AS region ON inside.country = region.country AND ST_Covers(region.boundary, inside.point)
+            WHERE inside.kind <> %s AND NOT EXISTS (
+                SELECT FROM {districts} AS district WHERE ST_Covers(district.boundary, inside.point)
+            )
+            ORDER BY inside.id, region.wof_id
+        ) AS covering
+        WHERE place.id = covering.id AND place.admin1 <> covering.region
+        """,
+        [PlaceKind.ADMIN1],
+    )
+
+
 def places_admin_areas_assign():
     """admin1 / admin2 of every place inside a region: the region's and district's names, by containment.
 
@@ -430,27 +517,11 @@ def places_admin_areas_assign():
     """
     from django.db import connection
 
-    from .models import District, Place, PlaceKind, Region
+    from .models import Place, Region
     from .regions import region_named
 
-    place_table, region_table, district_table = Place._meta.db_table, Region._meta.db_table, District._meta.db_table
     with connection.cursor() as cursor:
-        for table, column in [(region_table, "admin1"), (district_table, "admin2")]:
-            # DISTINCT ON: where simplified neighbours overlap, the same area wins on every run.
-            cursor.execute(
-                f"""
-                UPDATE {place_table} AS place SET {column} = covering.name
-                FROM (
-                    SELECT DISTINCT ON (inside.id) inside.id, area.name
-                    FROM {place_table} AS inside
-                    JOIN {table} AS area ON inside.country = area.country AND ST_Covers(area.boundary, inside.point)
-                    WHERE inside.kind <> %s
-                    ORDER BY inside.id, area.wof_id
-                ) AS covering
-                WHERE place.id = covering.id AND place.{column} <> covering.name
-                """,
-                [PlaceKind.ADMIN1],
-            )
+        _admin_areas_update(cursor, Place._meta.db_table)
     # Outside every polygon: an old spelling of a region ("Dimashq", "Rif-dimashq") still becomes its name.
     spelt = Place.objects.filter(country__in=Region.objects.values("country")).values_list("country", "admin1")
     for country, admin1 in spelt.order_by().distinct():  # order_by(): Place's default ordering would defeat DISTINCT

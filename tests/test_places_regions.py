@@ -9,12 +9,14 @@ import pytest
 from django.apps import apps
 from django.contrib.gis.geos import Point
 from django.urls import reverse
+from django.utils import translation
 
 from incidents import selectors, services
 from incidents.models import Incident, LocationPrecision
 from incidents.seeding import actors_load, incidents_load
-from places.models import District, Region
+from places.models import District, Place, Region
 from places.regions import admin_areas_at, region_named
+from places.services import place_remember
 from tests.factories import IncidentFactory
 
 PALMYRA = Point(38.2673, 34.5560, srid=4326)
@@ -197,7 +199,10 @@ def test_map_filter_offers_regions_with_published_incidents_only():
     IncidentFactory(published=True, location=PALMYRA, admin1="Homs")
     IncidentFactory(published=True, location=Point(32.86, 39.93, srid=4326), admin1="Ankara", country="TR")
     IncidentFactory(location=MOSUL, admin1="Nineveh", country="IQ")  # a draft: its region is not offered
-    assert selectors.map_filter_choices()["admin1_choices"] == [("Ankara", "Ankara"), ("Homs", "Homs")]
+    with translation.override("en"):
+        assert selectors.map_filter_choices()["admin1_choices"] == [("Ankara", "Ankara"), ("Homs", "Homs")]
+    with translation.override("ar"):
+        assert selectors.map_filter_choices()["admin1_choices"] == [("Ankara", "Ankara"), ("Homs", "حمص")]
 
 
 @pytest.mark.django_db
@@ -219,3 +224,28 @@ def test_arabic_pages_show_the_arabic_region_names(client):
     # Downloads keep the English name: one column value whatever the visitor's language.
     csv = b"".join(client.get("/api/incidents.csv", HTTP_ACCEPT_LANGUAGE="ar").streaming_content).decode()
     assert csv.count(",Homs,") == 1 and "حمص" not in csv
+
+
+@pytest.mark.django_db
+def test_an_online_answer_is_kept_as_a_place_once_when_an_editor_saves_it():
+    before = Place.objects.count()
+    point = Point(38.6517, 33.4954, srid=4326)
+    kept = place_remember(name="Al-Tanf", query="al-Tanf garrison", point=point, provider="nominatim", country="SY")
+    again = place_remember(name="Al-Tanf", query="al-Tanf  garrison", point=point, provider="nominatim", country="SY")
+    assert kept.pk == again.pk and Place.objects.count() == before + 1
+    assert (kept.source, kept.kind, kept.alternate_names) == (
+        "nominatim:al tanf garrison",
+        "other",
+        ["al-Tanf garrison"],
+    )
+    assert place_remember(name="Nowhere", query="x", point=point, provider="nominatim", country="") is None
+
+
+@pytest.mark.django_db
+def test_admin_lists_regions_found_by_any_spelling(client, superuser):
+    client.force_login(superuser)
+    page = client.get(reverse("admin:places_region_changelist"), {"q": "Dayr az Zawr governorate"}).content.decode()
+    assert "دير الزور" in page and "Aleppo" not in page
+    region = Region.objects.get(name="Homs")
+    assert client.get(reverse("admin:places_region_change", args=[region.pk])).status_code == 200
+    assert client.get(reverse("admin:places_district_changelist"), {"q": "Tadmor"}).status_code == 200
