@@ -40,6 +40,8 @@ remove-demo:
 
 bench: setup
 	@$(PY) bench/geocode_bench.py
+	@$(PY) bench/geocode_accuracy.py
+	@$(PY) bench/geocode_batch_bench.py
 	@$(PY) bench/import_bench.py
 	@$(PY) bench/export_bench.py
 	@$(PY) bench/extraction_eval.py

@@ -127,6 +127,9 @@ class IncidentAdminForm(EditVersionForm):
                     "data-text-failed": _("The place search failed; type the coordinates instead."),
                     "data-text-nearest": _("Nearest place"),
                     "data-text-none-near": _("No gazetteer place within 150 km."),
+                    "data-text-ambiguous": _("Several places have this name: choose by region and district."),
+                    "data-text-same-name": _("same name"),
+                    "data-text-similar": _("similar name"),
                 }
             )
         if self.instance.location is not None:

@@ -7,6 +7,7 @@ letters, the parts transliterations disagree on.
 
 import re
 import unicodedata
+from functools import lru_cache
 
 ARABIC_LETTER_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي"})
 # Articles and particles that transliterations attach or drop at will ("ar-Raqqa", "Raqqa").
@@ -76,3 +77,116 @@ def admin1_clean(name):
     text = "".join(char for char in text if not unicodedata.combining(char)).encode("ascii", "ignore").decode()
     text = REGION_WORD.sub("", " ".join(text.split()))
     return re.sub(r"-([a-z]+)\b", lambda word: word[0] if word[1] in ARTICLES else f" {word[1].capitalize()}", text)
+
+
+# "Eastern Ghariyeh" is how reports write the village the gazetteer calls "Al Ghariyah ash Sharqiyah": a leading
+# direction stands for the Arabic adjective after the name, feminine (-iyah) or masculine (-i) by the noun.
+DIRECTION_ADJECTIVES = {
+    "eastern": ("sharqiyah", "sharqi"),
+    "east": ("sharqiyah", "sharqi"),
+    "western": ("gharbiyah", "gharbi"),
+    "west": ("gharbiyah", "gharbi"),
+    "northern": ("shamaliyah", "shamali"),
+    "north": ("shamaliyah", "shamali"),
+    "southern": ("janubiyah", "janubi"),
+    "south": ("janubiyah", "janubi"),
+    "upper": ("fawqani", "fawqa"),
+    "lower": ("tahtani", "tahta"),
+}
+# Letter pairs transliterations use for one Arabic letter, in the order they must be replaced.
+TRANSLITERATION_LETTERS = [
+    ("kh", "h"),  # خ: Khirbet, Hirbet
+    ("gh", "k"),  # غ: Ghariyeh, Gariyeh
+    ("sh", "$"),  # ش: one letter of its own, so "Sham" never meets "Sam"
+    ("ch", "$"),
+    ("th", "t"),  # ث ت
+    ("dh", "d"),  # ذ ض ظ are dh, z, d by turns
+    ("ph", "f"),
+    ("dj", "j"),
+    ("z", "d"),
+    ("q", "k"),  # ق is q, k or g in dialect
+    ("g", "k"),
+    ("c", "k"),
+    ("x", "ks"),
+]
+LATIN_VOWELS = "aeiou"
+
+
+@lru_cache(maxsize=100_000)  # the gazetteer's 35,000 places share most of their words
+def _transliteration_word(word):
+    if NON_LATIN_KEPT.search(word):
+        return word[2:] if word.startswith("ال") and len(word) > 4 else word
+    if len(word) > 2 and word[-2:] in ("ah", "eh"):
+        word = word[:-1]  # -eh, -ah: the ta marbuta (before kh → h, so Sheikh keeps its last letter)
+    word = re.sub(r"(?<=[^aeiou])i(?=[aou])", "y", word)  # Abiad is Abyad
+    for letters, letter in TRANSLITERATION_LETTERS:
+        word = word.replace(letters, letter)
+    # Vowels are where spellings differ most, but not entirely: a/e/i (and y not before a vowel) are one sound,
+    # o/u (and w not before a vowel) another. Kobani ≠ Kabani; Deir = Dayr; Zor = Zawr = Zour; Mayadin ≠ Maadan.
+    out, cluster = [], ""
+    for index, char in enumerate(word):
+        next_char = word[index + 1] if index + 1 < len(word) else ""
+        is_vowel = char in LATIN_VOWELS or (char in "yw" and index > 0 and next_char not in LATIN_VOWELS)
+        if is_vowel:
+            cluster += char
+            continue
+        if cluster:
+            out.append("u" if set(cluster) & set("ouw") else "a")
+            cluster = ""
+        out.append(char)
+    if cluster:
+        out.append("u" if set(cluster) & set("ouw") else "a")
+    return re.sub(r"(.)\1+", r"\1", "".join(out))
+
+
+@lru_cache(maxsize=100_000)
+def transliteration_keys(text):
+    """Keys under which two spellings of one Arabic name meet, and names that merely share consonants do not.
+
+    'Deir ez-Zor', 'Dayr az Zawr' and 'Deir al-Zour' share a key; so do 'Eastern Ghariyeh' and 'Al Ghariyah ash
+    Sharqiyah', 'Tell Abyad' and 'Tal Abiad'. 'Nayrab' and 'Ayn al Arab' do not (their consonants do), nor
+    'Maadan' and 'Mayadin', nor 'Kabani' and 'Kobani'. Each key comes spaced and joined ('Al Bu Kamal',
+    'Albukamal'); a name that is only articles keeps them.
+    """
+    words = name_key(text).split()
+    if not words or any(len(word) == 1 and not NON_LATIN_KEPT.search(word) for word in words):
+        return ()  # "Deir e" is a name being typed, not a spelling: "dar a" would be Daraa
+    variants = [words]
+    if len(words) > 1 and words[0] in DIRECTION_ADJECTIVES:
+        variants = [[*words[1:], adjective] for adjective in DIRECTION_ADJECTIVES[words[0]]]
+    keys = []
+    for variant in variants:
+        kept = [word for word in variant if word not in ARTICLES] or variant
+        spellings = [kept]
+        if any(word.startswith("al") and len(word) > 4 for word in kept):  # "Alraqqa", but also "Alqosh"
+            spellings.append([word[2:] if word.startswith("al") and len(word) > 4 else word for word in kept])
+        for words in spellings:
+            spaced = " ".join(filter(None, (_transliteration_word(word) for word in words)))
+            keys += [spaced, spaced.replace(" ", "")]
+    return tuple(dict.fromkeys(key for key in keys if key))
+
+
+# Words that tell two halves of one village apart ("Baghuz Fawqani", upper; "Tahtani", lower): reports often name
+# the village without them ("al-Baghuz").
+VILLAGE_QUALIFIERS = {
+    "fawqani", "fawqa", "tahtani", "tahta", "kabir", "kabirah", "saghir", "saghirah", "sharqi", "sharqiyah",
+    "gharbi", "gharbiyah", "shamali", "shamaliyah", "janubi", "janubiyah",
+}  # fmt: skip
+
+
+def place_transliteration_keys(names):
+    """A place's transliteration keys, plus each with its first short vowel dropped: coders write Muhaymidah
+    as "Mhemideh" and Muhradah as "Mhardeh" (only the place side gets these, so a query never loses a vowel);
+    and without a trailing qualifier ("Baghuz Fawqani" is also found as "Baghuz")."""
+    keys = []
+    for name in names:
+        words = name_key(name).split()
+        spellings = [name]
+        if len(words) > 1 and words[-1] in VILLAGE_QUALIFIERS:
+            spellings.append(" ".join(words[:-1]))
+        for key in (key for spelling in spellings for key in transliteration_keys(spelling)):
+            keys.append(key)
+            dropped = re.sub(r"^([^aeu\s])[aeu](?=[^aeu\s]{1}[aeu])", r"\1", key)
+            if dropped != key and len(dropped) >= 5:
+                keys.append(dropped)
+    return list(dict.fromkeys(keys))

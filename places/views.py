@@ -20,7 +20,7 @@ class StaffJSONView(View):
 
 
 class PlaceSearchView(StaffJSONView):
-    """Place suggestions as an editor types: ?q=north of Palmyra[&country=SY][&limit=8]."""
+    """Place suggestions as an editor types: ?q=north of Palmyra[&country=SY][&admin1=Idleb][&limit=8]."""
 
     LIMIT_DEFAULT, LIMIT_MAX = 8, 20
 
@@ -29,7 +29,10 @@ class PlaceSearchView(StaffJSONView):
         try:
             limit = self._limit(request.GET.get("limit"), warnings)
             result = geocoding.geocoder_chain().geocode(
-                request.GET.get("q", ""), country=geocoding.country_clean(request.GET.get("country")), limit=limit
+                request.GET.get("q", ""),
+                country=geocoding.country_clean(request.GET.get("country")),
+                admin1=request.GET.get("admin1", "")[:100] or None,
+                limit=limit,
             )
         except geocoding.GeocodeQueryError as error:
             return JsonResponse({"error": str(error), "results": []}, status=400)

@@ -30,6 +30,9 @@
     this.text = {
       noResults: input.dataset.textNoResults,
       failed: input.dataset.textFailed,
+      ambiguous: input.dataset.textAmbiguous,
+      sameName: input.dataset.textSameName,
+      similar: input.dataset.textSimilar,
       nearest: input.dataset.textNearest,
       noneNear: input.dataset.textNoneNear,
     };
@@ -127,8 +130,10 @@
           self.say(reply.body.error || self.text.failed);
           return;
         }
-        self.show(reply.body.results || []);
-        self.say((reply.body.warnings || []).join(" ") || (reply.body.results.length ? "" : self.text.noResults));
+        var results = reply.body.results || [];
+        self.show(results);
+        var unsure = results.length && results[0].ambiguous ? self.text.ambiguous : "";
+        self.say((reply.body.warnings || []).join(" ") || unsure || (results.length ? "" : self.text.noResults));
       })
       .catch(function (error) {
         if (error.name !== "AbortError") self.say(self.text.failed);
@@ -150,8 +155,11 @@
       name.textContent = result.name;
       var detail = document.createElement("span");
       detail.className = "place-search-detail";
+      // Region and district tell same-named villages apart; the note says why the editor has to choose.
+      var note = result.ambiguous ? self.text.sameName : result.match === "fuzzy" ? self.text.similar : "";
       detail.textContent =
-        " " + [result.admin1, result.country].filter(Boolean).join(", ") + " · " + result.precision +
+        " " + [result.admin2, result.admin1, result.country].filter(Boolean).join(", ") + " · " + result.precision +
+        (note ? " · " + note : "") +
         (result.provider !== "gazetteer" ? " · " + result.provider : "");
       option.append(name, detail);
       self.list.append(option);
