@@ -184,7 +184,10 @@ def test_change_history_is_visible_in_the_admin(client, editor):
     client.force_login(editor)
     client.post(ADD_URL, incident_form())
     incident = Incident.objects.get()
-    client.post(reverse("admin:incidents_incident_change", args=[incident.pk]), incident_form(title="Retitled", edit_version=incident.version))
+    client.post(
+        reverse("admin:incidents_incident_change", args=[incident.pk]),
+        incident_form(title="Retitled", edit_version=incident.version),
+    )
     page = client.get(reverse("admin:incidents_incident_history", args=[incident.pk])).content.decode()
     assert page.count(editor.username) >= 2
     assert "Retitled" in page  # the change list names the new title

@@ -134,3 +134,13 @@ def test_validators_of_documents_that_follow_the_data_change_with_it(client, exp
     palmyra.location = Point(38.3, 34.6, srid=4326)
     palmyra.save()
     assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["api-openapi", "ogc-openapi"])
+def test_every_documented_operation_lists_the_rate_limit_and_the_outage_answers(client, name):
+    document = client.get(reverse(f"incidents:{name}")).json()
+    operations = [operation for path in document["paths"].values() for operation in path.values()]
+    assert len(operations) >= 3
+    for operation in operations:
+        for code in ("429", "503"):
+            assert "Retry-After" in operation["responses"][code]["headers"], (operation["operationId"], code)

@@ -129,11 +129,39 @@ def _errors(*codes):
     }
 
 
+# What conflictmap/middleware.py answers on any public path, whatever the parameters.
+SERVICE_RESPONSES = {
+    code: {
+        "description": description,
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+        },
+        "content": {"application/json": {"schema": ERROR}},
+    }
+    for code, description in (
+        ("429", "Too many requests from this address (rate limit); try again after Retry-After seconds."),
+        ("503", "The database is unreachable for the moment; try again after Retry-After seconds."),
+    )
+}
+
+
+def _with_service_responses(document):
+    """Every operation may also meet the rate limit or a database outage (the middleware, before any view)."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["responses"].update(SERVICE_RESPONSES)
+    return document
+
+
 def _ok(content_type, schema, description="OK"):
     return {"200": {"description": description, "content": {content_type: {"schema": schema}}}}
 
 
 def api_document(*, server):
+    return _with_service_responses(_api_document(server=server))
+
+
+def _api_document(*, server):
     timeline = {
         "type": "object",
         "required": ["bucket", "buckets", "total"],
@@ -197,6 +225,10 @@ def api_document(*, server):
 
 
 def ogc_document(*, server):
+    return _with_service_responses(_ogc_document(server=server))
+
+
+def _ogc_document(*, server):
     f_param = _query("f", {"type": "string", "enum": ["json", "html"]}, "Response format.")
     json_object = {"type": "object"}
 
