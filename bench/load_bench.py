@@ -17,7 +17,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,31 +31,18 @@ os.environ.setdefault("TEST_DATABASE_NAME", "bench_load_conflictmap")
 from django.db import connection
 from export_bench import FIRST_DAY, fill  # importing it sets Django up with the test settings
 
+from conflictmap.localserver import connection_url, free_port
 from incidents.models import Incident
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url():
-    database = connection.settings_dict
-    credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
-    if (database.get("HOST") or "").startswith("/"):
-        return f"postgis://{credentials}@/{database['NAME']}?host={database['HOST']}&port={database['PORT']}"
-    return f"postgis://{credentials}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
-
-
 def start_server(port, cache_dir, log):
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "conflictmap.settings.prod",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": connection_url(),
         "SECRET_KEY": "load-bench-key",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",

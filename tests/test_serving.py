@@ -5,7 +5,6 @@ database outage is a 503 the site recovers from by itself."""
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,26 +17,13 @@ from django.conf import settings
 from django.db import connection
 
 from conflictmap.backup import libpq_environment
+from conflictmap.localserver import connection_url, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 # Short enough to prove a long download outlives it, long enough that a busy machine never trips it otherwise.
 WORKER_TIMEOUT = 5
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url():
-    database = connection.settings_dict
-    credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
-    if (database.get("HOST") or "").startswith("/"):
-        return f"postgis://{credentials}@/{database['NAME']}?host={database['HOST']}&port={database['PORT']}"
-    return f"postgis://{credentials}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
 
 
 def admin_connection(dbname=None):
@@ -78,7 +64,7 @@ def server(export_incidents, tmp_path):
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "conflictmap.settings.prod",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": connection_url(),
         "SECRET_KEY": "serving-test-key",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",

@@ -26,6 +26,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+from conflictmap.localserver import free_port  # noqa: E402 -- the project root is put on the path just above
+
 PEERS_VENV = ROOT / ".local" / "bench-peers-venv"
 WORK = ROOT / ".local" / "bench-peers"
 SCRATCH = os.environ.get("TEST_DATABASE_NAME", "bench_conflictmap")
@@ -64,12 +67,6 @@ def prepare_database(rows):
         print(f"created {missing:,} incidents in {database} in {time.perf_counter() - started:.1f} s")
     settings = connection.settings_dict
     return database, settings["HOST"] or "", str(settings["PORT"] or 5432), settings["USER"] or ""
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(name, argv, env, port):

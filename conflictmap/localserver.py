@@ -1,0 +1,21 @@
+"""What the gunicorn tests and the load benchmarks need to start a server of ours beside the test database."""
+
+import socket
+
+from django.db import connections
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def connection_url(alias="default"):
+    """DATABASE_URL of a Django connection's database (a Unix socket directory goes in the query string)."""
+    database = connections[alias].settings_dict
+    credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
+    if (database.get("HOST") or "").startswith("/"):
+        return f"postgis://{credentials}@/{database['NAME']}?host={database['HOST']}&port={database['PORT']}"
+    return f"postgis://{credentials}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
