@@ -75,7 +75,7 @@ class VersionedModel(models.Model):
     each other; the second save raises EditConflict (forms turn it into an error showing what changed)."""
 
     version = models.PositiveIntegerField(
-        _("edit version"), default=1, editable=False, help_text=_("Goes up by one on every save.")
+        _("edit version"), default=1, db_default=1, editable=False, help_text=_("Goes up by one on every save.")
     )
 
     class Meta:
@@ -358,21 +358,35 @@ class Incident(VersionedModel):
     is_demo = models.BooleanField(
         _("synthetic demo data"), default=False, editable=False, help_text=_("Generated fiction, never reporting.")
     )
+    # Database defaults on the columns Django adds after the first ones: set-based loaders (imports, the benchmark
+    # generators) insert incidents in SQL and name only the columns they fill.
     dataset = models.CharField(
-        _("dataset"), max_length=20, choices=Dataset.choices, blank=True, editable=False, help_text=_("Imported from.")
+        _("dataset"),
+        max_length=20,
+        choices=Dataset.choices,
+        blank=True,
+        db_default="",
+        editable=False,
+        help_text=_("Imported from."),
     )
     event_id = models.CharField(
-        _("event id in the dataset"), max_length=100, blank=True, editable=False, help_text=_("e.g. SYR12345.")
+        _("event id in the dataset"),
+        max_length=100,
+        blank=True,
+        db_default="",
+        editable=False,
+        help_text=_("e.g. SYR12345."),
     )
     import_extra = models.JSONField(
         _("other columns of the imported row"),
         default=dict,
+        db_default={},
         blank=True,
         editable=False,
         help_text=_("Columns of the publisher's file that have no field here, kept as they were."),
     )
     # md5 of the imported row as mapped: a re-import compares it to tell unchanged events from updated ones.
-    import_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
+    import_fingerprint = models.CharField(max_length=32, blank=True, db_default="", editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
