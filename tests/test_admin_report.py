@@ -218,3 +218,11 @@ def test_nothing_ticked_is_a_message(editor_client):
     page = editor_client.post(URL, create_data(response, keep=set()), follow=True).content.decode()
     assert "Tick at least one candidate" in page
     assert not Source.objects.filter(url=DW).exists()
+
+
+def test_five_megabytes_of_pasted_text_get_the_forms_message_and_nothing_is_created(editor_client):
+    count = Incident.objects.count()
+    response = read(editor_client, "IS attacked regime forces in Homs on Thursday. " * 110_000)
+    assert response.status_code == 200
+    assert "a report may have at most 200,000" in response.content.decode()
+    assert Incident.objects.count() == count

@@ -27,6 +27,9 @@ SECRET_KEY = env("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Above Django's 2.5 MB, so that a 5 MB report pasted into the editors' assistant reaches its form and gets the
+# form's message ("at most 200,000 characters") instead of a bare 400 page.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=6 * 1024 * 1024)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
