@@ -308,11 +308,19 @@ def incident_map_points(*, queryset):
     return queryset.annotate(lon=_point_x, lat=_point_y).order_by("-start_date", "-id").values(*MAP_POINT_FIELDS)
 
 
-def incident_map_page(*, queryset, viewport, page, page_size):
-    """One page (1-based) of the incidents in view, newest first, and how many there are in all."""
-    in_view = queryset.in_view(viewport)
+def incident_map_page(*, filters, viewport, page, page_size):
+    """One page (1-based) of the incidents in view, newest first, and how many there are in all.
+
+    `filters`: the validated FilterSet. The total comes from the MapCell table when it can answer (the same sum
+    as the feed's clusters), else from a count over the incidents.
+    """
+    in_view = filters.qs.in_view(viewport)
+    from_cells = incident_map_cell_clusters(filters=filters, viewport=viewport, zoom=0, exact_dates=False)
     with _map_read(in_view):
-        total = in_view.order_by().values("pk").count()
+        if from_cells is not None:
+            total = from_cells["totals"]["total"]
+        else:
+            total = in_view.order_by().values("pk").count()
         offset = (page - 1) * page_size
         rows = list(incident_map_points(queryset=in_view)[offset : offset + page_size]) if offset < total else []
     return {"total": total, "rows": rows}
@@ -442,10 +450,13 @@ _INNER_CELL = (
 )
 
 
-def incident_map_cell_clusters(*, filters, viewport, zoom, points_max=None, cell_pixels=64, max_cells=1024):
+def incident_map_cell_clusters(
+    *, filters, viewport, zoom, points_max=None, exact_dates=True, cell_pixels=64, max_cells=1024
+):
     """Grid clusters like incident_map_clusters, read from the MapCell table: {"clusters", "totals"}, or None when
     it cannot answer exactly. The totals' first and last dates are exact unless the total is at most `points_max`
-    (the caller then draws points and takes the dates from them).
+    (the caller then draws points and takes the dates from them) or `exact_dates` is false (they are then only
+    right to the month).
 
     It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS), the view is one box (not split at the
     antimeridian), and the cluster cells are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's
@@ -541,7 +552,7 @@ def incident_map_cell_clusters(*, filters, viewport, zoom, points_max=None, cell
         names = [column.name for column in cursor.description]
         clusters = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         totals = incident_cluster_totals(clusters=clusters)
-        if totals["total"] and (points_max is None or totals["total"] > points_max):
+        if exact_dates and totals["total"] and (points_max is None or totals["total"] > points_max):
             totals.update(_exact_first_and_last(cursor, in_view, totals["first"], totals["last"]))
     for cluster in clusters:
         if cluster["count"] == 1:  # one incident: its own point, not its cell

@@ -128,7 +128,7 @@ class MapListView(MapView):
         filters, view = self.map_request()
         page_size = settings.MAP_LIST_PAGE_SIZE
         listed = selectors.incident_map_page(
-            queryset=filters.qs, viewport=view["bbox"], page=view["page"], page_size=page_size
+            filters=filters, viewport=view["bbox"], page=view["page"], page_size=page_size
         )
         return JsonResponse(
             {

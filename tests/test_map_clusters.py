@@ -257,8 +257,10 @@ def test_map_answers_in_a_fixed_number_of_queries(client, many_incidents, django
         client.get(FEED, {"bbox": syria_and_iraq, "zoom": 6, "fatalities_min": 1})
     with django_assert_num_queries(3):  # count up to the threshold, the points
         client.get(FEED, {"bbox": "36.60,34.60,36.75,34.75", "zoom": 13})
-    with django_assert_num_queries(4):  # JIT off, the count, the page
+    with django_assert_num_queries(5):  # JIT off, the total from MapCell, JIT off, the page
         client.get(LIST, {"bbox": syria_and_iraq})
+    with django_assert_num_queries(4):  # with a filter MapCell lacks: JIT off, the count, the page
+        client.get(LIST, {"bbox": syria_and_iraq, "q": "Bulk"})
 
 
 # --- The MapCell path: clusters read from the pre-aggregated table must count exactly what the live query counts. ---
@@ -307,6 +309,9 @@ def test_clusters_from_map_cells_add_up_exactly_under_the_filters_they_keep(clie
                 west, south, east, north = cluster["bounds"]
                 assert west <= cluster["lon"] <= east and south <= cluster["lat"] <= north
                 assert bbox[0] <= west and east <= bbox[2] and bbox[1] <= south and north <= bbox[3]
+            if bbox == SYRIA_AND_IRAQ:  # the list's total reads MapCell too
+                listed = client.get(LIST, {"bbox": ",".join(map(str, bbox)), **filters}).json()
+                assert listed["total"] == total, filters
 
 
 def test_filters_map_cells_lack_are_counted_live_and_agree(client, many_incidents):
