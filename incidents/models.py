@@ -652,7 +652,8 @@ MAP_CELL_LEVEL = 12
 
 
 class MapCell(models.Model):
-    """Published incidents per fine map cell, start month, end month, event type and region (kept by triggers).
+    """Published incidents per fine map cell, start and end month, event type, region and location precision (kept
+    by triggers).
 
     Months rather than days: a view over years reads one row where days would need thirty; the map feed counts the
     incidents of the partial months at a date filter's edges live (selectors.incident_map_clusters).
@@ -667,6 +668,7 @@ class MapCell(models.Model):
     )
     country = models.CharField(_("country"), max_length=2)
     admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
+    location_precision = models.PositiveSmallIntegerField(_("location precision"), choices=LocationPrecision.choices)
     incidents = models.IntegerField(_("incidents"))
     fatalities = models.BigIntegerField(_("fatalities"))
     # Sums of the members' longitudes and latitudes: a cluster sits at their centroid.
@@ -678,7 +680,16 @@ class MapCell(models.Model):
         verbose_name_plural = _("map cells")
         constraints = [
             models.UniqueConstraint(
-                fields=["cell_x", "cell_y", "start_month", "end_month", "event_type", "country", "admin1"],
+                fields=[
+                    "cell_x",
+                    "cell_y",
+                    "start_month",
+                    "end_month",
+                    "event_type",
+                    "country",
+                    "admin1",
+                    "location_precision",
+                ],
                 name="map_cell_key",
             ),
         ]

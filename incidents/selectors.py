@@ -398,8 +398,9 @@ def incident_map_clusters(*, queryset, viewport, zoom, cell_pixels=64, max_cells
 MAP_CELL_COLUMNS = 2**MAP_CELL_LEVEL
 MAP_CELL_WIDTH = 360 / MAP_CELL_COLUMNS  # degrees of longitude
 MAP_CELL_HEIGHT = 2 * math.pi / MAP_CELL_COLUMNS  # Web Mercator y (radians)
-# Filters MapCell keeps: dates (by month, with the edge months counted live), event type, country and region.
-MAP_CELL_FILTERS = {"start", "end", "event_type", "country", "admin1"}
+# Filters MapCell keeps: dates (by month, with the edge months counted live), event type, country, region and
+# location precision.
+MAP_CELL_FILTERS = {"start", "end", "event_type", "country", "admin1", "precision"}
 # Margin (degrees) by which the live queries' boxes overreach the cell edges they stand for: the exact test is the
 # cell functions' own, in SQL, so the boxes need only hold every point that test can select.
 _EDGE_MARGIN = 1e-6
@@ -515,11 +516,20 @@ def incident_map_cell_clusters(
     if edge_months:
         inner = in_view.filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(edge_months)
         live_parts.append((inner, _INNER_CELL))
-    for name, column in (("event_type", "event_type_id"), ("country", "country"), ("admin1", "admin1")):
+    for name, column in (
+        ("event_type", "event_type_id"),
+        ("country", "country"),
+        ("admin1", "admin1"),
+        ("precision", "location_precision"),
+    ):
         if name in given:
             values = cleaned[name]
             cells.append(f"{column} = ANY(%s)")
-            cell_params.append([value.pk for value in values] if name == "event_type" else list(values))
+            if name == "event_type":
+                values = [value.pk for value in values]
+            elif name == "precision":
+                values = [int(value) for value in values]
+            cell_params.append(list(values))
 
     live_sql, live_params = [], []
     for part, condition in live_parts:

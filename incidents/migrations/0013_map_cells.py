@@ -17,14 +17,14 @@ CREATE FUNCTION conflictmap_cell_y(lat double precision) RETURNS integer
                  / (2 * pi() / 4096))::integer;
 """
 
-KEY = "cell_x, cell_y, start_month, end_month, event_type_id, country, admin1"
+KEY = "cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision"
 
 
 def _rows(table, sign):
     """The published, located incidents of a transition table as signed map-cell contributions."""
     return f"""SELECT conflictmap_cell_x(ST_X(location)) AS cell_x, conflictmap_cell_y(ST_Y(location)) AS cell_y,
                    date_trunc('month', start_date)::date AS start_month,
-                   date_trunc('month', end_date)::date AS end_month, event_type_id, country, admin1,
+                   date_trunc('month', end_date)::date AS end_month, event_type_id, country, admin1, location_precision,
                    {sign} AS n, {sign} * COALESCE(fatalities_best, 0)::bigint AS f,
                    {sign} * ST_X(location) AS sx, {sign} * ST_Y(location) AS sy
               FROM {table} WHERE status = 'published' AND location IS NOT NULL"""
@@ -96,6 +96,13 @@ class Migration(migrations.Migration):
                 ("end_month", models.DateField(verbose_name="end month")),
                 ("country", models.CharField(max_length=2, verbose_name="country")),
                 ("admin1", models.CharField(max_length=100, verbose_name="admin1 (governorate / province)")),
+                (
+                    "location_precision",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Exact place"), (2, "Near a named place"), (3, "Only the region is known")],
+                        verbose_name="location precision",
+                    ),
+                ),
                 ("incidents", models.IntegerField(verbose_name="incidents")),
                 ("fatalities", models.BigIntegerField(verbose_name="fatalities")),
                 ("sum_x", models.FloatField(verbose_name="sum of longitudes")),
@@ -117,7 +124,16 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(condition=models.Q(("incidents", 0)), fields=["id"], name="map_cell_empty")],
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("cell_x", "cell_y", "start_month", "end_month", "event_type", "country", "admin1"),
+                        fields=(
+                            "cell_x",
+                            "cell_y",
+                            "start_month",
+                            "end_month",
+                            "event_type",
+                            "country",
+                            "admin1",
+                            "location_precision",
+                        ),
                         name="map_cell_key",
                     )
                 ],
