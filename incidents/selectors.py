@@ -427,16 +427,17 @@ def _month_end(day):
 MAP_CELL_CLUSTERS_SQL = """
 WITH live AS ({live}),
 parts AS (
-    SELECT floor(conflictmap_cell_x(x) / %s) AS gx, floor(conflictmap_cell_y(y) / %s) AS gy, count(*) AS count,
+    SELECT floor(conflictmap_cell_x(x) / %s::float8) AS gx, floor(conflictmap_cell_y(y) / %s::float8) AS gy,
+           count(*) AS count,
            coalesce(sum(fatalities_best), 0) AS fatalities, sum(x) AS sum_x, sum(y) AS sum_y,
            min(x) AS west, min(y) AS south, max(x) AS east, max(y) AS north,
            min(start_date) AS first, max(start_date) AS last
       FROM live GROUP BY 1, 2
     UNION ALL
-    SELECT floor(cell_x / %s), floor(cell_y / %s), sum(incidents), sum(fatalities), sum(sum_x), sum(sum_y),
+    SELECT floor(cell_x / %s::float8), floor(cell_y / %s::float8), sum(incidents), sum(fatalities), sum(sum_x), sum(sum_y),
            -- the extent of the cells (their members' own extent is not kept: it cannot shrink on a delete)
-           min(cell_x) * %s, degrees(2 * atan(exp(min(cell_y) * %s)) - pi() / 2),
-           (max(cell_x) + 1) * %s, degrees(2 * atan(exp((max(cell_y) + 1) * %s)) - pi() / 2),
+           min(cell_x) * %s::float8, degrees(2 * atan(exp(min(cell_y) * %s::float8)) - pi() / 2),
+           (max(cell_x) + 1) * %s::float8, degrees(2 * atan(exp((max(cell_y) + 1) * %s::float8)) - pi() / 2),
            -- month bounds; the feed makes the first and last dates exact with one more query
            min(start_month), (max(start_month) + interval '1 month' - interval '1 day')::date
       FROM incidents_mapcell WHERE {cells} GROUP BY 1, 2)

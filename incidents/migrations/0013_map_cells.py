@@ -67,6 +67,7 @@ CREATE TRIGGER {name} AFTER {event} ON incidents_incident REFERENCING {referenci
 FILL = f"""
 INSERT INTO incidents_mapcell ({KEY}, incidents, fatalities, sum_x, sum_y)
 SELECT {KEY}, sum(n), sum(f), sum(sx), sum(sy) FROM ({_rows("incidents_incident", 1)}) AS rows GROUP BY {KEY};
+ANALYZE incidents_mapcell;
 """
 
 FORWARD = FUNCTIONS + FILL + "\n".join(_trigger(event) for event in EVENTS)
