@@ -420,21 +420,25 @@ def _month_end(day):
     return following - datetime.timedelta(days=1)
 
 
-# The clusters from MapCell: whole cells strictly inside the view, from the table; the incidents of the cells along
-# the view's edges, and (with date filters) of the months at the range's edges, counted live. The two sets are
-# disjoint and together are exactly the filtered incidents in view: a point is in an inner cell by the same SQL
-# function that placed it in the table, and an inner cell lies wholly inside the view.
+# The clusters from MapCell: whole cells strictly inside the view, from the table, by month; the incidents of the
+# cells along the view's edges counted live. With a date filter the table's months at the range's edges hold some
+# incidents outside it (ending in the month of `start` but before that day, or starting in the month of `end` but
+# after it): those are counted live and subtracted (sign -1), which in a range of whole months are none. Exact: a
+# point is in an inner cell by the same SQL function that placed it in the table, an inner cell lies wholly inside
+# the view, and what is subtracted was in the table's rows of the same cell.
 MAP_CELL_CLUSTERS_SQL = """
 WITH live AS ({live}),
 parts AS (
     SELECT floor(conflictmap_cell_x(x) / %s::float8) AS gx, floor(conflictmap_cell_y(y) / %s::float8) AS gy,
-           count(*) AS count,
-           coalesce(sum(fatalities_best), 0) AS fatalities, sum(x) AS sum_x, sum(y) AS sum_y,
-           min(x) AS west, min(y) AS south, max(x) AS east, max(y) AS north,
-           min(start_date) AS first, max(start_date) AS last
+           sum(sign) AS count, coalesce(sum(sign * fatalities_best), 0) AS fatalities,
+           sum(sign * x) AS sum_x, sum(sign * y) AS sum_y,
+           min(x) FILTER (WHERE sign > 0) AS west, min(y) FILTER (WHERE sign > 0) AS south,
+           max(x) FILTER (WHERE sign > 0) AS east, max(y) FILTER (WHERE sign > 0) AS north,
+           min(start_date) FILTER (WHERE sign > 0) AS first, max(start_date) FILTER (WHERE sign > 0) AS last
       FROM live GROUP BY 1, 2
     UNION ALL
-    SELECT floor(cell_x / %s::float8), floor(cell_y / %s::float8), sum(incidents), sum(fatalities), sum(sum_x), sum(sum_y),
+    SELECT floor(cell_x / %s::float8), floor(cell_y / %s::float8), sum(incidents), sum(fatalities), sum(sum_x),
+           sum(sum_y),
            -- the extent of the cells (their members' own extent is not kept: it cannot shrink on a delete)
            min(cell_x) * %s::float8, degrees(2 * atan(exp(min(cell_y) * %s::float8)) - pi() / 2),
            (max(cell_x) + 1) * %s::float8, degrees(2 * atan(exp((max(cell_y) + 1) * %s::float8)) - pi() / 2),
@@ -444,7 +448,7 @@ parts AS (
 SELECT sum(count)::bigint AS count, sum(fatalities)::bigint AS fatalities, sum(sum_x) / sum(count) AS lon,
        sum(sum_y) / sum(count) AS lat, min(west) AS west, min(south) AS south, max(east) AS east,
        max(north) AS north, min(first) AS first, max(last) AS last
-  FROM parts GROUP BY gx, gy ORDER BY count DESC, lon, lat"""
+  FROM parts GROUP BY gx, gy HAVING sum(count) > 0 ORDER BY count DESC, lon, lat"""
 
 _INNER_CELL = (
     "conflictmap_cell_x({x}) > conflictmap_cell_x(%s) AND conflictmap_cell_x({x}) < conflictmap_cell_x(%s) "
@@ -498,25 +502,12 @@ def incident_map_cell_clusters(
     edge_cells = Q()
     for box in edge_boxes:
         edge_cells |= Q(location__bboverlaps=Polygon.from_bbox(box))
-    live_parts = [(in_view.filter(edge_cells), f"NOT ({_INNER_CELL})")]
+    live_parts = [(in_view.filter(edge_cells), f"NOT ({_INNER_CELL})", 1)]
     cells, cell_params = ["conflictmap_cell_x(%s) < cell_x", "cell_x < conflictmap_cell_x(%s)"], [west, east]
     cells += ["conflictmap_cell_y(%s) < cell_y", "cell_y < conflictmap_cell_y(%s)"]
     cell_params += [south, north]
-    edge_months = Q()
-    if cleaned.get("start"):
-        # Incidents ending in the first month: some end before `start`; the table cannot tell, the live query can.
-        first_month = _month_start(cleaned["start"])
-        cells.append("end_month > %s")
-        cell_params.append(first_month)
-        edge_months |= Q(end_date__lte=_month_end(first_month))
-    if cleaned.get("end"):
-        last_month = _month_start(cleaned["end"])
-        cells.append("start_month < %s")
-        cell_params.append(last_month)
-        edge_months |= Q(start_date__gte=last_month)
-    if edge_months:
-        inner = in_view.filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(edge_months)
-        live_parts.append((inner, _INNER_CELL))
+    # The same filters but the dates, for what the edge months hold outside the range.
+    undated = published_incidents().in_view(viewport)
     for name, column in (
         ("event_type", "event_type_id"),
         ("country", "country"),
@@ -525,24 +516,38 @@ def incident_map_cell_clusters(
     ):
         if name in given:
             values = cleaned[name]
-            cells.append(f"{column} = ANY(%s)")
             if name == "event_type":
                 values = [value.pk for value in values]
             elif name == "precision":
                 values = [int(value) for value in values]
+            cells.append(f"{column} = ANY(%s)")
             cell_params.append(list(values))
+            undated = undated.filter(**{f"{column}__in": values})
+    outside = Q()
+    if cleaned.get("start"):
+        cells.append("end_month >= %s")
+        cell_params.append(_month_start(cleaned["start"]))
+        outside |= Q(end_date__gte=_month_start(cleaned["start"]), end_date__lt=cleaned["start"])
+    if cleaned.get("end"):
+        cells.append("start_month <= %s")
+        cell_params.append(_month_start(cleaned["end"]))
+        outside |= Q(start_date__gt=cleaned["end"], start_date__lte=_month_end(cleaned["end"]))
+    if outside:
+        inner = undated.filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
+        live_parts.append((inner, _INNER_CELL, -1))
 
     live_sql, live_params = [], []
-    for part, condition in live_parts:
+    for part, condition, sign in live_parts:
         columns_query = (
             part.order_by().annotate(x=_point_x, y=_point_y).values("id", "x", "y", "fatalities_best", "start_date")
         )
         try:
             sql, params = columns_query.query.sql_with_params()
-        except EmptyResultSet:  # Django proved the filters match nothing (an empty IN list)
-            return []
+        except EmptyResultSet:  # Django proved the filters match nothing (an empty IN list): the live path says so
+            return None
         live_sql.append(
-            f"SELECT x, y, fatalities_best, start_date FROM ({sql}) AS part WHERE " + condition.format(x="x", y="y")
+            f"SELECT x, y, fatalities_best, start_date, {sign} AS sign FROM ({sql}) AS part WHERE "
+            + condition.format(x="x", y="y")
         )
         live_params += [*params, *view_edges]
     query = MAP_CELL_CLUSTERS_SQL.format(live=" UNION ALL ".join(live_sql), cells=" AND ".join(cells))
@@ -581,12 +586,12 @@ def incident_map_cell_clusters(
 def _exact_first_and_last(cursor, in_view, first, last):
     """The exact first and last start dates when the clusters only know them to the month.
 
-    `first` is at most the true first date and in its month, `last` at least the true last and in its month, so
-    the first match reading up from `first`, and down from `last`, on the start-date index settles each.
+    `first` is at most the true first date and `last` at least the true last, and close to them (the same or a
+    neighbouring month): the first match reading up from `first`, and down from `last`, on the start-date index.
     """
     ends = []
-    for order, days in (("start_date", (first, _month_end(first))), ("-start_date", (_month_start(last), last))):
-        edge = in_view.filter(start_date__range=days).order_by(order).values("start_date")[:1]
+    for order, days in (("start_date", {"start_date__gte": first}), ("-start_date", {"start_date__lte": last})):
+        edge = in_view.filter(**days).order_by(order).values("start_date")[:1]
         ends.append(edge.query.sql_with_params())
     cursor.execute(f"SELECT ({ends[0][0]}), ({ends[1][0]})", [*ends[0][1], *ends[1][1]])
     exact_first, exact_last = cursor.fetchone()
