@@ -97,7 +97,8 @@ made AS (
   INSERT INTO incidents_incident (
     title, description, start_date, end_date, date_precision, location, place_reported, place_name, admin1, admin2,
     country, location_precision, event_type_id, sub_event_type_id, fatalities_low, fatalities_best, fatalities_high,
-    notable_casualties, status, retraction_reason, published_at, external_id, is_demo, created_at, updated_at)
+    notable_casualties, status, retraction_reason, published_at, external_id, is_demo, created_at, updated_at, version,
+    dataset, event_id, import_fingerprint, import_extra)
   SELECT event_type_name || ' near ' || place, 'Generated for the scale benchmark (bench/generate.py).',
          day, day + CASE WHEN r_span < 0.9 THEN 0 ELSE floor((r_span - 0.9) * 60)::int END,
          CASE WHEN r_span < 0.97 THEN 1 ELSE 2 END,
@@ -107,7 +108,7 @@ made AS (
          place, admin1, '', country, CASE WHEN r_prec < 0.75 THEN 1 WHEN r_prec < 0.95 THEN 2 ELSE 3 END,
          event_type_id, sub_event_type_id, floor(best * 0.8)::int, best,
          CASE WHEN best > 3 THEN ceil(best * 1.5)::int END,
-         '', 'published', '', now(), 'bench-' || n, false, now(), now()
+         '', 'published', '', now(), 'bench-' || n, false, now(), now(), 1, '', '', '', '{}'
     FROM placed
   RETURNING id, start_date),
 actors AS (

@@ -658,6 +658,61 @@ class TimelineDay(models.Model):
         indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="timeline_day_empty")]
 
 
+# The map's pre-aggregated grid: 2**12 columns round the world, Web Mercator rows of the same height (about 10 km at
+# the equator, 8 km in Syria). The map's cluster cells at zoom <= 11 are whole blocks of these (cells divide 360°
+# by powers of two), so their counts are sums of MapCell rows. The SQL functions conflictmap_cell_x/_y (migration
+# 0013_map_cells) compute a point's cell, for the triggers and for the live queries alike.
+MAP_CELL_LEVEL = 12
+
+
+class MapCell(models.Model):
+    """Published incidents per fine map cell, start and end month, event type, region and location precision (kept
+    by triggers).
+
+    Months rather than days: a view over years reads one row where days would need thirty; the map feed counts the
+    incidents of the partial months at a date filter's edges live (selectors.incident_map_clusters).
+    """
+
+    cell_x = models.IntegerField(_("map cell column"))
+    cell_y = models.IntegerField(_("map cell row"))
+    start_month = models.DateField(_("start month"))
+    end_month = models.DateField(_("end month"))
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
+    )
+    country = models.CharField(_("country"), max_length=2)
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
+    location_precision = models.PositiveSmallIntegerField(_("location precision"), choices=LocationPrecision.choices)
+    incidents = models.IntegerField(_("incidents"))
+    fatalities = models.BigIntegerField(_("fatalities"))
+    # Sums of the members' longitudes and latitudes: a cluster sits at their centroid.
+    sum_x = models.FloatField(_("sum of longitudes"))
+    sum_y = models.FloatField(_("sum of latitudes"))
+
+    class Meta:
+        verbose_name = _("map cell")
+        verbose_name_plural = _("map cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "cell_x",
+                    "cell_y",
+                    "start_month",
+                    "end_month",
+                    "event_type",
+                    "country",
+                    "admin1",
+                    "location_precision",
+                ],
+                name="map_cell_key",
+            ),
+        ]
+        indexes = [
+            # The triggers delete emptied cells right after each write: this finds them without a scan.
+            models.Index(fields=["id"], condition=Q(incidents=0), name="map_cell_empty"),
+        ]
+
+
 class PublishedRegion(models.Model):
     """Countries and regions that published incidents have, with how many: the map's filter choices."""
 

@@ -1,10 +1,12 @@
 """Read paths. The public side starts from Incident.objects.published() and nowhere else."""
 
+import datetime
 import json
 import math
 from contextlib import contextmanager
 
 from django.contrib.gis.db.models import Extent
+from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import Count, DateField, FloatField, Func, Max, Min, Prefetch, Q, Sum
@@ -14,6 +16,7 @@ from places.regions import admin_area_labels
 
 from .filters import IncidentFilterSet
 from .models import (
+    MAP_CELL_LEVEL,
     DataVersion,
     EventType,
     Incident,
@@ -276,16 +279,22 @@ MAP_MARKER_FIELDS = (
 )
 
 
-def incident_map_feed(*, queryset, viewport, zoom, points_max):
+def incident_map_feed(*, filters, viewport, zoom, points_max):
     """What the map draws for a view: every incident in it when there are at most `points_max`, else clusters.
 
-    {"mode": "points", "rows": [...]} or {"mode": "clusters", "clusters": [...]}, with "totals" computed from the
-    same rows or clusters, so the summary and what is drawn always agree. A count that stops at points_max + 1,
-    then the points, or JIT off and the clusters.
+    `filters`: the validated FilterSet (incident_filterset). {"mode": "points", "rows": [...]} or
+    {"mode": "clusters", "clusters": [...]}, with "totals" computed from the same rows or clusters, so the summary
+    and what is drawn always agree. When the MapCell table can answer: its clusters (and the exact first and last
+    dates), or the points when they are few. Otherwise a count that stops at points_max + 1, then the points, or
+    JIT off and the clusters counted over the incidents.
     """
-    in_view = queryset.in_view(viewport)
+    in_view = filters.qs.in_view(viewport)
+    # From MapCell when it can answer: its total says at once whether the view needs clusters (no count first).
+    from_cells = incident_map_cell_clusters(filters=filters, viewport=viewport, zoom=zoom, points_max=points_max)
+    if from_cells is not None and from_cells["totals"]["total"] > points_max:
+        return {"mode": "clusters", **from_cells}
     # Counting ids only: the FilterSet's DISTINCT would otherwise compare whole rows (and the text filter's vector).
-    if in_view.order_by().values("pk")[: points_max + 1].count() <= points_max:
+    if from_cells is not None or in_view.order_by().values("pk")[: points_max + 1].count() <= points_max:
         rows = list(
             in_view.annotate(lon=_point_x, lat=_point_y).order_by("-start_date", "-id").values(*MAP_MARKER_FIELDS)
         )
@@ -299,11 +308,19 @@ def incident_map_points(*, queryset):
     return queryset.annotate(lon=_point_x, lat=_point_y).order_by("-start_date", "-id").values(*MAP_POINT_FIELDS)
 
 
-def incident_map_page(*, queryset, viewport, page, page_size):
-    """One page (1-based) of the incidents in view, newest first, and how many there are in all."""
-    in_view = queryset.in_view(viewport)
+def incident_map_page(*, filters, viewport, page, page_size):
+    """One page (1-based) of the incidents in view, newest first, and how many there are in all.
+
+    `filters`: the validated FilterSet. The total comes from the MapCell table when it can answer (the same sum
+    as the feed's clusters), else from a count over the incidents.
+    """
+    in_view = filters.qs.in_view(viewport)
+    from_cells = incident_map_cell_clusters(filters=filters, viewport=viewport, zoom=0, exact_dates=False)
     with _map_read(in_view):
-        total = in_view.order_by().values("pk").count()
+        if from_cells is not None:
+            total = from_cells["totals"]["total"]
+        else:
+            total = in_view.order_by().values("pk").count()
         offset = (page - 1) * page_size
         rows = list(incident_map_points(queryset=in_view)[offset : offset + page_size]) if offset < total else []
     return {"total": total, "rows": rows}
@@ -376,6 +393,209 @@ def incident_map_clusters(*, queryset, viewport, zoom, cell_pixels=64, max_cells
         )
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+MAP_CELL_COLUMNS = 2**MAP_CELL_LEVEL
+MAP_CELL_WIDTH = 360 / MAP_CELL_COLUMNS  # degrees of longitude
+MAP_CELL_HEIGHT = 2 * math.pi / MAP_CELL_COLUMNS  # Web Mercator y (radians)
+# Filters MapCell keeps: dates (by month, with the edge months counted live), event type, country, region and
+# location precision.
+MAP_CELL_FILTERS = {"start", "end", "event_type", "country", "admin1", "precision"}
+# Margin (degrees) by which the live queries' boxes overreach the cell edges they stand for: the exact test is the
+# cell functions' own, in SQL, so the boxes need only hold every point that test can select.
+_EDGE_MARGIN = 1e-6
+
+
+def _cell_row_latitude(row):
+    """Latitude of the southern edge of a MapCell row."""
+    return math.degrees(2 * math.atan(math.exp(row * MAP_CELL_HEIGHT)) - math.pi / 2)
+
+
+def _month_start(day):
+    return day.replace(day=1)
+
+
+def _month_end(day):
+    following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return following - datetime.timedelta(days=1)
+
+
+# The clusters from MapCell: whole cells strictly inside the view, from the table, by month; the incidents of the
+# cells along the view's edges counted live. With a date filter the table's months at the range's edges hold some
+# incidents outside it (ending in the month of `start` but before that day, or starting in the month of `end` but
+# after it): those are counted live and subtracted (sign -1), which in a range of whole months are none. Exact: a
+# point is in an inner cell by the same SQL function that placed it in the table, an inner cell lies wholly inside
+# the view, and what is subtracted was in the table's rows of the same cell.
+MAP_CELL_CLUSTERS_SQL = """
+WITH live AS ({live}),
+parts AS (
+    SELECT floor(conflictmap_cell_x(x) / %s::float8) AS gx, floor(conflictmap_cell_y(y) / %s::float8) AS gy,
+           sum(sign) AS count, coalesce(sum(sign * fatalities_best), 0) AS fatalities,
+           sum(sign * x) AS sum_x, sum(sign * y) AS sum_y,
+           min(x) FILTER (WHERE sign > 0) AS west, min(y) FILTER (WHERE sign > 0) AS south,
+           max(x) FILTER (WHERE sign > 0) AS east, max(y) FILTER (WHERE sign > 0) AS north,
+           min(start_date) FILTER (WHERE sign > 0) AS first, max(start_date) FILTER (WHERE sign > 0) AS last
+      FROM live GROUP BY 1, 2
+    UNION ALL
+    SELECT floor(cell_x / %s::float8), floor(cell_y / %s::float8), sum(incidents), sum(fatalities), sum(sum_x),
+           sum(sum_y),
+           -- the extent of the cells (their members' own extent is not kept: it cannot shrink on a delete)
+           min(cell_x) * %s::float8, degrees(2 * atan(exp(min(cell_y) * %s::float8)) - pi() / 2),
+           (max(cell_x) + 1) * %s::float8, degrees(2 * atan(exp((max(cell_y) + 1) * %s::float8)) - pi() / 2),
+           -- month bounds; the feed makes the first and last dates exact with one more query
+           min(start_month), (max(start_month) + interval '1 month' - interval '1 day')::date
+      FROM incidents_mapcell WHERE {cells} GROUP BY 1, 2)
+SELECT sum(count)::bigint AS count, sum(fatalities)::bigint AS fatalities, sum(sum_x) / sum(count) AS lon,
+       sum(sum_y) / sum(count) AS lat, min(west) AS west, min(south) AS south, max(east) AS east,
+       max(north) AS north, min(first) AS first, max(last) AS last
+  FROM parts GROUP BY gx, gy HAVING sum(count) > 0 ORDER BY count DESC, lon, lat"""
+
+_INNER_CELL = (
+    "conflictmap_cell_x({x}) > conflictmap_cell_x(%s) AND conflictmap_cell_x({x}) < conflictmap_cell_x(%s) "
+    "AND conflictmap_cell_y({y}) > conflictmap_cell_y(%s) AND conflictmap_cell_y({y}) < conflictmap_cell_y(%s)"
+)
+
+
+def incident_map_cell_clusters(
+    *, filters, viewport, zoom, points_max=None, exact_dates=True, cell_pixels=64, max_cells=1024
+):
+    """Grid clusters like incident_map_clusters, read from the MapCell table: {"clusters", "totals"}, or None when
+    it cannot answer exactly. The totals' first and last dates are exact unless the total is at most `points_max`
+    (the caller then draws points and takes the dates from them) or `exact_dates` is false (they are then only
+    right to the month).
+
+    It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS), the view is one box (not split at the
+    antimeridian), and the cluster cells are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's
+    own, 128 pixels rather than 64). Cost: the table rows of the inner cells plus the incidents of the edge cells
+    and edge months, instead of every incident in view.
+    """
+    given = {name for name in filters.filters if _given(filters.data, name)}
+    if not given <= MAP_CELL_FILTERS or len(viewport) != 1:
+        return None
+    cell_width, _ = cluster_cell(zoom=zoom, viewport=viewport, cell_pixels=cell_pixels, max_cells=max_cells)
+    columns = round(360 / cell_width)
+    if columns > 2 * MAP_CELL_COLUMNS:
+        return None
+    block = float(max(1, MAP_CELL_COLUMNS // columns))  # MapCell cells per cluster cell, along each axis
+    west, south, east, north = (float(edge) for edge in viewport[0].extent)
+    inner_west, inner_east = math.floor(west / MAP_CELL_WIDTH), math.floor(east / MAP_CELL_WIDTH)
+    inner_south, inner_north = (
+        math.floor(_mercator_y(max(-MERCATOR_MAX_LATITUDE, min(MERCATOR_MAX_LATITUDE, lat))) / MAP_CELL_HEIGHT)
+        for lat in (south, north)
+    )
+    if inner_east - inner_west < 2 or inner_north - inner_south < 2:
+        return None  # no whole cell inside the view: the live query is as cheap
+    # Boxes (a little larger than) the edge cells, and the inner cells: the GiST index picks their incidents.
+    x0, x1 = (inner_west + 1) * MAP_CELL_WIDTH, inner_east * MAP_CELL_WIDTH
+    y0, y1 = _cell_row_latitude(inner_south + 1), _cell_row_latitude(inner_north)
+    edge_boxes = [
+        (west, south, min(east, x0 + _EDGE_MARGIN), north),
+        (max(west, x1 - _EDGE_MARGIN), south, east, north),
+        (west, south, east, min(north, y0 + _EDGE_MARGIN)),
+        (west, max(south, y1 - _EDGE_MARGIN), east, north),
+    ]
+    inner_box = (x0 - _EDGE_MARGIN, y0 - _EDGE_MARGIN, x1 + _EDGE_MARGIN, y1 + _EDGE_MARGIN)
+    view_edges = [west, east, south, north]
+
+    cleaned = filters.form.cleaned_data
+    in_view = filters.qs.in_view(viewport)
+    edge_cells = Q()
+    for box in edge_boxes:
+        edge_cells |= Q(location__bboverlaps=Polygon.from_bbox(box))
+    live_parts = [(in_view.filter(edge_cells), f"NOT ({_INNER_CELL})", 1)]
+    cells, cell_params = ["conflictmap_cell_x(%s) < cell_x", "cell_x < conflictmap_cell_x(%s)"], [west, east]
+    cells += ["conflictmap_cell_y(%s) < cell_y", "cell_y < conflictmap_cell_y(%s)"]
+    cell_params += [south, north]
+    # The same filters but the dates, for what the edge months hold outside the range.
+    undated = published_incidents().in_view(viewport)
+    for name, column in (
+        ("event_type", "event_type_id"),
+        ("country", "country"),
+        ("admin1", "admin1"),
+        ("precision", "location_precision"),
+    ):
+        if name in given:
+            values = cleaned[name]
+            if name == "event_type":
+                values = [value.pk for value in values]
+            elif name == "precision":
+                values = [int(value) for value in values]
+            cells.append(f"{column} = ANY(%s)")
+            cell_params.append(list(values))
+            undated = undated.filter(**{f"{column}__in": values})
+    outside = Q()
+    if cleaned.get("start"):
+        cells.append("end_month >= %s")
+        cell_params.append(_month_start(cleaned["start"]))
+        outside |= Q(end_date__gte=_month_start(cleaned["start"]), end_date__lt=cleaned["start"])
+    if cleaned.get("end"):
+        cells.append("start_month <= %s")
+        cell_params.append(_month_start(cleaned["end"]))
+        outside |= Q(start_date__gt=cleaned["end"], start_date__lte=_month_end(cleaned["end"]))
+    if outside:
+        inner = undated.filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
+        live_parts.append((inner, _INNER_CELL, -1))
+
+    live_sql, live_params = [], []
+    for part, condition, sign in live_parts:
+        columns_query = (
+            part.order_by().annotate(x=_point_x, y=_point_y).values("id", "x", "y", "fatalities_best", "start_date")
+        )
+        try:
+            sql, params = columns_query.query.sql_with_params()
+        except EmptyResultSet:  # Django proved the filters match nothing (an empty IN list): the live path says so
+            return None
+        live_sql.append(
+            f"SELECT x, y, fatalities_best, start_date, {sign} AS sign FROM ({sql}) AS part WHERE "
+            + condition.format(x="x", y="y")
+        )
+        live_params += [*params, *view_edges]
+    query = MAP_CELL_CLUSTERS_SQL.format(live=" UNION ALL ".join(live_sql), cells=" AND ".join(cells))
+    params = [
+        *live_params,
+        block,
+        block,
+        block,
+        block,
+        MAP_CELL_WIDTH,
+        MAP_CELL_HEIGHT,
+        MAP_CELL_WIDTH,
+        MAP_CELL_HEIGHT,
+        *cell_params,
+    ]
+    with _map_read(in_view) as cursor:
+        cursor.execute(query, params)
+        names = [column.name for column in cursor.description]
+        clusters = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        totals = incident_cluster_totals(clusters=clusters)
+        if exact_dates and totals["total"] and (points_max is None or totals["total"] > points_max):
+            totals.update(_exact_first_and_last(cursor, in_view, totals["first"], totals["last"]))
+    for cluster in clusters:
+        if cluster["count"] == 1:  # one incident: its own point, not its cell
+            cluster.update(west=cluster["lon"], east=cluster["lon"], south=cluster["lat"], north=cluster["lat"])
+        else:  # cells at the view's edge reach past it; what is drawn stays within the view
+            cluster.update(
+                west=max(west, cluster["west"]),
+                east=min(east, cluster["east"]),
+                south=max(south, cluster["south"]),
+                north=min(north, cluster["north"]),
+            )
+    return {"clusters": clusters, "totals": totals}
+
+
+def _exact_first_and_last(cursor, in_view, first, last):
+    """The exact first and last start dates when the clusters only know them to the month.
+
+    `first` is at most the true first date and `last` at least the true last, and close to them (the same or a
+    neighbouring month): the first match reading up from `first`, and down from `last`, on the start-date index.
+    """
+    ends = []
+    for order, days in (("start_date", {"start_date__gte": first}), ("-start_date", {"start_date__lte": last})):
+        edge = in_view.filter(**days).order_by(order).values("start_date")[:1]
+        ends.append(edge.query.sql_with_params())
+    cursor.execute(f"SELECT ({ends[0][0]}), ({ends[1][0]})", [*ends[0][1], *ends[1][1]])
+    exact_first, exact_last = cursor.fetchone()
+    return {"first": exact_first, "last": exact_last}
 
 
 @contextmanager

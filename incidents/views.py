@@ -85,25 +85,25 @@ class MapView(PublicGetMixin, View):
     """
 
     def map_request(self):
-        """(filtered incidents, cleaned view parameters); InvalidFilters names every bad parameter at once."""
+        """(validated FilterSet, cleaned view parameters); InvalidFilters names every bad parameter at once."""
         view, filter_params = MapViewForm.split(self.request.GET)
         errors = {} if view.is_valid() else {name: list(messages) for name, messages in view.errors.items()}
         try:
-            incidents = selectors.incident_filter(params=filter_params)
+            filters = selectors.incident_filterset(params=filter_params)
         except selectors.InvalidFilters as invalid:
             errors.update(invalid.errors)
         if errors:
             raise selectors.InvalidFilters(errors)
-        return incidents, view.cleaned_data
+        return filters, view.cleaned_data
 
 
 class MapFeedView(MapView):
     """Markers when few incidents are in view (settings.MAP_POINTS_MAX), grid clusters counted in PostGIS otherwise."""
 
     def get(self, request):
-        incidents, view = self.map_request()
+        filters, view = self.map_request()
         feed = selectors.incident_map_feed(
-            queryset=incidents, viewport=view["bbox"], zoom=view["zoom"], points_max=settings.MAP_POINTS_MAX
+            filters=filters, viewport=view["bbox"], zoom=view["zoom"], points_max=settings.MAP_POINTS_MAX
         )
         body = {"mode": feed["mode"]}
         if feed["mode"] == "points":
@@ -125,10 +125,10 @@ class MapListView(MapView):
     """The list under the map: the incidents in view, newest first, a page at a time, with the exact total."""
 
     def get(self, request):
-        incidents, view = self.map_request()
+        filters, view = self.map_request()
         page_size = settings.MAP_LIST_PAGE_SIZE
         listed = selectors.incident_map_page(
-            queryset=incidents, viewport=view["bbox"], page=view["page"], page_size=page_size
+            filters=filters, viewport=view["bbox"], page=view["page"], page_size=page_size
         )
         return JsonResponse(
             {

@@ -5,14 +5,18 @@ Expected numbers are worked out here in Python from the rows the test made, not 
 
 import datetime
 import json
+import math
 import random
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents.models import EventType, LocationPrecision
-from tests.factories import incidents_bulk_create
+from incidents import services
+from incidents.models import EventType, Incident, LocationPrecision, MapCell, Status
+from tests.factories import IncidentFactory, SourceFactory, incidents_bulk_create
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +43,17 @@ def many_incidents():
         lon, lat = (
             aleppo if number % 10 == 0 else (round(rng.uniform(35.7, 45.0), 5), round(rng.uniform(32.3, 37.2), 5))
         )
+        start = datetime.date(2012, 1, 1) + datetime.timedelta(days=rng.randrange(0, 4000))
         return {
             "location": Point(lon, lat, srid=4326),
-            "start_date": datetime.date(2012, 1, 1) + datetime.timedelta(days=rng.randrange(0, 4000)),
+            "start_date": start,
+            # Some span days or weeks, across month ends: MapCell keeps months, the edges are counted live.
+            "end_date": start + datetime.timedelta(days=rng.choice([0, 0, 0, 2, 45])),
             "event_type": kinds[number % len(kinds)],
             "fatalities_best": rng.choice([None, 0, 1, 3, 12, 40]),
             "location_precision": rng.choice(list(LocationPrecision)),
+            "country": "IQ" if lon > 42.0 else "SY",
+            "admin1": rng.choice(["Aleppo", "Homs", ""]) if lon <= 42.0 else "Ninewa",
         }
 
     published = incidents_bulk_create(row(number) for number in range(3000))
@@ -64,6 +73,13 @@ def inside(incident, bbox):
 def expected(incidents, bbox, keep=lambda incident: True):
     chosen = [incident for incident in incidents if inside(incident, bbox) and keep(incident)]
     return len(chosen), sum(incident.fatalities_best or 0 for incident in chosen), chosen
+
+
+def overlaps(incident, start=None, end=None):
+    """The date filters' meaning: the incident's span meets [start, end]."""
+    return (start is None or incident.end_date.isoformat() >= start) and (
+        end is None or incident.start_date.isoformat() <= end
+    )
 
 
 def get_feed(client, bbox, zoom, **filters):
@@ -94,7 +110,7 @@ def test_cluster_counts_add_up_to_the_incidents_in_view(client, many_incidents):
 FILTER_CASES = [
     ({"event_type": "battles"}, lambda incident: incident.event_type.slug == "battles"),
     ({"fatalities_min": "12"}, lambda incident: (incident.fatalities_best or 0) >= 12),
-    ({"start": "2015-01-01", "end": "2016-12-31"}, lambda i: "2015-01-01" <= i.start_date.isoformat() <= "2016-12-31"),
+    ({"start": "2015-01-01", "end": "2016-12-31"}, lambda i: overlaps(i, "2015-01-01", "2016-12-31")),
     ({"precision": "3"}, lambda incident: incident.location_precision == 3),
     ({"q": "Bulk incident 12"}, lambda incident: incident.title.startswith("Bulk incident 12")),
 ]
@@ -234,9 +250,199 @@ def test_clusters_stay_few_and_small_whatever_zoom_is_claimed(client, many_incid
 
 def test_map_answers_in_a_fixed_number_of_queries(client, many_incidents, django_assert_num_queries):
     syria_and_iraq = ",".join(map(str, SYRIA_AND_IRAQ))
-    with django_assert_num_queries(4):  # the rate-limit counter, count up to the threshold, JIT off, the clusters
+    # Each request also counts itself against the rate limit (one upsert).
+    with django_assert_num_queries(4):  # JIT off, the clusters from MapCell, the exact first and last dates
         client.get(FEED, {"bbox": syria_and_iraq, "zoom": 6})
-    with django_assert_num_queries(3):  # the rate-limit counter, count up to the threshold, the points
+    with django_assert_num_queries(4):  # with a filter MapCell lacks: count up to the threshold, JIT off, clusters
+        client.get(FEED, {"bbox": syria_and_iraq, "zoom": 6, "fatalities_min": 1})
+    with django_assert_num_queries(3):  # count up to the threshold, the points
         client.get(FEED, {"bbox": "36.60,34.60,36.75,34.75", "zoom": 13})
-    with django_assert_num_queries(4):  # the rate-limit counter, JIT off, the count, the page
+    with django_assert_num_queries(5):  # JIT off, the total from MapCell, JIT off, the page
         client.get(LIST, {"bbox": syria_and_iraq})
+    with django_assert_num_queries(4):  # with a filter MapCell lacks: JIT off, the count, the page
+        client.get(LIST, {"bbox": syria_and_iraq, "q": "Bulk"})
+
+
+# --- The MapCell path: clusters read from the pre-aggregated table must count exactly what the live query counts. ---
+
+# Filters MapCell answers, with dates that cut months in the middle (their edge months are counted live).
+CELL_FILTER_CASES = [
+    ({}, lambda incident: True),
+    ({"start": "2014-03-17", "end": "2016-08-09"}, lambda i: overlaps(i, "2014-03-17", "2016-08-09")),
+    ({"start": "2015-06-15"}, lambda i: overlaps(i, start="2015-06-15")),
+    ({"end": "2013-02-10"}, lambda i: overlaps(i, end="2013-02-10")),
+    ({"start": "2016-03-01", "end": "2016-03-31"}, lambda i: overlaps(i, "2016-03-01", "2016-03-31")),
+    ({"event_type": ["battles", "riots"]}, lambda i: i.event_type.slug in ("battles", "riots")),
+    ({"country": "SY"}, lambda incident: incident.country == "SY"),
+    ({"admin1": "Aleppo,Homs"}, lambda incident: incident.admin1 in ("Aleppo", "Homs")),
+    ({"precision": ["2", "3"]}, lambda incident: incident.location_precision in (2, 3)),
+    (
+        {"start": "2013-05-20", "end": "2017-11-03", "event_type": "battles", "country": "SY"},
+        lambda i: overlaps(i, "2013-05-20", "2017-11-03") and i.event_type.slug == "battles" and i.country == "SY",
+    ),
+]
+
+
+def feed_reads_map_cells(client, bbox, zoom, **filters):
+    with CaptureQueriesContext(connection) as queries:
+        body = get_feed(client, bbox, zoom, **filters)
+    return body, any("incidents_mapcell" in query["sql"] for query in queries.captured_queries)
+
+
+def test_clusters_from_map_cells_add_up_exactly_under_the_filters_they_keep(client, many_incidents):
+    # Views whose edges cut through cells (and one with its edge on Aleppo's stacked tenth), at zooms up to 11.
+    for bbox, zoom in ((SYRIA_AND_IRAQ, 6), (NORTH_SYRIA, 8), ((36.5, 35.0, 41.3, 36.2021), 7), (WORLD, 3)):
+        for filters, keep in CELL_FILTER_CASES:
+            total, fatalities, chosen = expected(many_incidents["published"], bbox, keep)
+            if total <= POINTS_MAX:
+                continue
+            body, from_cells = feed_reads_map_cells(client, bbox, zoom, **filters)
+            assert from_cells, (bbox, filters)
+            assert body["mode"] == "clusters"
+            assert sum(cluster["count"] for cluster in body["clusters"]) == body["total"] == total, (bbox, filters)
+            assert sum(cluster["fatalities"] for cluster in body["clusters"]) == fatalities, (bbox, filters)
+            # The summary's dates are exact, though the table keeps months.
+            first, last = min(i.start_date for i in chosen), max(i.start_date for i in chosen)
+            assert body["summary"] == (
+                f"{total} incidents, {fatalities} fatalities, from {first.day} {first:%b %Y} to {last.day} {last:%b %Y}"
+            ), (bbox, filters)
+            for cluster in body["clusters"]:
+                west, south, east, north = cluster["bounds"]
+                assert west <= cluster["lon"] <= east and south <= cluster["lat"] <= north
+                assert bbox[0] <= west and east <= bbox[2] and bbox[1] <= south and north <= bbox[3]
+            if bbox == SYRIA_AND_IRAQ:  # the list's total reads MapCell too
+                listed = client.get(LIST, {"bbox": ",".join(map(str, bbox)), **filters}).json()
+                assert listed["total"] == total, filters
+
+
+def test_filters_map_cells_lack_are_counted_live_and_agree(client, many_incidents):
+    for filters in ({"sub_event_type": "battles-armed-clash"}, {"q": "Bulk incident 12"}, {"fatalities_min": "12"}):
+        body, from_cells = feed_reads_map_cells(client, SYRIA_AND_IRAQ, 6, **filters)
+        assert not from_cells, filters
+    # Across the antimeridian, or zoomed in past the table's cells: live too, and the same counts.
+    body, from_cells = feed_reads_map_cells(client, (30, -60, 20, 60), 3)  # 30°E round to 20°E
+    assert not from_cells and body["total"] == 3000
+    around_aleppo = (37.0, 36.1, 37.3, 36.3)
+    cells_body, from_cells = feed_reads_map_cells(client, around_aleppo, 11)
+    live_body, from_live = feed_reads_map_cells(client, around_aleppo, 13)
+    assert from_cells and not from_live
+    assert cells_body["mode"] == live_body["mode"] == "clusters"
+    assert cells_body["total"] == live_body["total"] == expected(many_incidents["published"], around_aleppo)[0]
+
+
+def test_publishing_unpublishing_moving_and_deleting_show_at_once_in_the_clusters(client, many_incidents):
+    def total():
+        body, from_cells = feed_reads_map_cells(client, SYRIA_AND_IRAQ, 6)
+        assert from_cells
+        return body["total"], body["total_fatalities"]
+
+    before, fatalities = total()
+    unpublished = many_incidents["published"][0]
+    Incident.objects.filter(pk=unpublished.pk).update(status=Status.DRAFT)
+    assert total() == (before - 1, fatalities - (unpublished.fatalities_best or 0))
+    Incident.objects.filter(pk=unpublished.pk).update(status=Status.PUBLISHED, fatalities_best=7)
+    fatalities += 7 - (unpublished.fatalities_best or 0)
+    assert total() == (before, fatalities)
+    Incident.objects.filter(pk__in=[draft.pk for draft in many_incidents["drafts"]]).update(fatalities_best=500)
+    assert total() == (before, fatalities)  # drafts count nowhere
+    moved = many_incidents["published"][1]
+    Incident.objects.filter(pk=moved.pk).update(location=Point(10.0, 50.0, srid=4326))  # out of the view
+    assert total() == (before - 1, fatalities - (moved.fatalities_best or 0))
+    Incident.objects.filter(pk=many_incidents["published"][2].pk).delete()
+    gone = many_incidents["published"][2].fatalities_best or 0
+    assert total() == (before - 2, fatalities - (moved.fatalities_best or 0) - gone)
+
+
+def cell_of(lon, lat):
+    """A point's MapCell cell, worked out here (as models.MAP_CELL_LEVEL documents it), not by the SQL functions."""
+    lat = max(-85.0511, min(85.0511, lat))
+    mercator_y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    return math.floor(lon / (360 / 4096)), math.floor(mercator_y / (2 * math.pi / 4096))
+
+
+def live_map_cells():
+    cells = {}
+    for incident in Incident.objects.published().exclude(location=None):
+        key = (
+            *cell_of(incident.location.x, incident.location.y),
+            incident.start_date.replace(day=1),
+            incident.end_date.replace(day=1),
+            incident.event_type_id,
+            incident.country,
+            incident.admin1,
+            incident.location_precision,
+        )
+        n, f, x, y = cells.get(key, (0, 0, 0.0, 0.0))
+        cells[key] = (n + 1, f + (incident.fatalities_best or 0), x + incident.location.x, y + incident.location.y)
+    return cells
+
+
+def stored_map_cells():
+    keys = ("cell_x", "cell_y", "start_month", "end_month", "event_type_id", "country", "admin1", "location_precision")
+    return {
+        tuple(row[key] for key in keys): (row["incidents"], row["fatalities"], row["sum_x"], row["sum_y"])
+        for row in MapCell.objects.values(*keys, "incidents", "fatalities", "sum_x", "sum_y")
+    }
+
+
+def assert_map_cells_match(message):
+    live, stored = live_map_cells(), stored_map_cells()
+    assert stored.keys() == live.keys(), message
+    for key, (n, f, x, y) in live.items():
+        assert stored[key][:2] == (n, f), (message, key)
+        assert stored[key][2:] == pytest.approx((x, y)), (message, key)
+
+
+def test_map_cells_equal_a_live_count_through_any_sequence_of_writes():
+    rng = random.Random(12)
+    types = list(EventType.objects.all())
+    regions = [("SY", "Homs"), ("SY", "Aleppo"), ("IQ", "Ninewa"), ("IQ", "")]
+
+    def random_fields():
+        start = datetime.date(2016, 1, 1) + datetime.timedelta(days=rng.randint(0, 90))
+        country, admin1 = rng.choice(regions)
+        return {
+            "start_date": start,
+            "end_date": start + datetime.timedelta(days=rng.choice([0, 0, 2, 31])),
+            "event_type": rng.choice(types),
+            "country": country,
+            "admin1": admin1,
+            "fatalities_best": rng.choice([None, 0, 4, 30]),
+            "location_precision": rng.choice(list(LocationPrecision)),
+            # A few kilometres round one spot: incidents share cells, and moves cross cell edges.
+            "location": Point(37.1 + rng.uniform(-0.15, 0.15), 36.2 + rng.uniform(-0.15, 0.15), srid=4326),
+        }
+
+    incidents = [
+        IncidentFactory(published=rng.random() < 0.6, sources=[SourceFactory()], **random_fields()) for _ in range(40)
+    ]
+    assert_map_cells_match("after the first inserts")
+    assert MapCell.objects.exists()
+
+    for step in range(100):
+        incident = rng.choice(incidents)
+        incident.refresh_from_db()
+        action = rng.choice(["edit", "move", "publish", "unpublish", "retract", "delete", "bulk"])
+        if action == "edit":
+            for name, value in random_fields().items():
+                setattr(incident, name, value)
+            incident.save()
+        elif action == "move":
+            incident.location = random_fields()["location"]
+            incident.save()
+        elif action == "publish" and incident.status != Status.PUBLISHED:
+            services.incident_publish(incident=incident)
+        elif action == "unpublish" and incident.status == Status.PUBLISHED:
+            services.incident_unpublish(incident=incident)
+        elif action == "retract":
+            services.incident_retract(incident=incident, reason="Duplicate")
+        elif action == "delete":
+            incidents.remove(incident)
+            incident.delete()
+            incidents.append(IncidentFactory(published=True, **random_fields()))
+        elif action == "bulk":
+            # One statement over many rows: the statement-level triggers see them all at once.
+            Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(
+                status=Status.PUBLISHED, admin1="Homs", country="SY"
+            )
+        assert_map_cells_match(f"after step {step} ({action})")
