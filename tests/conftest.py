@@ -1,5 +1,8 @@
+import io
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 
 from tests.factories import UserFactory
 
@@ -94,6 +97,13 @@ def export_incidents(db):
             start_date=datetime.date(2019, 4, 19),
         )
     return [aleppo, palmyra, mosul]
+
+
+@pytest.fixture(scope="session")
+def gazetteer(django_db_setup, django_db_blocker):
+    """The whole gazetteer (GeoNames and Who's On First), loaded once for the modules that ask for it."""
+    with django_db_blocker.unblock():
+        call_command("load_gazetteer", stdout=io.StringIO())
 
 
 @pytest.fixture(scope="session")

@@ -1,28 +1,20 @@
 """The admin's "New incidents from a report": review with evidence, drafts through services, refusals."""
 
-import io
 import re
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 
 from incidents.models import Incident, IncidentActor, IncidentSource, Source, Status
 from incidents.seeding import actors_load
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
 
 SEED_TEXT = (Path(__file__).parent / "data" / "seed_report_dw_2019-04-20.txt").read_text(encoding="utf-8")
 URL = reverse("admin:incidents_incident_from_report")
 DW = "https://www.dw.com/en/islamic-state-kills-35-syrian-fighters-in-comeback-attack/a-48412337"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def gazetteer(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("load_gazetteer", stdout=io.StringIO())
 
 
 @pytest.fixture(autouse=True)

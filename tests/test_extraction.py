@@ -16,7 +16,7 @@ from incidents.extraction.text import ReportTextError, html_to_text
 from incidents.extraction.tolls import toll_mentions
 from incidents.seeding import actors_load
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_REPORT = Path("/work/shared/seed/000_fb27f580671d964d.txt")
@@ -28,12 +28,6 @@ JSON_KEYS = {
     "location_precision", "admin1", "country", "fatalities_low", "fatalities_best", "fatalities_high", "event_type",
     "actors", "evidence", "confidence",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="session", autouse=True)
-def gazetteer(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("load_gazetteer", stdout=io.StringIO())
 
 
 @pytest.fixture(autouse=True)

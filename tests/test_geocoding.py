@@ -26,19 +26,13 @@ from places.names import (
 )
 from tests.factories import IncidentFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
 
 PLACE_NAMES = Path(__file__).parent / "data" / "place_names_syria_iraq.csv"
 OUTPUT_KEYS = {
     *("name", "latitude", "longitude", "admin1", "country", "precision", "score", "provider"),
     *("admin2", "match", "ambiguous"),  # added with match kinds; the keys above are unchanged
 }
-
-
-@pytest.fixture(scope="session", autouse=True)
-def gazetteer(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("load_gazetteer", stdout=io.StringIO())
 
 
 def km(candidate, latitude, longitude):

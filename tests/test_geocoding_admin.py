@@ -7,9 +7,8 @@ from django.urls import reverse
 from incidents.models import Incident
 from places.models import LocationPrecision, Place
 from tests.factories import IncidentFactory
-from tests.test_geocoding import gazetteer  # noqa: F401 -- the session-wide gazetteer load
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
 
 SEARCH_URL = reverse("incidents:place-search")
 REVERSE_URL = reverse("incidents:place-reverse")

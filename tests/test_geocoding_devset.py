@@ -16,13 +16,7 @@ from places.models import Place
 from places.names import place_transliteration_keys, skeleton_key, transliteration_keys
 from tests.devset import devset_rows, evaluate, summary
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="session", autouse=True)
-def gazetteer(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("load_gazetteer", stdout=io.StringIO())
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
 
 
 def candidates(query, *, country=None, admin1=None, limit=10):
