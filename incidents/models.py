@@ -593,7 +593,7 @@ class IncidentSource(models.Model):
 
 
 # --- What the public side reads instead of scanning incidents: kept current by database triggers (migration
-# 0007_public_aggregates), never written by Django. Only published incidents are counted in them.
+# 0010_public_aggregates), never written by Django. Only published incidents are counted in them.
 
 
 class DataVersion(models.Model):
@@ -661,7 +661,7 @@ class TimelineDay(models.Model):
 # The map's pre-aggregated grid: 2**12 columns round the world, Web Mercator rows of the same height (about 10 km at
 # the equator, 8 km in Syria). The map's cluster cells at zoom <= 11 are whole blocks of these (cells divide 360°
 # by powers of two), so their counts are sums of MapCell rows. The SQL functions conflictmap_cell_x/_y (migration
-# 0013_map_cells) compute a point's cell, for the triggers and for the live queries alike.
+# 0014_map_cells) compute a point's cell, for the triggers and for the live queries alike.
 MAP_CELL_LEVEL = 12
 
 

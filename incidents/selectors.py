@@ -81,7 +81,7 @@ def incident_filter(*, params):
 def public_data_version():
     """(version, changed_at) of everything the public side shows: one primary-key read, whatever the data size.
 
-    Database triggers (migration 0007_public_aggregates) bump it on every write to a published or retracted incident
+    Database triggers (migration 0010_public_aggregates) bump it on every write to a published or retracted incident
     or to what one shows (its actors, sources, types); writes that only touch drafts leave it alone.
     """
     row = DataVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
