@@ -11,9 +11,8 @@ from django.urls import reverse
 from places.geocoding import GazetteerGeocoder
 from places.loaders import wof_places_load
 from places.models import District, Place, PlaceKind, Region
-from tests.test_geocoding import gazetteer  # noqa: F401 -- the session-wide gazetteer load
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
 
 
 def test_the_gazetteer_has_the_villages():
