@@ -226,10 +226,12 @@ class IncidentFilterSet(django_filters.FilterSet):
             return queryset
         # Words match anywhere (prefix-free full text) or as a plain substring, so "Palmyr" still finds Palmyra.
         # Both sides are the indexed expressions themselves (incidents.models), so PostgreSQL ORs two GIN index
-        # scans instead of reading every incident in view.
-        return queryset.annotate(text_words=incident_text_words(), text_haystack=incident_text_haystack()).filter(
-            Q(text_words=SearchQuery(value, config="simple", search_type="websearch"))
-            | Q(text_haystack__icontains=value)
+        # scans instead of reading every incident in view. A trigram match is only a candidate, rechecked row by
+        # row with the whole condition: the substring goes first because it is cheap to recheck and most word
+        # matches are also substrings, so to_tsvector is seldom recomputed (at 1 M: 430 -> 160 ms for "Aleppo").
+        return queryset.annotate(text_haystack=incident_text_haystack(), text_words=incident_text_words()).filter(
+            Q(text_haystack__icontains=value)
+            | Q(text_words=SearchQuery(value, config="simple", search_type="websearch"))
         )
 
     def error_dict(self):
