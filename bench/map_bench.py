@@ -3,7 +3,7 @@
 Runs against the database the settings point at (by default the dev database, so load a big set first, e.g. the
 1 M-row generator in the scale benchmarks), in-process through Django's test client, and prints per case the median
 and p95 time of `--repeat` requests (default 7), the mode (points or clusters), the count and the body size.
-`.venv/bin/python bench/map_bench.py [--repeat N]`.
+`.venv/bin/python bench/map_bench.py [--repeat N] [--only 'q=']`.
 """
 
 import argparse
@@ -40,6 +40,12 @@ CASES = [
     ("syria, one region", "35.5,32,42.5,37.5", 7, {"admin1": "Aleppo"}),
     ("syria, precision", "35.5,32,42.5,37.5", 7, {"precision": "1"}),
     ("syria text", "35.5,32,42.5,37.5", 7, {"q": "bench place 7"}),
+    # `q` on a common word (a tenth of the generated incidents are in Aleppo), a rare one, one found nowhere, and a
+    # substring (the trigram index, not the word index).
+    ("syria q=Aleppo", "35.5,32,42.5,37.5", 7, {"q": "Aleppo"}),
+    ("syria q=Quneitra (rare)", "35.5,32,42.5,37.5", 7, {"q": "Quneitra"}),
+    ("syria q=Chlorine (none)", "35.5,32,42.5,37.5", 7, {"q": "Chlorine"}),
+    ("syria q=Palmyr (substring)", "35.5,32,42.5,37.5", 7, {"q": "Palmyr"}),
     ("aleppo", "36.9,36.0,37.4,36.4", 11, {}),
     ("aleppo centre, zoom 13", "37.10,36.15,37.22,36.25", 13, {}),
     ("one town", "37.00,36.15,37.05,36.20", 14, {}),
@@ -51,12 +57,15 @@ CASES = [
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this text")
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = ["*"]
     client = Client()
     print(f"MAP_POINTS_MAX={settings.MAP_POINTS_MAX}, {args.repeat} requests per case, medians and p95 in ms")
     print(f"{'case':26} {'endpoint':10} {'median':>8} {'p95':>8} {'mode':>9} {'total':>9} {'items':>6} {'KB':>7}")
     for name, bbox, zoom, filters in CASES:
+        if args.only not in name:
+            continue
         for endpoint, url in (("feed", "/map/incidents.json"), ("list", "/map/list.json")):
             params = {"bbox": bbox, "zoom": zoom, **filters}
             timings = []

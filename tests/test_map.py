@@ -2,10 +2,12 @@ import datetime
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from incidents.models import DatePrecision, EventType, LocationPrecision, Side, Status
+from incidents.filters import IncidentFilterSet
+from incidents.models import DatePrecision, EventType, Incident, LocationPrecision, Side, Status
 from tests.factories import ActorFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +129,45 @@ def test_feed_filters_by_event_type_actor_side_and_text(client, spring_2019):
     assert titles(client.get(FEED, {"admin1": "Idlib"})) == ["Protest in Idlib"]
     assert titles(client.get(FEED, {"precision": "2"})) == ["IS assault north of Palmyra"]
     assert titles(client.get(FEED, {"fatalities_min": "5"})) == ["IS assault north of Palmyra"]
+
+
+def test_text_finds_a_substring_of_a_description_and_a_word_of_a_place_name_never_a_draft(client):
+    shelling = IncidentFactory(
+        published=True,
+        title="Shelling of the old city",
+        description="Barrel bombs hit the Bab al-Nasr quarter.",
+        place_reported="old city",
+        place_name="Aleppo",
+    )
+    checkpoint = IncidentFactory(
+        published=True, title="Checkpoint attack", place_reported="road south of town", place_name="Kafr Nabl"
+    )
+    IncidentFactory(  # the same words in a draft: never shown
+        title="Draft: Bab al-Nasr again",
+        description="Barrel bombs hit the Bab al-Nasr quarter.",
+        place_reported="old city",
+        place_name="Aleppo Kafr Nabl",
+    )
+    assert titles(client.get(FEED, {"q": "l-nas"})) == [shelling.title]  # a substring inside a description word
+    assert titles(client.get(FEED, {"q": "BARREL BOMB"})) == [shelling.title]  # any case
+    assert titles(client.get(FEED, {"q": "nabl"})) == [checkpoint.title]  # a word only in the gazetteer's name
+    assert titles(client.get(FEED, {"q": "Aleppo"})) == [shelling.title]
+    # The substring is looked for in each field, not across the join of two (title "…attack", place "road…").
+    assert titles(client.get(FEED, {"q": "attackroad"})) == []
+    assert titles(client.get(FEED, {"q": "attack road"})) == [checkpoint.title]  # words: anywhere, in any field
+
+
+def test_text_filter_reads_the_two_text_indexes(spring_2019):
+    """The query's expressions are the indexes' own, so PostgreSQL can read them instead of every incident."""
+    # Only the text condition (no status, no order), on a handful of rows with sequential scans off: the plan shows
+    # whether the index can be used at all, which is what breaks when the two expressions drift apart.
+    everything = Incident.objects.order_by()
+    found = IncidentFilterSet(queryset=everything).filter_text(everything, "q", "assaul")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = found.only("pk").explain()
+    assert "incident_text_words" in plan and "incident_text_trigrams" in plan
+    assert [incident.title for incident in found] == ["IS assault north of Palmyra"]
 
 
 def test_feed_names_the_bad_parameter(client):
