@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.views import View
 
 from .. import selectors
+from . import downloads
 
 CURSOR_SALT = "incidents.api.cursor"
 GEOJSON = "application/geo+json"
@@ -194,9 +195,26 @@ class PublicDataView(PublicGetView):
             return response
         return self.with_validators(self.render(request, *args, **kwargs))
 
+    # Outputs that can be the whole dataset as one file name it here and say how to write it (download_chunks).
+    download_filename = None
+    download_content_type = None
+    download_flag_required = True  # whether ?download=1 is what makes it a download (GeoJSON) or any request (CSV)
+
+    def download_chunks(self):
+        raise NotImplementedError
+
     def full_download(self, request):
         """The unfiltered export served as a file (incidents/api/downloads.py), or None for every other request."""
-        return None
+        if self.download_filename is None or not downloads.is_full_download(
+            request.GET, flag_required=self.download_flag_required
+        ):
+            return None
+        return downloads.full_download_response(
+            request,
+            filename=self.download_filename,
+            content_type=self.download_content_type,
+            chunks=self.download_chunks,
+        )
 
     def render(self, request, *args, **kwargs):
         raise NotImplementedError

@@ -7,7 +7,7 @@ import json
 from django.http import JsonResponse, StreamingHttpResponse
 
 from .. import selectors
-from . import downloads, openapi, sql
+from . import openapi, sql
 from .http import (
     GEOJSON,
     BadParameter,
@@ -80,16 +80,12 @@ class GeoJSONView(PublicDataView):
                     raise BadParameter(name, "download=1 streams the whole set; leave out limit and cursor.")
         return request.GET
 
-    def full_download(self, request):
-        if not downloads.is_full_download(request.GET, flag_required=True):
-            return None
-        return downloads.full_download_response(
-            request,
-            filename="incidents.geojson",
-            content_type=GEOJSON,
-            chunks=lambda: feature_collection_download(
-                sql.feature_batches(selectors.incident_export_queryset(queryset=self.filterset.qs))
-            ),
+    download_filename = "incidents.geojson"
+    download_content_type = GEOJSON
+
+    def download_chunks(self):
+        return feature_collection_download(
+            sql.feature_batches(selectors.incident_export_queryset(queryset=self.filterset.qs))
         )
 
     def render(self, request):
@@ -139,15 +135,12 @@ def csv_stream(rows):
 class CSVView(PublicDataView):
     """One row per incident, ACLED column names first, the whole filtered set streamed."""
 
-    def full_download(self, request):
-        if not downloads.is_full_download(request.GET, flag_required=False):
-            return None
-        return downloads.full_download_response(
-            request,
-            filename="incidents.csv",
-            content_type="text/csv; charset=utf-8",
-            chunks=lambda: csv_stream(sql.csv_rows(selectors.incident_export_queryset(queryset=self.filterset.qs))),
-        )
+    download_filename = "incidents.csv"
+    download_content_type = "text/csv; charset=utf-8"
+    download_flag_required = False
+
+    def download_chunks(self):
+        return csv_stream(sql.csv_rows(selectors.incident_export_queryset(queryset=self.filterset.qs)))
 
     def render(self, request):
         exported = selectors.incident_export_queryset(queryset=self.filterset.qs)
