@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from incidents.seeding import actors_load
 from tests.factories import UserFactory
 
 
@@ -104,6 +105,12 @@ def gazetteer(django_db_setup, django_db_blocker):
     """The whole gazetteer (GeoNames and Who's On First), loaded once for the modules that ask for it."""
     with django_db_blocker.unblock():
         call_command("load_gazetteer", stdout=io.StringIO())
+
+
+@pytest.fixture
+def seed_actors(db):
+    """The seed actors with their aliases: what the report assistant recognises."""
+    actors_load()
 
 
 @pytest.fixture(scope="session")

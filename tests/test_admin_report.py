@@ -8,18 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from incidents.models import Incident, IncidentActor, IncidentSource, Source, Status
-from incidents.seeding import actors_load
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer", "seed_actors")]
 
 SEED_TEXT = (Path(__file__).parent / "data" / "seed_report_dw_2019-04-20.txt").read_text(encoding="utf-8")
 URL = reverse("admin:incidents_incident_from_report")
 DW = "https://www.dw.com/en/islamic-state-kills-35-syrian-fighters-in-comeback-attack/a-48412337"
-
-
-@pytest.fixture(autouse=True)
-def seed_actors(db):
-    actors_load()
 
 
 @pytest.fixture

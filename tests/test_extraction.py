@@ -14,9 +14,8 @@ from incidents.extraction.evaluation import evaluate, km
 from incidents.extraction.places import place_mentions
 from incidents.extraction.text import ReportTextError, html_to_text
 from incidents.extraction.tolls import toll_mentions
-from incidents.seeding import actors_load
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer", "seed_actors")]
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_REPORT = Path("/work/shared/seed/000_fb27f580671d964d.txt")
@@ -28,11 +27,6 @@ JSON_KEYS = {
     "location_precision", "admin1", "country", "fatalities_low", "fatalities_best", "fatalities_high", "event_type",
     "actors", "evidence", "confidence",
 }  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def seed_actors(db):
-    actors_load()
 
 
 def extract(text, published=PUBLISHED):
