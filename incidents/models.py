@@ -744,6 +744,29 @@ class MapCell(models.Model):
         ]
 
 
+class IncidentFeature(models.Model):
+    """A published incident as the GeoJSON Feature text the API pages, OGC items and the full download send (kept by
+    triggers, migration 0016_incident_features).
+
+    Built once per write instead of once per request: a feature joins its actors, sources, event type, sub-type and
+    country name. Drafts and retractions have no row.
+    """
+
+    incident = models.OneToOneField(
+        Incident,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("incident"),
+    )
+    feature = models.TextField(_("GeoJSON feature"))
+
+    class Meta:
+        verbose_name = _("incident feature")
+        verbose_name_plural = _("incident features")
+
+
 class PublishedRegion(models.Model):
     """Countries and regions that published incidents have, with how many: the map's filter choices."""
 

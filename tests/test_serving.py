@@ -111,10 +111,10 @@ def fetch(port, path, headers=None):
 
 @contextmanager
 def citations_locked(admin):
-    """Hold a lock on the citations table: every export query waits on it, while the map, the timeline and the
-    freshness checks (which do not read citations) run on."""
+    """Hold a lock on the citations and the kept features: every export query (CSV reads the citations, GeoJSON the
+    features) waits on it, while the map, the timeline and the freshness checks (which read neither) run on."""
     with admin.transaction():
-        admin.execute("LOCK TABLE incidents_incidentsource IN ACCESS EXCLUSIVE MODE")
+        admin.execute("LOCK TABLE incidents_incidentsource, incidents_incidentfeature IN ACCESS EXCLUSIVE MODE")
         yield
 
 

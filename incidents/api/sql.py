@@ -31,96 +31,12 @@ def _country_alpha3_json():
 # The exported incidents, in export order: the caller's filtered, ordered (and possibly sliced) queryset.
 _CHOSEN = "chosen (id, start_date) AS MATERIALIZED ({chosen})"
 
-# The feature is assembled as text with || rather than json_build_object(...)::text: the properties are always the
-# same keys, so only the values need JSON encoding (to_json), and nothing is parsed back (ST_AsGeoJSON(...)::json
-# re-parsed every geometry). Measured on 100,000 incidents this halves the cost of the projection. Values that come
-# from small tables (event types, countries, actors, sources) are encoded once per table row in the joined
-# subquery, not once per incident. The key order and every value are those json_build_object produced; only the
-# whitespace between tokens is gone.
-
-# Actors and sources go through ONE grouping pass (instead of one GROUP BY each, each with its own semi-join to
-# `chosen`, hash join and per-group sort): every link becomes a row (kind 1 = actor, 2 = source) with its element
-# already encoded, the rows are sorted once by incident and display order, and string_agg joins each incident's
-# elements in that order. string_agg carries no ORDER BY of its own because on PostgreSQL 15 an ordered aggregate
-# sorts every group separately (a third of the cost here); the subquery's ORDER BY keeps the subquery from being
-# flattened, and its sort order (incident_id first) already satisfies the GROUP BY, so the aggregate reads the rows
-# in that order (this is the documented "sorted subquery" idiom; export cursors never run in parallel).
-_LINKS = """links AS (
-  SELECT incident_id,
-         '[' || string_agg(element, ',') FILTER (WHERE kind = 1) || ']' AS actors,
-         '[' || string_agg(element, ',') FILTER (WHERE kind = 2) || ']' AS sources
-    FROM (SELECT ia.incident_id, 1 AS kind, ia.side AS k1, ia.is_associated AS k2, ia.id AS k3,
-                 a.head || to_json(ia.side) || CASE WHEN ia.is_associated THEN ',"associated":true}'
-                                                    ELSE ',"associated":false}' END AS element
-            FROM chosen
-            JOIN incidents_incidentactor ia ON ia.incident_id = chosen.id
-            JOIN (SELECT id, '{"name":' || to_json(name) || ',"side":' AS head FROM incidents_actor) a
-              ON a.id = ia.actor_id
-          UNION ALL
-          SELECT cite.incident_id, 2, '', false, cite.id,
-                 s.head || COALESCE(to_json(NULLIF(cite.original_reporter, ''))::text, 'null') || '}'
-            FROM chosen
-            JOIN incidents_incidentsource cite ON cite.incident_id = chosen.id
-            JOIN (SELECT id, '{"publisher":' || to_json(publisher) || ',"title":' || to_json(title)
-                             || ',"url":' || COALESCE(to_json(NULLIF(url, ''))::text, 'null')
-                             || ',"published_on":' || COALESCE(to_json(published_on)::text, 'null')
-                             || ',"original_reporter":' AS head
-                    FROM incidents_source) s
-              ON s.id = cite.source_id
-          ORDER BY 1, 2, 3, 4, 5) AS ordered
-   GROUP BY incident_id)"""
-
-# ACLED's English country names, one row per code with its two members already encoded.
-_COUNTRIES = """countries AS (
-  SELECT key AS code, ',"country":' || to_json(key) || ',"country_name":' || to_json(value) AS members
-    FROM jsonb_each_text(%s::jsonb))"""
-
-_JOINS = """FROM chosen
-  JOIN incidents_incident i ON i.id = chosen.id
-  JOIN incidents_eventtype et ON et.id = i.event_type_id
-  LEFT JOIN incidents_subeventtype st ON st.id = i.sub_event_type_id"""
-
-# {columns}: the paged views also need each row's keyset position (start_date, id); the download does not.
-_FEATURE_TEMPLATE = f"""WITH {_CHOSEN}, {_COUNTRIES}, {_LINKS}
-SELECT '{{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
-  || ',"properties":{{"title":' || to_json(i.title)
-  || ',"description":' || to_json(i.description)
-  || ',"start_date":' || to_json(i.start_date)
-  || ',"end_date":' || to_json(i.end_date)
-  || ',"date_precision":' || i.date_precision
-  || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
-          WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
-  || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
-  || ',"admin1":' || to_json(i.admin1)
-  || ',"admin2":' || to_json(i.admin2)
-  || COALESCE(countries.members,
-              ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null') || ',"country_name":null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
-          WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
-          ELSE ',"location_precision_label":null' END
-  || et.members
-  || COALESCE(st.members, ',"sub_event_type":null,"sub_event_type_name":null')
-  || ',"actors":' || COALESCE(links.actors, '[]')
-  || ',"fatalities_low":' || COALESCE(i.fatalities_low::text, 'null')
-  || ',"fatalities_best":' || COALESCE(i.fatalities_best::text, 'null')
-  || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
-  || ',"notable_casualties":' || to_json(i.notable_casualties)
-  || ',"sources":' || COALESCE(links.sources, '[]')
-  || ',"updated_at":' || to_json(i.updated_at)
-  || '}}}}'{{columns}}
-FROM chosen
-  JOIN incidents_incident i ON i.id = chosen.id
-  JOIN (SELECT id, ',"event_type":' || to_json(slug) || ',"event_type_name":' || to_json(name) AS members
-          FROM incidents_eventtype) et ON et.id = i.event_type_id
-  LEFT JOIN (SELECT id, ',"sub_event_type":' || to_json(slug) || ',"sub_event_type_name":' || to_json(name) AS members
-               FROM incidents_subeventtype) st ON st.id = i.sub_event_type_id
-  LEFT JOIN countries ON countries.code = i.country
-  LEFT JOIN links ON links.incident_id = i.id
-ORDER BY chosen.start_date DESC, chosen.id DESC"""
+# Each published incident's feature text is kept by the database (models.IncidentFeature, migration
+# 0016_incident_features): an export only reads finished features by primary key, in its own order.
+_FEATURE_TEMPLATE = f"""WITH {_CHOSEN}
+SELECT f.feature{{columns}}
+  FROM chosen JOIN incidents_incidentfeature f ON f.incident_id = chosen.id
+ ORDER BY chosen.start_date DESC, chosen.id DESC"""
 
 # (feature JSON text, start_date, id) per row, for the paged views.
 FEATURE_SQL = _FEATURE_TEMPLATE.replace("{columns}", ", chosen.start_date, chosen.id")
@@ -204,7 +120,10 @@ CSV_HEADER = [name for name, _sql in CSV_COLUMNS]
 
 CSV_SQL = f"""WITH {_CHOSEN}, {_ACTOR_NAMES}, {_SOURCE_NAMES}
 SELECT {", ".join(column_sql for _name, column_sql in CSV_COLUMNS)}
-{_JOINS}
+FROM chosen
+  JOIN incidents_incident i ON i.id = chosen.id
+  JOIN incidents_eventtype et ON et.id = i.event_type_id
+  LEFT JOIN incidents_subeventtype st ON st.id = i.sub_event_type_id
   LEFT JOIN actor_names ON actor_names.incident_id = i.id
   LEFT JOIN source_names ON source_names.incident_id = i.id
   LEFT JOIN source_links ON source_links.incident_id = i.id
@@ -255,7 +174,7 @@ def feature_page(exported):
     except EmptyResultSet:
         return []
     with connections[exported.db].cursor() as cursor:
-        cursor.execute(FEATURE_SQL.replace("{chosen}", chosen), [*chosen_params, _country_names_json()])
+        cursor.execute(FEATURE_SQL.replace("{chosen}", chosen), chosen_params)
         return cursor.fetchall()
 
 
@@ -264,7 +183,7 @@ def feature_batches(exported):
 
     Python handles one list per CHUNK_SIZE features (a comprehension and a join), not each feature in a loop.
     """
-    batches = _server_side_batches(FEATURE_TEXT_SQL, _pinned(exported), [_country_names_json()])
+    batches = _server_side_batches(FEATURE_TEXT_SQL, _pinned(exported), [])
     return ([feature for (feature,) in rows] for rows in batches)
 
 

@@ -1,0 +1,146 @@
+"""The feature text the database keeps per published incident (models.IncidentFeature) follows every write that
+changes what a feature shows, so the API pages, OGC items and the full download never serve a stale one."""
+
+import datetime
+import importlib
+import json
+import random
+
+import pytest
+from django.db import connection, transaction
+from django.urls import reverse
+
+from incidents.models import (
+    Actor,
+    EventType,
+    Incident,
+    IncidentActor,
+    IncidentFeature,
+    IncidentSource,
+    Side,
+    Source,
+    Status,
+    SubEventType,
+)
+from tests.factories import ActorFactory, IncidentFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("incidents:api-geojson")
+BUILD = importlib.import_module("incidents.migrations.0016_incident_features")
+
+
+def served(client, **params):
+    """{id: properties} of every feature the GeoJSON API serves (all pages)."""
+    body = json.loads(b"".join(client.get(URL, {"limit": 1000, **params}).streaming_content))
+    return {feature["id"]: feature["properties"] for feature in body["features"]}
+
+
+def kept():
+    return dict(IncidentFeature.objects.values_list("incident_id", "feature"))
+
+
+def rebuilt():
+    """The features built from scratch by the migration's own SQL, in a savepoint that is rolled back."""
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM incidents_incidentfeature")
+            cursor.execute(BUILD._build("SELECT id FROM incidents_incident"))
+        features = kept()
+        transaction.savepoint_rollback(sid)
+    return features
+
+
+def test_renaming_an_actor_a_source_or_a_type_shows_in_the_next_page(client, export_incidents):
+    _aleppo, palmyra, _mosul = export_incidents
+    Actor.objects.filter(name="Islamic State").update(name="Islamic State (ISIS)")
+    Source.objects.filter(publisher="DW").update(title="IS kills 35 soldiers near Palmyra")
+    EventType.objects.filter(slug="battles").update(name="Armed battles")
+    SubEventType.objects.filter(slug="battles-armed-clash").update(name="Clash")
+
+    properties = served(client)[palmyra.pk]
+    assert properties["actors"][0]["name"] == "Islamic State (ISIS)"
+    assert properties["sources"][0]["title"] == "IS kills 35 soldiers near Palmyra"
+    assert (properties["event_type_name"], properties["sub_event_type_name"]) == ("Armed battles", "Clash")
+    assert kept() == rebuilt()
+
+
+def test_links_added_and_removed_show_in_the_feature(client, export_incidents):
+    aleppo, palmyra, _mosul = export_incidents
+    newcomer = ActorFactory(name="Hayat Tahrir al-Sham")
+    IncidentActor.objects.create(incident=aleppo, actor=newcomer, side=Side.B)
+    IncidentSource.objects.filter(incident=palmyra, source__publisher="SANA").delete()
+
+    features = served(client)
+    assert "Hayat Tahrir al-Sham" in [actor["name"] for actor in features[aleppo.pk]["actors"]]
+    assert [source["publisher"] for source in features[palmyra.pk]["sources"]] == ["DW"]
+    assert kept() == rebuilt()
+
+
+def test_only_published_incidents_have_a_feature(client, export_incidents):
+    aleppo, palmyra, mosul = export_incidents
+    assert set(kept()) == {aleppo.pk, palmyra.pk, mosul.pk}
+
+    Incident.objects.filter(pk=aleppo.pk).update(status=Status.DRAFT)
+    mosul.delete()
+    assert set(kept()) == {palmyra.pk}
+    assert set(served(client)) == {palmyra.pk}
+
+    Incident.objects.filter(pk=aleppo.pk).update(status=Status.PUBLISHED, title="Shelling of Aleppo, revised")
+    assert served(client)[aleppo.pk]["title"] == "Shelling of Aleppo, revised"
+
+
+def test_any_sequence_of_writes_leaves_the_features_a_rebuild_would_make(export_incidents):
+    """Random edits, link changes, renames, publishing and deletes, compared after each with a rebuild."""
+    rng = random.Random(11)
+    actors = list(Actor.objects.all()) + [ActorFactory() for _ in range(3)]
+    sources = list(Source.objects.all()) + [SourceFactory() for _ in range(3)]
+    with transaction.atomic():
+        incidents = list(export_incidents) + [
+            IncidentFactory(published=True, title=f"Random {n}", start_date=datetime.date(2020, 1, n + 1))
+            for n in range(6)
+        ]
+
+    def edit():
+        pk = rng.choice(incidents).pk
+        toll = rng.randint(0, 50)
+        Incident.objects.filter(pk=pk).update(
+            title=f"Edited {rng.random():.6f}", fatalities_low=toll, fatalities_best=toll, fatalities_high=toll
+        )
+
+    def link_actor():
+        incident = rng.choice(incidents)
+        IncidentActor.objects.create(incident=incident, actor=rng.choice(actors), side=rng.choice([Side.A, Side.B]))
+
+    def unlink_actor():
+        link = IncidentActor.objects.order_by("?").first()
+        if link:
+            link.delete()
+
+    def cite():
+        IncidentSource.objects.get_or_create(
+            incident=rng.choice(incidents), source=rng.choice(sources), defaults={"original_reporter": "Local team"}
+        )
+
+    def rename():
+        actor = rng.choice(actors)
+        Actor.objects.filter(pk=actor.pk).update(name=f"Renamed {actor.pk} {rng.random():.6f}")
+        Source.objects.filter(pk=rng.choice(sources).pk).update(url=f"https://example.org/{rng.random():.6f}")
+
+    def toggle():
+        pk = rng.choice(incidents).pk
+        status = rng.choice([Status.DRAFT, Status.PUBLISHED, Status.RETRACTED])
+        Incident.objects.filter(pk=pk).update(status=status)
+
+    def delete():
+        if len(incidents) > 4:
+            incident = incidents.pop(rng.randrange(len(incidents)))
+            Incident.objects.filter(pk=incident.pk).delete()
+
+    for _ in range(40):
+        with transaction.atomic():
+            rng.choice([edit, link_actor, unlink_actor, cite, rename, toggle, delete])()
+        assert kept() == rebuilt()
+    published = set(Incident.objects.filter(status=Status.PUBLISHED).values_list("pk", flat=True))
+    assert set(kept()) == published
