@@ -4,7 +4,8 @@ import csv
 import io
 import json
 
-from django.http import JsonResponse, StreamingHttpResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 
 from .. import selectors
 from . import openapi, sql
@@ -159,7 +160,11 @@ class TimelineView(PublicDataView):
         return request.GET
 
     def render(self, request):
-        return JsonResponse(selectors.timeline_counts(filters=self.filterset, bucket=self.bucket))
+        document = selectors.timeline_counts(filters=self.filterset, bucket=self.bucket)
+        buckets = document.pop("buckets")
+        # The buckets go out as PostgreSQL encoded them; only the few other members are encoded here.
+        head = json.dumps(document, cls=DjangoJSONEncoder)
+        return HttpResponse(f'{head[:-1]}, "buckets": {buckets}}}', content_type="application/json")
 
 
 class OpenAPIView(PublicGetView):
