@@ -121,17 +121,13 @@ def _build(affected):
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature;"""
 
 
-def _changed(table, link, link_column, columns):
-    """Incidents showing a row of `table` whose shown columns a statement changed."""
-    differs = " OR ".join(f"n.{column} IS DISTINCT FROM o.{column}" for column in columns)
-    return f"""SELECT l.incident_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-                 JOIN {link} l ON l.{link_column} = n.id WHERE {differs}"""
-
-
-def _changed_type(column, columns):
-    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in columns)
-    return f"""SELECT i.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-                 JOIN incidents_incident i ON i.{column} = n.id WHERE {differs}"""
+def _changed(columns, *, via):
+    """Incidents showing a row whose shown `columns` a statement changed; `via` is (table, column) pointing to it."""
+    table, column = via
+    incident = "id" if table == "incidents_incident" else "incident_id"
+    differs = " OR ".join(f"n.{name} IS DISTINCT FROM o.{name}" for name in columns)
+    return f"""SELECT l.{incident} FROM new_rows n JOIN old_rows o ON o.id = n.id
+                 JOIN {table} l ON l.{column} = n.id WHERE {differs}"""
 
 
 REFERENCING = {
@@ -151,12 +147,12 @@ AFFECTED = {
     ("incidents_incident", "DELETE"): "SELECT id FROM old_rows",
     **{(table, event): _LINKED[event] for table in ("incidents_incidentactor", "incidents_incidentsource")
        for event in REFERENCING},
-    ("incidents_actor", "UPDATE"): _changed("incidents_actor", "incidents_incidentactor", "actor_id", ["name"]),
+    ("incidents_actor", "UPDATE"): _changed(["name"], via=("incidents_incidentactor", "actor_id")),
     ("incidents_source", "UPDATE"): _changed(
-        "incidents_source", "incidents_incidentsource", "source_id", ["publisher", "title", "url", "published_on"]
+        ["publisher", "title", "url", "published_on"], via=("incidents_incidentsource", "source_id")
     ),
-    ("incidents_eventtype", "UPDATE"): _changed_type("event_type_id", ["slug", "name"]),
-    ("incidents_subeventtype", "UPDATE"): _changed_type("sub_event_type_id", ["slug", "name"]),
+    ("incidents_eventtype", "UPDATE"): _changed(["slug", "name"], via=("incidents_incident", "event_type_id")),
+    ("incidents_subeventtype", "UPDATE"): _changed(["slug", "name"], via=("incidents_incident", "sub_event_type_id")),
 }  # fmt: skip
 
 
