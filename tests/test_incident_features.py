@@ -144,3 +144,29 @@ def test_any_sequence_of_writes_leaves_the_features_a_rebuild_would_make(export_
         assert kept() == rebuilt()
     published = set(Incident.objects.filter(status=Status.PUBLISHED).values_list("pk", flat=True))
     assert set(kept()) == published
+
+
+def test_imports_and_their_revert_leave_the_features_a_rebuild_would_make(client, db):
+    """An import defers the triggers and rebuilds its incidents once; the newer file updates some events and
+    retracts the missing ones; a revert puts the first state back."""
+    from incidents.importing import import_batch_create, import_batch_revert, import_events
+    from tests.test_import import ACLED, ACLED_NEWER
+
+    def run(path, **options):
+        batch = import_batch_create(path=path, user=None, requested_status=Status.PUBLISHED, **options)
+        return import_events(batch=batch, path=path)
+
+    first = run(ACLED)
+    assert first.status == "done" and first.created > 0
+    published = set(Incident.objects.filter(status=Status.PUBLISHED).values_list("pk", flat=True))
+    assert set(kept()) == published == set(served(client))
+    assert kept() == rebuilt()
+
+    newer = run(ACLED_NEWER, retract_missing=True)
+    assert newer.updated > 0 and newer.retracted > 0
+    assert set(kept()) == set(Incident.objects.filter(status=Status.PUBLISHED).values_list("pk", flat=True))
+    assert kept() == rebuilt()
+
+    import_batch_revert(batch=newer, user=None)
+    assert set(kept()) == published
+    assert kept() == rebuilt()

@@ -474,6 +474,9 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
     _name_table(cursor, actor_table, actor_ids, "actor_id")
     _name_table(cursor, source_table, source_ids, "source_id")
 
+    # The incidents, their actors and their sources are written by three statements: their kept GeoJSON features
+    # (IncidentFeature) are rebuilt once, at the end, rather than by each statement's trigger.
+    cursor.execute("SET LOCAL conflictmap.features_deferred = 'on'")
     updated_sql = f"SELECT incident_id FROM {table} WHERE state = 'updated'"
     snapshot_links(cursor, batch=batch, action=ImportChangeAction.UPDATED, incident_ids_sql=updated_sql, params=[])
     cursor.execute(
@@ -547,6 +550,11 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
             user=user,
             reason=reason,
         )
+    cursor.execute("SET LOCAL conflictmap.features_deferred = 'off'")
+    cursor.execute(
+        f"""SELECT conflictmap_incident_features_rebuild(
+                     ARRAY(SELECT incident_id FROM {table} WHERE state IN ('created', 'updated')))"""
+    )
     cursor.execute(f"DROP TABLE {actor_table}, {source_table}")
 
 

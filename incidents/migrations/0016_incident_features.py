@@ -24,33 +24,27 @@ def _countries_literal():
     return "'" + names.replace("'", "''") + "'"
 
 
-# `chosen` (id, start_date): the published incidents whose features are (re)built.
-LINKS = """links AS (
-  SELECT incident_id,
-         '[' || string_agg(element, ',') FILTER (WHERE kind = 1) || ']' AS actors,
-         '[' || string_agg(element, ',') FILTER (WHERE kind = 2) || ']' AS sources
-    FROM (SELECT ia.incident_id, 1 AS kind, ia.side AS k1, ia.is_associated AS k2, ia.id AS k3,
-                 a.head || to_json(ia.side) || CASE WHEN ia.is_associated THEN ',"associated":true}'
-                                                    ELSE ',"associated":false}' END AS element
-            FROM chosen
-            JOIN incidents_incidentactor ia ON ia.incident_id = chosen.id
-            JOIN (SELECT id, '{"name":' || to_json(name) || ',"side":' AS head FROM incidents_actor) a
-              ON a.id = ia.actor_id
-          UNION ALL
-          SELECT cite.incident_id, 2, '', false, cite.id,
-                 s.head || COALESCE(to_json(NULLIF(cite.original_reporter, ''))::text, 'null') || '}'
-            FROM chosen
-            JOIN incidents_incidentsource cite ON cite.incident_id = chosen.id
-            JOIN (SELECT id, '{"publisher":' || to_json(publisher) || ',"title":' || to_json(title)
-                             || ',"url":' || COALESCE(to_json(NULLIF(url, ''))::text, 'null')
-                             || ',"published_on":' || COALESCE(to_json(published_on)::text, 'null')
-                             || ',"original_reporter":' AS head
-                    FROM incidents_source) s
-              ON s.id = cite.source_id
-          ORDER BY 1, 2, 3, 4, 5) AS ordered
-   GROUP BY incident_id)"""
-# Actors and sources are grouped in one sorted pass rather than an ordered aggregate each: on PostgreSQL 15 an
-# ordered aggregate sorts every group on its own, and a 100,000-row import rebuilds 100,000 features at once.
+# Each incident's actors and sources, in display order, as JSON array text. Looked up per incident (LATERAL, by the
+# link tables' incident_id indexes), so a rebuild costs the same per incident whether PostgreSQL expects one incident
+# or a hundred thousand: a table's statistics lag behind an import, and a grouped join planned for one incident
+# was re-aggregated for every incident of a 10,000-row import (seconds became minutes).
+# The actor and the source of each link are read by primary key from the link (a subquery per link), never joined
+# the other way round: with stale statistics PostgreSQL otherwise probed the links once per actor.
+ACTORS = """SELECT '[' || string_agg((SELECT '{"name":' || to_json(a.name) FROM incidents_actor a WHERE a.id = ia.actor_id)
+                            || ',"side":' || to_json(ia.side)
+                            || CASE WHEN ia.is_associated THEN ',"associated":true}' ELSE ',"associated":false}' END,
+                            ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
+     FROM incidents_incidentactor ia
+    WHERE ia.incident_id = i.id"""
+SOURCES = """SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
+                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+                                    || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
+                               FROM incidents_source s WHERE s.id = cite.source_id)
+                            || ',"original_reporter":'
+                            || COALESCE(to_json(NULLIF(cite.original_reporter, ''))::text, 'null') || '}',
+                            ',' ORDER BY cite.id) || ']' AS sources
+     FROM incidents_incidentsource cite
+    WHERE cite.incident_id = i.id"""
 
 FEATURE_TEXT = """'{"type":"Feature","id":' || i.id
   || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
@@ -66,59 +60,64 @@ FEATURE_TEXT = """'{"type":"Feature","id":' || i.id
   || ',"place_name":' || to_json(i.place_name)
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
-  || COALESCE(countries.members,
-              ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null') || ',"country_name":null')
+  || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
+  || ',"country_name":' || COALESCE(to_json(COUNTRY_NAMES::jsonb ->> i.country)::text, 'null')
   || ',"location_precision":' || i.location_precision
   || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
   || COALESCE(st.members, ',"sub_event_type":null,"sub_event_type_name":null')
-  || ',"actors":' || COALESCE(links.actors, '[]')
+  || ',"actors":' || COALESCE(la.actors, '[]')
   || ',"fatalities_low":' || COALESCE(i.fatalities_low::text, 'null')
   || ',"fatalities_best":' || COALESCE(i.fatalities_best::text, 'null')
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
-  || ',"sources":' || COALESCE(links.sources, '[]')
+  || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'"""
 
 
-def _build(affected):
-    """Rebuild the features of the incidents `affected` (a query of incident ids) selects: published ones upserted,
-    the others' rows removed.
+def _statements(affected):
+    """The two statements that rebuild the features of the incidents `affected` (a query of incident ids) selects:
+    the rows of those no longer published removed, the published ones upserted.
 
     Joins, not `IN (affected)`: past work_mem PostgreSQL cannot hash an IN subquery and rescans it for every row,
     which made a 100,000-row import take minutes.
     """
-    countries_cte = f"""countries AS (
-  SELECT key AS code, ',"country":' || to_json(key) || ',"country_name":' || to_json(value) AS members
-    FROM jsonb_each_text({_countries_literal()}::jsonb))"""
-    return f"""
+    delete = f"""
     DELETE FROM incidents_incidentfeature f
      USING (SELECT DISTINCT id FROM ({affected}) AS affected (id)) AS affected
      WHERE f.incident_id = affected.id
-       AND NOT EXISTS (SELECT 1 FROM incidents_incident i WHERE i.id = f.incident_id AND i.status = 'published');
+       AND NOT EXISTS (SELECT 1 FROM incidents_incident i WHERE i.id = f.incident_id AND i.status = 'published')"""
+    feature = FEATURE_TEXT.replace("COUNTRY_NAMES", _countries_literal())
+    upsert = f"""
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
-    WITH chosen AS MATERIALIZED (
-           SELECT i.id, i.start_date
-             FROM (SELECT DISTINCT id FROM ({affected}) AS affected (id)) AS affected
-             JOIN incidents_incident i ON i.id = affected.id
-            WHERE i.status = 'published'),
-         {countries_cte},
-         {LINKS}
-    SELECT i.id, {FEATURE_TEXT}
-      FROM chosen
-      JOIN incidents_incident i ON i.id = chosen.id
+    SELECT i.id, {feature}
+      FROM (SELECT DISTINCT id FROM ({affected}) AS affected (id)) AS affected
+      JOIN incidents_incident i ON i.id = affected.id
       JOIN (SELECT id, ',"event_type":' || to_json(slug) || ',"event_type_name":' || to_json(name) AS members
               FROM incidents_eventtype) et ON et.id = i.event_type_id
       LEFT JOIN (SELECT id, ',"sub_event_type":' || to_json(slug) || ',"sub_event_type_name":' || to_json(name)
                         AS members
                    FROM incidents_subeventtype) st ON st.id = i.sub_event_type_id
-      LEFT JOIN countries ON countries.code = i.country
-      LEFT JOIN links ON links.incident_id = i.id
+      CROSS JOIN LATERAL ({ACTORS}) AS la
+      CROSS JOIN LATERAL ({SOURCES}) AS ls
+     WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
-     WHERE f.feature IS DISTINCT FROM EXCLUDED.feature;"""
+     WHERE f.feature IS DISTINCT FROM EXCLUDED.feature"""
+    return [delete, upsert]
+
+
+def _build(affected):
+    """The rebuild as plain SQL, for the migration's fill (and the tests' rebuild from scratch)."""
+    return "".join(f"{statement};" for statement in _statements(affected))
+
+
+def _executed(affected, using=""):
+    """The rebuild in a PL/pgSQL body, each statement planned when it runs (EXECUTE): a static statement would keep
+    the plan made for the first call, e.g. for one edited incident, and reuse it for a 100,000-row import."""
+    return "".join(f"\n    EXECUTE $sql${statement}$sql${using};" for statement in _statements(affected))
 
 
 def _changed(columns, *, via):
@@ -160,12 +159,25 @@ def _name(table, event):
     return f"{table}_feature_{event.lower()}"
 
 
+# A bulk writer that touches the same incidents in several statements (an import writes the incidents, then their
+# actors, then their sources) sets this for its transaction (SET LOCAL) and rebuilds once at the end with
+# conflictmap_incident_features_rebuild(ids): one pass over its incidents instead of three.
+DEFERRED = "IF current_setting('conflictmap.features_deferred', true) = 'on' THEN RETURN NULL; END IF;"
+
+# UTC for the functions' run, whatever the writing session's TimeZone: to_json(updated_at) writes the offset.
+REBUILD = f"""
+CREATE FUNCTION conflictmap_incident_features_rebuild(ids bigint[]) RETURNS void LANGUAGE plpgsql
+    SET timezone = 'UTC' AS $fn$
+BEGIN{_executed("SELECT unnest($1)", " USING ids")}
+END $fn$;"""
+
+
 def _trigger(table, event):
     name = _name(table, event)
-    # UTC for the function's run, whatever the writing session's TimeZone: to_json(updated_at) writes the offset.
     return f"""
 CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET timezone = 'UTC' AS $fn$
-BEGIN{_build(AFFECTED[table, event])}
+BEGIN
+    {DEFERRED}{_executed(AFFECTED[table, event])}
     RETURN NULL;
 END $fn$;
 CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {REFERENCING[event]}
@@ -176,9 +188,10 @@ FORWARD = (
     "SET LOCAL timezone = 'UTC';"
     + _build("SELECT id FROM incidents_incident WHERE status = 'published'")
     + "\nSET LOCAL timezone = DEFAULT;"
+    + REBUILD
     + "".join(_trigger(table, event) for table, event in AFFECTED)
 )
-BACKWARD = "".join(
+BACKWARD = "DROP FUNCTION IF EXISTS conflictmap_incident_features_rebuild(bigint[]);" + "".join(
     f"DROP TRIGGER IF EXISTS {_name(table, event)} ON {table}; DROP FUNCTION IF EXISTS {_name(table, event)}();"
     for table, event in AFFECTED
 )
