@@ -166,7 +166,7 @@ def test_text_filter_reads_the_two_text_indexes(spring_2019):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = found.only("pk").explain()
-    assert "incident_text_words" in plan and "incident_text_trigrams" in plan
+    assert "incident_search_words" in plan and "incident_text_trigrams" in plan
     assert [incident.title for incident in found] == ["IS assault north of Palmyra"]
 
 
