@@ -197,6 +197,37 @@ def test_list_total_and_feed_total_agree_under_filters(client, many_incidents):
     assert feed["total"] == listed["total"] == sum(cluster["count"] for cluster in feed["clusters"])
 
 
+def test_a_common_word_is_counted_exactly_and_follows_edits(client, many_incidents):
+    """`q` on a word a third of the incidents carry, as a word, only as part of a longer one (a substring), or only in
+    the gazetteer's name (not a substring of what is searched for one): clusters, list and a count worked out here
+    agree, drafts carrying it aside; an edit is found at once (the stored words follow the text they come from)."""
+    published, drafts = many_incidents["published"], many_incidents["drafts"]
+    as_word = [incident.pk for incident in published[0::6]]
+    in_longer_word = [incident.pk for incident in published[1::6]]
+    gazetteer_only = [incident.pk for incident in published[2::6]]
+    Incident.objects.filter(pk__in=as_word).update(title="Shelling near Aleppo")
+    Incident.objects.filter(pk__in=in_longer_word).update(description="Reported from the two Aleppos.")
+    Incident.objects.filter(pk__in=gazetteer_only).update(place_name="Aleppo")
+    Incident.objects.filter(pk__in=[draft.pk for draft in drafts]).update(title="Draft: Aleppo")
+    found = set(as_word + in_longer_word + gazetteer_only)
+    total, fatalities, _ = expected(published, SYRIA_AND_IRAQ, lambda incident: incident.pk in found)
+    assert total > POINTS_MAX
+    query = {"bbox": ",".join(map(str, SYRIA_AND_IRAQ)), "q": "aleppo"}
+    body = client.get(FEED, {**query, "zoom": 6}).json()
+    assert body["mode"] == "clusters"
+    assert sum(cluster["count"] for cluster in body["clusters"]) == body["total"] == total
+    assert body["total_fatalities"] == fatalities
+    assert client.get(LIST, query).json()["total"] == total
+    # Web-search syntax still means words: only the gazetteer's "Aleppo" has no "shelling" ("Aleppos" is another word).
+    gazetteer_total = expected(published, SYRIA_AND_IRAQ, lambda incident: incident.pk in gazetteer_only)[0]
+    assert client.get(LIST, {**query, "q": "aleppo -shelling"}).json()["total"] == gazetteer_total
+    edited = Incident.objects.get(pk=as_word[0])
+    edited.title = "Shelling near Homs"
+    edited.save()
+    assert client.get(LIST, query).json()["total"] == total - 1
+    assert client.get(LIST, {**query, "q": "Homs"}).json()["total"] == 1
+
+
 def test_views_across_the_antimeridian_and_round_the_world(client):
     east_of_it = incidents_bulk_create([{"location": Point(179.5, 0.5, srid=4326)}])[0]
     west_of_it = incidents_bulk_create([{"location": Point(-179.5, -0.5, srid=4326)}])[0]
