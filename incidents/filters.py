@@ -22,7 +22,6 @@ from .models import (
     Side,
     SubEventType,
     incident_text_haystack,
-    incident_text_words,
 )
 
 
@@ -225,13 +224,14 @@ class IncidentFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         # Words match anywhere (prefix-free full text) or as a plain substring, so "Palmyr" still finds Palmyra.
-        # Both sides are the indexed expressions themselves (incidents.models), so PostgreSQL ORs two GIN index
-        # scans instead of reading every incident in view. A trigram match is only a candidate, rechecked row by
-        # row with the whole condition: the substring goes first because it is cheap to recheck and most word
-        # matches are also substrings, so to_tsvector is seldom recomputed (at 1 M: 430 -> 160 ms for "Aleppo").
-        return queryset.annotate(text_haystack=incident_text_haystack(), text_words=incident_text_words()).filter(
-            Q(text_haystack__icontains=value)
-            | Q(text_words=SearchQuery(value, config="simple", search_type="websearch"))
+        # PostgreSQL ORs two GIN index scans (the stored words; the haystack expression exactly as indexed) instead
+        # of reading every incident in view. A trigram match is only a candidate, and a page holding one is rechecked
+        # row by row with the whole condition: the stored words go first because testing them costs least (0.07 µs
+        # a row against 0.6 µs for the upper-cased haystack), and a common word's rows stop there (at 1 M, 97 k
+        # rows for "Aleppo").
+        return queryset.annotate(text_haystack=incident_text_haystack()).filter(
+            Q(search_words=SearchQuery(value, config="simple", search_type="websearch"))
+            | Q(text_haystack__icontains=value)
         )
 
     def error_dict(self):

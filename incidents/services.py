@@ -96,7 +96,8 @@ def record_revert(*, record, history_id, user=None):
     else:
         _check_shared_record_editable(record, user)
     for field in model._meta.concrete_fields:
-        if field.name not in REVERT_KEEPS:
+        # A generated column (Incident.search_words) follows the fields it comes from and cannot be written.
+        if field.name not in REVERT_KEEPS and not field.generated:
             setattr(record, field.attname, getattr(old, field.attname))
     if isinstance(record, Incident) and user is not None and user.is_authenticated:
         record.updated_by = user
