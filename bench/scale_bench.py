@@ -55,7 +55,7 @@ MAP_CASES = [
 # (geometry and the row's columns as properties), newest first, streamed out by COPY: no joins, no Python.
 COPY_FLOOR = """COPY (
   SELECT json_build_object('type', 'Feature', 'id', i.id, 'geometry', ST_AsGeoJSON(i.location, 6)::json,
-                           'properties', to_jsonb(i) - 'location')
+                           'properties', to_jsonb(i) - 'location' - 'search_words')
     FROM incidents_incident i WHERE i.status = 'published' ORDER BY i.start_date DESC, i.id DESC
 ) TO STDOUT"""
 

@@ -759,7 +759,7 @@ class MapCell(models.Model):
 
 class IncidentFeature(models.Model):
     """A published incident as the GeoJSON Feature text the API pages, OGC items and the full download send (kept by
-    triggers, migration 0016_incident_features).
+    triggers, migration 0017_incident_features).
 
     Built once per write instead of once per request: a feature joins its actors, sources, event type, sub-type and
     country name. Drafts and retractions have no row.

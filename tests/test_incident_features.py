@@ -27,7 +27,7 @@ from tests.factories import ActorFactory, IncidentFactory, SourceFactory
 pytestmark = pytest.mark.django_db
 
 URL = reverse("incidents:api-geojson")
-BUILD = importlib.import_module("incidents.migrations.0016_incident_features")
+BUILD = importlib.import_module("incidents.migrations.0017_incident_features")
 
 
 def served(client, **params):

@@ -32,7 +32,7 @@ def _country_alpha3_json():
 _CHOSEN = "chosen (id, start_date) AS MATERIALIZED ({chosen})"
 
 # Each published incident's feature text is kept by the database (models.IncidentFeature, migration
-# 0016_incident_features): an export reads finished features by primary key. The exported queryset stays a plain
+# 0017_incident_features): an export reads finished features by primary key. The exported queryset stays a plain
 # subquery (not a materialized CTE) and the feature is looked up per row (OFFSET 0 keeps the lookup a nested loop),
 # so the rows come out in the queryset's order from its index and PostgreSQL never sorts the feature texts
 # themselves (a gigabyte at a million incidents).

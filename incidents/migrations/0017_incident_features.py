@@ -199,7 +199,7 @@ BACKWARD = "DROP FUNCTION IF EXISTS conflictmap_incident_features_rebuild(bigint
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0015_text_search_indexes"),
+        ("incidents", "0016_search_words"),
     ]
 
     operations = [
