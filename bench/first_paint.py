@@ -265,7 +265,9 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--steps", type=int, default=20, help="playback steps timed per run")
+    parser.add_argument("--view", action="append", choices=VIEWS, help="only this view (repeatable)")
     args = parser.parse_args()
+    views = {name: path for name, path in VIEWS.items() if not args.view or name in args.view}
     runs = max(5, args.runs)
 
     import generate  # sets up Django on the bench database
@@ -275,7 +277,7 @@ def main():
     generate.fill(args.rows)
     server, port = start_server(database)
     try:
-        result = measure(port, runs, args.steps)
+        result = measure(port, runs, args.steps, views=views)
     finally:
         run_peers.stop(server)
     report(result)
