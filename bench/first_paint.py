@@ -9,8 +9,8 @@ Debian's Chromium with Playwright, as the browser tests do:
   inserted (the frame that paints it); and every request the page made, when it started and how long it took;
 - playback: press *Play* at a given speed (the page's "normal" 500 ms and "fast" 150 ms) and, for each step of the
   timeline, the time from the brush moving to the map's redraw (feed fetched and drawn), whether the step was drawn
-  before the next one began (a step not drawn was superseded: its request is aborted, never queued behind the next),
-  and how long each feed request took.
+  before the next one began (a step not drawn is "dropped": a newer step superseded it), how often the brush really
+  moved (the page holds it while the map has not drawn the last step) and how long each feed request took.
 
 Medians over `--runs` (≥ 5). `make bench-scale` runs it after the other answers (`measure` and `rows` below).
 Run alone: `.venv/bin/python bench/first_paint.py [--rows N] [--runs N] [--steps N]`.
@@ -168,6 +168,7 @@ def playback(browser, url, interval_ms, steps):
         "other": [entry for entry in log.relative(probe["origin"]) if entry["start"] >= begin and entry not in feed],
         "modes": sorted({draw["mode"] for draw in draws}),
         "interval": statistics.median(intervals) if intervals else None,
+        "intervals": intervals,
     }
 
 
@@ -213,6 +214,7 @@ def rows(result):
             late = sum(step > interval for step in drawn)
             feed = [ms for play in plays for ms in play["feed_ms"]]
             aborted = sum(play["feed_aborted"] for play in plays)
+            pace = [ms for play in plays for ms in play["intervals"]]
             out.append(
                 (
                     f"playback, {view}, {name}: step redrawn",
@@ -220,7 +222,9 @@ def rows(result):
                     f"< {interval} ms",
                     bool(drawn) and len(drawn) == len(steps) and late == 0,
                     f"max {max(drawn, default=float('nan')):,.0f} ms; {len(steps) - len(drawn)} of {len(steps)} "
-                    f"steps dropped, {late} late; feed median {_median(feed):,.0f} ms, {aborted} aborted",
+                    f"steps dropped, {late} slower than a step (the brush waited); brush moved every "
+                    f"{_median(pace):,.0f} ms (max {max(pace, default=float('nan')):,.0f}); feed median "
+                    f"{_median(feed):,.0f} ms, {aborted} aborted",
                 )
             )
     return out

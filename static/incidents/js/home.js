@@ -36,8 +36,8 @@ window.addEventListener("map:init", (event) => {
       form.elements.start.value = toIso(start);
       form.elements.end.value = toIso(end);
       showRange();
-      if (final) commit({ push: !transient });
-      else refreshView();
+      if (final) return commit({ push: !transient }); // settles once the map shows the range (playback waits)
+      refreshView();
     },
   });
 
@@ -51,7 +51,7 @@ window.addEventListener("map:init", (event) => {
 
   function commit({ push = true } = {}) {
     permalink.write(state(), { push });
-    refresh();
+    return refresh();
   }
 
   function showErrors(errors) {
@@ -123,9 +123,11 @@ window.addEventListener("map:init", (event) => {
     showRange();
   }
 
+  // The view's promise: it settles once the map is drawn (or its answer superseded or refused).
   function refresh() {
-    refreshView({ now: true });
+    const view = refreshView({ now: true });
     refreshTimeline();
+    return view;
   }
 
   function showRange() {
