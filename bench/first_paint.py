@@ -17,6 +17,7 @@ Run alone: `.venv/bin/python bench/first_paint.py [--rows N] [--runs N] [--steps
 """
 
 import argparse
+import contextlib
 import itertools
 import statistics
 import sys
@@ -109,8 +110,9 @@ class RequestLog:
         return [{**entry, "start": entry["start_epoch"] - origin} for entry in self.entries]
 
 
-def first_paint(browser, url):
-    """One run on a fresh context: {marker, bars} in ms since navigation start, and the page's requests."""
+@contextlib.contextmanager
+def map_page(browser, url):
+    """The map page at `url` in a fresh context (empty cache), once clusters and bars are drawn: (page, RequestLog)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
     try:
         context.add_init_script(PROBE)
@@ -119,22 +121,25 @@ def first_paint(browser, url):
         page.goto(url, wait_until="load")
         page.wait_for_function("() => window.__bench.marker > 0 && window.__bench.bars > 0", timeout=60_000)
         page.wait_for_load_state("networkidle")
-        probe = page.evaluate("() => ({...window.__bench, origin: performance.timeOrigin})")
-        return {"marker": probe["marker"], "bars": probe["bars"], "requests": log.relative(probe["origin"])}
+        yield page, log
     finally:
         context.close()
 
 
+def probed(page):
+    return page.evaluate("() => ({...window.__bench, origin: performance.timeOrigin})")
+
+
+def first_paint(browser, url):
+    """One run: {marker, bars} in ms since navigation start, and the page's requests."""
+    with map_page(browser, url) as (page, log):
+        probe = probed(page)
+        return {"marker": probe["marker"], "bars": probe["bars"], "requests": log.relative(probe["origin"])}
+
+
 def playback(browser, url, interval_ms, steps):
     """Play `steps` steps at `interval_ms`; per step: ms from the brush moving to the map drawn, or None (dropped)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
-    try:
-        context.add_init_script(PROBE)
-        page = context.new_page()
-        log = RequestLog(page)
-        page.goto(url, wait_until="load")
-        page.wait_for_function("() => window.__bench.marker > 0 && window.__bench.bars > 0", timeout=60_000)
-        page.wait_for_load_state("networkidle")
+    with map_page(browser, url) as (page, log):
         page.select_option("#play-speed", str(interval_ms))
         begin = page.evaluate("() => performance.now()")
         page.click("#play")
@@ -144,9 +149,8 @@ def playback(browser, url, interval_ms, steps):
         page.click("#play")  # pause
         page.wait_for_load_state("networkidle")
         page.wait_for_timeout(200)
-        probe = page.evaluate("() => ({...window.__bench, origin: performance.timeOrigin})")
-    finally:
-        context.close()
+        probe = probed(page)
+        requests = log.relative(probe["origin"])
     # The steps while playing; the last one is cut by the pause, so it is left out.
     ticks = [step for step in probe["steps"] if step["at"] >= begin][:steps]
     draws = [draw for draw in probe["draws"] if draw["at"] >= begin and draw.get("painted")]
@@ -155,17 +159,13 @@ def playback(browser, url, interval_ms, steps):
         until = ticks[index + 1]["at"] if index + 1 < len(ticks) else float("inf")
         drawn = next((draw for draw in draws if tick["at"] <= draw["at"] < until), None)
         results.append(None if drawn is None else drawn["painted"] - tick["at"])
-    feed = [
-        entry
-        for entry in log.relative(probe["origin"])
-        if entry["path"].endswith("/map/incidents.json") and entry["start"] >= begin
-    ]
+    feed = [entry for entry in requests if entry["path"].endswith("/map/incidents.json") and entry["start"] >= begin]
     intervals = [later["at"] - earlier["at"] for earlier, later in itertools.pairwise(ticks)]
     return {
         "steps": results,
         "feed_ms": [entry["ms"] for entry in feed if entry["outcome"] == "ok" and entry["ms"] is not None],
         "feed_aborted": sum(entry["outcome"] != "ok" for entry in feed),
-        "other": [entry for entry in log.relative(probe["origin"]) if entry["start"] >= begin and entry not in feed],
+        "other": [entry for entry in requests if entry["start"] >= begin and entry not in feed],
         "modes": sorted({draw["mode"] for draw in draws}),
         "interval": statistics.median(intervals) if intervals else None,
         "intervals": intervals,
