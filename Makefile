@@ -59,7 +59,8 @@ bench-peers: setup $(PEERS_VENV)/.installed
 	@$(PY) bench/peers/run_peers.py
 
 # A million generated incidents in their own database (bench_scale_conflictmap, kept between runs; the first run
-# generates them in a few minutes), every public answer timed under one gunicorn worker, pygeoapi alongside.
+# generates them in a few minutes), every public answer timed under one gunicorn worker, pygeoapi alongside, and
+# first paint and playback of the map in headless Chromium (bench/first_paint.py).
 bench-scale: setup $(PEERS_VENV)/.installed
 	@$(PY) bench/scale_bench.py --peers
 

@@ -10,6 +10,9 @@ connections after a warm-up:
 - the full GeoJSON download against the floor, a `COPY` of equivalent JSON of the same incidents measured in the
   same run (target ≤ 1.5×), and the worker's peak memory before and after (flat: it must not grow with the rows);
 - the map feed for a few viewports and zooms (`/map/incidents.json?bbox=…&zoom=…`, the map's endpoint);
+- first paint of the map page in headless Chromium (clusters and timeline bars, target < 1.5 s) and the timeline's
+  playback (each step redrawn within its interval, none dropped), by bench/first_paint.py on its own server
+  (production settings, static files collected, one sync worker); `--no-browser` leaves them out;
 - with `--peers` (what `make bench-scale` runs): items?limit=1000 and ten `next` pages against pygeoapi on the
   same table (bench/peers), target 1.5× faster.
 
@@ -28,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "peers"))
 
+import first_paint  # noqa: E402
 import generate  # noqa: E402  (sets up Django on the bench database)
 import run_peers  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -114,6 +118,7 @@ def main():
     parser.add_argument("--download-runs", type=int, default=3)
     parser.add_argument("--peers", action="store_true", help="also items?limit=1000 and paging against pygeoapi")
     parser.add_argument("--no-download", action="store_true", help="leave out the full download and its floor")
+    parser.add_argument("--no-browser", action="store_true", help="leave out first paint and playback in Chromium")
     args = parser.parse_args()
     runs = max(5, args.runs)
     database = generate.open_database()
@@ -171,6 +176,15 @@ def main():
                 f"{memory_after // 1024} MiB",
             )
         )
+
+    if not args.no_browser:
+        paint_server, paint_port = first_paint.start_server(database)
+        try:
+            paint = first_paint.measure(paint_port, runs)
+        finally:
+            run_peers.stop(paint_server)
+        first_paint.report(paint)
+        rows += first_paint.rows(paint)
 
     peer_results = []
     if args.peers:

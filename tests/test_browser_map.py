@@ -126,6 +126,36 @@ def test_brushing_april_2019_leaves_exactly_the_april_incidents(map_page, incide
     screenshot(page, "map-brushed-april")
 
 
+def test_playing_slides_the_window_to_the_end_and_the_list_catches_up(map_page, incidents):
+    page = map_page()
+    svg = page.locator("#timeline-chart svg")
+    domain_end = datetime.date.fromisoformat(svg.get_attribute("data-domain-end"))  # exclusive: 7 May 2019
+    # Every count the summary shows while playing, however briefly.
+    page.evaluate(
+        """() => {
+            window.summaryTotals = [];
+            const summary = document.getElementById("summary");
+            new MutationObserver(() => window.summaryTotals.push(Number(summary.dataset.total)))
+                .observe(summary, { attributes: true, attributeFilter: ["data-total"] });
+        }"""
+    )
+    page.locator("#play-speed").select_option("150")
+    page.locator("#play").click()
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    # At the end it stops by itself, its last window (a tenth of the span) holding only the airstrike of 6 May.
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "false", timeout=15_000)
+    # On its way the map followed the steps: the window held the four seed incidents of 18–20 April.
+    assert SEED_TITLES in page.evaluate("() => window.summaryTotals")
+    last_day = domain_end - datetime.timedelta(days=1)
+    expect(page).to_have_url(re.compile(rf"start=2019-05-0\d&end={last_day.isoformat()}"))
+    expect(page.locator("#summary")).to_have_attribute("data-total", "1")
+    # The list, left behind while the steps came fast, is brought up to date (and no longer dimmed) on the stop.
+    expect(page.locator(ROWS)).to_have_count(1)
+    expect(page.locator("#incident-rows")).to_contain_text("Airstrike on Khan Shaykhun")
+    expect(page.locator(".incident-table")).not_to_have_attribute("aria-busy", "true")
+    assert totals_agree(page) == 1
+
+
 def test_unticking_an_event_type_removes_its_markers_and_rows(map_page, incidents):
     page = map_page()
     expect(page.locator(f'{ROWS}[data-type="explosions-remote-violence"]')).to_have_count(2)

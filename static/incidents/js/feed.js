@@ -11,9 +11,7 @@ export class LatestJson {
 
   // Resolves with the body, or null when a newer call superseded this one; rejects with .errors on a 400.
   get(params, { now = false } = {}) {
-    clearTimeout(this.timer);
-    this.controller?.abort();
-    this.settleWaiting?.(null); // a call still waiting for its delay is answered "superseded", never left hanging
+    this.cancel();
     const controller = new AbortController();
     this.controller = controller;
     return new Promise((resolve, reject) => {
@@ -34,6 +32,14 @@ export class LatestJson {
       if (now) run();
       else this.timer = setTimeout(run, this.delay);
     });
+  }
+
+  // Drops the call still waiting or in flight (it resolves null, as when superseded).
+  cancel() {
+    clearTimeout(this.timer);
+    this.controller?.abort();
+    this.settleWaiting?.(null); // a call still waiting for its delay is answered "superseded", never left hanging
+    this.settleWaiting = null;
   }
 }
 

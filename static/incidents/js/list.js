@@ -12,6 +12,7 @@ export class IncidentList {
     this.page = 1;
     this.pages = 1;
     this.rows = document.getElementById("incident-rows");
+    this.table = this.rows.closest("table");
     this.count = document.getElementById("list-count");
     this.label = document.getElementById("page-label");
     this.previous = document.getElementById("page-prev");
@@ -34,7 +35,15 @@ export class IncidentList {
     }
   }
 
+  // While the timeline plays: no request of the list's competes with the map's next step; the rows show as out of
+  // date until load() is called again.
+  hold() {
+    this.request.cancel();
+    this.table.setAttribute("aria-busy", "true");
+  }
+
   render(body) {
+    this.table.removeAttribute("aria-busy");
     this.page = body.page;
     this.pages = body.pages;
     this.rows.replaceChildren();
