@@ -319,9 +319,8 @@ def start_server(database, name="ours-paint"):
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=run_peers.ROOT,
                    env=env, check=True)  # fmt: skip
     port = run_peers.free_port()
-    # gunicorn.conf.py asks for threaded workers; the figure is for one plain sync worker.
-    argv = [*run_peers.ours_server(database, port), "--worker-class", "sync"]
-    return run_peers.start(name, argv, env, port), port
+    # One plain sync worker (run_peers.GUNICORN), as the figures are for.
+    return run_peers.start(name, run_peers.ours_server(database, port), env, port), port
 
 
 if __name__ == "__main__":

@@ -207,7 +207,9 @@ def servers(database, host, port, user):
             stop(server)
 
 
-GUNICORN = ["--workers", "1", "--timeout", str(TIMEOUT), "--log-level", "warning"]
+# One sync worker, whatever gunicorn.conf.py (picked up from the working folder by both) says for `make serve`.
+GUNICORN = ["--workers", "1", "--worker-class", "sync", "--threads", "1", "--timeout", str(TIMEOUT),
+            "--log-level", "warning"]  # fmt: skip
 
 
 def ours_env(database):
