@@ -27,6 +27,9 @@ from urllib.parse import urlsplit
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "peers"))
+sys.path.insert(0, str(HERE.parent))
+
+from conflictmap.localserver import CHROMIUM_LAUNCH  # noqa: E402 -- the project root is put on the path just above
 
 TARGET_MS = 1500
 SPEEDS = {"normal": 500, "fast": 150}  # the values of the page's #play-speed options
@@ -34,20 +37,6 @@ SPEEDS = {"normal": 500, "fast": 150}  # the values of the page's #play-speed op
 # counted live from the incidents in view, the feed's dearest case in bench/scale_bench.py).
 VIEWS = {"home page": "/", "Aleppo city, zoom 13": "/?at=13/36.2050/37.1650"}
 
-# As tests/conftest.py launches it: Debian's Chromium, headless, nothing fetched in the background.
-CHROMIUM = {
-    "headless": True,
-    "executable_path": "/usr/bin/chromium",
-    "args": [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-    ],
-}
 
 # Runs before the page's own scripts (Playwright injects it outside the page's CSP). It only watches the DOM: the
 # times are performance.now(), milliseconds since navigation start, of the frame after each change.
@@ -179,7 +168,7 @@ def measure(port, runs, steps=20, speeds=SPEEDS, views=VIEWS):
 
     results = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**CHROMIUM)
+        browser = playwright.chromium.launch(**CHROMIUM_LAUNCH)
         try:
             for view, path in views.items():
                 url = f"http://127.0.0.1:{port}{path}"

@@ -1,4 +1,5 @@
-"""What the gunicorn tests and the load benchmarks need to start a server of ours beside the test database."""
+"""What the gunicorn and browser tests and the benchmarks need to run a server of ours beside the test database and
+drive a browser at it."""
 
 import socket
 
@@ -19,3 +20,20 @@ def connection_url(alias="default"):
     if (database.get("HOST") or "").startswith("/"):
         return f"postgis://{credentials}@/{database['NAME']}?host={database['HOST']}&port={database['PORT']}"
     return f"postgis://{credentials}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+
+
+# Debian's Chromium (no browser download), headless, fetching nothing in the background: Playwright's launch options
+# for the browser tests (tests/conftest.py) and the first-paint benchmark (bench/first_paint.py).
+CHROMIUM_LAUNCH = {
+    "headless": True,
+    "executable_path": "/usr/bin/chromium",
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ],
+}

@@ -116,20 +116,9 @@ def seed_actors(db):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium (no browser download), headless and quiet."""
-    return {
-        **browser_type_launch_args,
-        "headless": True,
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-        ],
-    }
+    from conflictmap.localserver import CHROMIUM_LAUNCH
+
+    return {**browser_type_launch_args, **CHROMIUM_LAUNCH}
 
 
 @pytest.fixture(scope="session")
