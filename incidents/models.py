@@ -757,6 +757,59 @@ class MapCell(models.Model):
         ]
 
 
+class MapActorCell(models.Model):
+    """MapCell split by actor and side: the published incidents each actor takes part in, per fine map cell, start
+    and end month, event type, region and location precision (kept by triggers on incidents and their actor links).
+
+    An incident counts once per actor it names (an actor is named once per incident), so the map reads one actor's
+    clusters from here exactly; several actors at once would count an incident naming two of them twice, and are
+    counted live.
+    """
+
+    cell_x = models.IntegerField(_("map cell column"))
+    cell_y = models.IntegerField(_("map cell row"))
+    start_month = models.DateField(_("start month"))
+    end_month = models.DateField(_("end month"))
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
+    )
+    country = models.CharField(_("country"), max_length=2)
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
+    location_precision = models.PositiveSmallIntegerField(_("location precision"), choices=LocationPrecision.choices)
+    actor = models.ForeignKey(
+        Actor, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("actor")
+    )
+    side = models.CharField(_("side"), max_length=1, choices=Side.choices)
+    incidents = models.IntegerField(_("incidents"))
+    fatalities = models.BigIntegerField(_("fatalities"))
+    sum_x = models.FloatField(_("sum of longitudes"))
+    sum_y = models.FloatField(_("sum of latitudes"))
+
+    class Meta:
+        verbose_name = _("map cell of an actor")
+        verbose_name_plural = _("map cells of actors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "actor",
+                    "side",
+                    "cell_x",
+                    "cell_y",
+                    "start_month",
+                    "end_month",
+                    "event_type",
+                    "country",
+                    "admin1",
+                    "location_precision",
+                ],
+                name="map_actor_cell_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(incidents=0), name="map_actor_cell_empty"),
+        ]
+
+
 class IncidentFeature(models.Model):
     """A published incident as the GeoJSON Feature text the API pages, OGC items and the full download send (kept by
     triggers, migration 0017_incident_features).

@@ -447,7 +447,7 @@ parts AS (
            (max(cell_x) + 1) * %s::float8, degrees(2 * atan(exp((max(cell_y) + 1) * %s::float8)) - pi() / 2),
            -- month bounds; the feed makes the first and last dates exact with one more query
            min(start_month), (max(start_month) + interval '1 month' - interval '1 day')::date
-      FROM incidents_mapcell WHERE {cells} GROUP BY 1, 2)
+      FROM {table} WHERE {cells} GROUP BY 1, 2)
 SELECT sum(count)::bigint AS count, sum(fatalities)::bigint AS fatalities, sum(sum_x) / sum(count) AS lon,
        sum(sum_y) / sum(count) AS lat, min(west) AS west, min(south) AS south, max(east) AS east,
        max(north) AS north, min(first) AS first, max(last) AS last
@@ -467,13 +467,19 @@ def incident_map_cell_clusters(
     (the caller then draws points and takes the dates from them) or `exact_dates` is false (they are then only
     right to the month).
 
-    It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS), the view is one box (not split at the
-    antimeridian), and the cluster cells are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's
-    own, 128 pixels rather than 64). Cost: the table rows of the inner cells plus the incidents of the edge cells
+    It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS), or those and one actor (with or without
+    `side`: then MapActorCell is read instead), the view is one box (not split at the antimeridian), and the cluster
+    cells are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64). Cost: the table rows of the inner cells plus the incidents of the edge cells
     and edge months, instead of every incident in view.
     """
     given = {name for name in filters.filters if _given(filters.data, name)}
-    if not given <= MAP_CELL_FILTERS or len(viewport) != 1:
+    cleaned = filters.form.cleaned_data
+    # One actor (on either side or one) is in MapActorCell; `side` without an actor filters nothing.
+    one_actor = "actor" in given and len(cleaned["actor"]) == 1
+    table = "incidents_mapactorcell" if one_actor else "incidents_mapcell"
+    if not given - {"actor", "side"} <= MAP_CELL_FILTERS or ("actor" in given and not one_actor):
+        return None
+    if len(viewport) != 1:
         return None
     cell_width, _ = cluster_cell(zoom=zoom, viewport=viewport, cell_pixels=cell_pixels, max_cells=max_cells)
     columns = round(360 / cell_width)
@@ -500,7 +506,6 @@ def incident_map_cell_clusters(
     inner_box = (x0 - _EDGE_MARGIN, y0 - _EDGE_MARGIN, x1 + _EDGE_MARGIN, y1 + _EDGE_MARGIN)
     view_edges = [west, east, south, north]
 
-    cleaned = filters.form.cleaned_data
     in_view = filters.qs.in_view(viewport)
     edge_cells = Q()
     for box in edge_boxes:
@@ -511,6 +516,13 @@ def incident_map_cell_clusters(
     cell_params += [south, north]
     # The same filters but the dates, for what the edge months hold outside the range.
     undated = published_incidents().in_view(viewport)
+    if one_actor:
+        cells.append("actor_id = %s")
+        cell_params.append(cleaned["actor"][0].pk)
+        if cleaned.get("side"):
+            cells.append("side = %s")
+            cell_params.append(cleaned["side"])
+        undated = filters.filter_actor(undated, "actor", cleaned["actor"])
     for name, column in (
         ("event_type", "event_type_id"),
         ("country", "country"),
@@ -553,7 +565,7 @@ def incident_map_cell_clusters(
             + condition.format(x="x", y="y")
         )
         live_params += [*params, *view_edges]
-    query = MAP_CELL_CLUSTERS_SQL.format(live=" UNION ALL ".join(live_sql), cells=" AND ".join(cells))
+    query = MAP_CELL_CLUSTERS_SQL.format(live=" UNION ALL ".join(live_sql), table=table, cells=" AND ".join(cells))
     params = [
         *live_params,
         block,

@@ -15,8 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents import services
-from incidents.models import EventType, Incident, LocationPrecision, MapCell, Status
-from tests.factories import IncidentFactory, SourceFactory, incidents_bulk_create
+from incidents.models import (
+    EventType,
+    Incident,
+    IncidentActor,
+    LocationPrecision,
+    MapActorCell,
+    MapCell,
+    Side,
+    Status,
+)
+from tests.factories import ActorFactory, IncidentFactory, SourceFactory, incidents_bulk_create
 
 pytestmark = pytest.mark.django_db
 
@@ -477,3 +486,160 @@ def test_map_cells_equal_a_live_count_through_any_sequence_of_writes():
                 status=Status.PUBLISHED, admin1="Homs", country="SY"
             )
         assert_map_cells_match(f"after step {step} ({action})")
+
+
+# --- MapActorCell: one actor's clusters read from the table split by actor and side. ---
+
+
+@pytest.fixture
+def actor_roles(many_incidents):
+    """Three actors named on overlapping thirds, quarters and fifths of the incidents (drafts too), some on side A,
+    some on B: {actor: {incident id: side}}."""
+    army, rebels, militia = (ActorFactory(name=name) for name in ("Army", "Rebels", "Militia"))
+    roles = {army: {}, rebels: {}, militia: {}}
+    links = []
+    for number, incident in enumerate(many_incidents["published"] + many_incidents["drafts"]):
+        for actor, named, side in (
+            (army, number % 3 == 0, Side.A),
+            (rebels, number % 4 == 0, Side.B),
+            (militia, number % 5 in (0, 1), Side.A if number % 2 else Side.B),
+        ):
+            if named:
+                links.append(IncidentActor(incident=incident, actor=actor, side=side))
+                roles[actor][incident.pk] = side
+    IncidentActor.objects.bulk_create(links)
+    return roles
+
+
+def test_one_actors_clusters_come_from_the_actor_cells_and_add_up_exactly(client, many_incidents, actor_roles):
+    army, rebels, militia = actor_roles
+    published = many_incidents["published"]
+    cases = [
+        ({"actor": army.pk}, lambda i: i.pk in actor_roles[army]),
+        ({"actor": militia.pk, "side": "b"}, lambda i: actor_roles[militia].get(i.pk) == Side.B),
+        ({"actor": rebels.pk, "side": "a"}, lambda i: actor_roles[rebels].get(i.pk) == Side.A),  # none
+        (
+            {"actor": militia.pk, "start": "2014-03-17", "end": "2016-08-09", "country": "SY"},
+            lambda i: i.pk in actor_roles[militia] and overlaps(i, "2014-03-17", "2016-08-09") and i.country == "SY",
+        ),
+        (
+            {"actor": army.pk, "event_type": "battles", "end": "2015-02-10"},
+            lambda i: i.pk in actor_roles[army] and i.event_type.slug == "battles" and overlaps(i, end="2015-02-10"),
+        ),
+    ]
+    for bbox, zoom in ((SYRIA_AND_IRAQ, 6), ((36.5, 35.0, 41.3, 36.2021), 7)):
+        for filters, keep in cases:
+            total, fatalities, _chosen = expected(published, bbox, keep)
+            with CaptureQueriesContext(connection) as queries:
+                body = get_feed(client, bbox, zoom, **filters)
+            if total > POINTS_MAX:
+                assert any("incidents_mapactorcell" in query["sql"] for query in queries.captured_queries), filters
+                assert sum(cluster["count"] for cluster in body["clusters"]) == total, (bbox, filters)
+                assert sum(cluster["fatalities"] for cluster in body["clusters"]) == fatalities, (bbox, filters)
+            assert body["total"] == total and body["total_fatalities"] == fatalities, (bbox, filters)
+            listed = client.get(LIST, {"bbox": ",".join(map(str, bbox)), **filters}).json()
+            assert listed["total"] == total, (bbox, filters)
+
+
+def test_two_actors_at_once_are_counted_live_each_incident_once(client, many_incidents, actor_roles):
+    army, rebels, _militia = actor_roles
+    with CaptureQueriesContext(connection) as queries:
+        body = get_feed(client, SYRIA_AND_IRAQ, 6, actor=[army.pk, rebels.pk])
+    assert not any("incidents_mapactorcell" in query["sql"] for query in queries.captured_queries)
+    total, _fatalities, _ = expected(
+        many_incidents["published"], SYRIA_AND_IRAQ, lambda i: i.pk in actor_roles[army] or i.pk in actor_roles[rebels]
+    )
+    assert body["total"] == total
+
+
+def live_actor_cells():
+    cells = {}
+    links = IncidentActor.objects.filter(incident__status=Status.PUBLISHED).exclude(incident__location=None)
+    for link in links.select_related("incident"):
+        incident = link.incident
+        key = (
+            link.actor_id,
+            link.side,
+            *cell_of(incident.location.x, incident.location.y),
+            incident.start_date.replace(day=1),
+            incident.end_date.replace(day=1),
+            incident.event_type_id,
+            incident.country,
+            incident.admin1,
+            incident.location_precision,
+        )
+        n, f, x, y = cells.get(key, (0, 0, 0.0, 0.0))
+        cells[key] = (n + 1, f + (incident.fatalities_best or 0), x + incident.location.x, y + incident.location.y)
+    return cells
+
+
+def stored_actor_cells():
+    keys = ("actor_id", "side", "cell_x", "cell_y", "start_month", "end_month", "event_type_id", "country", "admin1",
+            "location_precision")  # fmt: skip
+    return {
+        tuple(row[key] for key in keys): (row["incidents"], row["fatalities"], row["sum_x"], row["sum_y"])
+        for row in MapActorCell.objects.values(*keys, "incidents", "fatalities", "sum_x", "sum_y")
+    }
+
+
+def test_actor_cells_equal_a_live_count_through_any_sequence_of_writes():
+    rng = random.Random(13)
+    actors = [ActorFactory() for _ in range(4)]
+    types = list(EventType.objects.all())
+
+    def random_fields():
+        start = datetime.date(2016, 1, 1) + datetime.timedelta(days=rng.randint(0, 90))
+        return {
+            "start_date": start,
+            "end_date": start + datetime.timedelta(days=rng.choice([0, 2, 31])),
+            "event_type": rng.choice(types),
+            "fatalities_best": rng.choice([None, 0, 4, 30]),
+            "location": Point(37.1 + rng.uniform(-0.15, 0.15), 36.2 + rng.uniform(-0.15, 0.15), srid=4326),
+        }
+
+    def check(message):
+        live, stored = live_actor_cells(), stored_actor_cells()
+        assert stored.keys() == live.keys(), message
+        for key, (n, f, x, y) in live.items():
+            assert stored[key][:2] == (n, f), (message, key)
+            assert stored[key][2:] == pytest.approx((x, y)), (message, key)
+
+    incidents = [
+        IncidentFactory(
+            published=rng.random() < 0.6,
+            sources=[SourceFactory()],
+            actors=[(actor, rng.choice([Side.A, Side.B])) for actor in rng.sample(actors, rng.randint(0, 2))],
+            **random_fields(),
+        )
+        for _ in range(30)
+    ]
+    check("after the first inserts")
+    assert MapActorCell.objects.exists()
+    for step in range(100):
+        incident = rng.choice(incidents)
+        incident.refresh_from_db()
+        action = rng.choice(["edit", "publish", "unpublish", "name", "unname", "switch side", "delete", "bulk"])
+        named = list(IncidentActor.objects.filter(incident=incident))
+        if action == "edit":
+            for name, value in random_fields().items():
+                setattr(incident, name, value)
+            incident.save()
+        elif action == "publish" and incident.status != Status.PUBLISHED:
+            services.incident_publish(incident=incident)
+        elif action == "unpublish" and incident.status == Status.PUBLISHED:
+            services.incident_unpublish(incident=incident)
+        elif action == "name":
+            free = [actor for actor in actors if actor.pk not in {link.actor_id for link in named}]
+            if free:
+                IncidentActor.objects.create(incident=incident, actor=rng.choice(free), side=rng.choice(list(Side)))
+        elif action == "unname" and named:
+            rng.choice(named).delete()
+        elif action == "switch side" and named:
+            IncidentActor.objects.filter(incident=incident).update(side=rng.choice(list(Side)))
+        elif action == "delete":
+            incidents.remove(incident)
+            incident.delete()
+            incidents.append(IncidentFactory(published=True, actors=[(rng.choice(actors), Side.A)], **random_fields()))
+        elif action == "bulk":
+            Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(status=Status.PUBLISHED)
+        check(f"after step {step} ({action})")
