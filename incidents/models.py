@@ -810,6 +810,53 @@ class MapActorCell(models.Model):
         ]
 
 
+class MapFatalityCell(models.Model):
+    """MapCell split by the best fatality estimate: the map reads a fatality threshold's clusters (`fatalities_min`,
+    with the filters MapCell keeps) from here. Kept by triggers like MapCell; an unknown estimate is kept as -1, which
+    no threshold reaches (the filter leaves unknown estimates out).
+    """
+
+    cell_x = models.IntegerField(_("map cell column"))
+    cell_y = models.IntegerField(_("map cell row"))
+    start_month = models.DateField(_("start month"))
+    end_month = models.DateField(_("end month"))
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
+    )
+    country = models.CharField(_("country"), max_length=2)
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
+    location_precision = models.PositiveSmallIntegerField(_("location precision"), choices=LocationPrecision.choices)
+    fatalities_best = models.IntegerField(_("fatalities (best estimate; -1 unknown)"))
+    incidents = models.IntegerField(_("incidents"))
+    fatalities = models.BigIntegerField(_("fatalities"))
+    sum_x = models.FloatField(_("sum of longitudes"))
+    sum_y = models.FloatField(_("sum of latitudes"))
+
+    class Meta:
+        verbose_name = _("map cell by fatalities")
+        verbose_name_plural = _("map cells by fatalities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "cell_x",
+                    "cell_y",
+                    "start_month",
+                    "end_month",
+                    "event_type",
+                    "country",
+                    "admin1",
+                    "location_precision",
+                    "fatalities_best",
+                ],
+                name="map_fatality_cell_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["fatalities_best", "cell_x", "cell_y"], name="map_fatality_cell_threshold"),
+            models.Index(fields=["id"], condition=Q(incidents=0), name="map_fatality_cell_empty"),
+        ]
+
+
 class IncidentFeature(models.Model):
     """A published incident as the GeoJSON Feature text the API pages, OGC items and the full download send (kept by
     triggers, migration 0017_incident_features).

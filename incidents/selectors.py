@@ -468,17 +468,28 @@ def incident_map_cell_clusters(
     right to the month).
 
     It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS), or those and one actor (with or without
-    `side`: then MapActorCell is read instead), the view is one box (not split at the antimeridian), and the cluster
-    cells are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64). Cost: the table rows of the inner cells plus the incidents of the edge cells
-    and edge months, instead of every incident in view.
+    `side`: then MapActorCell is read instead) or a fatality threshold (MapFatalityCell); when the view is one box
+    (not split at the antimeridian); and when the cluster cells are blocks of MapCell cells: up to zoom 11 (at 11
+    the cells are MapCell's own, 128 pixels rather than 64). Cost: the table rows of the inner cells plus the
+    incidents of the edge cells and edge months, instead of every incident in view.
     """
     given = {name for name in filters.filters if _given(filters.data, name)}
     cleaned = filters.form.cleaned_data
-    # One actor (on either side or one) is in MapActorCell; `side` without an actor filters nothing.
+    # One actor (on either side or one) is in MapActorCell, a fatality threshold in MapFatalityCell, each with the
+    # filters MapCell keeps (not both at once); `side` without an actor filters nothing.
     one_actor = "actor" in given and len(cleaned["actor"]) == 1
-    table = "incidents_mapactorcell" if one_actor else "incidents_mapcell"
-    if not given - {"actor", "side"} <= MAP_CELL_FILTERS or ("actor" in given and not one_actor):
+    threshold = cleaned.get("fatalities_min") if "fatalities_min" in given else None
+    if not given - {"actor", "side", "fatalities_min"} <= MAP_CELL_FILTERS or ("actor" in given and not one_actor):
         return None
+    if one_actor and threshold is not None:
+        return None
+    table = (
+        "incidents_mapactorcell"
+        if one_actor
+        else "incidents_mapfatalitycell"
+        if threshold is not None
+        else "incidents_mapcell"
+    )
     if len(viewport) != 1:
         return None
     cell_width, _ = cluster_cell(zoom=zoom, viewport=viewport, cell_pixels=cell_pixels, max_cells=max_cells)
@@ -523,6 +534,10 @@ def incident_map_cell_clusters(
             cells.append("side = %s")
             cell_params.append(cleaned["side"])
         undated = filters.filter_actor(undated, "actor", cleaned["actor"])
+    if threshold is not None:
+        cells.append("fatalities_best >= %s")  # an unknown estimate is kept as -1: no threshold reaches it
+        cell_params.append(math.ceil(threshold))  # a threshold of 2.5 deaths keeps 3 and more
+        undated = undated.filter(fatalities_best__gte=threshold)
     for name, column in (
         ("event_type", "event_type_id"),
         ("country", "country"),

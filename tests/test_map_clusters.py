@@ -22,6 +22,7 @@ from incidents.models import (
     LocationPrecision,
     MapActorCell,
     MapCell,
+    MapFatalityCell,
     Side,
     Status,
 )
@@ -294,7 +295,7 @@ def test_map_answers_in_a_fixed_number_of_queries(client, many_incidents, django
     with django_assert_num_queries(4):  # JIT off, the clusters from MapCell, the exact first and last dates
         client.get(FEED, {"bbox": syria_and_iraq, "zoom": 6})
     with django_assert_num_queries(3):  # with a filter MapCell lacks: JIT off, the clusters (their sum is the count)
-        client.get(FEED, {"bbox": syria_and_iraq, "zoom": 6, "fatalities_min": 1})
+        client.get(FEED, {"bbox": syria_and_iraq, "zoom": 6, "q": "Bulk"})
     with django_assert_num_queries(4):  # past zoom 11: JIT off, the clusters (too few to draw), the points
         client.get(FEED, {"bbox": "36.60,34.60,36.75,34.75", "zoom": 13})
     with django_assert_num_queries(5):  # JIT off, the total from MapCell, JIT off, the page
@@ -356,7 +357,7 @@ def test_clusters_from_map_cells_add_up_exactly_under_the_filters_they_keep(clie
 
 
 def test_filters_map_cells_lack_are_counted_live_and_agree(client, many_incidents):
-    for filters in ({"sub_event_type": "battles-armed-clash"}, {"q": "Bulk incident 12"}, {"fatalities_min": "12"}):
+    for filters in ({"sub_event_type": "battles-armed-clash"}, {"q": "Bulk incident 12"}):
         body, from_cells = feed_reads_map_cells(client, SYRIA_AND_IRAQ, 6, **filters)
         assert not from_cells, filters
     # Across the antimeridian, or zoomed in past the table's cells: live too, and the same counts.
@@ -643,3 +644,99 @@ def test_actor_cells_equal_a_live_count_through_any_sequence_of_writes():
         elif action == "bulk":
             Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(status=Status.PUBLISHED)
         check(f"after step {step} ({action})")
+
+
+# --- MapFatalityCell: a fatality threshold's clusters read from the table split by the best estimate. ---
+
+
+def test_a_fatality_thresholds_clusters_come_from_their_cells_and_add_up_exactly(client, many_incidents):
+    published = many_incidents["published"]
+    cases = [
+        ({"fatalities_min": "0"}, lambda i: i.fatalities_best is not None),  # an unknown estimate reaches no threshold
+        ({"fatalities_min": "3"}, lambda i: (i.fatalities_best or 0) >= 3),
+        ({"fatalities_min": "2.5"}, lambda i: (i.fatalities_best or 0) >= 3),
+        ({"fatalities_min": "12", "start": "2014-03-17", "end": "2016-08-09", "event_type": "battles"},
+         lambda i: (i.fatalities_best or 0) >= 12 and overlaps(i, "2014-03-17", "2016-08-09")
+         and i.event_type.slug == "battles"),
+    ]  # fmt: skip
+    for bbox, zoom in ((SYRIA_AND_IRAQ, 6), ((36.5, 35.0, 41.3, 36.2021), 7)):
+        for filters, keep in cases:
+            total, fatalities, _chosen = expected(published, bbox, keep)
+            with CaptureQueriesContext(connection) as queries:
+                body = get_feed(client, bbox, zoom, **filters)
+            if total > POINTS_MAX:
+                assert any("incidents_mapfatalitycell" in q["sql"] for q in queries.captured_queries), filters
+            assert body["total"] == total and body["total_fatalities"] == fatalities, (bbox, filters)
+            if body["mode"] == "clusters":
+                assert sum(cluster["count"] for cluster in body["clusters"]) == total
+            listed = client.get(LIST, {"bbox": ",".join(map(str, bbox)), **filters}).json()
+            assert listed["total"] == total, (bbox, filters)
+
+
+def test_fatality_cells_equal_a_live_count_through_any_sequence_of_writes():
+    rng = random.Random(14)
+    types = list(EventType.objects.all())
+
+    def random_fields():
+        start = datetime.date(2016, 1, 1) + datetime.timedelta(days=rng.randint(0, 90))
+        return {
+            "start_date": start,
+            "end_date": start + datetime.timedelta(days=rng.choice([0, 2, 31])),
+            "event_type": rng.choice(types),
+            "fatalities_low": None,
+            "fatalities_high": None,
+            "fatalities_best": rng.choice([None, 0, 4, 30]),
+            "location": Point(37.1 + rng.uniform(-0.15, 0.15), 36.2 + rng.uniform(-0.15, 0.15), srid=4326),
+        }
+
+    def live():
+        cells = {}
+        for incident in Incident.objects.published().exclude(location=None):
+            key = (
+                *cell_of(incident.location.x, incident.location.y),
+                incident.start_date.replace(day=1),
+                incident.end_date.replace(day=1),
+                incident.event_type_id,
+                incident.country,
+                incident.admin1,
+                incident.location_precision,
+                -1 if incident.fatalities_best is None else incident.fatalities_best,
+            )
+            n, f = cells.get(key, (0, 0))
+            cells[key] = (n + 1, f + (incident.fatalities_best or 0))
+        return cells
+
+    def stored():
+        keys = ("cell_x", "cell_y", "start_month", "end_month", "event_type_id", "country", "admin1",
+                "location_precision", "fatalities_best")  # fmt: skip
+        return {
+            tuple(row[key] for key in keys): (row["incidents"], row["fatalities"])
+            for row in MapFatalityCell.objects.values(*keys, "incidents", "fatalities")
+        }
+
+    incidents = [
+        IncidentFactory(published=rng.random() < 0.6, sources=[SourceFactory()], **random_fields()) for _ in range(30)
+    ]
+    assert stored() == live()
+    assert MapFatalityCell.objects.exists()
+    for step in range(60):
+        incident = rng.choice(incidents)
+        incident.refresh_from_db()
+        action = rng.choice(["edit", "toll", "publish", "unpublish", "delete", "bulk"])
+        if action == "edit":
+            for name, value in random_fields().items():
+                setattr(incident, name, value)
+            incident.save()
+        elif action == "toll":
+            Incident.objects.filter(pk=incident.pk).update(fatalities_best=rng.choice([None, 1, 7]))
+        elif action == "publish" and incident.status != Status.PUBLISHED:
+            services.incident_publish(incident=incident)
+        elif action == "unpublish" and incident.status == Status.PUBLISHED:
+            services.incident_unpublish(incident=incident)
+        elif action == "delete":
+            incidents.remove(incident)
+            incident.delete()
+            incidents.append(IncidentFactory(published=True, **random_fields()))
+        elif action == "bulk":
+            Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(status=Status.PUBLISHED)
+        assert stored() == live(), f"after step {step} ({action})"
