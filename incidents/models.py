@@ -709,13 +709,10 @@ class TimelineDay(models.Model):
 MAP_CELL_LEVEL = 12
 
 
-class MapCell(models.Model):
-    """Published incidents per fine map cell, start and end month, event type, region and location precision (kept
-    by triggers).
-
-    Months rather than days: a view over years reads one row where days would need thirty; the map feed counts the
-    incidents of the partial months at a date filter's edges live (selectors.incident_map_clusters).
-    """
+class MapCellCounts(models.Model):
+    """What every map-cell table keeps per key: published incidents in one fine map cell (4,096 columns round the
+    world, Web Mercator rows of the same height) with one start month, end month, event type, region and location
+    precision, their fatalities and the sums of their coordinates (a cluster sits at their centroid)."""
 
     cell_x = models.IntegerField(_("map cell column"))
     cell_y = models.IntegerField(_("map cell row"))
@@ -729,127 +726,68 @@ class MapCell(models.Model):
     location_precision = models.PositiveSmallIntegerField(_("location precision"), choices=LocationPrecision.choices)
     incidents = models.IntegerField(_("incidents"))
     fatalities = models.BigIntegerField(_("fatalities"))
-    # Sums of the members' longitudes and latitudes: a cluster sits at their centroid.
     sum_x = models.FloatField(_("sum of longitudes"))
     sum_y = models.FloatField(_("sum of latitudes"))
+
+    # The key every table shares; each adds its own columns to it.
+    KEY = ["cell_x", "cell_y", "start_month", "end_month", "event_type", "country", "admin1", "location_precision"]
+
+    class Meta:
+        abstract = True
+
+
+class MapCell(MapCellCounts):
+    """Published incidents per fine map cell, start and end month, event type, region and location precision (kept
+    by triggers, migration 0014_map_cells).
+
+    Months rather than days: a view over years reads one row where days would need thirty; the map feed counts the
+    incidents of the partial months at a date filter's edges live (selectors.incident_map_clusters).
+    """
 
     class Meta:
         verbose_name = _("map cell")
         verbose_name_plural = _("map cells")
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "cell_x",
-                    "cell_y",
-                    "start_month",
-                    "end_month",
-                    "event_type",
-                    "country",
-                    "admin1",
-                    "location_precision",
-                ],
-                name="map_cell_key",
-            ),
-        ]
+        constraints = [models.UniqueConstraint(fields=MapCellCounts.KEY, name="map_cell_key")]
         indexes = [
             # The triggers delete emptied cells right after each write: this finds them without a scan.
             models.Index(fields=["id"], condition=Q(incidents=0), name="map_cell_empty"),
         ]
 
 
-class MapActorCell(models.Model):
-    """MapCell split by actor and side: the published incidents each actor takes part in, per fine map cell, start
-    and end month, event type, region and location precision (kept by triggers on incidents and their actor links).
+class MapActorCell(MapCellCounts):
+    """MapCell split by actor and side (migration 0018_map_actor_cells): the published incidents each actor takes
+    part in, kept by triggers on incidents and their actor links.
 
-    An incident counts once per actor it names (an actor is named once per incident), so the map reads one actor's
-    clusters from here exactly; several actors at once would count an incident naming two of them twice, and are
-    counted live.
+    An incident names an actor once, so the map reads one actor's clusters from here exactly; several actors at once
+    would count an incident naming two of them twice, and are counted live.
     """
 
-    cell_x = models.IntegerField(_("map cell column"))
-    cell_y = models.IntegerField(_("map cell row"))
-    start_month = models.DateField(_("start month"))
-    end_month = models.DateField(_("end month"))
-    event_type = models.ForeignKey(
-        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
-    )
-    country = models.CharField(_("country"), max_length=2)
-    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
-    location_precision = models.PositiveSmallIntegerField(_("location precision"), choices=LocationPrecision.choices)
     actor = models.ForeignKey(
         Actor, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("actor")
     )
     side = models.CharField(_("side"), max_length=1, choices=Side.choices)
-    incidents = models.IntegerField(_("incidents"))
-    fatalities = models.BigIntegerField(_("fatalities"))
-    sum_x = models.FloatField(_("sum of longitudes"))
-    sum_y = models.FloatField(_("sum of latitudes"))
 
     class Meta:
         verbose_name = _("map cell of an actor")
         verbose_name_plural = _("map cells of actors")
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "actor",
-                    "side",
-                    "cell_x",
-                    "cell_y",
-                    "start_month",
-                    "end_month",
-                    "event_type",
-                    "country",
-                    "admin1",
-                    "location_precision",
-                ],
-                name="map_actor_cell_key",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["id"], condition=Q(incidents=0), name="map_actor_cell_empty"),
-        ]
+        # Actor first: the map reads one actor's rows.
+        constraints = [models.UniqueConstraint(fields=["actor", "side", *MapCellCounts.KEY], name="map_actor_cell_key")]
+        indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="map_actor_cell_empty")]
 
 
-class MapFatalityCell(models.Model):
-    """MapCell split by the best fatality estimate: the map reads a fatality threshold's clusters (`fatalities_min`,
-    with the filters MapCell keeps) from here. Kept by triggers like MapCell; an unknown estimate is kept as -1, which
-    no threshold reaches (the filter leaves unknown estimates out).
+class MapFatalityCell(MapCellCounts):
+    """MapCell split by the best fatality estimate (migration 0019_map_fatality_cells): the map reads a fatality
+    threshold's clusters (`fatalities_min`) from here. An unknown estimate is kept as -1, which no threshold reaches
+    (the filter leaves unknown estimates out).
     """
 
-    cell_x = models.IntegerField(_("map cell column"))
-    cell_y = models.IntegerField(_("map cell row"))
-    start_month = models.DateField(_("start month"))
-    end_month = models.DateField(_("end month"))
-    event_type = models.ForeignKey(
-        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
-    )
-    country = models.CharField(_("country"), max_length=2)
-    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
-    location_precision = models.PositiveSmallIntegerField(_("location precision"), choices=LocationPrecision.choices)
     fatalities_best = models.IntegerField(_("fatalities (best estimate; -1 unknown)"))
-    incidents = models.IntegerField(_("incidents"))
-    fatalities = models.BigIntegerField(_("fatalities"))
-    sum_x = models.FloatField(_("sum of longitudes"))
-    sum_y = models.FloatField(_("sum of latitudes"))
 
     class Meta:
         verbose_name = _("map cell by fatalities")
         verbose_name_plural = _("map cells by fatalities")
         constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "cell_x",
-                    "cell_y",
-                    "start_month",
-                    "end_month",
-                    "event_type",
-                    "country",
-                    "admin1",
-                    "location_precision",
-                    "fatalities_best",
-                ],
-                name="map_fatality_cell_key",
-            ),
+            models.UniqueConstraint(fields=[*MapCellCounts.KEY, "fatalities_best"], name="map_fatality_cell_key")
         ]
         indexes = [
             models.Index(fields=["fatalities_best", "cell_x", "cell_y"], name="map_fatality_cell_threshold"),
