@@ -754,12 +754,26 @@ class MapCell(MapCellCounts):
         ]
 
 
-class MapActorCell(MapCellCounts):
-    """MapCell split by actor and side (migration 0018_map_actor_cells): the published incidents each actor takes
-    part in, kept by triggers on incidents and their actor links.
+class MapDetailCounts(MapCellCounts):
+    """The map cells split further by what the map's other filters ask of an incident: its sub-type (0 when it has
+    none) and its best fatality estimate (-1 when unknown, which no `fatalities_min` reaches, as the filter leaves
+    unknown estimates out)."""
 
-    An incident names an actor once, so the map reads one actor's clusters from here exactly; several actors at once
-    would count an incident naming two of them twice, and are counted live.
+    sub_type = models.IntegerField(_("sub-event type id (0 when none)"))
+    fatalities_best = models.IntegerField(_("fatalities (best estimate; -1 unknown)"))
+
+    DETAIL_KEY = [*MapCellCounts.KEY, "sub_type", "fatalities_best"]
+
+    class Meta:
+        abstract = True
+
+
+class MapActorCell(MapDetailCounts):
+    """The published incidents each actor takes part in, by side, per map cell and detail (migration
+    0018_map_actor_and_detail_cells), kept by triggers on incidents and their actor links.
+
+    An incident names an actor once, so the map reads one actor's clusters from here exactly (with any of the other
+    kept filters); several actors at once would count an incident naming two of them twice, and are counted live.
     """
 
     actor = models.ForeignKey(
@@ -771,28 +785,21 @@ class MapActorCell(MapCellCounts):
         verbose_name = _("map cell of an actor")
         verbose_name_plural = _("map cells of actors")
         # Actor first: the map reads one actor's rows.
-        constraints = [models.UniqueConstraint(fields=["actor", "side", *MapCellCounts.KEY], name="map_actor_cell_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["actor", "side", *MapDetailCounts.DETAIL_KEY], name="map_actor_cell_key")
+        ]
         indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="map_actor_cell_empty")]
 
 
-class MapFatalityCell(MapCellCounts):
-    """MapCell split by the best fatality estimate (migration 0019_map_fatality_cells): the map reads a fatality
-    threshold's clusters (`fatalities_min`) from here. An unknown estimate is kept as -1, which no threshold reaches
-    (the filter leaves unknown estimates out).
-    """
-
-    fatalities_best = models.IntegerField(_("fatalities (best estimate; -1 unknown)"))
+class MapDetailCell(MapDetailCounts):
+    """MapCell split by sub-type and best fatality estimate (migration 0018_map_actor_and_detail_cells): the map reads a
+    sub-type's or a fatality threshold's clusters from here."""
 
     class Meta:
-        verbose_name = _("map cell by fatalities")
-        verbose_name_plural = _("map cells by fatalities")
-        constraints = [
-            models.UniqueConstraint(fields=[*MapCellCounts.KEY, "fatalities_best"], name="map_fatality_cell_key")
-        ]
-        indexes = [
-            models.Index(fields=["fatalities_best", "cell_x", "cell_y"], name="map_fatality_cell_threshold"),
-            models.Index(fields=["id"], condition=Q(incidents=0), name="map_fatality_cell_empty"),
-        ]
+        verbose_name = _("map cell by detail")
+        verbose_name_plural = _("map cells by detail")
+        constraints = [models.UniqueConstraint(fields=MapDetailCounts.DETAIL_KEY, name="map_detail_cell_key")]
+        indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="map_detail_cell_empty")]
 
 
 class IncidentFeature(models.Model):

@@ -404,6 +404,8 @@ MAP_CELL_HEIGHT = 2 * math.pi / MAP_CELL_COLUMNS  # Web Mercator y (radians)
 # Filters MapCell keeps: dates (by month, with the edge months counted live), event type, country, region and
 # location precision.
 MAP_CELL_FILTERS = {"start", "end", "event_type", "country", "admin1", "precision"}
+# Filters MapDetailCell (sub-type, fatality threshold) and MapActorCell (one actor, its side, and those) add.
+MAP_DETAIL_FILTERS = {"sub_event_type", "fatalities_min", "actor", "side"}
 # Margin (degrees) by which the live queries' boxes overreach the cell edges they stand for: the exact test is the
 # cell functions' own, in SQL, so the boxes need only hold every point that test can select.
 _EDGE_MARGIN = 1e-6
@@ -467,29 +469,27 @@ def incident_map_cell_clusters(
     (the caller then draws points and takes the dates from them) or `exact_dates` is false (they are then only
     right to the month).
 
-    It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS), or those and one actor (with or without
-    `side`: then MapActorCell is read instead) or a fatality threshold (MapFatalityCell); when the view is one box
-    (not split at the antimeridian); and when the cluster cells are blocks of MapCell cells: up to zoom 11 (at 11
-    the cells are MapCell's own, 128 pixels rather than 64). Cost: the table rows of the inner cells plus the
+    It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS) or one of MAP_DETAIL_FILTERS (a
+    sub-type or a fatality threshold: MapDetailCell is read instead; one actor, with or without `side`, and any of
+    the others: MapActorCell); when the view is one box (not split at the antimeridian); and when the cluster cells
+    are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64). Cost: the table rows of the inner cells plus the
     incidents of the edge cells and edge months, instead of every incident in view.
     """
     given = {name for name in filters.filters if _given(filters.data, name)}
     cleaned = filters.form.cleaned_data
-    # One actor (on either side or one) is in MapActorCell, a fatality threshold in MapFatalityCell, each with the
-    # filters MapCell keeps (not both at once); `side` without an actor filters nothing.
+    # One actor (on either side or one) is in MapActorCell, a sub-type or a fatality threshold in MapDetailCell (and
+    # in MapActorCell), each with the filters MapCell keeps; `side` without an actor filters nothing.
     one_actor = "actor" in given and len(cleaned["actor"]) == 1
     threshold = cleaned.get("fatalities_min") if "fatalities_min" in given else None
-    if not given - {"actor", "side", "fatalities_min"} <= MAP_CELL_FILTERS or ("actor" in given and not one_actor):
+    sub_types = [sub_type.pk for sub_type in cleaned["sub_event_type"]] if "sub_event_type" in given else None
+    if not given - MAP_DETAIL_FILTERS <= MAP_CELL_FILTERS or ("actor" in given and not one_actor):
         return None
-    if one_actor and threshold is not None:
-        return None
-    table = (
-        "incidents_mapactorcell"
-        if one_actor
-        else "incidents_mapfatalitycell"
-        if threshold is not None
-        else "incidents_mapcell"
-    )
+    if one_actor:
+        table = "incidents_mapactorcell"
+    elif threshold is not None or sub_types is not None:
+        table = "incidents_mapdetailcell"
+    else:
+        table = "incidents_mapcell"
     if len(viewport) != 1:
         return None
     cell_width, _ = cluster_cell(zoom=zoom, viewport=viewport, cell_pixels=cell_pixels, max_cells=max_cells)
@@ -538,6 +538,10 @@ def incident_map_cell_clusters(
         cells.append("fatalities_best >= %s")  # an unknown estimate is kept as -1: no threshold reaches it
         cell_params.append(math.ceil(threshold))  # a threshold of 2.5 deaths keeps 3 and more
         undated = undated.filter(fatalities_best__gte=threshold)
+    if sub_types is not None:
+        cells.append("sub_type = ANY(%s)")
+        cell_params.append(sub_types)
+        undated = undated.filter(sub_event_type__in=sub_types)
     for name, column in (
         ("event_type", "event_type_id"),
         ("country", "country"),

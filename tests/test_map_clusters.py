@@ -22,9 +22,10 @@ from incidents.models import (
     LocationPrecision,
     MapActorCell,
     MapCell,
-    MapFatalityCell,
+    MapDetailCell,
     Side,
     Status,
+    SubEventType,
 )
 from tests.factories import ActorFactory, IncidentFactory, SourceFactory, incidents_bulk_create
 
@@ -357,7 +358,7 @@ def test_clusters_from_map_cells_add_up_exactly_under_the_filters_they_keep(clie
 
 
 def test_filters_map_cells_lack_are_counted_live_and_agree(client, many_incidents):
-    for filters in ({"sub_event_type": "battles-armed-clash"}, {"q": "Bulk incident 12"}):
+    for filters in ({"q": "Bulk incident 12"},):
         body, from_cells = feed_reads_map_cells(client, SYRIA_AND_IRAQ, 6, **filters)
         assert not from_cells, filters
     # Across the antimeridian, or zoomed in past the table's cells: live too, and the same counts.
@@ -404,25 +405,16 @@ def cell_of(lon, lat):
 def live_map_cells():
     cells = {}
     for incident in Incident.objects.published().exclude(location=None):
-        key = (
-            *cell_of(incident.location.x, incident.location.y),
-            incident.start_date.replace(day=1),
-            incident.end_date.replace(day=1),
-            incident.event_type_id,
-            incident.country,
-            incident.admin1,
-            incident.location_precision,
-        )
+        key = incident_key(incident)
         n, f, x, y = cells.get(key, (0, 0, 0.0, 0.0))
         cells[key] = (n + 1, f + (incident.fatalities_best or 0), x + incident.location.x, y + incident.location.y)
     return cells
 
 
 def stored_map_cells():
-    keys = ("cell_x", "cell_y", "start_month", "end_month", "event_type_id", "country", "admin1", "location_precision")
     return {
-        tuple(row[key] for key in keys): (row["incidents"], row["fatalities"], row["sum_x"], row["sum_y"])
-        for row in MapCell.objects.values(*keys, "incidents", "fatalities", "sum_x", "sum_y")
+        tuple(row[key] for key in STORED_KEY): (row["incidents"], row["fatalities"], row["sum_x"], row["sum_y"])
+        for row in MapCell.objects.values(*STORED_KEY, "incidents", "fatalities", "sum_x", "sum_y")
     }
 
 
@@ -553,30 +545,40 @@ def test_two_actors_at_once_are_counted_live_each_incident_once(client, many_inc
     assert body["total"] == total
 
 
+STORED_KEY = ("cell_x", "cell_y", "start_month", "end_month", "event_type_id", "country", "admin1",
+              "location_precision")  # fmt: skip
+
+
+def incident_key(incident):
+    """The MapCell key of an incident, worked out here."""
+    return (
+        *cell_of(incident.location.x, incident.location.y),
+        incident.start_date.replace(day=1),
+        incident.end_date.replace(day=1),
+        incident.event_type_id,
+        incident.country,
+        incident.admin1,
+        incident.location_precision,
+    )
+
+
+def _toll(incident):
+    return -1 if incident.fatalities_best is None else incident.fatalities_best
+
+
 def live_actor_cells():
     cells = {}
     links = IncidentActor.objects.filter(incident__status=Status.PUBLISHED).exclude(incident__location=None)
     for link in links.select_related("incident"):
         incident = link.incident
-        key = (
-            link.actor_id,
-            link.side,
-            *cell_of(incident.location.x, incident.location.y),
-            incident.start_date.replace(day=1),
-            incident.end_date.replace(day=1),
-            incident.event_type_id,
-            incident.country,
-            incident.admin1,
-            incident.location_precision,
-        )
+        key = (link.actor_id, link.side, *incident_key(incident), incident.sub_event_type_id or 0, _toll(incident))
         n, f, x, y = cells.get(key, (0, 0, 0.0, 0.0))
         cells[key] = (n + 1, f + (incident.fatalities_best or 0), x + incident.location.x, y + incident.location.y)
     return cells
 
 
 def stored_actor_cells():
-    keys = ("actor_id", "side", "cell_x", "cell_y", "start_month", "end_month", "event_type_id", "country", "admin1",
-            "location_precision")  # fmt: skip
+    keys = ("actor_id", "side", *STORED_KEY, "sub_type", "fatalities_best")
     return {
         tuple(row[key] for key in keys): (row["incidents"], row["fatalities"], row["sum_x"], row["sum_y"])
         for row in MapActorCell.objects.values(*keys, "incidents", "fatalities", "sum_x", "sum_y")
@@ -646,43 +648,83 @@ def test_actor_cells_equal_a_live_count_through_any_sequence_of_writes():
         check(f"after step {step} ({action})")
 
 
-# --- MapFatalityCell: a fatality threshold's clusters read from the table split by the best estimate. ---
+# --- MapDetailCell: a sub-type's or a fatality threshold's clusters, from the table split by both. ---
 
 
-def test_a_fatality_thresholds_clusters_come_from_their_cells_and_add_up_exactly(client, many_incidents):
+@pytest.fixture
+def sub_typed(many_incidents):
+    """Every other battle an armed clash (one statement: the triggers move those incidents between cells)."""
+    clash = SubEventType.objects.get(slug="battles-armed-clash")
+    battles = [i for i in many_incidents["published"] + many_incidents["drafts"] if i.event_type.slug == "battles"]
+    chosen = battles[::2]
+    Incident.objects.filter(pk__in=[incident.pk for incident in chosen]).update(sub_event_type=clash)
+    for incident in chosen:
+        incident.sub_event_type = clash
+    return clash
+
+
+def is_clash(incident):
+    return incident.sub_event_type_id is not None and incident.sub_event_type.slug == "battles-armed-clash"
+
+
+def test_sub_type_and_fatality_threshold_clusters_come_from_detail_cells_exactly(client, many_incidents, sub_typed):
     published = many_incidents["published"]
     cases = [
         ({"fatalities_min": "0"}, lambda i: i.fatalities_best is not None),  # an unknown estimate reaches no threshold
         ({"fatalities_min": "3"}, lambda i: (i.fatalities_best or 0) >= 3),
         ({"fatalities_min": "2.5"}, lambda i: (i.fatalities_best or 0) >= 3),
+        ({"sub_event_type": "battles-armed-clash"}, is_clash),
+        ({"sub_event_type": "battles-armed-clash", "fatalities_min": "1", "country": "SY"},
+         lambda i: is_clash(i) and (i.fatalities_best or 0) >= 1 and i.country == "SY"),
         ({"fatalities_min": "12", "start": "2014-03-17", "end": "2016-08-09", "event_type": "battles"},
          lambda i: (i.fatalities_best or 0) >= 12 and overlaps(i, "2014-03-17", "2016-08-09")
          and i.event_type.slug == "battles"),
     ]  # fmt: skip
+    read = 0
     for bbox, zoom in ((SYRIA_AND_IRAQ, 6), ((36.5, 35.0, 41.3, 36.2021), 7)):
         for filters, keep in cases:
             total, fatalities, _chosen = expected(published, bbox, keep)
             with CaptureQueriesContext(connection) as queries:
                 body = get_feed(client, bbox, zoom, **filters)
             if total > POINTS_MAX:
-                assert any("incidents_mapfatalitycell" in q["sql"] for q in queries.captured_queries), filters
-            assert body["total"] == total and body["total_fatalities"] == fatalities, (bbox, filters)
-            if body["mode"] == "clusters":
+                assert any("incidents_mapdetailcell" in q["sql"] for q in queries.captured_queries), filters
                 assert sum(cluster["count"] for cluster in body["clusters"]) == total
+                read += 1
+            assert body["total"] == total and body["total_fatalities"] == fatalities, (bbox, filters)
             listed = client.get(LIST, {"bbox": ",".join(map(str, bbox)), **filters}).json()
             assert listed["total"] == total, (bbox, filters)
+    assert read >= 6
 
 
-def test_fatality_cells_equal_a_live_count_through_any_sequence_of_writes():
+def test_one_actor_with_a_sub_type_or_threshold_comes_from_the_actor_cells(
+    client, many_incidents, actor_roles, sub_typed
+):
+    army, _rebels, militia = actor_roles
+    cases = [
+        ({"actor": army.pk, "fatalities_min": "3"}, lambda i: i.pk in actor_roles[army] and (i.fatalities_best or 0) >= 3),
+        ({"actor": militia.pk, "side": "a", "sub_event_type": "battles-armed-clash"},
+         lambda i: actor_roles[militia].get(i.pk) == Side.A and is_clash(i)),
+    ]  # fmt: skip
+    for filters, keep in cases:
+        total, fatalities, _chosen = expected(many_incidents["published"], SYRIA_AND_IRAQ, keep)
+        with CaptureQueriesContext(connection) as queries:
+            body = get_feed(client, SYRIA_AND_IRAQ, 6, **filters)
+        assert any("incidents_mapactorcell" in q["sql"] for q in queries.captured_queries), filters
+        assert body["total"] == total and body["total_fatalities"] == fatalities, filters
+
+
+def test_detail_cells_equal_a_live_count_through_any_sequence_of_writes():
     rng = random.Random(14)
     types = list(EventType.objects.all())
 
     def random_fields():
         start = datetime.date(2016, 1, 1) + datetime.timedelta(days=rng.randint(0, 90))
+        event_type = rng.choice(types)
         return {
             "start_date": start,
             "end_date": start + datetime.timedelta(days=rng.choice([0, 2, 31])),
-            "event_type": rng.choice(types),
+            "event_type": event_type,
+            "sub_event_type": rng.choice([None, *SubEventType.objects.filter(event_type=event_type)[:2]]),
             "fatalities_low": None,
             "fatalities_high": None,
             "fatalities_best": rng.choice([None, 0, 4, 30]),
@@ -692,43 +734,35 @@ def test_fatality_cells_equal_a_live_count_through_any_sequence_of_writes():
     def live():
         cells = {}
         for incident in Incident.objects.published().exclude(location=None):
-            key = (
-                *cell_of(incident.location.x, incident.location.y),
-                incident.start_date.replace(day=1),
-                incident.end_date.replace(day=1),
-                incident.event_type_id,
-                incident.country,
-                incident.admin1,
-                incident.location_precision,
-                -1 if incident.fatalities_best is None else incident.fatalities_best,
-            )
+            key = (*incident_key(incident), incident.sub_event_type_id or 0, _toll(incident))
             n, f = cells.get(key, (0, 0))
             cells[key] = (n + 1, f + (incident.fatalities_best or 0))
         return cells
 
     def stored():
-        keys = ("cell_x", "cell_y", "start_month", "end_month", "event_type_id", "country", "admin1",
-                "location_precision", "fatalities_best")  # fmt: skip
+        keys = (*STORED_KEY, "sub_type", "fatalities_best")
         return {
             tuple(row[key] for key in keys): (row["incidents"], row["fatalities"])
-            for row in MapFatalityCell.objects.values(*keys, "incidents", "fatalities")
+            for row in MapDetailCell.objects.values(*keys, "incidents", "fatalities")
         }
 
     incidents = [
         IncidentFactory(published=rng.random() < 0.6, sources=[SourceFactory()], **random_fields()) for _ in range(30)
     ]
     assert stored() == live()
-    assert MapFatalityCell.objects.exists()
+    assert MapDetailCell.objects.exists()
     for step in range(60):
         incident = rng.choice(incidents)
         incident.refresh_from_db()
-        action = rng.choice(["edit", "toll", "publish", "unpublish", "delete", "bulk"])
+        action = rng.choice(["edit", "toll", "sub-type", "publish", "unpublish", "delete", "bulk"])
         if action == "edit":
             for name, value in random_fields().items():
                 setattr(incident, name, value)
             incident.save()
         elif action == "toll":
             Incident.objects.filter(pk=incident.pk).update(fatalities_best=rng.choice([None, 1, 7]))
+        elif action == "sub-type":
+            Incident.objects.filter(pk=incident.pk).update(sub_event_type=random_fields()["sub_event_type"])
         elif action == "publish" and incident.status != Status.PUBLISHED:
             services.incident_publish(incident=incident)
         elif action == "unpublish" and incident.status == Status.PUBLISHED:
