@@ -10,6 +10,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import Count, DateField, FloatField, Func, Max, Min, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
+from django.http import QueryDict
 
 from places.regions import admin_area_labels
 
@@ -95,6 +96,15 @@ def _given(data, name):
     """Whether the query string gives the parameter a value (an empty `?country=` filters nothing)."""
     values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
     return any(value is not None and str(value).strip() for value in values)
+
+
+def _params_without(data, *names):
+    """The query-string filters (a QueryDict or a dict) less some of them, as a QueryDict."""
+    params = QueryDict(mutable=True)
+    for name in data:
+        if name not in names:
+            params.setlist(name, data.getlist(name) if hasattr(data, "getlist") else [data[name]])
+    return params
 
 
 def _aggregate_cells(filterset):
@@ -406,6 +416,18 @@ MAP_CELL_HEIGHT = 2 * math.pi / MAP_CELL_COLUMNS  # Web Mercator y (radians)
 MAP_CELL_FILTERS = {"start", "end", "event_type", "country", "admin1", "precision"}
 # Filters MapDetailCell (sub-type, fatality threshold) and MapActorCell (one actor, its side, and those) add.
 MAP_DETAIL_FILTERS = {"sub_event_type", "fatalities_min", "actor", "side"}
+# Each kept filter as a condition on the map-cell tables' columns, with its validated value as the parameter.
+_CELL_CONDITIONS = {
+    "event_type": ("event_type_id = ANY(%s)", lambda types: [event_type.pk for event_type in types]),
+    "country": ("country = ANY(%s)", list),
+    "admin1": ("admin1 = ANY(%s)", list),
+    "precision": ("location_precision = ANY(%s)", lambda codes: [int(code) for code in codes]),
+    "sub_event_type": ("sub_type = ANY(%s)", lambda sub_types: [sub_type.pk for sub_type in sub_types]),
+    # An unknown estimate is kept as -1: no threshold reaches it. A threshold of 2.5 deaths keeps 3 and more.
+    "fatalities_min": ("fatalities_best >= %s", math.ceil),
+    "actor": ("actor_id = %s", lambda actors: actors[0].pk),  # one actor (MapActorCell)
+    "side": ("side = %s", str),  # only with an actor
+}
 # Margin (degrees) by which the live queries' boxes overreach the cell edges they stand for: the exact test is the
 # cell functions' own, in SQL, so the boxes need only hold every point that test can select.
 _EDGE_MARGIN = 1e-6
@@ -472,26 +494,25 @@ def incident_map_cell_clusters(
     It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS) or one of MAP_DETAIL_FILTERS (a
     sub-type or a fatality threshold: MapDetailCell is read instead; one actor, with or without `side`, and any of
     the others: MapActorCell); when the view is one box (not split at the antimeridian); and when the cluster cells
-    are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64). Cost: the table rows of the inner cells plus the
-    incidents of the edge cells and edge months, instead of every incident in view.
+    are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64).
+    Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months, instead of every
+    incident in view.
     """
     given = {name for name in filters.filters if _given(filters.data, name)}
     cleaned = filters.form.cleaned_data
     # One actor (on either side or one) is in MapActorCell, a sub-type or a fatality threshold in MapDetailCell (and
     # in MapActorCell), each with the filters MapCell keeps; `side` without an actor filters nothing.
     one_actor = "actor" in given and len(cleaned["actor"]) == 1
-    threshold = cleaned.get("fatalities_min") if "fatalities_min" in given else None
-    sub_types = [sub_type.pk for sub_type in cleaned["sub_event_type"]] if "sub_event_type" in given else None
     if not given - MAP_DETAIL_FILTERS <= MAP_CELL_FILTERS or ("actor" in given and not one_actor):
+        return None
+    if len(viewport) != 1:  # split at the antimeridian
         return None
     if one_actor:
         table = "incidents_mapactorcell"
-    elif threshold is not None or sub_types is not None:
+    elif given & {"sub_event_type", "fatalities_min"}:
         table = "incidents_mapdetailcell"
     else:
         table = "incidents_mapcell"
-    if len(viewport) != 1:
-        return None
     cell_width, _ = cluster_cell(zoom=zoom, viewport=viewport, cell_pixels=cell_pixels, max_cells=max_cells)
     columns = round(360 / cell_width)
     if columns > 2 * MAP_CELL_COLUMNS:
@@ -525,38 +546,10 @@ def incident_map_cell_clusters(
     cells, cell_params = ["conflictmap_cell_x(%s) < cell_x", "cell_x < conflictmap_cell_x(%s)"], [west, east]
     cells += ["conflictmap_cell_y(%s) < cell_y", "cell_y < conflictmap_cell_y(%s)"]
     cell_params += [south, north]
-    # The same filters but the dates, for what the edge months hold outside the range.
-    undated = published_incidents().in_view(viewport)
-    if one_actor:
-        cells.append("actor_id = %s")
-        cell_params.append(cleaned["actor"][0].pk)
-        if cleaned.get("side"):
-            cells.append("side = %s")
-            cell_params.append(cleaned["side"])
-        undated = filters.filter_actor(undated, "actor", cleaned["actor"])
-    if threshold is not None:
-        cells.append("fatalities_best >= %s")  # an unknown estimate is kept as -1: no threshold reaches it
-        cell_params.append(math.ceil(threshold))  # a threshold of 2.5 deaths keeps 3 and more
-        undated = undated.filter(fatalities_best__gte=threshold)
-    if sub_types is not None:
-        cells.append("sub_type = ANY(%s)")
-        cell_params.append(sub_types)
-        undated = undated.filter(sub_event_type__in=sub_types)
-    for name, column in (
-        ("event_type", "event_type_id"),
-        ("country", "country"),
-        ("admin1", "admin1"),
-        ("precision", "location_precision"),
-    ):
-        if name in given:
-            values = cleaned[name]
-            if name == "event_type":
-                values = [value.pk for value in values]
-            elif name == "precision":
-                values = [int(value) for value in values]
-            cells.append(f"{column} = ANY(%s)")
-            cell_params.append(list(values))
-            undated = undated.filter(**{f"{column}__in": values})
+    for name, (condition, value) in _CELL_CONDITIONS.items():
+        if name in given and (name != "side" or one_actor):
+            cells.append(condition)
+            cell_params.append(value(cleaned[name]))
     outside = Q()
     if cleaned.get("start"):
         cells.append("end_month >= %s")
@@ -567,7 +560,9 @@ def incident_map_cell_clusters(
         cell_params.append(_month_start(cleaned["end"]))
         outside |= Q(start_date__gt=cleaned["end"], start_date__lte=_month_end(cleaned["end"]))
     if outside:
-        inner = undated.filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
+        # The same filters but the dates, for what the edge months hold outside the range.
+        undated = incident_filter(params=_params_without(filters.data, "start", "end"))
+        inner = undated.in_view(viewport).filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
         live_parts.append((inner, _INNER_CELL, -1))
 
     live_sql, live_params = [], []
