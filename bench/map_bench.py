@@ -55,6 +55,14 @@ CASES = [
     ("syria q=near (most)", "35.5,32,42.5,37.5", 7, {"q": "near"}),
     ("syria, one actor", "35.5,32,42.5,37.5", 7, {"actor": "most linked"}),
     ("syria, one actor, side A", "35.5,32,42.5,37.5", 7, {"actor": "most linked", "side": "a"}),
+    # Several actors: MapActorCell holds an incident naming two of them twice; the feed subtracts the surplus.
+    ("syria, two actors", "35.5,32,42.5,37.5", 7, {"actor": "two most linked"}),
+    (
+        "syria, three actors, 2014",
+        "35.5,32,42.5,37.5",
+        7,
+        {"actor": "three most linked", "start": "2014-01-01", "end": "2014-12-31"},
+    ),
     ("syria, sub-type", "35.5,32,42.5,37.5", 7, {"sub_event_type": "battles-armed-clash"}),
     ("syria, fatalities >= 5", "35.5,32,42.5,37.5", 7, {"fatalities_min": 5}),
     ("aleppo", "36.9,36.0,37.4,36.4", 11, {}),
@@ -77,15 +85,16 @@ def main():
     client.get("/map/incidents.json", {"bbox": "0,0,0.001,0.001", "zoom": 18})
     print(f"MAP_POINTS_MAX={settings.MAP_POINTS_MAX}, {args.repeat} requests per case, medians and p95 in ms")
     print(f"{'case':26} {'endpoint':10} {'median':>8} {'p95':>8} {'mode':>9} {'total':>9} {'items':>6} {'KB':>7}")
-    most_linked = None
+    most_linked = []
     for name, bbox, zoom, filters in CASES:
         if args.only not in name:
             continue
-        if filters.get("actor") == "most linked":
-            if most_linked is None:
+        wanted = {"most linked": 1, "two most linked": 2, "three most linked": 3}.get(filters.get("actor"))
+        if wanted:
+            if not most_linked:
                 links = IncidentActor.objects.values("actor").annotate(links=Count("id")).order_by("-links")
-                most_linked = links[0]["actor"]
-            filters = {**filters, "actor": most_linked}
+                most_linked = [link["actor"] for link in links[:3]]
+            filters = {**filters, "actor": most_linked[:wanted]}
         for endpoint, url in (("feed", "/map/incidents.json"), ("list", "/map/list.json")):
             params = {"bbox": bbox, "zoom": zoom, **filters}
             timings = []

@@ -584,7 +584,10 @@ class IncidentActor(models.Model):
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="incident_actors", verbose_name=_("incident")
     )
-    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="incident_roles", verbose_name=_("actor"))
+    # Indexed with the incident and side under Meta.indexes.
+    actor = models.ForeignKey(
+        Actor, on_delete=models.PROTECT, related_name="incident_roles", db_index=False, verbose_name=_("actor")
+    )
     side = models.CharField(_("side"), max_length=1, choices=Side.choices)
     is_associated = models.BooleanField(
         _("associated actor"),
@@ -600,6 +603,11 @@ class IncidentActor(models.Model):
         verbose_name_plural = _("actors in incident")
         constraints = [
             models.UniqueConstraint(fields=["incident", "actor"], name="incident_actor_once"),
+        ]
+        indexes = [
+            # An actor's incidents, read from the index alone: the map finds the incidents naming several chosen
+            # actors by counting these (selectors.incident_map_cell_clusters).
+            models.Index(fields=["actor", "incident"], include=["side"], name="incident_actor_by_actor"),
         ]
 
     def __str__(self):
@@ -773,7 +781,8 @@ class MapActorCell(MapDetailCounts):
     0018_map_actor_and_detail_cells), kept by triggers on incidents and their actor links.
 
     An incident names an actor once, so the map reads one actor's clusters from here exactly (with any of the other
-    kept filters); several actors at once would count an incident naming two of them twice, and are counted live.
+    kept filters); several actors' rows hold an incident naming m of them m times, and the map subtracts the
+    surplus of those few incidents, found from their links.
     """
 
     actor = models.ForeignKey(

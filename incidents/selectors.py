@@ -8,7 +8,8 @@ from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
-from django.db.models import Count, DateField, FloatField, Func, Max, Min, Prefetch, Q, Sum
+from django.db.models import BooleanField, Count, DateField, FloatField, Func, Max, Min, Prefetch, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
@@ -425,9 +426,15 @@ _CELL_CONDITIONS = {
     "sub_event_type": ("sub_type = ANY(%s)", lambda sub_types: [sub_type.pk for sub_type in sub_types]),
     # An unknown estimate is kept as -1: no threshold reaches it. A threshold of 2.5 deaths keeps 3 and more.
     "fatalities_min": ("fatalities_best >= %s", math.ceil),
-    "actor": ("actor_id = %s", lambda actors: actors[0].pk),  # one actor (MapActorCell)
+    # MapActorCell: an incident naming m of the actors is in the sum m times (the feed subtracts the surplus)
+    "actor": ("actor_id = ANY(%s)", lambda actors: [actor.pk for actor in actors]),
     "side": ("side = %s", str),  # only with an actor
 }
+# The incidents that name more than one of the chosen actors (on the chosen side), with how many (m): MapActorCell
+# holds each of them m times.
+_SEVERAL_ACTORS_SQL = """multiple AS (
+    SELECT incident_id, count(*) AS m FROM incidents_incidentactor WHERE actor_id = ANY(%s) {side}
+     GROUP BY incident_id HAVING count(*) > 1),"""
 # Margin (degrees) by which the live queries' boxes overreach the cell edges they stand for: the exact test is the
 # cell functions' own, in SQL, so the boxes need only hold every point that test can select.
 _EDGE_MARGIN = 1e-6
@@ -452,9 +459,11 @@ def _month_end(day):
 # incidents outside it (ending in the month of `start` but before that day, or starting in the month of `end` but
 # after it): those are counted live and subtracted (sign -1), which in a range of whole months are none. Exact: a
 # point is in an inner cell by the same SQL function that placed it in the table, an inner cell lies wholly inside
-# the view, and what is subtracted was in the table's rows of the same cell.
+# the view, and what is subtracted was in the table's rows of the same cell. With several actors the table holds an
+# incident naming m of them m times: what the edge months hold outside the range is subtracted m times, and an
+# incident inside it m - 1 times (a join with `multiple`, _SEVERAL_ACTORS_SQL).
 MAP_CELL_CLUSTERS_SQL = """
-WITH live AS ({live}),
+WITH {multiple} live AS ({live}),
 parts AS (
     SELECT floor(conflictmap_cell_x(x) / %s::float8) AS gx, floor(conflictmap_cell_y(y) / %s::float8) AS gy,
            sum(sign) AS count, coalesce(sum(sign * fatalities_best), 0) AS fatalities,
@@ -492,22 +501,22 @@ def incident_map_cell_clusters(
     right to the month).
 
     It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS) or one of MAP_DETAIL_FILTERS (a
-    sub-type or a fatality threshold: MapDetailCell is read instead; one actor, with or without `side`, and any of
-    the others: MapActorCell); when the view is one box (not split at the antimeridian); and when the cluster cells
+    sub-type or a fatality threshold: MapDetailCell is read instead; actors, with or without `side`, and any of
+    the others: MapActorCell, less what an incident naming several of them adds twice); when the view is one box (not split at the antimeridian); and when the cluster cells
     are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64).
-    Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months, instead of every
-    incident in view.
+    Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months (and, for several
+    actors, their links), instead of every incident in view.
     """
     given = {name for name in filters.filters if _given(filters.data, name)}
     cleaned = filters.form.cleaned_data
-    # One actor (on either side or one) is in MapActorCell, a sub-type or a fatality threshold in MapDetailCell (and
-    # in MapActorCell), each with the filters MapCell keeps; `side` without an actor filters nothing.
-    one_actor = "actor" in given and len(cleaned["actor"]) == 1
-    if not given - MAP_DETAIL_FILTERS <= MAP_CELL_FILTERS or ("actor" in given and not one_actor):
+    # Actors (on either side or one) are in MapActorCell, a sub-type or a fatality threshold in MapDetailCell (and in
+    # MapActorCell), each with the filters MapCell keeps; `side` without an actor filters nothing.
+    actors = "actor" in given
+    if not given - MAP_DETAIL_FILTERS <= MAP_CELL_FILTERS:
         return None
     if len(viewport) != 1:  # split at the antimeridian
         return None
-    if one_actor:
+    if actors:
         table = "incidents_mapactorcell"
     elif given & {"sub_event_type", "fatalities_min"}:
         table = "incidents_mapdetailcell"
@@ -542,12 +551,25 @@ def incident_map_cell_clusters(
     edge_cells = Q()
     for box in edge_boxes:
         edge_cells |= Q(location__bboverlaps=Polygon.from_bbox(box))
-    live_parts = [(in_view.filter(edge_cells), f"NOT ({_INNER_CELL})", 1)]
+    # (incidents, the cells they are counted in, their weight, what the weight joins)
+    live_parts = [(in_view.filter(edge_cells), f"NOT ({_INNER_CELL})", "1", "")]
+    multiple, multiple_params = "", []
+    if actors and len(cleaned["actor"]) > 1:
+        side = cleaned.get("side")
+        multiple = _SEVERAL_ACTORS_SQL.format(side="AND side = %s" if side else "")
+        multiple_params = [_CELL_CONDITIONS["actor"][1](cleaned["actor"]), *([side] if side else [])]
+        # Read by primary key from `multiple` (a few thousand incidents), not by scanning the view: PostgreSQL
+        # cannot tell how few pass HAVING, and would. `multiple` names the actors already.
+        any_actor = incident_filter(params=_params_without(filters.data, "actor", "side")).in_view(viewport)
+        inner_in_range = any_actor.filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(
+            RawSQL("incidents_incident.id = ANY(ARRAY(SELECT incident_id FROM multiple))", [], BooleanField())
+        )
+        live_parts.append((inner_in_range, _INNER_CELL, "1 - multiple.m", "JOIN multiple ON multiple.incident_id = id"))
     cells, cell_params = ["conflictmap_cell_x(%s) < cell_x", "cell_x < conflictmap_cell_x(%s)"], [west, east]
     cells += ["conflictmap_cell_y(%s) < cell_y", "cell_y < conflictmap_cell_y(%s)"]
     cell_params += [south, north]
     for name, (condition, value) in _CELL_CONDITIONS.items():
-        if name in given and (name != "side" or one_actor):
+        if name in given and (name != "side" or actors):
             cells.append(condition)
             cell_params.append(value(cleaned[name]))
     outside = Q()
@@ -563,10 +585,15 @@ def incident_map_cell_clusters(
         # The same filters but the dates, for what the edge months hold outside the range.
         undated = incident_filter(params=_params_without(filters.data, "start", "end"))
         inner = undated.in_view(viewport).filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
-        live_parts.append((inner, _INNER_CELL, -1))
+        if multiple:
+            live_parts.append(
+                (inner, _INNER_CELL, "-coalesce(multiple.m, 1)", "LEFT JOIN multiple ON incident_id = id")
+            )
+        else:
+            live_parts.append((inner, _INNER_CELL, "-1", ""))
 
     live_sql, live_params = [], []
-    for part, condition, sign in live_parts:
+    for part, condition, weight, join in live_parts:
         columns_query = (
             part.order_by().annotate(x=_point_x, y=_point_y).values("id", "x", "y", "fatalities_best", "start_date")
         )
@@ -575,12 +602,15 @@ def incident_map_cell_clusters(
         except EmptyResultSet:  # Django proved the filters match nothing (an empty IN list): the live path says so
             return None
         live_sql.append(
-            f"SELECT x, y, fatalities_best, start_date, {sign} AS sign FROM ({sql}) AS part WHERE "
+            f"SELECT x, y, fatalities_best, start_date, {weight} AS sign FROM ({sql}) AS part {join} WHERE "
             + condition.format(x="x", y="y")
         )
         live_params += [*params, *view_edges]
-    query = MAP_CELL_CLUSTERS_SQL.format(live=" UNION ALL ".join(live_sql), table=table, cells=" AND ".join(cells))
+    query = MAP_CELL_CLUSTERS_SQL.format(
+        multiple=multiple, live=" UNION ALL ".join(live_sql), table=table, cells=" AND ".join(cells)
+    )
     params = [
+        *multiple_params,
         *live_params,
         block,
         block,
