@@ -800,6 +800,45 @@ class MapActorCell(MapDetailCounts):
         indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="map_actor_cell_empty")]
 
 
+class MapActorPairCell(MapDetailCounts):
+    """The published incidents that name both of two actors, by their sides, per map cell and detail (migration
+    0020_map_actor_pair_cells), kept by triggers on incidents and their actor links.
+
+    Two actors' clusters are their MapActorCell rows less these (an incident naming both is in each actor's rows):
+    a dyad, the usual pair to follow, is read from tables however many incidents its actors share.
+    """
+
+    actor_low = models.ForeignKey(
+        Actor,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,  # the key's index starts with both actors
+        verbose_name=_("actor (lower id)"),
+    )
+    side_low = models.CharField(_("side of the actor with the lower id"), max_length=1, choices=Side.choices)
+    actor_high = models.ForeignKey(
+        Actor,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,  # the key's index starts with both actors
+        verbose_name=_("actor (higher id)"),
+    )
+    side_high = models.CharField(_("side of the actor with the higher id"), max_length=1, choices=Side.choices)
+
+    class Meta:
+        verbose_name = _("map cell of a pair of actors")
+        verbose_name_plural = _("map cells of pairs of actors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor_low", "actor_high", "side_low", "side_high", *MapDetailCounts.DETAIL_KEY],
+                name="map_actor_pair_cell_key",
+            )
+        ]
+        indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="map_actor_pair_cell_empty")]
+
+
 class MapDetailCell(MapDetailCounts):
     """MapCell split by sub-type and best fatality estimate (migration 0018_map_actor_and_detail_cells): the map reads a
     sub-type's or a fatality threshold's clusters from here."""

@@ -426,15 +426,18 @@ _CELL_CONDITIONS = {
     "sub_event_type": ("sub_type = ANY(%s)", lambda sub_types: [sub_type.pk for sub_type in sub_types]),
     # An unknown estimate is kept as -1: no threshold reaches it. A threshold of 2.5 deaths keeps 3 and more.
     "fatalities_min": ("fatalities_best >= %s", math.ceil),
-    # MapActorCell: an incident naming m of the actors is in the sum m times (the feed subtracts the surplus)
-    "actor": ("actor_id = ANY(%s)", lambda actors: [actor.pk for actor in actors]),
-    "side": ("side = %s", str),  # only with an actor
 }
-# The incidents that name more than one of the chosen actors (on the chosen side), with how many (m): MapActorCell
-# holds each of them m times.
-_SEVERAL_ACTORS_SQL = """multiple AS (
+# Actors (with or without a side): the signed reads of the actor tables, by the columns naming actor and side. An
+# incident naming m of the chosen actors is in m of MapActorCell's sums and m(m-1)/2 of MapActorPairCell's: it counts
+# m - m(m-1)/2 times, once for one or two actors; an incident naming three or more (`multiple`) is set right live.
+_ACTOR_READS = [
+    ("incidents_mapactorcell", 1, [("actor_id", "side")]),
+    ("incidents_mapactorpaircell", -1, [("actor_low_id", "side_low"), ("actor_high_id", "side_high")]),
+]
+_COUNTED = "({m} - {m} * ({m} - 1) / 2)"  # how many times the actor tables count an incident naming m chosen actors
+_MULTIPLE_SQL = """multiple AS (
     SELECT incident_id, count(*) AS m FROM incidents_incidentactor WHERE actor_id = ANY(%s) {side}
-     GROUP BY incident_id HAVING count(*) > 1),"""
+     GROUP BY incident_id HAVING count(*) > 2),"""
 # Margin (degrees) by which the live queries' boxes overreach the cell edges they stand for: the exact test is the
 # cell functions' own, in SQL, so the boxes need only hold every point that test can select.
 _EDGE_MARGIN = 1e-6
@@ -459,9 +462,9 @@ def _month_end(day):
 # incidents outside it (ending in the month of `start` but before that day, or starting in the month of `end` but
 # after it): those are counted live and subtracted (sign -1), which in a range of whole months are none. Exact: a
 # point is in an inner cell by the same SQL function that placed it in the table, an inner cell lies wholly inside
-# the view, and what is subtracted was in the table's rows of the same cell. With several actors the table holds an
-# incident naming m of them m times: what the edge months hold outside the range is subtracted m times, and an
-# incident inside it m - 1 times (a join with `multiple`, _SEVERAL_ACTORS_SQL).
+# the view, and what is subtracted was in the table's rows of the same cell. With three or more actors the tables
+# count an incident naming m of them _COUNTED times: what the edge months hold outside the range is subtracted that
+# many times, and an incident inside it that many less one (a join with `multiple`, _MULTIPLE_SQL).
 MAP_CELL_CLUSTERS_SQL = """
 WITH {multiple} live AS ({live}),
 parts AS (
@@ -480,7 +483,7 @@ parts AS (
            (max(cell_x) + 1) * %s::float8, degrees(2 * atan(exp((max(cell_y) + 1) * %s::float8)) - pi() / 2),
            -- month bounds; the feed makes the first and last dates exact with one more query
            min(start_month), (max(start_month) + interval '1 month' - interval '1 day')::date
-      FROM {table} WHERE {cells} GROUP BY 1, 2)
+      FROM ({cell_rows}) AS cells GROUP BY 1, 2)
 SELECT sum(count)::bigint AS count, sum(fatalities)::bigint AS fatalities, sum(sum_x) / sum(count) AS lon,
        sum(sum_y) / sum(count) AS lat, min(west) AS west, min(south) AS south, max(east) AS east,
        max(north) AS north, min(first) AS first, max(last) AS last
@@ -553,23 +556,11 @@ def incident_map_cell_clusters(
         edge_cells |= Q(location__bboverlaps=Polygon.from_bbox(box))
     # (incidents, the cells they are counted in, their weight, what the weight joins)
     live_parts = [(in_view.filter(edge_cells), f"NOT ({_INNER_CELL})", "1", "")]
-    multiple, multiple_params = "", []
-    if actors and len(cleaned["actor"]) > 1:
-        side = cleaned.get("side")
-        multiple = _SEVERAL_ACTORS_SQL.format(side="AND side = %s" if side else "")
-        multiple_params = [_CELL_CONDITIONS["actor"][1](cleaned["actor"]), *([side] if side else [])]
-        # Read by primary key from `multiple` (a few thousand incidents), not by scanning the view: PostgreSQL
-        # cannot tell how few pass HAVING, and would. `multiple` names the actors already.
-        any_actor = incident_filter(params=_params_without(filters.data, "actor", "side")).in_view(viewport)
-        inner_in_range = any_actor.filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(
-            RawSQL("incidents_incident.id = ANY(ARRAY(SELECT incident_id FROM multiple))", [], BooleanField())
-        )
-        live_parts.append((inner_in_range, _INNER_CELL, "1 - multiple.m", "JOIN multiple ON multiple.incident_id = id"))
     cells, cell_params = ["conflictmap_cell_x(%s) < cell_x", "cell_x < conflictmap_cell_x(%s)"], [west, east]
     cells += ["conflictmap_cell_y(%s) < cell_y", "cell_y < conflictmap_cell_y(%s)"]
     cell_params += [south, north]
     for name, (condition, value) in _CELL_CONDITIONS.items():
-        if name in given and (name != "side" or actors):
+        if name in given:
             cells.append(condition)
             cell_params.append(value(cleaned[name]))
     outside = Q()
@@ -581,14 +572,25 @@ def incident_map_cell_clusters(
         cells.append("start_month <= %s")
         cell_params.append(_month_start(cleaned["end"]))
         outside |= Q(start_date__gt=cleaned["end"], start_date__lte=_month_end(cleaned["end"]))
+    reads, multiple, multiple_params = [(table, 1, [], [])], "", []
+    if actors:
+        reads, multiple, multiple_params = _actor_reads(cleaned["actor"], cleaned.get("side"))
+    if multiple:
+        # Read by primary key from `multiple` (few incidents), not by scanning the view: PostgreSQL cannot tell how
+        # few pass HAVING, and would. `multiple` names the actors already.
+        any_actor = incident_filter(params=_params_without(filters.data, "actor", "side")).in_view(viewport)
+        inner_in_range = any_actor.filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(
+            RawSQL("incidents_incident.id = ANY(ARRAY(SELECT incident_id FROM multiple))", [], BooleanField())
+        )
+        join = "JOIN multiple ON multiple.incident_id = id"
+        live_parts.append((inner_in_range, _INNER_CELL, "1 - " + _COUNTED.format(m="multiple.m"), join))
     if outside:
         # The same filters but the dates, for what the edge months hold outside the range.
         undated = incident_filter(params=_params_without(filters.data, "start", "end"))
         inner = undated.in_view(viewport).filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
-        if multiple:
-            live_parts.append(
-                (inner, _INNER_CELL, "-coalesce(multiple.m, 1)", "LEFT JOIN multiple ON incident_id = id")
-            )
+        if multiple:  # an incident not in `multiple` names one or two of the actors: the tables count it once
+            weight = "-" + _COUNTED.format(m="coalesce(multiple.m, 1)")
+            live_parts.append((inner, _INNER_CELL, weight, "LEFT JOIN multiple ON incident_id = id"))
         else:
             live_parts.append((inner, _INNER_CELL, "-1", ""))
 
@@ -606,8 +608,16 @@ def incident_map_cell_clusters(
             + condition.format(x="x", y="y")
         )
         live_params += [*params, *view_edges]
+    cell_rows, read_params = [], []
+    for read_table, sign, conditions, params in reads:
+        minus = "-" if sign < 0 else ""
+        cell_rows.append(
+            f"SELECT cell_x, cell_y, start_month, {minus}incidents AS incidents, {minus}fatalities AS fatalities, "
+            f"{minus}sum_x AS sum_x, {minus}sum_y AS sum_y FROM {read_table} WHERE " + " AND ".join(cells + conditions)
+        )
+        read_params += [*cell_params, *params]
     query = MAP_CELL_CLUSTERS_SQL.format(
-        multiple=multiple, live=" UNION ALL ".join(live_sql), table=table, cells=" AND ".join(cells)
+        multiple=multiple, live=" UNION ALL ".join(live_sql), cell_rows=" UNION ALL ".join(cell_rows)
     )
     params = [
         *multiple_params,
@@ -620,7 +630,7 @@ def incident_map_cell_clusters(
         MAP_CELL_HEIGHT,
         MAP_CELL_WIDTH,
         MAP_CELL_HEIGHT,
-        *cell_params,
+        *read_params,
     ]
     with _map_read(in_view) as cursor:
         cursor.execute(query, params)
@@ -640,6 +650,26 @@ def incident_map_cell_clusters(
                 north=min(north, cluster["north"]),
             )
     return {"clusters": clusters, "totals": totals}
+
+
+def _actor_reads(actors, side):
+    """The actor tables' signed reads for the chosen actors (and side), and `multiple` with its parameters when three
+    or more are chosen (an incident may then name more than two of them)."""
+    ids = [actor.pk for actor in actors]
+    reads = []
+    for table, sign, columns in _ACTOR_READS[: 1 if len(ids) == 1 else 2]:
+        conditions, params = [], []
+        for actor_column, side_column in columns:
+            conditions.append(f"{actor_column} = ANY(%s)")
+            params.append(ids)
+            if side:
+                conditions.append(f"{side_column} = %s")
+                params.append(side)
+        reads.append((table, sign, conditions, params))
+    if len(ids) < 3:
+        return reads, "", []
+    multiple = _MULTIPLE_SQL.format(side="AND side = %s" if side else "")
+    return reads, multiple, [ids, *([side] if side else [])]
 
 
 def _exact_first_and_last(cursor, in_view, first, last):

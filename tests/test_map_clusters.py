@@ -4,6 +4,7 @@ Expected numbers are worked out here in Python from the rows the test made, not 
 """
 
 import datetime
+import itertools
 import json
 import math
 import random
@@ -21,6 +22,7 @@ from incidents.models import (
     IncidentActor,
     LocationPrecision,
     MapActorCell,
+    MapActorPairCell,
     MapCell,
     MapDetailCell,
     Side,
@@ -536,9 +538,22 @@ def test_one_actors_clusters_come_from_the_actor_cells_and_add_up_exactly(client
 
 def test_several_actors_at_once_come_from_the_actor_cells_each_incident_once(client, many_incidents, actor_roles):
     # The actors share incidents (every 12th names the army and the rebels, every 15th the army and the militia...):
-    # the table's sum holds those once per actor, and the feed must count each once.
+    # the tables' sums hold those once per actor and once per pair, and the feed must count each once.
     army, rebels, militia = actor_roles
-    published = many_incidents["published"]
+    published = list(many_incidents["published"])
+    # All three named at Aleppo (an inner cell), in the month a date range starts, before and after its first day:
+    # the tables count such an incident 3 - 3 = 0 times, and what is subtracted for the edge month must agree.
+    for start in (datetime.date(2014, 3, 2), datetime.date(2014, 3, 20)):
+        incident = IncidentFactory(
+            published=True,
+            location=Point(37.1343, 36.2021, srid=4326),
+            start_date=start,
+            end_date=start,
+            actors=[(army, Side.A), (rebels, Side.B), (militia, Side.A)],
+        )
+        published.append(incident)
+        for actor, side in ((army, Side.A), (rebels, Side.B), (militia, Side.A)):
+            actor_roles[actor][incident.pk] = side
 
     def names(*actors, side=None):
         return lambda i: any(i.pk in actor_roles[a] and side in (None, actor_roles[a][i.pk]) for a in actors)
@@ -546,6 +561,10 @@ def test_several_actors_at_once_come_from_the_actor_cells_each_incident_once(cli
     cases = [
         ({"actor": [army.pk, rebels.pk]}, names(army, rebels)),
         ({"actor": [army.pk, rebels.pk, militia.pk]}, names(army, rebels, militia)),
+        (
+            {"actor": [army.pk, rebels.pk, militia.pk], "start": "2014-03-17", "end": "2016-08-09"},
+            lambda i: names(army, rebels, militia)(i) and overlaps(i, "2014-03-17", "2016-08-09"),
+        ),
         ({"actor": [army.pk, militia.pk], "side": "a"}, names(army, militia, side=Side.A)),
         (
             {"actor": [rebels.pk, militia.pk], "start": "2014-03-17", "end": "2016-08-09"},
@@ -565,7 +584,8 @@ def test_several_actors_at_once_come_from_the_actor_cells_each_incident_once(cli
             with CaptureQueriesContext(connection) as queries:
                 body = get_feed(client, bbox, zoom, **filters)
             if total > POINTS_MAX:
-                assert any("incidents_mapactorcell" in query["sql"] for query in queries.captured_queries), filters
+                sql = " ".join(query["sql"] for query in queries.captured_queries)
+                assert "incidents_mapactorcell" in sql and "incidents_mapactorpaircell" in sql, filters
                 assert sum(cluster["count"] for cluster in body["clusters"]) == total, (bbox, filters)
                 assert sum(cluster["fatalities"] for cluster in body["clusters"]) == fatalities, (bbox, filters)
                 first, last = min(i.start_date for i in chosen), max(i.start_date for i in chosen)
@@ -615,7 +635,30 @@ def stored_actor_cells():
     }
 
 
-def test_actor_cells_equal_a_live_count_through_any_sequence_of_writes():
+def live_pair_cells():
+    cells = {}
+    links = IncidentActor.objects.filter(incident__status=Status.PUBLISHED).exclude(incident__location=None)
+    by_incident = {}
+    for link in links.select_related("incident").order_by("actor_id"):
+        by_incident.setdefault(link.incident, []).append(link)
+    for incident, named in by_incident.items():
+        for low, high in itertools.combinations(named, 2):  # in actor order
+            key = (low.actor_id, high.actor_id, low.side, high.side, *incident_key(incident))
+            key += (incident.sub_event_type_id or 0, _toll(incident))
+            n, f, x, y = cells.get(key, (0, 0, 0.0, 0.0))
+            cells[key] = (n + 1, f + (incident.fatalities_best or 0), x + incident.location.x, y + incident.location.y)
+    return cells
+
+
+def stored_pair_cells():
+    keys = ("actor_low_id", "actor_high_id", "side_low", "side_high", *STORED_KEY, "sub_type", "fatalities_best")
+    return {
+        tuple(row[key] for key in keys): (row["incidents"], row["fatalities"], row["sum_x"], row["sum_y"])
+        for row in MapActorPairCell.objects.values(*keys, "incidents", "fatalities", "sum_x", "sum_y")
+    }
+
+
+def test_actor_and_pair_cells_equal_a_live_count_through_any_sequence_of_writes():
     rng = random.Random(13)
     actors = [ActorFactory() for _ in range(4)]
     types = list(EventType.objects.all())
@@ -631,27 +674,28 @@ def test_actor_cells_equal_a_live_count_through_any_sequence_of_writes():
         }
 
     def check(message):
-        live, stored = live_actor_cells(), stored_actor_cells()
-        assert stored.keys() == live.keys(), message
-        for key, (n, f, x, y) in live.items():
-            assert stored[key][:2] == (n, f), (message, key)
-            assert stored[key][2:] == pytest.approx((x, y)), (message, key)
+        for live, stored in ((live_actor_cells(), stored_actor_cells()), (live_pair_cells(), stored_pair_cells())):
+            assert stored.keys() == live.keys(), message
+            for key, (n, f, x, y) in live.items():
+                assert stored[key][:2] == (n, f), (message, key)
+                assert stored[key][2:] == pytest.approx((x, y)), (message, key)
 
     incidents = [
         IncidentFactory(
             published=rng.random() < 0.6,
             sources=[SourceFactory()],
-            actors=[(actor, rng.choice([Side.A, Side.B])) for actor in rng.sample(actors, rng.randint(0, 2))],
+            actors=[(actor, rng.choice([Side.A, Side.B])) for actor in rng.sample(actors, rng.randint(0, 3))],
             **random_fields(),
         )
         for _ in range(30)
     ]
     check("after the first inserts")
-    assert MapActorCell.objects.exists()
-    for step in range(100):
+    assert MapActorCell.objects.exists() and MapActorPairCell.objects.exists()
+    actions = ["edit", "publish", "unpublish", "name", "name two", "unname", "unname all", "switch side", "swap actor"]
+    for step in range(120):
         incident = rng.choice(incidents)
         incident.refresh_from_db()
-        action = rng.choice(["edit", "publish", "unpublish", "name", "unname", "switch side", "delete", "bulk"])
+        action = rng.choice([*actions, "delete", "bulk"])
         named = list(IncidentActor.objects.filter(incident=incident))
         if action == "edit":
             for name, value in random_fields().items():
@@ -665,10 +709,22 @@ def test_actor_cells_equal_a_live_count_through_any_sequence_of_writes():
             free = [actor for actor in actors if actor.pk not in {link.actor_id for link in named}]
             if free:
                 IncidentActor.objects.create(incident=incident, actor=rng.choice(free), side=rng.choice(list(Side)))
+        elif action == "name two":  # one statement, two new links: their pair is counted once
+            free = [actor for actor in actors if actor.pk not in {link.actor_id for link in named}]
+            IncidentActor.objects.bulk_create(
+                IncidentActor(incident=incident, actor=actor, side=rng.choice(list(Side)))
+                for actor in rng.sample(free, min(2, len(free)))
+            )
         elif action == "unname" and named:
             rng.choice(named).delete()
+        elif action == "unname all":  # one statement, every link of the incident: each pair subtracted once
+            IncidentActor.objects.filter(incident=incident).delete()
         elif action == "switch side" and named:
             IncidentActor.objects.filter(incident=incident).update(side=rng.choice(list(Side)))
+        elif action == "swap actor" and named:  # a link names another actor: its pairs go and come
+            free = [actor for actor in actors if actor.pk not in {link.actor_id for link in named}]
+            if free:
+                IncidentActor.objects.filter(pk=rng.choice(named).pk).update(actor=rng.choice(free))
         elif action == "delete":
             incidents.remove(incident)
             incident.delete()
