@@ -505,10 +505,10 @@ def incident_map_cell_clusters(
 
     It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS) or one of MAP_DETAIL_FILTERS (a
     sub-type or a fatality threshold: MapDetailCell is read instead; actors, with or without `side`, and any of
-    the others: MapActorCell, less what an incident naming several of them adds twice); when the view is one box (not split at the antimeridian); and when the cluster cells
-    are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64).
-    Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months (and, for several
-    actors, their links), instead of every incident in view.
+    the others: MapActorCell, less MapActorPairCell for several); when the view is one box (not split at the
+    antimeridian); and when the cluster cells are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64).
+    Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months (and, for three
+    actors or more, their links), instead of every incident in view.
     """
     given = {name for name in filters.filters if _given(filters.data, name)}
     cleaned = filters.form.cleaned_data
@@ -519,12 +519,6 @@ def incident_map_cell_clusters(
         return None
     if len(viewport) != 1:  # split at the antimeridian
         return None
-    if actors:
-        table = "incidents_mapactorcell"
-    elif given & {"sub_event_type", "fatalities_min"}:
-        table = "incidents_mapdetailcell"
-    else:
-        table = "incidents_mapcell"
     cell_width, _ = cluster_cell(zoom=zoom, viewport=viewport, cell_pixels=cell_pixels, max_cells=max_cells)
     columns = round(360 / cell_width)
     if columns > 2 * MAP_CELL_COLUMNS:
@@ -572,9 +566,11 @@ def incident_map_cell_clusters(
         cells.append("start_month <= %s")
         cell_params.append(_month_start(cleaned["end"]))
         outside |= Q(start_date__gt=cleaned["end"], start_date__lte=_month_end(cleaned["end"]))
-    reads, multiple, multiple_params = [(table, 1, [], [])], "", []
     if actors:
         reads, multiple, multiple_params = _actor_reads(cleaned["actor"], cleaned.get("side"))
+    else:
+        table = "incidents_mapdetailcell" if given & {"sub_event_type", "fatalities_min"} else "incidents_mapcell"
+        reads, multiple, multiple_params = [(table, 1, [], [])], "", []
     if multiple:
         # Read by primary key from `multiple` (few incidents), not by scanning the view: PostgreSQL cannot tell how
         # few pass HAVING, and would. `multiple` names the actors already.
