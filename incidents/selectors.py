@@ -416,6 +416,8 @@ MAP_CELL_HEIGHT = 2 * math.pi / MAP_CELL_COLUMNS  # Web Mercator y (radians)
 MAP_CELL_FILTERS = {"start", "end", "event_type", "country", "admin1", "precision"}
 # Filters MapDetailCell (sub-type, fatality threshold) and MapActorCell (one actor, its side, and those) add.
 MAP_DETAIL_FILTERS = {"sub_event_type", "fatalities_min", "actor", "side"}
+# MapTermCell adds the text filter on one word MapTerm keeps, with MapCell's filters.
+MAP_TERM_FILTER = "q"
 # Each kept filter as a condition on the map-cell tables' columns, with its validated value as the parameter.
 _CELL_CONDITIONS = {
     "event_type": ("event_type_id = ANY(%s)", lambda types: [event_type.pk for event_type in types]),
@@ -427,6 +429,7 @@ _CELL_CONDITIONS = {
     "fatalities_min": ("fatalities_best >= %s", math.ceil),
     "actor": ("actor_id = %s", lambda actors: actors[0].pk),  # one actor (MapActorCell)
     "side": ("side = %s", str),  # only with an actor
+    "q": ("term_id = %s", int),  # the MapTerm that `q` is (map_term_id), in MapTermCell
 }
 # Margin (degrees) by which the live queries' boxes overreach the cell edges they stand for: the exact test is the
 # cell functions' own, in SQL, so the boxes need only hold every point that test can select.
@@ -483,6 +486,23 @@ _INNER_CELL = (
 )
 
 
+# The MapTerm that `q` is: its lower case, giving the same words query and the same upper-cased substring as the
+# term, so that the filter on `q` and the term's cells select the same incidents. Normalised by PostgreSQL, like the
+# filter. A text of several words, or anything websearch_to_tsquery reads otherwise, finds none.
+_MAP_TERM_SQL = """SELECT id FROM incidents_mapterm
+ WHERE term = lower(%s) AND upper(term) = upper(%s)
+   AND websearch_to_tsquery('simple', term) = websearch_to_tsquery('simple', %s)"""
+
+
+def map_term_id(*, text, using):
+    """The id of the MapTerm whose cells hold exactly the published incidents `q=text` finds, or None."""
+    text = text.strip()  # as IncidentFilterSet.filter_text strips it
+    with connections[using].cursor() as cursor:
+        cursor.execute(_MAP_TERM_SQL, [text, text, text])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def incident_map_cell_clusters(
     *, filters, viewport, zoom, points_max=None, exact_dates=True, cell_pixels=64, max_cells=1024
 ):
@@ -493,7 +513,8 @@ def incident_map_cell_clusters(
 
     It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS) or one of MAP_DETAIL_FILTERS (a
     sub-type or a fatality threshold: MapDetailCell is read instead; one actor, with or without `side`, and any of
-    the others: MapActorCell); when the view is one box (not split at the antimeridian); and when the cluster cells
+    the others: MapActorCell), or `q` on a word MapTerm keeps with only MapCell's filters (MapTermCell; `q` with a
+    sub-type, a fatality threshold or an actor is counted live, as is `q` on any other text); when the view is one box (not split at the antimeridian); and when the cluster cells
     are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64).
     Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months, instead of every
     incident in view.
@@ -503,11 +524,16 @@ def incident_map_cell_clusters(
     # One actor (on either side or one) is in MapActorCell, a sub-type or a fatality threshold in MapDetailCell (and
     # in MapActorCell), each with the filters MapCell keeps; `side` without an actor filters nothing.
     one_actor = "actor" in given and len(cleaned["actor"]) == 1
-    if not given - MAP_DETAIL_FILTERS <= MAP_CELL_FILTERS or ("actor" in given and not one_actor):
+    if MAP_TERM_FILTER in given:
+        if not given - {MAP_TERM_FILTER} <= MAP_CELL_FILTERS:
+            return None
+    elif not given - MAP_DETAIL_FILTERS <= MAP_CELL_FILTERS or ("actor" in given and not one_actor):
         return None
     if len(viewport) != 1:  # split at the antimeridian
         return None
-    if one_actor:
+    if MAP_TERM_FILTER in given:
+        table = "incidents_maptermcell"
+    elif one_actor:
         table = "incidents_mapactorcell"
     elif given & {"sub_event_type", "fatalities_min"}:
         table = "incidents_mapdetailcell"
@@ -526,6 +552,13 @@ def incident_map_cell_clusters(
     )
     if inner_east - inner_west < 2 or inner_north - inner_south < 2:
         return None  # no whole cell inside the view: the live query is as cheap
+    in_view = filters.qs.in_view(viewport)
+    # The validated values the conditions read: `q` stands for its MapTerm, looked up once the rest allows the table.
+    values = dict(cleaned)
+    if MAP_TERM_FILTER in given:
+        values[MAP_TERM_FILTER] = map_term_id(text=cleaned[MAP_TERM_FILTER], using=in_view.db)
+        if values[MAP_TERM_FILTER] is None:
+            return None
     # Boxes (a little larger than) the edge cells, and the inner cells: the GiST index picks their incidents.
     x0, x1 = (inner_west + 1) * MAP_CELL_WIDTH, inner_east * MAP_CELL_WIDTH
     y0, y1 = _cell_row_latitude(inner_south + 1), _cell_row_latitude(inner_north)
@@ -538,7 +571,6 @@ def incident_map_cell_clusters(
     inner_box = (x0 - _EDGE_MARGIN, y0 - _EDGE_MARGIN, x1 + _EDGE_MARGIN, y1 + _EDGE_MARGIN)
     view_edges = [west, east, south, north]
 
-    in_view = filters.qs.in_view(viewport)
     edge_cells = Q()
     for box in edge_boxes:
         edge_cells |= Q(location__bboverlaps=Polygon.from_bbox(box))
@@ -549,7 +581,7 @@ def incident_map_cell_clusters(
     for name, (condition, value) in _CELL_CONDITIONS.items():
         if name in given and (name != "side" or one_actor):
             cells.append(condition)
-            cell_params.append(value(cleaned[name]))
+            cell_params.append(value(values[name]))
     outside = Q()
     if cleaned.get("start"):
         cells.append("end_month >= %s")
@@ -596,6 +628,8 @@ def incident_map_cell_clusters(
         cursor.execute(query, params)
         names = [column.name for column in cursor.description]
         clusters = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        if MAP_TERM_FILTER in given and not _map_term_kept(cursor, values[MAP_TERM_FILTER]):
+            return None
         totals = incident_cluster_totals(clusters=clusters)
         if exact_dates and totals["total"] and (points_max is None or totals["total"] > points_max):
             totals.update(_exact_first_and_last(cursor, in_view, totals["first"], totals["last"]))
@@ -610,6 +644,14 @@ def incident_map_cell_clusters(
                 north=min(north, cluster["north"]),
             )
     return {"clusters": clusters, "totals": totals}
+
+
+def _map_term_kept(cursor, term_id):
+    """Whether the term is still kept after its cells were read. A refresh (services.map_terms_refresh) that dropped
+    it after the lookup left the read none of its rows; ids are never reused, so a term there before and after the
+    read was there for it, with all its cells (the refresh replaces them in one transaction)."""
+    cursor.execute("SELECT EXISTS (SELECT FROM incidents_mapterm WHERE id = %s)", [term_id])
+    return cursor.fetchone()[0]
 
 
 def _exact_first_and_last(cursor, in_view, first, last):
