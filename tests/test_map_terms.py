@@ -26,6 +26,7 @@ from incidents.models import (
     SubEventType,
     incident_text_haystack,
 )
+from incidents.selectors import map_term_id
 from tests.factories import ActorFactory, IncidentFactory, SourceFactory, incidents_bulk_create
 from tests.test_map_clusters import LIST, SYRIA_AND_IRAQ, WORLD, expected, get_feed, incident_key, overlaps
 
@@ -200,6 +201,10 @@ def test_the_command_chooses_words_over_the_threshold_and_replaces_them(settings
     near = MapTerm.objects.get(term="near")
     aleppo = MapTerm.objects.get(term="aleppo")
     assert MapTermCell.objects.filter(term=aleppo).exists()
+    # What `q` the map reads a term's cells for: the word itself, in any case, with spaces round it; nothing else.
+    assert map_term_id(text=" Near\n", using="default") == near.pk
+    assert map_term_id(text="near aleppo", using="default") is None
+    assert map_term_id(text="nea", using="default") is None
 
     call_command("refresh_map_terms", "--min-incidents", "4", stdout=io.StringIO())
     assert set(MapTerm.objects.values_list("term", flat=True)) == {"shelling", "near", "north", "of", "palmyra"}
