@@ -60,9 +60,10 @@ EVENTS = {
 def _trigger(event):
     referencing, tables = EVENTS[event]
     name = f"incidents_incident_maptermcell_{event.lower()}"
-    # With no term chosen a write costs one look at an empty table.
+    # With no term chosen a write costs one look at an empty table. The matches of a 100,000-row import (about nine
+    # a row at 18 terms) are grouped in memory (0.9 s, against 1.4 s sorted through a file at the default 4 MB).
     return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET work_mem = '64MB' AS $fn$
 BEGIN
     IF EXISTS (SELECT FROM incidents_mapterm) THEN{_body(tables)}
         DELETE FROM incidents_maptermcell WHERE incidents = 0;
