@@ -514,8 +514,9 @@ def incident_map_cell_clusters(
     It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS) or one of MAP_DETAIL_FILTERS (a
     sub-type or a fatality threshold: MapDetailCell is read instead; one actor, with or without `side`, and any of
     the others: MapActorCell), or `q` on a word MapTerm keeps with only MapCell's filters (MapTermCell; `q` with a
-    sub-type, a fatality threshold or an actor is counted live, as is `q` on any other text); when the view is one box (not split at the antimeridian); and when the cluster cells
-    are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64).
+    sub-type, a fatality threshold or an actor is counted live, as is `q` on any other text); when the view is one
+    box (not split at the antimeridian); and when the cluster cells are blocks of MapCell cells: up to zoom 11 (at
+    11 the cells are MapCell's own, 128 pixels rather than 64).
     Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months, instead of every
     incident in view.
     """
