@@ -11,10 +11,14 @@ migrations, so the triggers that keep the public aggregates are there, and fills
 - two of 30 actors per incident (side A and side B), one or two of 5,000 sources;
 - fatalities skewed as conflict data are (mostly 0–3, a long tail), with low / high estimates around the best.
 
+Then it chooses the map's terms (`manage.py refresh_map_terms`: the words of `q` whose clusters are kept), after a
+fill or when the database has none, so that the benchmarks read the map as a site that runs the command would.
+
 Run: `.venv/bin/python bench/generate.py [--rows N]`; it adds only what is missing, so a second run is a no-op.
 """
 
 import argparse
+import io
 import os
 import sys
 import time
@@ -28,9 +32,10 @@ import django
 
 django.setup()
 
+from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from incidents.models import Actor, ActorKind, EventType, Incident, Source, SubEventType  # noqa: E402
+from incidents.models import Actor, ActorKind, EventType, Incident, MapTerm, Source, SubEventType  # noqa: E402
 
 BATCH = 100_000
 
@@ -176,6 +181,8 @@ def fill(rows, *, verbose=True):
     """Add published incidents until the database holds `rows` of them."""
     existing = Incident.objects.published().count()
     if existing >= rows:
+        if not MapTerm.objects.exists():
+            refresh_map_terms(verbose=verbose)
         return 0
     params = prepare()
     started = time.perf_counter()
@@ -188,11 +195,17 @@ def fill(rows, *, verbose=True):
             cursor.execute(_INSERT, {**params, "first": first, "last": last})
         if verbose:
             print(f"  {last + 1:,} incidents ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    refresh_map_terms(verbose=verbose)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_town, bench_type")
         # Hint bits and visibility map set now, so the first timed read does not pay for them; fresh statistics.
         cursor.execute("VACUUM (ANALYZE)")
     return rows - existing
+
+
+def refresh_map_terms(*, verbose=True):
+    """The map's terms chosen (MAP_TERM_MIN_INCIDENTS) and their cells filled, as a site runs it after an import."""
+    call_command("refresh_map_terms", stdout=sys.stderr if verbose else io.StringIO())
 
 
 def open_database():

@@ -43,14 +43,16 @@ CASES = [
     ("syria, one region", "35.5,32,42.5,37.5", 7, {"admin1": "Aleppo"}),
     ("syria, precision", "35.5,32,42.5,37.5", 7, {"precision": "1"}),
     ("syria text", "35.5,32,42.5,37.5", 7, {"q": "bench place 7"}),
-    # `q` on a common word (a tenth of the generated incidents are in Aleppo), a rare one, one found nowhere, and a
-    # substring (the trigram index, not the word index).
+    # `q` on a common word (a tenth of the generated incidents are in Aleppo; a MapTerm once `refresh_map_terms` has
+    # run), a rare one, one found nowhere, and a substring (the trigram index, not the word index).
     ("syria q=Aleppo", "35.5,32,42.5,37.5", 7, {"q": "Aleppo"}),
+    # The most common word under the default MAP_TERM_MIN_INCIDENTS (50,000): counted live.
+    ("syria q=Homs (live)", "35.5,32,42.5,37.5", 7, {"q": "Homs"}),
     ("syria q=Quneitra (rare)", "35.5,32,42.5,37.5", 7, {"q": "Quneitra"}),
     ("syria q=Chlorine (none)", "35.5,32,42.5,37.5", 7, {"q": "Chlorine"}),
     ("syria q=Palmyr (substring)", "35.5,32,42.5,37.5", 7, {"q": "Palmyr"}),
     ("aleppo gov. q=Aleppo, z9", "36.5,35.6,38.6,36.8", 9, {"q": "Aleppo"}),
-    # Filters MapCell does not keep, counted live over every matching incident in view: a word most incidents carry,
+    # Filters MapCell does not keep: a word most incidents carry (MapTermCell once `refresh_map_terms` has run),
     # the actor named most often (its id is looked up when the bench runs), a sub-type, a fatality threshold.
     ("syria q=near (most)", "35.5,32,42.5,37.5", 7, {"q": "near"}),
     ("syria, one actor", "35.5,32,42.5,37.5", 7, {"actor": "most linked"}),

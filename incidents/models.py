@@ -850,6 +850,50 @@ class MapDetailCell(MapDetailCounts):
         indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="map_detail_cell_empty")]
 
 
+class MapTerm(models.Model):
+    """A word of the text filter (`q`) common enough that counting its matches live is slow; the map keeps its
+    clusters in MapTermCell. Chosen by `manage.py refresh_map_terms`: which words are chosen only decides what is
+    read from the table rather than counted live, never a count."""
+
+    term = models.CharField(
+        _("term"), max_length=200, unique=True, help_text=_("One word of letters and digits, in lower case.")
+    )
+    incidents = models.IntegerField(
+        _("incidents"), help_text=_("Published incidents on the map that the word matched when it was chosen.")
+    )
+
+    class Meta:
+        ordering = ["-incidents"]
+        verbose_name = _("map search term")
+        verbose_name_plural = _("map search terms")
+        constraints = [models.CheckConstraint(condition=Q(term=Lower("term")), name="map_term_lower_case")]
+
+    def __str__(self):
+        return self.term
+
+
+class MapTermCell(MapCellCounts):
+    """MapCell for the incidents each MapTerm matches as `q` (migration 0021_map_term_cells), kept by triggers on the
+    incidents for whatever terms exist, with the text filter's own condition."""
+
+    # No index of its own: the key's unique index starts with it.
+    term = models.ForeignKey(
+        MapTerm,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("term"),
+    )
+
+    class Meta:
+        verbose_name = _("map cell of a search term")
+        verbose_name_plural = _("map cells of search terms")
+        # Term first: the map reads one term's rows.
+        constraints = [models.UniqueConstraint(fields=["term", *MapCellCounts.KEY], name="map_term_cell_key")]
+        indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="map_term_cell_empty")]
+
+
 class IncidentFeature(models.Model):
     """A published incident as the GeoJSON Feature text the API pages, OGC items and the full download send (kept by
     triggers, migration 0017_incident_features).

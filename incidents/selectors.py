@@ -417,6 +417,8 @@ MAP_CELL_HEIGHT = 2 * math.pi / MAP_CELL_COLUMNS  # Web Mercator y (radians)
 MAP_CELL_FILTERS = {"start", "end", "event_type", "country", "admin1", "precision"}
 # Filters MapDetailCell (sub-type, fatality threshold) and MapActorCell (one actor, its side, and those) add.
 MAP_DETAIL_FILTERS = {"sub_event_type", "fatalities_min", "actor", "side"}
+# MapTermCell adds the text filter on one word MapTerm keeps, with MapCell's filters.
+MAP_TERM_FILTER = "q"
 # Each kept filter as a condition on the map-cell tables' columns, with its validated value as the parameter.
 _CELL_CONDITIONS = {
     "event_type": ("event_type_id = ANY(%s)", lambda types: [event_type.pk for event_type in types]),
@@ -426,6 +428,7 @@ _CELL_CONDITIONS = {
     "sub_event_type": ("sub_type = ANY(%s)", lambda sub_types: [sub_type.pk for sub_type in sub_types]),
     # An unknown estimate is kept as -1: no threshold reaches it. A threshold of 2.5 deaths keeps 3 and more.
     "fatalities_min": ("fatalities_best >= %s", math.ceil),
+    "q": ("term_id = %s", int),  # the MapTerm that `q` is (map_term_id), in MapTermCell
 }
 # Actors (with or without a side): the signed reads of the actor tables, by the columns naming actor and side. An
 # incident naming m of the chosen actors is in m of MapActorCell's sums and m(m-1)/2 of MapActorPairCell's: it counts
@@ -495,6 +498,23 @@ _INNER_CELL = (
 )
 
 
+# The MapTerm that `q` is: its lower case, giving the same words query and the same upper-cased substring as the
+# term, so that the filter on `q` and the term's cells select the same incidents. Normalised by PostgreSQL, like the
+# filter. A text of several words, or anything websearch_to_tsquery reads otherwise, finds none.
+_MAP_TERM_SQL = """SELECT id FROM incidents_mapterm
+ WHERE term = lower(%s) AND upper(term) = upper(%s)
+   AND websearch_to_tsquery('simple', term) = websearch_to_tsquery('simple', %s)"""
+
+
+def map_term_id(*, text, using):
+    """The id of the MapTerm whose cells hold exactly the published incidents `q=text` finds, or None."""
+    text = text.strip()  # as IncidentFilterSet.filter_text strips it
+    with connections[using].cursor() as cursor:
+        cursor.execute(_MAP_TERM_SQL, [text, text, text])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def incident_map_cell_clusters(
     *, filters, viewport, zoom, points_max=None, exact_dates=True, cell_pixels=64, max_cells=1024
 ):
@@ -505,17 +525,23 @@ def incident_map_cell_clusters(
 
     It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS) or one of MAP_DETAIL_FILTERS (a
     sub-type or a fatality threshold: MapDetailCell is read instead; actors, with or without `side`, and any of
-    the others: MapActorCell, less MapActorPairCell for several); when the view is one box (not split at the
-    antimeridian); and when the cluster cells are blocks of MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64).
+    the others: MapActorCell, less MapActorPairCell for several), or `q` on a word MapTerm keeps with only MapCell's
+    filters (MapTermCell; `q` with a sub-type, a fatality threshold or an actor is counted live, as is `q` on any
+    other text); when the view is one box (not split at the antimeridian); and when the cluster cells are blocks of
+    MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64).
     Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months (and, for three
     actors or more, their links), instead of every incident in view.
     """
     given = {name for name in filters.filters if _given(filters.data, name)}
     cleaned = filters.form.cleaned_data
     # Actors (on either side or one) are in MapActorCell, a sub-type or a fatality threshold in MapDetailCell (and in
-    # MapActorCell), each with the filters MapCell keeps; `side` without an actor filters nothing.
+    # MapActorCell), each with the filters MapCell keeps; `side` without an actor filters nothing. A kept word of `q`
+    # is in MapTermCell, with MapCell's filters only.
     actors = "actor" in given
-    if not given - MAP_DETAIL_FILTERS <= MAP_CELL_FILTERS:
+    if MAP_TERM_FILTER in given:
+        if not given - {MAP_TERM_FILTER} <= MAP_CELL_FILTERS:
+            return None
+    elif not given - MAP_DETAIL_FILTERS <= MAP_CELL_FILTERS:
         return None
     if len(viewport) != 1:  # split at the antimeridian
         return None
@@ -532,6 +558,13 @@ def incident_map_cell_clusters(
     )
     if inner_east - inner_west < 2 or inner_north - inner_south < 2:
         return None  # no whole cell inside the view: the live query is as cheap
+    in_view = filters.qs.in_view(viewport)
+    # The validated values the conditions read: `q` stands for its MapTerm, looked up once the rest allows the table.
+    values = dict(cleaned)
+    if MAP_TERM_FILTER in given:
+        values[MAP_TERM_FILTER] = map_term_id(text=cleaned[MAP_TERM_FILTER], using=in_view.db)
+        if values[MAP_TERM_FILTER] is None:
+            return None
     # Boxes (a little larger than) the edge cells, and the inner cells: the GiST index picks their incidents.
     x0, x1 = (inner_west + 1) * MAP_CELL_WIDTH, inner_east * MAP_CELL_WIDTH
     y0, y1 = _cell_row_latitude(inner_south + 1), _cell_row_latitude(inner_north)
@@ -544,7 +577,6 @@ def incident_map_cell_clusters(
     inner_box = (x0 - _EDGE_MARGIN, y0 - _EDGE_MARGIN, x1 + _EDGE_MARGIN, y1 + _EDGE_MARGIN)
     view_edges = [west, east, south, north]
 
-    in_view = filters.qs.in_view(viewport)
     edge_cells = Q()
     for box in edge_boxes:
         edge_cells |= Q(location__bboverlaps=Polygon.from_bbox(box))
@@ -556,7 +588,7 @@ def incident_map_cell_clusters(
     for name, (condition, value) in _CELL_CONDITIONS.items():
         if name in given:
             cells.append(condition)
-            cell_params.append(value(cleaned[name]))
+            cell_params.append(value(values[name]))
     outside = Q()
     if cleaned.get("start"):
         cells.append("end_month >= %s")
@@ -569,7 +601,12 @@ def incident_map_cell_clusters(
     if actors:
         reads, multiple, multiple_params = _actor_reads(cleaned["actor"], cleaned.get("side"))
     else:
-        table = "incidents_mapdetailcell" if given & {"sub_event_type", "fatalities_min"} else "incidents_mapcell"
+        if MAP_TERM_FILTER in given:
+            table = "incidents_maptermcell"
+        elif given & {"sub_event_type", "fatalities_min"}:
+            table = "incidents_mapdetailcell"
+        else:
+            table = "incidents_mapcell"
         reads, multiple, multiple_params = [(table, 1, [], [])], "", []
     if multiple:
         # Read by primary key from `multiple` (few incidents), not by scanning the view: PostgreSQL cannot tell how
@@ -632,6 +669,8 @@ def incident_map_cell_clusters(
         cursor.execute(query, params)
         names = [column.name for column in cursor.description]
         clusters = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        if MAP_TERM_FILTER in given and not _map_term_kept(cursor, values[MAP_TERM_FILTER]):
+            return None
         totals = incident_cluster_totals(clusters=clusters)
         if exact_dates and totals["total"] and (points_max is None or totals["total"] > points_max):
             totals.update(_exact_first_and_last(cursor, in_view, totals["first"], totals["last"]))
@@ -666,6 +705,14 @@ def _actor_reads(actors, side):
         return reads, "", []
     multiple = _MULTIPLE_SQL.format(side="AND side = %s" if side else "")
     return reads, multiple, [ids, *([side] if side else [])]
+
+
+def _map_term_kept(cursor, term_id):
+    """Whether the term is still kept after its cells were read. A refresh (services.map_terms_refresh) that dropped
+    it after the lookup left the read none of its rows; ids are never reused, so a term there before and after the
+    read was there for it, with all its cells (the refresh replaces them in one transaction)."""
+    cursor.execute("SELECT EXISTS (SELECT FROM incidents_mapterm WHERE id = %s)", [term_id])
+    return cursor.fetchone()[0]
 
 
 def _exact_first_and_last(cursor, in_view, first, last):

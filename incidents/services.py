@@ -1,6 +1,7 @@
 """Write paths for incidents. Each runs in one transaction, so a failure leaves nothing half-done."""
 
 import hashlib
+import time
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -279,3 +280,47 @@ def incident_admin_areas_set(*, incident):
     elif country_has_regions(incident.country):
         incident.admin1 = incident.admin2 = ""
     return incident
+
+
+# Words the map may keep clusters for (MapTerm): those of the published, located incidents' stored words in at least
+# `min_incidents` of them, of letters and digits only (one lexeme each for websearch_to_tsquery), no longer than `q`.
+_MAP_TERM_CANDIDATES_SQL = """
+SELECT word FROM ts_stat('SELECT search_words FROM incidents_incident
+                           WHERE status = ''published'' AND location IS NOT NULL')
+ WHERE ndoc >= %s AND word ~ '^[[:alnum:]]+$' AND word = lower(word) AND length(word) <= 200
+   AND numnode(websearch_to_tsquery('simple', word)) = 1"""
+
+
+def map_terms_refresh(*, min_incidents: int) -> dict:
+    """Choose the map's terms afresh and refill their cells from the incidents, in one transaction.
+
+    Terms still chosen keep their ids (a map read that looked one up finds it again); the cells are all refilled by
+    the same SQL as the triggers' (migration 0021_map_term_cells). Writes to the incidents wait meanwhile, reads do
+    not. {"terms": [(term, incidents it matches)], "cells": rows, "fill_seconds": the fill's time}.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A write committed after the fill's snapshot, counted by the triggers under the old terms, would be missing.
+        cursor.execute("LOCK TABLE incidents_incident IN SHARE MODE")
+        # The fill groups millions of (term, incident) matches: in memory rather than through files.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(_MAP_TERM_CANDIDATES_SQL, [min_incidents])
+        words = [word for (word,) in cursor.fetchall()]
+        cursor.execute("DELETE FROM incidents_maptermcell")
+        cursor.execute("DELETE FROM incidents_mapterm WHERE term <> ALL(%s)", [words])
+        cursor.execute(
+            "INSERT INTO incidents_mapterm (term, incidents) SELECT unnest(%s::text[]), 0 ON CONFLICT (term) DO NOTHING",
+            [words],
+        )
+        started = time.perf_counter()
+        cursor.execute("SELECT incidents_maptermcell_fill()")
+        fill_seconds = time.perf_counter() - started
+        cursor.execute(
+            "UPDATE incidents_mapterm t SET incidents = "
+            "COALESCE((SELECT sum(c.incidents) FROM incidents_maptermcell c WHERE c.term_id = t.id), 0)"
+        )
+        cursor.execute("ANALYZE incidents_maptermcell")
+        cursor.execute("SELECT count(*) FROM incidents_maptermcell")
+        (cells,) = cursor.fetchone()
+        cursor.execute("SELECT term, incidents FROM incidents_mapterm ORDER BY incidents DESC, term")
+        terms = cursor.fetchall()
+    return {"terms": terms, "cells": cells, "fill_seconds": fill_seconds}
