@@ -33,6 +33,7 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from incidents.importing import import_batch_create, import_events  # noqa: E402
@@ -151,7 +152,9 @@ def main():
             print(f"{'start':<24} peak RSS {peak_rss_mb():4.0f} MB; load average {os.getloadavg()[0]:.1f}")
             timed_import(small, f"import {args.rows // 10:,} rows")
             if not args.no_map_terms:
-                terms = map_terms_refresh(min_incidents=max(1, args.rows // 10 // 20))["terms"]
+                terms = map_terms_refresh(
+                    min_incidents=max(1, args.rows // 10 // 20), max_terms=settings.MAP_TERM_MAX_TERMS
+                )["terms"]
                 print(f"map terms: {len(terms)} ({', '.join(term for term, _ in terms)})")
             first = timed_import(large, f"import {args.rows:,} rows")
             again = timed_import(large, f"re-import {args.rows:,} rows")

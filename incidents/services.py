@@ -284,15 +284,26 @@ def incident_admin_areas_set(*, incident):
 
 # Words the map may keep clusters for (MapTerm): those of the published, located incidents' stored words in at least
 # `min_incidents` of them, of letters and digits only (one lexeme each for websearch_to_tsquery), no longer than `q`.
+# The words worth keeping: common ones, most common first, but no function word ("the", "of", "de", "في"), which no
+# one looks for and which would cost a row per map cell of nearly every incident. English and French by
+# PostgreSQL's own stop lists (an empty tsvector), Arabic by ours (PostgreSQL has none).
 _MAP_TERM_CANDIDATES_SQL = """
 SELECT word FROM ts_stat('SELECT search_words FROM incidents_incident
                            WHERE status = ''published'' AND location IS NOT NULL')
  WHERE ndoc >= %s AND word ~ '^[[:alnum:]]+$' AND word = lower(word) AND length(word) <= 200
-   AND numnode(websearch_to_tsquery('simple', word)) = 1"""
+   AND numnode(websearch_to_tsquery('simple', word)) = 1
+   AND to_tsvector('english', word) <> ''::tsvector AND to_tsvector('french', word) <> ''::tsvector
+   AND word <> ALL(%s)
+ ORDER BY ndoc DESC, word LIMIT %s"""
+ARABIC_FUNCTION_WORDS = [
+    "في", "من", "على", "إلى", "الى", "عن", "مع", "أن", "ان", "إن", "التي", "الذي", "هذا", "هذه", "بعد", "قبل", "بين",
+    "حيث", "كما", "قد", "لا", "ما", "و", "أو", "او", "ثم", "كان", "عند", "خلال", "ضد",
+]  # fmt: skip
 
 
-def map_terms_refresh(*, min_incidents: int) -> dict:
-    """Choose the map's terms afresh and refill their cells from the incidents, in one transaction.
+def map_terms_refresh(*, min_incidents: int, max_terms: int) -> dict:
+    """Choose the map's terms afresh (the `max_terms` most common words carried by at least `min_incidents`
+    published incidents) and refill their cells from the incidents, in one transaction.
 
     Terms still chosen keep their ids (a map read that looked one up finds it again); the cells are all refilled by
     the same SQL as the triggers' (migration 0021_map_term_cells). Writes to the incidents wait meanwhile, reads do
@@ -303,7 +314,7 @@ def map_terms_refresh(*, min_incidents: int) -> dict:
         cursor.execute("LOCK TABLE incidents_incident IN SHARE MODE")
         # The fill groups millions of (term, incident) matches: in memory rather than through files.
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(_MAP_TERM_CANDIDATES_SQL, [min_incidents])
+        cursor.execute(_MAP_TERM_CANDIDATES_SQL, [min_incidents, ARABIC_FUNCTION_WORDS, max_terms])
         words = [word for (word,) in cursor.fetchall()]
         cursor.execute("DELETE FROM incidents_maptermcell")
         cursor.execute("DELETE FROM incidents_mapterm WHERE term <> ALL(%s)", [words])

@@ -198,8 +198,9 @@ def test_the_command_chooses_words_over_the_threshold_and_replaces_them(settings
     call_command("refresh_map_terms", "--min-incidents", "3", stdout=out)
     chosen = dict(MapTerm.objects.values_list("term", "incidents"))
     # Every factory incident's reported place is "north of Palmyra"; "near" also matches inside "nearby".
-    assert chosen == {"shelling": 5, "near": 6, "aleppo": 3, "north": 6, "of": 6, "palmyra": 6}
-    assert "near (6)" in out.getvalue() and "6 terms" in out.getvalue()
+    # "of" too, but a function word is never kept.
+    assert chosen == {"shelling": 5, "near": 6, "aleppo": 3, "north": 6, "palmyra": 6}
+    assert "near (6)" in out.getvalue() and "5 terms" in out.getvalue()
     near = MapTerm.objects.get(term="near")
     aleppo = MapTerm.objects.get(term="aleppo")
     assert MapTermCell.objects.filter(term=aleppo).exists()
@@ -209,7 +210,7 @@ def test_the_command_chooses_words_over_the_threshold_and_replaces_them(settings
     assert map_term_id(text="nea", using="default") is None
 
     call_command("refresh_map_terms", "--min-incidents", "4", stdout=io.StringIO())
-    assert set(MapTerm.objects.values_list("term", flat=True)) == {"shelling", "near", "north", "of", "palmyra"}
+    assert set(MapTerm.objects.values_list("term", flat=True)) == {"shelling", "near", "north", "palmyra"}
     assert MapTerm.objects.get(term="near").pk == near.pk  # kept terms keep their id
     assert not MapTermCell.objects.filter(term_id=aleppo.pk).exists()  # a dropped term's cells go with it
     assert sum(MapTermCell.objects.filter(term=near).values_list("incidents", flat=True)) == 6
@@ -218,9 +219,20 @@ def test_the_command_chooses_words_over_the_threshold_and_replaces_them(settings
     # term's count every match.
     settings.MAP_TERM_MIN_INCIDENTS = 6
     call_command("refresh_map_terms", stdout=io.StringIO())
-    assert set(MapTerm.objects.values_list("term", flat=True)) == {"north", "of", "palmyra"}
+    assert set(MapTerm.objects.values_list("term", flat=True)) == {"north", "palmyra"}
     with pytest.raises(CommandError, match="at least 1"):
         call_command("refresh_map_terms", "--min-incidents", "0")
+
+    # At most MAP_TERM_MAX_TERMS (or --max-terms) words, the most common first; Arabic function words are not kept.
+    for _ in range(7):
+        IncidentFactory(published=True, title="قصف في حلب")
+    call_command("refresh_map_terms", "--min-incidents", "6", stdout=io.StringIO())
+    assert set(MapTerm.objects.values_list("term", flat=True)) == {"north", "palmyra", "قصف", "حلب"}
+    call_command("refresh_map_terms", "--min-incidents", "3", "--max-terms", "2", stdout=io.StringIO())
+    assert set(MapTerm.objects.values_list("term", flat=True)) == {"north", "palmyra"}  # 13 incidents each
+    settings.MAP_TERM_MAX_TERMS = 3
+    call_command("refresh_map_terms", "--min-incidents", "3", stdout=io.StringIO())
+    assert MapTerm.objects.count() == 3
 
 
 def test_the_triggers_haystack_is_the_one_django_builds_for_q():
@@ -278,7 +290,7 @@ def test_term_cells_equal_a_live_count_through_any_sequence_of_writes():
     incidents = [
         IncidentFactory(published=rng.random() < 0.6, sources=[SourceFactory()], **random_fields()) for _ in range(30)
     ]
-    services.map_terms_refresh(min_incidents=2)
+    services.map_terms_refresh(min_incidents=2, max_terms=50)
     assert {"near", "aleppo", "shelling"} <= set(MapTerm.objects.values_list("term", flat=True))
     assert stored_term_cells() == live_term_cells()
     for step in range(80):

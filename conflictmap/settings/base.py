@@ -255,6 +255,9 @@ MAP_LIST_PAGE_SIZE = env.int("MAP_LIST_PAGE_SIZE", default=50)
 # (MapTerm). Any other word is counted live: at 1 M incidents one in 50,000 (q=Homs) took 53 ms median, 81 ms p95,
 # one in 97,000 (q=Aleppo) 105 ms and 175 ms; kept, 25 ms and 41 ms.
 MAP_TERM_MIN_INCIDENTS = env.int("MAP_TERM_MIN_INCIDENTS", default=50_000)
+# And at most this many of them, the most common first: each costs up to a MapCell's worth of rows and some work on
+# every incident write (at 1 M generated incidents, 18 words: 106 MB).
+MAP_TERM_MAX_TERMS = env.int("MAP_TERM_MAX_TERMS", default=24)
 
 # Data API (/api/incidents.geojson, OGC API items): features per page by default and at most.
 API_DEFAULT_LIMIT = env.int("API_DEFAULT_LIMIT", default=100)
