@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from incidents.seeding import actors_load
 from tests.factories import UserFactory
+from tests.map_helpers import POINTS_MAX
 
 
 @pytest.fixture
@@ -134,3 +135,10 @@ def pytest_collection_modifyitems(items):
     (so every later ORM call would need DJANGO_ALLOW_ASYNC_UNSAFE), and their transactional flushes empty the
     tables, taking the taxonomy the migrations load, which later non-transactional tests expect."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture
+def map_thresholds(settings):
+    """The map tests' thresholds: markers for up to POINTS_MAX incidents in view, clusters above, 50 a list page."""
+    settings.MAP_POINTS_MAX = POINTS_MAX
+    settings.MAP_LIST_PAGE_SIZE = 50

@@ -6,16 +6,13 @@ Expected numbers are worked out here in Python from the rows the test made, not 
 import datetime
 import itertools
 import json
-import math
 import random
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
-from incidents import services
 from incidents.models import (
     EventType,
     Incident,
@@ -30,18 +27,24 @@ from incidents.models import (
     SubEventType,
 )
 from tests.factories import ActorFactory, IncidentFactory, SourceFactory, incidents_bulk_create
+from tests.map_helpers import (
+    FEED,
+    LIST,
+    NORTH_SYRIA,
+    POINTS_MAX,
+    STORED_KEY,
+    SYRIA_AND_IRAQ,
+    WORLD,
+    assert_cells_equal,
+    expected,
+    get_feed,
+    incident_key,
+    overlaps,
+    toll,
+)
+from tests.random_writes import random_write
 
-pytestmark = pytest.mark.django_db
-
-FEED = reverse("incidents:map-feed")
-LIST = reverse("incidents:map-list")
-POINTS_MAX = 100
-
-
-@pytest.fixture(autouse=True)
-def low_threshold(settings):
-    settings.MAP_POINTS_MAX = POINTS_MAX
-    settings.MAP_LIST_PAGE_SIZE = 50
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("map_thresholds")]
 
 
 @pytest.fixture
@@ -75,35 +78,6 @@ def many_incidents():
         ({"location": Point(43.13 + number / 1000, 36.34, srid=4326)} for number in range(50)), published=False
     )
     return {"published": published, "drafts": drafts + mosul_drafts}
-
-
-def inside(incident, bbox):
-    west, south, east, north = bbox
-    lon, lat = incident.location.x, incident.location.y
-    return south <= lat <= north and (west <= lon <= east if west <= east else lon >= west or lon <= east)
-
-
-def expected(incidents, bbox, keep=lambda incident: True):
-    chosen = [incident for incident in incidents if inside(incident, bbox) and keep(incident)]
-    return len(chosen), sum(incident.fatalities_best or 0 for incident in chosen), chosen
-
-
-def overlaps(incident, start=None, end=None):
-    """The date filters' meaning: the incident's span meets [start, end]."""
-    return (start is None or incident.end_date.isoformat() >= start) and (
-        end is None or incident.start_date.isoformat() <= end
-    )
-
-
-def get_feed(client, bbox, zoom, **filters):
-    response = client.get(FEED, {"bbox": ",".join(map(str, bbox)), "zoom": zoom, **filters})
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-SYRIA_AND_IRAQ = (35.0, 32.0, 46.0, 38.0)
-NORTH_SYRIA = (36.0, 35.5, 39.5, 37.0)
-WORLD = (-180, -90, 180, 90)
 
 
 # One test walks every combination: making the 3,350 rows is most of a test's time.
@@ -398,13 +372,6 @@ def test_publishing_unpublishing_moving_and_deleting_show_at_once_in_the_cluster
     assert total() == (before - 2, fatalities - (moved.fatalities_best or 0) - gone)
 
 
-def cell_of(lon, lat):
-    """A point's MapCell cell, worked out here (as models.MAP_CELL_LEVEL documents it), not by the SQL functions."""
-    lat = max(-85.0511, min(85.0511, lat))
-    mercator_y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-    return math.floor(lon / (360 / 4096)), math.floor(mercator_y / (2 * math.pi / 4096))
-
-
 def live_map_cells():
     cells = {}
     for incident in Incident.objects.published().exclude(location=None):
@@ -422,11 +389,7 @@ def stored_map_cells():
 
 
 def assert_map_cells_match(message):
-    live, stored = live_map_cells(), stored_map_cells()
-    assert stored.keys() == live.keys(), message
-    for key, (n, f, x, y) in live.items():
-        assert stored[key][:2] == (n, f), (message, key)
-        assert stored[key][2:] == pytest.approx((x, y)), (message, key)
+    assert_cells_equal(live_map_cells(), stored_map_cells(), message)
 
 
 def test_map_cells_equal_a_live_count_through_any_sequence_of_writes():
@@ -459,28 +422,7 @@ def test_map_cells_equal_a_live_count_through_any_sequence_of_writes():
         incident = rng.choice(incidents)
         incident.refresh_from_db()
         action = rng.choice(["edit", "move", "publish", "unpublish", "retract", "delete", "bulk"])
-        if action == "edit":
-            for name, value in random_fields().items():
-                setattr(incident, name, value)
-            incident.save()
-        elif action == "move":
-            incident.location = random_fields()["location"]
-            incident.save()
-        elif action == "publish" and incident.status != Status.PUBLISHED:
-            services.incident_publish(incident=incident)
-        elif action == "unpublish" and incident.status == Status.PUBLISHED:
-            services.incident_unpublish(incident=incident)
-        elif action == "retract":
-            services.incident_retract(incident=incident, reason="Duplicate")
-        elif action == "delete":
-            incidents.remove(incident)
-            incident.delete()
-            incidents.append(IncidentFactory(published=True, **random_fields()))
-        elif action == "bulk":
-            # One statement over many rows: the statement-level triggers see them all at once.
-            Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(
-                status=Status.PUBLISHED, admin1="Homs", country="SY"
-            )
+        random_write(action, incident, incidents, random_fields, admin1="Homs", country="SY")
         assert_map_cells_match(f"after step {step} ({action})")
 
 
@@ -596,33 +538,12 @@ def test_several_actors_at_once_come_from_the_actor_cells_each_incident_once(cli
             assert listed["total"] == total, (bbox, filters)
 
 
-STORED_KEY = ("cell_x", "cell_y", "start_month", "end_month", "event_type_id", "country", "admin1",
-              "location_precision")  # fmt: skip
-
-
-def incident_key(incident):
-    """The MapCell key of an incident, worked out here."""
-    return (
-        *cell_of(incident.location.x, incident.location.y),
-        incident.start_date.replace(day=1),
-        incident.end_date.replace(day=1),
-        incident.event_type_id,
-        incident.country,
-        incident.admin1,
-        incident.location_precision,
-    )
-
-
-def _toll(incident):
-    return -1 if incident.fatalities_best is None else incident.fatalities_best
-
-
 def live_actor_cells():
     cells = {}
     links = IncidentActor.objects.filter(incident__status=Status.PUBLISHED).exclude(incident__location=None)
     for link in links.select_related("incident"):
         incident = link.incident
-        key = (link.actor_id, link.side, *incident_key(incident), incident.sub_event_type_id or 0, _toll(incident))
+        key = (link.actor_id, link.side, *incident_key(incident), incident.sub_event_type_id or 0, toll(incident))
         n, f, x, y = cells.get(key, (0, 0, 0.0, 0.0))
         cells[key] = (n + 1, f + (incident.fatalities_best or 0), x + incident.location.x, y + incident.location.y)
     return cells
@@ -645,7 +566,7 @@ def live_pair_cells():
     for incident, named in by_incident.items():
         for low, high in itertools.combinations(named, 2):  # in actor order
             key = (low.actor_id, high.actor_id, low.side, high.side, *incident_key(incident))
-            key += (incident.sub_event_type_id or 0, _toll(incident))
+            key += (incident.sub_event_type_id or 0, toll(incident))
             n, f, x, y = cells.get(key, (0, 0, 0.0, 0.0))
             cells[key] = (n + 1, f + (incident.fatalities_best or 0), x + incident.location.x, y + incident.location.y)
     return cells
@@ -675,11 +596,8 @@ def test_actor_and_pair_cells_equal_a_live_count_through_any_sequence_of_writes(
         }
 
     def check(message):
-        for live, stored in ((live_actor_cells(), stored_actor_cells()), (live_pair_cells(), stored_pair_cells())):
-            assert stored.keys() == live.keys(), message
-            for key, (n, f, x, y) in live.items():
-                assert stored[key][:2] == (n, f), (message, key)
-                assert stored[key][2:] == pytest.approx((x, y)), (message, key)
+        assert_cells_equal(live_actor_cells(), stored_actor_cells(), message)
+        assert_cells_equal(live_pair_cells(), stored_pair_cells(), message)
 
     incidents = [
         IncidentFactory(
@@ -698,14 +616,10 @@ def test_actor_and_pair_cells_equal_a_live_count_through_any_sequence_of_writes(
         incident.refresh_from_db()
         action = rng.choice([*actions, "delete", "bulk"])
         named = list(IncidentActor.objects.filter(incident=incident))
-        if action == "edit":
-            for name, value in random_fields().items():
-                setattr(incident, name, value)
-            incident.save()
-        elif action == "publish" and incident.status != Status.PUBLISHED:
-            services.incident_publish(incident=incident)
-        elif action == "unpublish" and incident.status == Status.PUBLISHED:
-            services.incident_unpublish(incident=incident)
+        if action == "delete":  # and a new incident naming an actor
+            incidents.remove(incident)
+            incident.delete()
+            incidents.append(IncidentFactory(published=True, actors=[(rng.choice(actors), Side.A)], **random_fields()))
         elif action == "name":
             free = [actor for actor in actors if actor.pk not in {link.actor_id for link in named}]
             if free:
@@ -726,12 +640,8 @@ def test_actor_and_pair_cells_equal_a_live_count_through_any_sequence_of_writes(
             free = [actor for actor in actors if actor.pk not in {link.actor_id for link in named}]
             if free:
                 IncidentActor.objects.filter(pk=rng.choice(named).pk).update(actor=rng.choice(free))
-        elif action == "delete":
-            incidents.remove(incident)
-            incident.delete()
-            incidents.append(IncidentFactory(published=True, actors=[(rng.choice(actors), Side.A)], **random_fields()))
-        elif action == "bulk":
-            Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(status=Status.PUBLISHED)
+        else:
+            random_write(action, incident, incidents, random_fields)
         check(f"after step {step} ({action})")
 
 
@@ -821,7 +731,7 @@ def test_detail_cells_equal_a_live_count_through_any_sequence_of_writes():
     def live():
         cells = {}
         for incident in Incident.objects.published().exclude(location=None):
-            key = (*incident_key(incident), incident.sub_event_type_id or 0, _toll(incident))
+            key = (*incident_key(incident), incident.sub_event_type_id or 0, toll(incident))
             n, f = cells.get(key, (0, 0))
             cells[key] = (n + 1, f + (incident.fatalities_best or 0))
         return cells
@@ -842,22 +752,10 @@ def test_detail_cells_equal_a_live_count_through_any_sequence_of_writes():
         incident = rng.choice(incidents)
         incident.refresh_from_db()
         action = rng.choice(["edit", "toll", "sub-type", "publish", "unpublish", "delete", "bulk"])
-        if action == "edit":
-            for name, value in random_fields().items():
-                setattr(incident, name, value)
-            incident.save()
-        elif action == "toll":
+        if action == "toll":
             Incident.objects.filter(pk=incident.pk).update(fatalities_best=rng.choice([None, 1, 7]))
         elif action == "sub-type":
             Incident.objects.filter(pk=incident.pk).update(sub_event_type=random_fields()["sub_event_type"])
-        elif action == "publish" and incident.status != Status.PUBLISHED:
-            services.incident_publish(incident=incident)
-        elif action == "unpublish" and incident.status == Status.PUBLISHED:
-            services.incident_unpublish(incident=incident)
-        elif action == "delete":
-            incidents.remove(incident)
-            incident.delete()
-            incidents.append(IncidentFactory(published=True, **random_fields()))
-        elif action == "bulk":
-            Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(status=Status.PUBLISHED)
+        else:
+            random_write(action, incident, incidents, random_fields)
         assert stored() == live(), f"after step {step} ({action})"

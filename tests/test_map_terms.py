@@ -24,23 +24,24 @@ from incidents.models import (
     LocationPrecision,
     MapTerm,
     MapTermCell,
-    Status,
     SubEventType,
     incident_text_haystack,
 )
 from incidents.selectors import map_term_id
 from tests.factories import ActorFactory, IncidentFactory, SourceFactory, incidents_bulk_create
-from tests.test_map_clusters import LIST, SYRIA_AND_IRAQ, WORLD, expected, get_feed, incident_key, overlaps
+from tests.map_helpers import (
+    LIST,
+    POINTS_MAX,
+    SYRIA_AND_IRAQ,
+    WORLD,
+    expected,
+    get_feed,
+    incident_key,
+    overlaps,
+)
+from tests.random_writes import random_write
 
-pytestmark = pytest.mark.django_db
-
-POINTS_MAX = 100
-
-
-@pytest.fixture(autouse=True)
-def low_threshold(settings):
-    settings.MAP_POINTS_MAX = POINTS_MAX
-    settings.MAP_LIST_PAGE_SIZE = 50
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("map_thresholds")]
 
 
 def matches(incident, q):
@@ -302,23 +303,6 @@ def test_term_cells_equal_a_live_count_through_any_sequence_of_writes():
             incident.save()
         elif action == "gazetteer":
             Incident.objects.filter(pk=incident.pk).update(place_name=rng.choice(["", "Aleppo"]))
-        elif action == "edit":
-            for name, value in random_fields().items():
-                setattr(incident, name, value)
-            incident.save()
-        elif action == "move":
-            incident.location = random_fields()["location"]
-            incident.save()
-        elif action == "publish" and incident.status != Status.PUBLISHED:
-            services.incident_publish(incident=incident)
-        elif action == "unpublish" and incident.status == Status.PUBLISHED:
-            services.incident_unpublish(incident=incident)
-        elif action == "delete":
-            incidents.remove(incident)
-            incident.delete()
-            incidents.append(IncidentFactory(published=True, **random_fields()))
-        elif action == "bulk":  # one statement over many rows
-            Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(
-                status=Status.PUBLISHED, title=rng.choice(titles)
-            )
+        else:
+            random_write(action, incident, incidents, random_fields, title=rng.choice(titles))
         assert stored_term_cells() == live_term_cells(), f"after step {step} ({action})"

@@ -1,0 +1,36 @@
+"""The random writes the tests of tables kept by triggers make (timeline and map cells, terms, actors): each test
+compares its table with a count worked out in Python after every write."""
+
+from incidents import services
+from incidents.models import Incident, Status
+from tests.factories import IncidentFactory
+
+
+def random_write(action, incident, incidents, random_fields, **bulk_fields):
+    """Make one of the writes every kept-table test makes to `incident` (one of `incidents`, which a delete replaces
+    with a new published one); False when `action` is none of them. "bulk" is one statement over ten incidents: the
+    statement-level triggers see them all at once."""
+    if action == "edit":
+        for name, value in random_fields().items():
+            setattr(incident, name, value)
+        incident.save()
+    elif action == "move":
+        incident.location = random_fields()["location"]
+        incident.save()
+    elif action == "publish":
+        if incident.status != Status.PUBLISHED:
+            services.incident_publish(incident=incident)
+    elif action == "unpublish":
+        if incident.status == Status.PUBLISHED:
+            services.incident_unpublish(incident=incident)
+    elif action == "retract":
+        services.incident_retract(incident=incident, reason="Duplicate")
+    elif action == "delete":
+        incidents.remove(incident)
+        incident.delete()
+        incidents.append(IncidentFactory(published=True, **random_fields()))
+    elif action == "bulk":
+        Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(status=Status.PUBLISHED, **bulk_fields)
+    else:
+        return False
+    return True
