@@ -537,7 +537,6 @@ def incident_map_cell_clusters(
     # Actors (on either side or one) are in MapActorCell, a sub-type or a fatality threshold in MapDetailCell (and in
     # MapActorCell), each with the filters MapCell keeps; `side` without an actor filters nothing. A kept word of `q`
     # is in MapTermCell, with MapCell's filters only.
-    actors = "actor" in given
     if MAP_TERM_FILTER in given:
         if not given - {MAP_TERM_FILTER} <= MAP_CELL_FILTERS:
             return None
@@ -598,16 +597,7 @@ def incident_map_cell_clusters(
         cells.append("start_month <= %s")
         cell_params.append(_month_start(cleaned["end"]))
         outside |= Q(start_date__gt=cleaned["end"], start_date__lte=_month_end(cleaned["end"]))
-    if actors:
-        reads, multiple, multiple_params = _actor_reads(cleaned["actor"], cleaned.get("side"))
-    else:
-        if MAP_TERM_FILTER in given:
-            table = "incidents_maptermcell"
-        elif given & {"sub_event_type", "fatalities_min"}:
-            table = "incidents_mapdetailcell"
-        else:
-            table = "incidents_mapcell"
-        reads, multiple, multiple_params = [(table, 1, [], [])], "", []
+    reads, multiple, multiple_params = _cell_reads(given, cleaned)
     if multiple:
         # Read by primary key from `multiple` (few incidents), not by scanning the view: PostgreSQL cannot tell how
         # few pass HAVING, and would. `multiple` names the actors already.
@@ -627,20 +617,10 @@ def incident_map_cell_clusters(
         else:
             live_parts.append((inner, _INNER_CELL, "-1", ""))
 
-    live_sql, live_params = [], []
-    for part, condition, weight, join in live_parts:
-        columns_query = (
-            part.order_by().annotate(x=_point_x, y=_point_y).values("id", "x", "y", "fatalities_best", "start_date")
-        )
-        try:
-            sql, params = columns_query.query.sql_with_params()
-        except EmptyResultSet:  # Django proved the filters match nothing (an empty IN list): the live path says so
-            return None
-        live_sql.append(
-            f"SELECT x, y, fatalities_best, start_date, {weight} AS sign FROM ({sql}) AS part {join} WHERE "
-            + condition.format(x="x", y="y")
-        )
-        live_params += [*params, *view_edges]
+    try:
+        live_sql, live_params = _live_parts_sql(live_parts, view_edges)
+    except EmptyResultSet:  # Django proved the filters match nothing (an empty IN list): the live path says so
+        return None
     cell_rows, read_params = [], []
     for read_table, sign, conditions, params in reads:
         minus = "-" if sign < 0 else ""
@@ -649,9 +629,7 @@ def incident_map_cell_clusters(
             f"{minus}sum_x AS sum_x, {minus}sum_y AS sum_y FROM {read_table} WHERE " + " AND ".join(cells + conditions)
         )
         read_params += [*cell_params, *params]
-    query = MAP_CELL_CLUSTERS_SQL.format(
-        multiple=multiple, live=" UNION ALL ".join(live_sql), cell_rows=" UNION ALL ".join(cell_rows)
-    )
+    query = MAP_CELL_CLUSTERS_SQL.format(multiple=multiple, live=live_sql, cell_rows=" UNION ALL ".join(cell_rows))
     params = [
         *multiple_params,
         *live_params,
@@ -685,6 +663,35 @@ def incident_map_cell_clusters(
                 north=min(north, cluster["north"]),
             )
     return {"clusters": clusters, "totals": totals}
+
+
+def _live_parts_sql(live_parts, view_edges):
+    """The live parts (incidents, the cells they count in, their weight, what the weight joins) as one UNION ALL of
+    (x, y, fatalities_best, start_date, sign) rows, and its parameters. EmptyResultSet if Django proves one empty."""
+    parts, params = [], []
+    for incidents, condition, weight, join in live_parts:
+        columns = incidents.order_by().annotate(x=_point_x, y=_point_y)
+        sql, part_params = columns.values("id", "x", "y", "fatalities_best", "start_date").query.sql_with_params()
+        parts.append(
+            f"SELECT x, y, fatalities_best, start_date, {weight} AS sign FROM ({sql}) AS part {join} WHERE "
+            + condition.format(x="x", y="y")
+        )
+        params += [*part_params, *view_edges]
+    return " UNION ALL ".join(parts), params
+
+
+def _cell_reads(given, cleaned):
+    """The signed reads of the map-cell tables for the given filters: [(table, sign, conditions, parameters)],
+    `multiple` and its parameters (three actors or more; else "" and [])."""
+    if "actor" in given:
+        return _actor_reads(cleaned["actor"], cleaned.get("side"))
+    if MAP_TERM_FILTER in given:
+        table = "incidents_maptermcell"
+    elif given & {"sub_event_type", "fatalities_min"}:
+        table = "incidents_mapdetailcell"
+    else:
+        table = "incidents_mapcell"
+    return [(table, 1, [], [])], "", []
 
 
 def _actor_reads(actors, side):
