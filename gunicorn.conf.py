@@ -17,3 +17,6 @@ keepalive = 5
 preload_app = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+# gunicorn's control socket defaults to one path in $HOME for every gunicorn on the machine; scripts/serve.sh and the
+# tests manage gunicorn by signals and need none.
+control_socket_disable = True

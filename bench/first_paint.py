@@ -19,6 +19,7 @@ Run alone: `.venv/bin/python bench/first_paint.py [--rows N] [--runs N] [--steps
 import argparse
 import contextlib
 import itertools
+import secrets
 import statistics
 import sys
 from pathlib import Path
@@ -291,7 +292,7 @@ def paint_env(database):
     return {
         **run_peers.ours_env(database),
         "DJANGO_SETTINGS_MODULE": "conflictmap.settings.prod",
-        "SECRET_KEY": "bench-only-not-secret",
+        "SECRET_KEY": secrets.token_urlsafe(50),  # production refuses a short key
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "MAP_TILES_URL": "",

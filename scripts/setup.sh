@@ -17,6 +17,7 @@ APT_PACKAGES=(
   postgresql-15 postgresql-15-postgis-3 postgresql-contrib   # the database
   gdal-bin                                              # GDAL/GEOS/PROJ for GeoDjango, ogrinfo
   python3-venv gettext make                             # venv, translations
+  nginx                                                 # `make serve`: the reverse proxy in front of gunicorn
   chromium fonts-noto-core fonts-dejavu-core            # browser tests, Arabic glyphs
   libatomic1 libstdc++6 libgcc-s1                       # loaded by Playwright's bundled Node.js driver
 )

@@ -5,6 +5,7 @@ database outage is a 503 the site recovers from by itself."""
 import http.client
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -65,7 +66,7 @@ def server(export_incidents, tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "conflictmap.settings.prod",
         "DATABASE_URL": connection_url(),
-        "SECRET_KEY": "serving-test-key",
+        "SECRET_KEY": secrets.token_urlsafe(50),  # production refuses a short key
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "DOWNLOAD_CACHE_DIR": str(tmp_path / "downloads"),

@@ -2,7 +2,8 @@
 
 A streamed download of every incident cannot say its length up front and cannot be resumed; the unfiltered export is
 the one analysts fetch again and again, so it is materialised in settings.DOWNLOAD_CACHE_DIR (written to a temporary
-file and renamed, so a reader never sees half a file) and served from there.
+file and renamed, so a reader never sees half a file) and served from there: by nginx when the app runs behind it
+(settings.DOWNLOAD_ACCEL_REDIRECT), by the app otherwise.
 """
 
 import fcntl
@@ -120,6 +121,10 @@ def full_download_response(request, *, filename, content_type, chunks):
         return not_modified
 
     materialise(path=path, chunks=chunks)
+    if settings.DOWNLOAD_ACCEL_REDIRECT:
+        return _accel_redirect_response(
+            path=path, filename=filename, content_type=content_type, etag=etag, last_modified=last_modified
+        )
     size = path.stat().st_size
     requested = request.headers.get("Range")
     # If-Range: resume only if the client's partial copy is of this very version, else send it all again.
@@ -138,6 +143,18 @@ def full_download_response(request, *, filename, content_type, chunks):
         # FileResponse sets Content-Length, and gunicorn sends it with sendfile().
         response = FileResponse(path.open("rb"), content_type=content_type)
     response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    if last_modified:
+        response["Last-Modified"] = http_date(last_modified)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _accel_redirect_response(*, path, filename, content_type, etag, last_modified):
+    """Behind nginx: an empty answer naming the file (X-Accel-Redirect); nginx sends it with Content-Length, Range and
+    If-Range (against this ETag, which its config copies from the answer), so a slow reader holds no app thread."""
+    response = HttpResponse(content_type=content_type)
+    response["X-Accel-Redirect"] = f"{settings.DOWNLOAD_ACCEL_REDIRECT.rstrip('/')}/{path.name}"
     response["ETag"] = etag
     if last_modified:
         response["Last-Modified"] = http_date(last_modified)
