@@ -8,10 +8,13 @@ import math
 import random
 import sys
 
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -95,16 +98,33 @@ def parse_rate(text):
     return int(requests), int(seconds or 1)
 
 
+# Routes of the "incidents" namespace that are not limited: the HTML pages, and the editors' place lookups (signed-in
+# staff only). Every other route there answers public data and is limited; listing the exceptions (not the data
+# routes) means a new data route is limited from its first day.
+UNLIMITED_ROUTES = {"home", "detail", "place-search", "place-reverse"}
+DOWNLOAD_ROUTES = {"api-csv"}
+
+
 def rate_limit_scope(request):
-    """Which limit a request counts against, or None for pages, the admin and static files."""
-    path = request.path_info
-    if path == "/api/incidents.csv" or (
-        path == "/api/incidents.geojson" and request.GET.get("download", "").lower() in ("1", "true")
+    """Which limit a request counts against, or None for pages, the admin, static files and unknown paths.
+
+    Decided on the resolved route, not the path, so `/ar/map/incidents.json` and any other spelling of a route
+    count as the route itself.
+    """
+    # This runs before LocaleMiddleware: the language prefix is resolved in the path's own language.
+    language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    try:
+        with translation.override(language):
+            match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    if match.namespace != "incidents" or match.url_name in UNLIMITED_ROUTES:
+        return None
+    if match.url_name in DOWNLOAD_ROUTES or (
+        match.url_name == "api-geojson" and request.GET.get("download", "").lower() in ("1", "true")
     ):
         return "download"
-    if path.startswith(("/api/", "/ogcapi/", "/map/")):
-        return "api"
-    return None
+    return "api"
 
 
 # One statement, atomic under concurrency: a fixed window per bucket, restarted by the first request after it ends.
@@ -167,3 +187,34 @@ class RateLimitMiddleware:
                 retry_after=retry_after,
             )
         return self.get_response(request)
+
+
+class ProxyClientAddressMiddleware:
+    """Behind our own reverse proxy (nginx, `make serve`), REMOTE_ADDR is the proxy and the client's address is the
+    last X-Forwarded-For entry, the one the proxy wrote. Believed only from settings.TRUSTED_PROXIES (the literal
+    "unix" stands for a Unix socket, whose peer has no address), so a client cannot choose its address: the rate
+    limit and the sign-in lockout count per address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = {"" if proxy == "unix" else proxy for proxy in settings.TRUSTED_PROXIES}
+
+    def __call__(self, request):
+        if self.trusted and request.META.get("REMOTE_ADDR", "") in self.trusted:
+            client = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+            if client:
+                request.META["REMOTE_ADDR"] = client
+        return self.get_response(request)
+
+
+class LockoutRetryAfterMiddleware:
+    """django-axes' lockout answer (made by AxesMiddleware, just inside this one) also says when to try again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request, "axes_locked_out", False) and (cool_off := get_cool_off(request)):
+            response["Retry-After"] = str(math.ceil(cool_off.total_seconds()))
+        return response

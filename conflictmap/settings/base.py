@@ -31,6 +31,14 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # form's message ("at most 200,000 characters") instead of a bare 400 page.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=6 * 1024 * 1024)
 
+# The editors' assistant posts about 21 fields per candidate and shows up to 100 (CandidateFormSet.max_num), plus
+# the actors chosen: Django's 1,000 would refuse its create step from about 48 candidates with a bare 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=4000)
+
+# REMOTE_ADDR values of reverse proxies whose X-Forwarded-For names the client (conflictmap/middleware.py);
+# "unix" is gunicorn's Unix socket behind nginx (`make serve`). Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -53,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (the rate limit, the sign-in lockout, the logs) sees the client's own address.
+    "conflictmap.middleware.ProxyClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything that queries: an outage becomes a 503, and over-eager clients are turned away cheaply.
@@ -68,6 +78,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "conflictmap.routers.PublicReadMiddleware",
+    "conflictmap.middleware.LockoutRetryAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -174,6 +185,9 @@ DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", d
 
 # Full-dataset downloads are written here once per data version and then served as files (resumable with Range).
 DOWNLOAD_CACHE_DIR = Path(env("DOWNLOAD_CACHE_DIR", default=str(LOCAL_DIR / "downloads")))
+# Behind nginx, the internal location that serves DOWNLOAD_CACHE_DIR (X-Accel-Redirect): the proxy sends the file,
+# Range included, and no app thread waits on a slow reader. Empty: the app sends the file itself.
+DOWNLOAD_ACCEL_REDIRECT = env("DOWNLOAD_ACCEL_REDIRECT", default="")
 
 # Synthetic demo incidents may be generated and loaded (never in production).
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=False)
