@@ -4,6 +4,7 @@ What a visitor sees under a set of filters is exactly what they download: every 
 string with IncidentFilterSet and nothing else. Invalid parameters become errors keyed by parameter name.
 """
 
+import datetime
 import math
 
 import django_filters
@@ -13,12 +14,14 @@ from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import CSVWidget
 
 from .models import (
     Actor,
     EventType,
     IncidentActor,
     LocationPrecision,
+    PublishedActor,
     Side,
     SubEventType,
     incident_text_haystack,
@@ -70,8 +73,48 @@ class BboxFilter(django_filters.Filter):
         return qs.in_bbox(value) if value else qs
 
 
+def list_parameter_values(data, name):
+    """Every value of a list parameter, repeated (`?country=SY&country=IQ`), comma-separated (`?country=SY,IQ`) or
+    both, in order; None when the parameter is absent, [] when it is given empty (`?country=`: no filter)."""
+    if name not in data:
+        return None
+    values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
+    return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+
+class ListParameterWidget(forms.SelectMultiple):
+    """The repeated and the comma form of a choice list mean the same (event types, actors, precisions)."""
+
+    def value_from_datadict(self, data, files, name):
+        return list_parameter_values(data, name)
+
+
+class CSVListParameterWidget(CSVWidget):
+    def value_from_datadict(self, data, files, name):
+        return list_parameter_values(data, name)
+
+
 class MultiValueCharFilter(django_filters.BaseInFilter, django_filters.CharFilter):
-    """Accepts `?country=SY,IQ` as well as `?country=SY&country=IQ`."""
+    """Accepts `?country=SY,IQ` as well as `?country=SY&country=IQ`, and both at once."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", CSVListParameterWidget)
+        super().__init__(*args, **kwargs)
+
+
+# The map counts by month, and Python's dates end with 9999: a later day than the last whole month before that reads
+# as that month's end. No incident lies that far out, so the answer is the same as for the day asked.
+LATEST_DAY = datetime.date(9999, 11, 30)
+
+
+class DayField(forms.DateField):
+    def to_python(self, value):
+        day = super().to_python(value)
+        return min(day, LATEST_DAY) if day else day
+
+
+class DayFilter(django_filters.DateFilter):
+    field_class = DayField
 
 
 class IncidentFilterForm(forms.Form):
@@ -96,11 +139,16 @@ def _slugs_of(queryset):
     return lambda: {"type": "array", "items": {"type": "string", "enum": [*queryset.values_list("slug", flat=True)]}}
 
 
+def published_actors():
+    """Actors that published incidents show (PublishedActor): one only drafts name is as unknown as a made-up id."""
+    return Actor.objects.filter(pk__in=PublishedActor.objects.values("actor_id"))
+
+
 def _actor_ids():
-    return {"type": "array", "items": {"type": "integer", "enum": [*Actor.objects.values_list("pk", flat=True)]}}
+    return {"type": "array", "items": {"type": "integer", "enum": [*published_actors().values_list("pk", flat=True)]}}
 
 
-# Comma-separated lists (`?country=SY,IQ`) are also accepted; the documents describe the repeated form. A parameter
+# Comma-separated lists (`?country=SY,IQ`) are also accepted (ListParameterWidget); the documents describe the repeated form. A parameter
 # given empty (`?start=`, as an HTML form sends it) filters nothing where `allowEmptyValue` says so.
 # Text never holds NUL (PostgreSQL cannot store it, and Django's fields refuse it).
 _TEXT = {"type": "string", "pattern": r"^[^\x00]*$"}
@@ -110,13 +158,13 @@ DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
 class IncidentFilterSet(django_filters.FilterSet):
     start = documented(
-        django_filters.DateFilter(method="filter_start", label=_("from"), input_formats=["%Y-%m-%d"]),
+        DayFilter(method="filter_start", label=_("from"), input_formats=["%Y-%m-%d"]),
         "Incidents ending on or after this day (YYYY-MM-DD).",
         DATE,
         allowEmptyValue=True,
     )
     end = documented(
-        django_filters.DateFilter(method="filter_end", label=_("to"), input_formats=["%Y-%m-%d"]),
+        DayFilter(method="filter_end", label=_("to"), input_formats=["%Y-%m-%d"]),
         "Incidents starting on or before this day (YYYY-MM-DD); not before `start`.",
         DATE,
         allowEmptyValue=True,
@@ -127,6 +175,7 @@ class IncidentFilterSet(django_filters.FilterSet):
             to_field_name="slug",
             queryset=EventType.objects.all(),
             label=_("event type"),
+            widget=ListParameterWidget,
             distinct=False,  # a forward key: no incident repeats, and DISTINCT would sort every match
         ),
         "Event type slug(s), e.g. battles.",
@@ -139,6 +188,7 @@ class IncidentFilterSet(django_filters.FilterSet):
             to_field_name="slug",
             queryset=SubEventType.objects.all(),
             label=_("sub-event type"),
+            widget=ListParameterWidget,
             distinct=False,
         ),
         "Sub-event type slug(s).",
@@ -146,7 +196,9 @@ class IncidentFilterSet(django_filters.FilterSet):
         explode=True,
     )
     actor = documented(
-        django_filters.ModelMultipleChoiceFilter(method="filter_actor", queryset=Actor.objects.all(), label=_("actor")),
+        django_filters.ModelMultipleChoiceFilter(
+            method="filter_actor", queryset=published_actors(), label=_("actor"), widget=ListParameterWidget
+        ),
         "Actor id(s).",
         _actor_ids,
         explode=True,
@@ -179,7 +231,10 @@ class IncidentFilterSet(django_filters.FilterSet):
     )
     precision = documented(
         django_filters.MultipleChoiceFilter(
-            field_name="location_precision", choices=LocationPrecision.choices, label=_("location precision")
+            field_name="location_precision",
+            choices=LocationPrecision.choices,
+            label=_("location precision"),
+            widget=ListParameterWidget,
         ),
         "Location precision code(s).",
         {"type": "array", "items": {"type": "integer", "enum": list(LocationPrecision.values)}},
