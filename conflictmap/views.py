@@ -4,12 +4,14 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from .middleware import DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)
 
 
+@require_safe
 @never_cache
 def healthz(request):
     """For load balancers: 200 when the database answers, 503 (with Retry-After) when it does not."""

@@ -113,7 +113,8 @@ FEATURE_COLLECTION = {
 }
 CSV_DESCRIPTION = (
     "One row per incident. A text cell (title, notes, location, place_reported, actors, source, admin1, admin2, "
-    "external_id, …) that begins with =, +, -, @, a tab or a carriage return is written with a leading single "
+    "external_id, …) that begins with =, +, -, @ (or their fullwidth and small forms ＝ ＋ － ＠ ﹦ ﹢ ﹣ ﹫), a tab "
+    "or a carriage return is written with a leading single "
     "quote ('), so that spreadsheet programs do not run it as a formula; numeric columns are never changed."
 )
 CONDITIONAL = {"304": {"description": "Not modified since the ETag / Last-Modified the client sent."}}

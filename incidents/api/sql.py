@@ -75,15 +75,18 @@ source_links AS (
    GROUP BY cite.incident_id)"""
 
 
+# What a spreadsheet may take for the start of a formula (OWASP's list), with the fullwidth and small forms that an
+# East Asian input method types and that Excel reads as the plain signs.
+FORMULA_FIRST_CHARACTERS = "=+-@\t\r" + "\uff1d\uff0b\uff0d\uff20" + "\ufe66\ufe62\ufe63\ufe6b"
+
+
 def _text(expression):
-    """A text cell that a spreadsheet would run as a formula (=, +, -, @, tab or CR first) gets a leading ' (OWASP).
+    """A text cell that a spreadsheet would run as a formula (FORMULA_FIRST_CHARACTERS first) gets a leading '.
 
     Only text columns go through this: numbers (a longitude of -3.2) stay numbers.
     """
-    return (
-        f"CASE WHEN left({expression}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-        f"THEN '''' || {expression} ELSE {expression} END"
-    )
+    signs = ", ".join(f"chr({ord(character)})" for character in FORMULA_FIRST_CHARACTERS)
+    return f"CASE WHEN left({expression}, 1) IN ({signs}) THEN '''' || {expression} ELSE {expression} END"
 
 
 # (column, SQL) in file order: ACLED's names where the concept matches, then ours.
