@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
@@ -171,7 +172,31 @@ class SourceAdmin(SharedRecordAdmin):
     }
 
 
-class IncidentPartInline(admin.TabularInline):
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks a redisplayed value up as sent: a crafted one that is no key (`actor=abc`)
+    fails in that lookup, a 500 instead of the form's own "Select a valid choice". Such values are left out here."""
+
+    def optgroups(self, name, value, attr=None):
+        key = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+
+        def is_key(text):
+            try:
+                key.to_python(text)
+            except ValidationError:
+                return False
+            return True
+
+        return super().optgroups(name, [text for text in value if not text or is_key(text)], attr)
+
+
+class CheckedAutocompleteMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class IncidentPartInline(CheckedAutocompleteMixin, admin.TabularInline):
     """Actors and citations are part of the incident: whoever may not change the incident may not change them."""
 
     def _incident_editable(self, request, obj):
@@ -226,7 +251,7 @@ class IncidentStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Incident)
-class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
+class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHistoryAdmin):
     form = IncidentAdminForm
     inlines = [IncidentActorInline, IncidentSourceInline]
     list_display = [

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
+from places.models import Place
+
 from . import services
 from .extraction import ReportTextError, extract_candidates, report_text_clean
 from .extraction.dates import publication_date_in
@@ -152,6 +154,10 @@ class CandidateForm(forms.Form):
         ]:
             if not data.get(name) and name not in self.errors:
                 self.add_error(name, message)
+        if data.get("place_id") is not None and not Place.objects.filter(pk=data["place_id"]).exists():
+            # The hidden id is shown nowhere: the error goes beside the coded place's name.
+            self.add_error("place_name", _("This place is not in the gazetteer (any more): search for it again."))
+            data["place_id"] = None
         if (data.get("latitude") is None) != (data.get("longitude") is None):
             self.add_error("longitude", _("Give both latitude and longitude, or neither."))
         both = set(data.get("actors_a") or []) & set(data.get("actors_b") or [])

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from incidents.admin_report import CandidateFormSet
 from incidents.models import Incident, IncidentActor, IncidentSource, Source, Status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer", "seed_actors")]
@@ -212,3 +213,29 @@ def test_five_megabytes_of_pasted_text_get_the_forms_message_and_nothing_is_crea
     assert response.status_code == 200
     assert "a report may have at most 200,000" in response.content.decode()
     assert Incident.objects.count() == count
+
+
+def test_as_many_candidates_as_the_page_can_show_are_created(editor_client, editor):
+    # The seed report's four candidates, repeated up to the most the review page shows (with their actors): some
+    # 2,300 fields, past Django's default limit of 1,000 that refused 48 candidates or more with a bare 400.
+    seed = create_data(read(editor_client, SEED_TEXT), keep={0, 1, 2, 3})
+    most = CandidateFormSet.max_num
+    data = {name: value for name, value in seed.items() if not name.startswith("candidate-")}
+    data["candidate-TOTAL_FORMS"] = data["candidate-INITIAL_FORMS"] = str(most)
+    for number in range(most):
+        prefix = f"candidate-{number % 4}-"
+        for name, value in seed.items():
+            if name.startswith(prefix):
+                data[f"candidate-{number}-{name.removeprefix(prefix)}"] = value
+    created = editor_client.post(URL, data)
+    assert created.status_code == 302, created.content[:500]
+    assert Incident.objects.filter(created_by=editor).count() == most
+
+
+def test_a_place_that_is_not_in_the_gazetteer_is_a_form_error(editor_client, editor):
+    data = create_data(read(editor_client, SEED_TEXT), keep={0})
+    data["candidate-0-place_id"] = "987654321"
+    response = editor_client.post(URL, data)
+    assert response.status_code == 200
+    assert "This place is not in the gazetteer (any more): search for it again." in response.content.decode()
+    assert not Incident.objects.filter(created_by=editor).exists()
