@@ -110,3 +110,10 @@ def test_the_source_column_names_original_reporters_before_publishers_once_each(
     row = rows_of(client.get(URL))[0]
     assert row["source"].endswith("; SANA; DW")
     assert row["source"].count("SANA") == 1
+
+
+@pytest.mark.parametrize("sign", ["＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫"])
+def test_fullwidth_and_small_formula_signs_are_quoted_too(client, sign):
+    IncidentFactory(published=True, title=f"{sign}1+1", place_reported=f"{sign}SUM(A1:A9)")
+    (row,) = rows_of(client.get(URL))
+    assert (row["title"], row["place_reported"]) == (f"'{sign}1+1", f"'{sign}SUM(A1:A9)")

@@ -53,3 +53,21 @@ def test_default_limits_leave_room_for_the_map():
     requests, seconds = (int(part) for part in base.RATE_LIMITS["api"].split("/"))
     # The map page makes a handful of requests per filter change: a visitor clicking every second stays under it.
     assert requests / seconds >= 5
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(client, export_incidents, settings):
+    settings.RATE_LIMITS = {"api": "1/60", "download": "1/600"}
+    settings.TRUSTED_PROXIES = ["unix"]  # gunicorn on a Unix socket: the peer has no address
+    behind_proxy = {"REMOTE_ADDR": "", "HTTP_X_FORWARDED_FOR": "203.0.113.5"}
+    assert client.get(FEED, **behind_proxy).status_code == 200
+    assert client.get(FEED, **behind_proxy).status_code == 429
+    assert client.get(FEED, REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 200
+    # The proxy's own entry is the last one: whatever a client wrote before it is not believed.
+    assert client.get(FEED, REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="198.51.100.99, 203.0.113.5").status_code == 429
+
+
+def test_a_client_not_behind_the_proxy_cannot_choose_its_address(client, export_incidents, settings):
+    settings.RATE_LIMITS = {"api": "1/60", "download": "1/600"}
+    settings.TRUSTED_PROXIES = ["unix"]
+    assert client.get(FEED, REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+    assert client.get(FEED, REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 429

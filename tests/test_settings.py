@@ -65,3 +65,13 @@ def test_dev_settings_find_the_local_database_by_themselves():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "6"
+
+
+@pytest.mark.parametrize(
+    "weak_key",
+    ["x", "a" * 60, "django-insecure-" + "k3y5-0f-f1ft33n-ch4r5-4nd-m0r3-l3tt3rs-h3r3!", "short-but-varied-key-42"],
+)
+def test_production_refuses_a_weak_secret_key(weak_key):
+    result = manage("check", **{**PROD_ENV, "SECRET_KEY": weak_key})
+    assert result.returncode != 0
+    assert "Production needs a SECRET_KEY of at least 50 characters" in result.stderr

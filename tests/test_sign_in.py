@@ -66,3 +66,12 @@ def test_an_editors_session_ends_after_a_working_day(client):
     sign_in(client, "ed", "the-right-one")
     assert client.session.get_expiry_age() == 8 * 60 * 60
     assert client.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 8 * 60 * 60
+
+
+def test_the_lockout_says_when_to_try_again(client):
+    UserFactory(username="ed", password="the-right-one", group="Editors")
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "ed", "guess")
+    refused = sign_in(client, "ed", "the-right-one")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(int(settings.AXES_COOLOFF_TIME.total_seconds()))

@@ -83,6 +83,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# When SECURE_SSL_REDIRECT is on (production): a load balancer probes over plain http inside the network, and a
+# redirect would read as a failed check.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
 ROOT_URLCONF = "conflictmap.urls"
 WSGI_APPLICATION = "conflictmap.wsgi.application"
 
