@@ -289,6 +289,14 @@ def _refusal(data, text):
 def _review(request, context, data):
     text = data["text"]
     candidates = extract_candidates(text, published=data["published_on"])
+    notes = list(data.get("notes", []))
+    if len(candidates) > CandidateFormSet.max_num:
+        # The create step accepts at most max_num forms: show no more than can be created.
+        notes.append(
+            _("The report gave %(count)d candidates; the first %(shown)d are shown. Split the report for the rest.")
+            % {"count": len(candidates), "shown": CandidateFormSet.max_num}
+        )
+        candidates = candidates[: CandidateFormSet.max_num]
     source_form = SourceForm(
         initial={
             "text": text,
@@ -314,7 +322,7 @@ def _review(request, context, data):
                     strict=True,
                 )
             ),
-            "notes": data.get("notes", []),
+            "notes": notes,
         },
     )
 
@@ -348,7 +356,7 @@ def _create(model_admin, request, context):
     if source_form.is_valid():
         candidates = extract_candidates(
             source_form.cleaned_data["text"], published=source_form.cleaned_data["published_on"]
-        )
+        )[: CandidateFormSet.max_num]
         if len(candidates) == len(formset.forms):
             evidence = [_evidence(candidate) for candidate in candidates]
             confidence = [round(candidate.confidence * 100) for candidate in candidates]
