@@ -57,11 +57,21 @@ class Results:
         self.lock = threading.Lock()
         self.latencies = {"healthz": [], "map feed": [], "paged GeoJSON": []}
         self.errors = []
-        self.downloads = []  # (bytes, content length, parsed, seconds)
+        self.downloads = []  # (bytes, content length, SHA-256, seconds)
+        self.answered = {kind: [] for kind in self.latencies}  # when each latency was measured (monotonic)
+        self.began = time.monotonic()
 
     def latency(self, kind, seconds):
         with self.lock:
             self.latencies[kind].append(seconds)
+            self.answered[kind].append(time.monotonic())
+
+    def p99_by_window(self, kind, *, width=10):
+        """p99 (ms) of each `width`-second window since the crowd came: where in the run the slow answers were."""
+        windows = {}
+        for when, seconds in zip(self.answered[kind], self.latencies[kind], strict=True):
+            windows.setdefault(int((when - self.began) // width), []).append(seconds)
+        return [round(percentile(windows[index], 0.99) * 1000) for index in sorted(windows)]
 
     def error(self, text):
         with self.lock:
@@ -236,6 +246,7 @@ def main():
             browse(port, 9999, time.monotonic() + 10, alone, think=0)
             load_before = os.getloadavg()[0]
             stop_at = time.monotonic() + args.seconds
+            results.began = time.monotonic()
             threads = [
                 threading.Thread(target=download, args=(port, number, stop_at, results, args.rate))
                 for number in range(args.readers)
@@ -279,6 +290,7 @@ def main():
         print(
             f"  {kind:<14} {len(latencies):>6} requests  p50 {statistics.median(latencies or [0]) * 1000:7.0f} ms"
             f"  p99 {percentile(latencies, 0.99) * 1000:7.0f} ms  max {max(latencies or [0]) * 1000:7.0f} ms"
+            f"  (p99 by 10 s: {results.p99_by_window(kind)} ms)"
         )
     complete = [(size, digest) == reference and length == size for size, length, digest, _s in results.downloads]
     print(
