@@ -133,8 +133,23 @@ def playwright(django_db_setup, playwright):
 def pytest_collection_modifyitems(items):
     """Browser tests last: from the first one on, Playwright's loop runs in the main thread until the session ends
     (so every later ORM call would need DJANGO_ALLOW_ASYNC_UNSAFE), and their transactional flushes empty the
-    tables, taking the taxonomy the migrations load, which later non-transactional tests expect."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    tables, taking the taxonomy the migrations load, which later non-transactional tests expect.
+    Within a module, the tests reading rows made once for the module (tests/shared_rows.py) come after the others,
+    which must not see those rows."""
+    modules = {}
+    for item in items:
+        modules.setdefault(item.module, len(modules))
+    items.sort(
+        key=lambda item: (item.get_closest_marker("browser") is not None, modules[item.module], uses_module_rows(item))
+    )
+
+
+def uses_module_rows(item):
+    """Whether the test asks (directly or through other fixtures) for a module-scoped fixture that writes rows."""
+    return any(
+        definitions[-1].scope == "module" and "django_db_blocker" in definitions[-1].argnames
+        for definitions in item._fixtureinfo.name2fixturedefs.values()
+    )
 
 
 @pytest.fixture
