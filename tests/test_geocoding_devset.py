@@ -2,6 +2,7 @@
 cases one by one, transliteration keys, context and ambiguity, and batch geocoding from a CSV file."""
 
 import csv
+import functools
 import io
 import json
 
@@ -20,8 +21,14 @@ from tests.shared_rows import rows_for_the_module
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
 
 
+@functools.cache
+def geocoder():
+    # geopy's Geocoder builds an SSL context on creation (tens of ms; most of the dev set's time): one will do.
+    return GazetteerGeocoder()
+
+
 def candidates(query, *, country=None, admin1=None, limit=10):
-    return GazetteerGeocoder().candidates(query, countries=[country] if country else None, admin1=admin1, limit=limit)
+    return geocoder().candidates(query, countries=[country] if country else None, admin1=admin1, limit=limit)
 
 
 def km_from(candidate, latitude, longitude):
