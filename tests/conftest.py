@@ -134,14 +134,14 @@ def pytest_collection_modifyitems(items):
     """Browser tests last: from the first one on, Playwright's loop runs in the main thread until the session ends
     (so every later ORM call would need DJANGO_ALLOW_ASYNC_UNSAFE), and their transactional flushes empty the
     tables, taking the taxonomy the migrations load, which later non-transactional tests expect.
-    Within a module, the tests reading rows made once for the module (tests/shared_rows.py) come after the others,
-    which must not see those rows."""
-    modules = {}
-    for item in items:
-        modules.setdefault(item.module, len(modules))
-    items.sort(
-        key=lambda item: (item.get_closest_marker("browser") is not None, modules[item.module], uses_module_rows(item))
-    )
+    Otherwise pytest-django's order stands (transactional tests after the others). Within each run of one module's
+    tests, those reading rows made once for the module (tests/shared_rows.py) come after the others, which must not
+    see those rows."""
+    runs, run = {}, 0
+    for previous, item in zip([None, *items], items, strict=False):
+        run += previous is None or previous.module is not item.module
+        runs[item] = run
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None, runs[item], uses_module_rows(item)))
 
 
 def uses_module_rows(item):
