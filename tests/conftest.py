@@ -133,8 +133,23 @@ def playwright(django_db_setup, playwright):
 def pytest_collection_modifyitems(items):
     """Browser tests last: from the first one on, Playwright's loop runs in the main thread until the session ends
     (so every later ORM call would need DJANGO_ALLOW_ASYNC_UNSAFE), and their transactional flushes empty the
-    tables, taking the taxonomy the migrations load, which later non-transactional tests expect."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    tables, taking the taxonomy the migrations load, which later non-transactional tests expect.
+    Otherwise pytest-django's order stands (transactional tests after the others). Within each run of one module's
+    tests, those reading rows made once for the module (tests/shared_rows.py) come after the others, which must not
+    see those rows."""
+    runs, run = {}, 0
+    for previous, item in zip([None, *items], items, strict=False):
+        run += previous is None or previous.module is not item.module
+        runs[item] = run
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None, runs[item], uses_module_rows(item)))
+
+
+def uses_module_rows(item):
+    """Whether the test asks (directly or through other fixtures) for a module-scoped fixture that writes rows."""
+    return any(
+        definitions[-1].scope == "module" and "django_db_blocker" in definitions[-1].argnames
+        for definitions in item._fixtureinfo.name2fixturedefs.values()
+    )
 
 
 @pytest.fixture
@@ -142,3 +157,38 @@ def map_thresholds(settings):
     """The map tests' thresholds: markers for up to POINTS_MAX incidents in view, clusters above, 50 a list page."""
     settings.MAP_POINTS_MAX = POINTS_MAX
     settings.MAP_LIST_PAGE_SIZE = 50
+
+
+@pytest.fixture(scope="session", autouse=True)
+def serialized_rollback_in_bulk(django_db_setup):
+    """Transactional tests (live servers, gunicorn, replicas, backups, browsers) flush every table afterwards, and
+    Django then puts back what the migrations wrote (taxonomy, regions, groups) one row per save: some 500 saves,
+    seconds a test. The same rows in one bulk insert per model, a row already there (or made meanwhile by a
+    trigger) overwritten, as Django's saves do (raw: no model code, no signals)."""
+    from django.core import serializers
+    from django.db import connection, transaction
+
+    def deserialize_db_from_string(data):
+        objects = list(serializers.deserialize("json", data, using=connection.alias))
+        with transaction.atomic(using=connection.alias), connection.constraint_checks_disabled():
+            by_model = {}
+            for deserialized in objects:
+                by_model.setdefault(type(deserialized.object), []).append(deserialized)
+            for model, rows in by_model.items():
+                fields = [field.name for field in model._meta.concrete_fields if not field.primary_key]
+                model._base_manager.using(connection.alias).bulk_create(
+                    [row.object for row in rows],
+                    update_conflicts=bool(fields),
+                    ignore_conflicts=not fields,
+                    unique_fields=[model._meta.pk.name] if fields else None,
+                    update_fields=fields or None,
+                )
+                for row in rows:
+                    for accessor_name, related in (row.m2m_data or {}).items():
+                        getattr(row.object, accessor_name).set(related)
+            connection.check_constraints(table_names={model._meta.db_table for model in by_model})
+
+    django_style = connection.creation.deserialize_db_from_string
+    connection.creation.deserialize_db_from_string = deserialize_db_from_string
+    yield
+    connection.creation.deserialize_db_from_string = django_style

@@ -75,11 +75,13 @@ def test_restoring_a_file_that_is_not_a_backup_fails_and_changes_nothing(export_
     assert len(titles) == 5
 
 
+@pytest.mark.django_db  # refused before any database work: no need to flush the tables after it
 def test_restoring_a_missing_file_says_so(tmp_path):
     with pytest.raises(CommandError, match="No backup file at"):
         call_command("restore_database", str(tmp_path / "missing.dump"))
 
 
+@pytest.mark.django_db  # refused before any database work: no need to flush the tables after it
 def test_restoring_into_a_name_that_is_not_plain_is_refused(tmp_path):
     dump = tmp_path / "conflictmap.dump"
     dump.write_bytes(b"")

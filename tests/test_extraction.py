@@ -18,7 +18,6 @@ from incidents.extraction.tolls import toll_mentions
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer", "seed_actors")]
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_REPORT = Path("/work/shared/seed/000_fb27f580671d964d.txt")
 SEED_COPY = Path(__file__).parent / "data" / "seed_report_dw_2019-04-20.txt"
 REPORTS = Path(__file__).parent / "data" / "reports"
 PUBLISHED = datetime.date(2019, 4, 20)
@@ -57,11 +56,6 @@ def test_seed_report_gives_the_four_seed_incidents():
         }
         assert candidate["event_type"] == expected["event_type"]
         assert candidate["country"] == "SY"
-
-
-def test_seed_copy_is_the_shared_seed_report():
-    if SEED_REPORT.exists():
-        assert SEED_COPY.read_text(encoding="utf-8") == SEED_REPORT.read_text(encoding="utf-8")
 
 
 def test_evidence_points_at_the_words_each_field_came_from():

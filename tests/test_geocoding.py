@@ -109,8 +109,9 @@ def test_seeds_and_demo_places_use_the_gazetteer_admin1_names():
     used = {(feature["properties"]["country"], feature["properties"]["admin1"]) for feature in seeds}
     used |= {(country, admin1) for _name, admin1, country, _latitude, _longitude in DEMO_PLACES}
     assert used - gazetteer_admin1 == set()
+    geocoder = GazetteerGeocoder()
     for name, admin1, _country, latitude, longitude in DEMO_PLACES:  # each town is in the region it is filed under
-        assert GazetteerGeocoder().reverse_candidate(latitude, longitude)["admin1"] == admin1, name
+        assert geocoder.reverse_candidate(latitude, longitude)["admin1"] == admin1, name
 
 
 def test_transliterations_share_a_skeleton():
@@ -129,9 +130,9 @@ def test_place_name_set_hit_rate(capsys):
     assert len(rows) >= 80
     assert sum(1 for row in rows if any("\u0600" <= char <= "\u06ff" for char in row["query"])) >= 10
     assert {row["country"] for row in rows} == {"SY", "IQ"}
-    misses = []
+    misses, geocoder = [], GazetteerGeocoder()
     for row in rows:
-        candidates = GazetteerGeocoder().candidates(row["query"], limit=1)
+        candidates = geocoder.candidates(row["query"], limit=1)
         best = candidates[0] if candidates else None
         if best is None:
             misses.append(f"{row['query']}: nothing")

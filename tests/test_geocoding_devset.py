@@ -2,6 +2,7 @@
 cases one by one, transliteration keys, context and ambiguity, and batch geocoding from a CSV file."""
 
 import csv
+import functools
 import io
 import json
 
@@ -15,12 +16,19 @@ from places.geocoding import GazetteerGeocoder
 from places.models import Place
 from places.names import place_transliteration_keys, skeleton_key, transliteration_keys
 from tests.devset import devset_rows, evaluate, summary
+from tests.shared_rows import rows_for_the_module
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
 
 
+@functools.cache
+def geocoder():
+    # geopy's Geocoder builds an SSL context on creation (tens of ms; most of the dev set's time): one will do.
+    return GazetteerGeocoder()
+
+
 def candidates(query, *, country=None, admin1=None, limit=10):
-    return GazetteerGeocoder().candidates(query, countries=[country] if country else None, admin1=admin1, limit=limit)
+    return geocoder().candidates(query, countries=[country] if country else None, admin1=admin1, limit=limit)
 
 
 def km_from(candidate, latitude, longitude):
@@ -190,8 +198,14 @@ def test_names_that_only_share_consonants_do_not(first, second):
 # --- context and ambiguity on places made for the test ----------------------------------------------------------
 
 
-@pytest.fixture
-def zaytunah_villages():
+@pytest.fixture(scope="module")
+def zaytunah_villages(django_db_setup, django_db_blocker, gazetteer):
+    """Three namesakes, made once for the module (tests/shared_rows.py): each new place makes the geocoder re-read
+    the gazetteer's keys, seconds a time."""
+    yield from rows_for_the_module(django_db_blocker, make_zaytunah_villages)
+
+
+def make_zaytunah_villages():
     assert candidates("Tall Zaytunah Kabirah") == []  # not a gazetteer name: the test owns every namesake
     made = {}
     for admin1, country, longitude, latitude in [

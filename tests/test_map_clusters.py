@@ -43,14 +43,25 @@ from tests.map_helpers import (
     toll,
 )
 from tests.random_writes import random_write
+from tests.shared_rows import fresh_copy, rows_for_the_module
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("map_thresholds")]
 
 
-@pytest.fixture
-def many_incidents():
+@pytest.fixture(scope="module")
+def many_incidents_once(django_db_setup, django_db_blocker):
     """3,000 published incidents over Syria and Iraq (a tenth of them stacked on Aleppo's centre), with varied
-    types, dates and fatalities; 300 drafts among them, and 50 drafts alone near Mosul that nothing may count."""
+    types, dates and fatalities; 300 drafts among them, and 50 drafts alone near Mosul that nothing may count.
+    Made once for the module (tests/shared_rows.py); each test reads them through `many_incidents`."""
+    yield from rows_for_the_module(django_db_blocker, make_many_incidents)
+
+
+@pytest.fixture
+def many_incidents(many_incidents_once, db):
+    return fresh_copy(many_incidents_once)
+
+
+def make_many_incidents():
     rng = random.Random(11)
     kinds = list(EventType.objects.order_by("slug"))
     aleppo = (37.1343, 36.2021)
@@ -80,7 +91,6 @@ def many_incidents():
     return {"published": published, "drafts": drafts + mosul_drafts}
 
 
-# One test walks every combination: making the 3,350 rows is most of a test's time.
 def test_cluster_counts_add_up_to_the_incidents_in_view(client, many_incidents):
     for bbox in (SYRIA_AND_IRAQ, NORTH_SYRIA, WORLD, (40.0, 33.0, 41.5, 34.5)):
         total, fatalities, _ = expected(many_incidents["published"], bbox)

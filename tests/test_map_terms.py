@@ -21,6 +21,7 @@ from incidents import services
 from incidents.models import (
     EventType,
     Incident,
+    IncidentActor,
     LocationPrecision,
     MapTerm,
     MapTermCell,
@@ -40,6 +41,7 @@ from tests.map_helpers import (
     overlaps,
 )
 from tests.random_writes import random_write
+from tests.shared_rows import fresh_copy, rows_for_the_module
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("map_thresholds")]
 
@@ -67,11 +69,20 @@ TEXTS = [
 ]
 
 
-@pytest.fixture
-def worded_incidents():
+@pytest.fixture(scope="module")
+def worded_incidents_once(django_db_setup, django_db_blocker):
     """1,800 published incidents over Syria and Iraq carrying the words of TEXTS, varied in type, dates (some across
     month ends), fatalities and precision; 200 drafts among them saying "Draft near Aleppo". Then the terms chosen
-    among words in at least 2 published incidents."""
+    among words in at least 2 published incidents. Made once for the module (tests/shared_rows.py)."""
+    yield from rows_for_the_module(django_db_blocker, make_worded_incidents)
+
+
+@pytest.fixture
+def worded_incidents(worded_incidents_once, db):
+    return fresh_copy(worded_incidents_once)
+
+
+def make_worded_incidents():
     rng = random.Random(19)
     kinds = list(EventType.objects.order_by("slug"))
 
@@ -169,8 +180,9 @@ def test_q_the_table_cannot_answer_is_counted_live_and_agrees(client, worded_inc
     battles = [incident for incident in published if incident.event_type.slug == "battles"][::2]
     Incident.objects.filter(pk__in=[incident.pk for incident in battles]).update(sub_event_type=clash)
     army = ActorFactory(name="Army")
-    for incident in published[:600]:
-        incident.incident_actors.create(actor=army, side="a")
+    IncidentActor.objects.bulk_create(
+        IncidentActor(incident=incident, actor=army, side="a") for incident in published[:600]
+    )
     cases = [
         # Two words mean both (web-search syntax), which no one term's cells say: only "Shelling near Aleppo" has both.
         ({"q": "near aleppo"}, lambda i: i.title == "Shelling near Aleppo"),

@@ -4,7 +4,9 @@ import datetime
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
@@ -16,14 +18,23 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-# Real WSGI requests close the test's connection between requests, which only works outside a test transaction;
-# serialized_rollback brings back the migrations' event types after the flush.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 FUZZ = settings(
     max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
 )
+
+
+@pytest.fixture(autouse=True)
+def connection_kept_between_requests():
+    """The WSGI requests run inside the test's transaction: Django must not close the connection at each request's
+    start and end, as its own test client makes sure (and rolling back is far cheaper than flushing the tables)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def fuzz(document_path):
