@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdminMixin
@@ -250,6 +251,7 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
         "start_date",
         "is_demo",
         "dataset",
+        "fatalities_as_published",
     ]
     date_hierarchy = "start_date"
     search_fields = ["title", "description", "place_reported", "place_name", "admin1", "actors__name"]
@@ -267,7 +269,9 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
         "is_demo",
         "dataset",
         "event_id",
-        "import_extra",
+        "fatalities_as_published",
+        "import_warnings_shown",
+        "original_record",
     ]
     fieldsets = [
         (None, {"fields": ["title", "description", ("event_type", "sub_event_type")]}),
@@ -285,7 +289,16 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
                 ]
             },
         ),
-        (_("How many"), {"fields": [("fatalities_low", "fatalities_best", "fatalities_high"), "notable_casualties"]}),
+        (
+            _("How many"),
+            {
+                "fields": [
+                    ("fatalities_low", "fatalities_best", "fatalities_high"),
+                    "fatalities_as_published",
+                    "notable_casualties",
+                ]
+            },
+        ),
         (
             _("Editorial"),
             {
@@ -294,7 +307,8 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
                     "retraction_reason",
                     "external_id",
                     ("dataset", "event_id"),
-                    "import_extra",
+                    "import_warnings_shown",
+                    "original_record",
                     ("created_at", "created_by"),
                     ("updated_at", "updated_by"),
                     "is_demo",
@@ -326,8 +340,22 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
             return False
         return obj is None or services.incident_editable_by(incident=obj, user=request.user)
 
+    # Shown only on imported incidents: an editor's own entry has no publisher's record or warnings.
+    IMPORT_ONLY_FIELDS = {"fatalities_as_published", "import_warnings_shown", "original_record"}
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.dataset:
+            fieldsets = [
+                (
+                    name,
+                    {
+                        **options,
+                        "fields": [field for field in options["fields"] if field not in self.IMPORT_ONLY_FIELDS],
+                    },
+                )
+                for name, options in fieldsets
+            ]
         if obj is None or self.has_change_permission(request, obj):
             return fieldsets
         # Shown read-only, the hidden edit version would be an empty "edit version" row.
@@ -335,6 +363,34 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
             (name, {**options, "fields": [field for field in options["fields"] if field != "edit_version"]})
             for name, options in fieldsets
         ]
+
+    @admin.display(description=_("import warnings"))
+    def import_warnings_shown(self, incident):
+        """The publisher's inconsistencies in the row, so the editor sees why figures are out of order."""
+        if not incident.import_warnings:
+            return "—"
+        return format_html(
+            '<ul class="import-warnings">{}</ul>',
+            format_html_join(
+                "",
+                "<li><code>{}</code> <bdi>{}</bdi>: {}</li>",
+                ((w["column"], w["value"], w["reason"]) for w in incident.import_warnings),
+            ),
+        )
+
+    @admin.display(description=_("original record"))
+    def original_record(self, incident):
+        """Every column of the publisher's row as it was read, read-only: where each figure comes from."""
+        if not incident.import_record:
+            return "—"
+        return format_html(
+            '<table class="import-record"><tbody>{}</tbody></table>',
+            format_html_join(
+                "",
+                '<tr><th scope="row"><code>{}</code></th><td dir="auto">{}</td></tr>',
+                sorted(incident.import_record.items()),
+            ),
+        )
 
     def has_publish_permission(self, request):
         return request.user.has_perm("incidents.publish_incident")

@@ -110,8 +110,15 @@ def test_acled_export_maps_every_column(known_actors, publisher):
         "Wire One: as cited by ACLED",
         "Wire Two: as cited by ACLED",
     ]
-    assert clash.import_extra["analyst_flag"] == "checked twice"  # a column ACLED does not have
-    assert clash.import_extra["admin3"] == "Tadmur"
+    # the original record: every column as read, the ones we map and those we have no field for
+    assert clash.import_record["analyst_flag"] == "checked twice"  # a column ACLED does not have
+    assert (clash.import_record["admin3"], clash.import_record["actor1"]) == (
+        "Tadmur",
+        "Military Forces of Syria (2000-2024)",
+    )
+    assert clash.import_record["notes"] == "Made-up test note, first line.\nSecond line of the same note."
+    assert (clash.import_record["tags"], len(clash.import_record)) == ("", 33)
+    assert (batch.warnings, clash.import_warnings, clash.fatalities_as_published) == (0, [], False)
     assert clash.created_by == publisher
 
     strike = imported("TST1002")  # "09 May 2020"
@@ -252,8 +259,15 @@ def test_ucdp_ged_file_with_hxl_row(known_actors):
     assert (province.date_precision, province.location_precision, str(province.country)) == (3, 3, "IQ")
     one_sided = imported("900003")
     assert one_sided.sub_event_type.slug == "violence-against-civilians-attack"
-    assert Actor.objects.get(name="Civilians").kind == ActorKind.CIVILIANS
-    assert hill.import_extra == {"year": "2020", "region": "Middle East"}  # columns we have no field for
+    # UCDP's "Civilians" are the event country's, as ACLED and our seeds name them
+    assert roles(one_sided) == [("a", False, "Testgroup North"), ("b", False, "Civilians (Syria)")]
+    assert Actor.objects.get(name="Civilians (Syria)").kind == ActorKind.CIVILIANS
+    assert (hill.import_record["year"], hill.import_record["region"], hill.import_record["side_b"]) == (
+        "2020",
+        "Middle East",
+        "Testgroup North",
+    )
+    assert hill.import_record["date_start"] == "2020-05-09 00:00:00.000"  # as read, not as mapped
 
 
 def test_bad_rows_are_all_reported_and_nothing_is_written(known_actors):
@@ -267,13 +281,24 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(known_actors):
         (2, "event_date"),  # 31-Feb-20; the row's note spans lines 2 and 3
         (4, "latitude"),
         (6, "event_id_cnty"),
-        (8, "time_precision"),
         (8, "longitude"),
         (10, "event_type"),
         (13, "event_id_cnty"),  # the same event id as line 12
     ]
     assert batch.report["errors"][1]["reason"] == "must be between -90 and 90"
-    assert batch.report["errors"][6]["reason"] == "the same event id as line 12"
+    assert batch.report["errors"][5]["reason"] == "the same event id as line 12"
+    # an unknown code is the publisher's, not a row we cannot place: a warning, listed with the errors
+    assert (batch.warnings, batch.report["warnings"]) == (
+        1,
+        [
+            {
+                "line": 8,
+                "column": "time_precision",
+                "value": "7",
+                "reason": "is not a code of the codebook (1, 2, 3): read as “Within a month”",
+            }
+        ],
+    )
     assert (Incident.objects.count(), Actor.objects.count(), Source.objects.count()) == (incidents, actors, sources)
 
 
@@ -324,7 +349,7 @@ def test_same_file_twice_changes_nothing(known_actors, capsys):
     call_command("import_events", str(ACLED))
 
     second = ImportBatch.objects.order_by("-id").first()
-    assert f"Batch {second.pk} (Imported): 0 created, 0 updated, 3 unchanged, 0 rejected, 0 missing" in (
+    assert f"Batch {second.pk} (Imported): 0 created, 0 updated, 3 unchanged, 0 rejected, 0 warnings, 0 missing" in (
         capsys.readouterr().out
     )
     clash.refresh_from_db()

@@ -55,12 +55,14 @@ class Command(BaseCommand):
             user=importer,
         )
         for error in batch.report.get("errors", []):
-            self.stderr.write(
-                f"line {error['line']}"
-                + (f", column {error['column']}" if error["column"] else "")
-                + (f" ({error['value']!r})" if error["value"] else "")
-                + f": {error['reason']}"
-            )
+            self.stderr.write(_cell(error))
+        warnings = batch.report.get("warnings", [])
+        for warning in warnings:
+            self.stdout.write(f"warning: {_cell(warning)}")
+        if batch.warnings > len(warnings):
+            self.stdout.write(f"warning: … and {batch.warnings - len(warnings)} more (see the batch in the admin)")
+        for actor in batch.report.get("new_actors", []):
+            self.stdout.write(f"new actor: {actor['creates']} ({actor['rows']} rows name “{actor['name']}”)")
         missing = batch.report.get("missing", [])
         if missing:
             more = f" and {batch.missing - len(missing)} more" if batch.missing > len(missing) else ""
@@ -68,7 +70,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Batch {batch.pk} ({batch.get_status_display()}{', dry run' if batch.dry_run else ''}): "
             f"{batch.created} created, {batch.updated} updated, {batch.unchanged} unchanged, "
-            f"{batch.rejected} rejected, {batch.missing} missing, {batch.retracted} retracted."
+            f"{batch.rejected} rejected, {batch.warnings} warnings, {batch.missing} missing, {batch.retracted} retracted."
         )
         if batch.message:
             self.stdout.write(batch.message)
@@ -86,3 +88,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Batch {batch.pk} reverted: {batch.created} incidents removed, {batch.updated + batch.retracted} restored."
         )
+
+
+def _cell(problem):
+    """A report entry as one line: "line 12, column low ('22'): is more than best (21): kept as published"."""
+    return (
+        f"line {problem['line']}"
+        + (f", column {problem['column']}" if problem["column"] else "")
+        + (f" ({problem['value']!r})" if problem["value"] else "")
+        + f": {problem['reason']}"
+    )
