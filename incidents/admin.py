@@ -1,5 +1,6 @@
 import uuid
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -20,11 +21,20 @@ from simple_history.admin import SimpleHistoryAdmin
 from places.services import place_remember
 
 from . import services
-from .forms import ActorAdminForm, ImportUploadForm, IncidentAdminForm, RetractForm, SourceAdminForm
+from .forms import (
+    ActorAdminForm,
+    ActorMappingForm,
+    ImportUploadForm,
+    IncidentAdminForm,
+    RetractForm,
+    SourceAdminForm,
+)
 from .importing import ImportRevertError, import_batch_create, import_batch_revert
+from .importing.actors import actor_name_mappings_save
 from .importing.background import import_start
 from .models import (
     Actor,
+    ActorNameMapping,
     EventType,
     ImportBatch,
     ImportStatus,
@@ -503,7 +513,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
     """Publishers upload a file, see what it would do, confirm; each batch's report stays here afterwards."""
 
     list_display = [
-        "id", "file_name", "dataset", "status", "created", "updated", "unchanged", "rejected", "missing",
+        "id", "file_name", "dataset", "status", "created", "updated", "unchanged", "rejected", "warnings", "missing",
         "created_by", "started_at",
     ]  # fmt: skip
     list_filter = ["status", "dataset"]
@@ -576,25 +586,39 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         self._check(request)
         batch = get_object_or_404(ImportBatch, pk=object_id)
-        errors = batch.report.get("errors", [])
+        errors, warnings = batch.report.get("errors", []), batch.report.get("warnings", [])
+        may_confirm = batch.status == ImportStatus.PREVIEW and batch.dry_run and batch.upload_path
+        mapping_form = self._mapping_form(batch) if may_confirm else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Import batch %(batch)s: %(file)s") % {"batch": batch.pk, "file": batch.file_name},
             "batch": batch,
             "working": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
-            "may_confirm": batch.status == ImportStatus.PREVIEW and batch.dry_run and batch.upload_path,
+            "may_confirm": may_confirm,
             "may_revert": batch.status == ImportStatus.DONE and not batch.dry_run,
             "errors": errors[:REPORT_ERRORS_SHOWN],
             "errors_hidden": max(0, len(errors) - REPORT_ERRORS_SHOWN),
+            "warnings": warnings[:REPORT_ERRORS_SHOWN],
+            "warnings_hidden": max(0, batch.warnings - min(len(warnings), REPORT_ERRORS_SHOWN)),
+            "new_actors": batch.report.get("new_actors", []),
+            "mapping_form": mapping_form,
+            "media": self.media + (mapping_form.media if mapping_form else forms.Media()),
             "missing": batch.report.get("missing", []),
         }
         return TemplateResponse(request, "admin/incidents/importbatch/batch.html", context)
+
+    def _mapping_form(self, batch, data=None):
+        return ActorMappingForm(data, new_actors=batch.report.get("new_actors", []), admin_site=self.admin_site)
 
     def confirm_view(self, request, batch_id):
         self._check(request)
         batch = get_object_or_404(ImportBatch, pk=batch_id)
         if request.method != "POST":
+            return redirect(self._batch_url(batch))
+        mapping_form = self._mapping_form(batch, request.POST)
+        if not mapping_form.is_valid():
+            messages.error(request, _("Choose actors from the list, or leave the box empty to create the actor."))
             return redirect(self._batch_url(batch))
         # Only a clean preview whose file is still there can run; a second click finds the batch already queued.
         updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEW, dry_run=True).update(
@@ -604,6 +628,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
             messages.error(request, _("This batch cannot be imported (it is not a preview waiting for confirmation)."))
             return redirect(self._batch_url(batch))
         batch.refresh_from_db()
+        actor_name_mappings_save(dataset=batch.dataset, choices=mapping_form.choices(), user=request.user)
         import_start(batch=batch, user=request.user, dataset=batch.dataset or "auto")
         return redirect(self._batch_url(batch))
 
@@ -618,3 +643,31 @@ class ImportBatchAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, _("Batch %(batch)s reverted.") % {"batch": batch.pk})
         return redirect(self._batch_url(batch))
+
+
+@admin.register(ActorNameMapping)
+class ActorNameMappingAdmin(admin.ModelAdmin):
+    """The names Publishers linked to actors in import previews; deleting one lets the next import match afresh."""
+
+    list_display = ["name", "dataset", "actor", "created_by", "created_at"]
+    list_filter = ["dataset"]
+    search_fields = ["name", "actor__name"]
+    readonly_fields = ["dataset", "name", "actor", "created_by", "created_at"]
+
+    def _may_import(self, request):
+        return request.user.is_active and request.user.has_perm("incidents.import_events")
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_import(request)
+
+    def has_module_permission(self, request):
+        return self._may_import(request)
+
+    def has_add_permission(self, request):
+        return False  # chosen in an import preview, beside the rows that name the actor
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_import(request)
