@@ -506,6 +506,8 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
 
 # How many bad cells the batch page lists; the batch keeps all of them (its report field).
 REPORT_ERRORS_SHOWN = 1000
+# Actors a preview offers to map to existing ones (the report lists them all).
+NEW_ACTORS_MAPPABLE = 300
 
 
 @admin.register(ImportBatch)
@@ -609,7 +611,9 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/incidents/importbatch/batch.html", context)
 
     def _mapping_form(self, batch, data=None):
-        return ActorMappingForm(data, new_actors=batch.report.get("new_actors", []), admin_site=self.admin_site)
+        # The names most rows use first; a first import of a large export names thousands, mapped a page at a time.
+        new_actors = batch.report.get("new_actors", [])[:NEW_ACTORS_MAPPABLE]
+        return ActorMappingForm(data, new_actors=new_actors, admin_site=self.admin_site)
 
     def confirm_view(self, request, batch_id):
         self._check(request)

@@ -104,7 +104,7 @@ def actors_for_names(actor_kinds, *, dataset, user, reason):
 
 
 def new_actors_report(cursor, *, table, actor_kinds, dataset):
-    """The actors an import would create, each with the number of rows that name it, for the preview."""
+    """The actors an import would create, each with the number of rows that name it, most rows first."""
     new = actor_matches(actor_kinds, dataset=dataset).new
     if not new:
         return []
@@ -117,7 +117,9 @@ def new_actors_report(cursor, *, table, actor_kinds, dataset):
     rows = dict(cursor.fetchall())
     return [
         {"name": name, "kind": kind, "creates": bare, "period": period, "rows": rows.get(name, 0)}
-        for name, (kind, bare, period) in sorted(new.items(), key=lambda item: item[0].casefold())
+        for name, (kind, bare, period) in sorted(
+            new.items(), key=lambda item: (-rows.get(item[0], 0), item[0].casefold())
+        )
     ]
 
 

@@ -9,6 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from incidents.importing import ImportRevertError, import_batch_create, import_batch_revert, import_events
 from incidents.models import ImportBatch, ImportStatus, Status
 
+# The new actors the command prints, most rows first; the batch's report lists them all.
+NEW_ACTORS_LISTED = 50
+
 
 class Command(BaseCommand):
     help = "Import an ACLED export or a UCDP GED CSV file (all or nothing), or revert an earlier import."
@@ -61,8 +64,13 @@ class Command(BaseCommand):
             self.stdout.write(f"warning: {_cell(warning)}")
         if batch.warnings > len(warnings):
             self.stdout.write(f"warning: … and {batch.warnings - len(warnings)} more (see the batch in the admin)")
-        for actor in batch.report.get("new_actors", []):
+        new_actors = batch.report.get("new_actors", [])
+        for actor in new_actors[:NEW_ACTORS_LISTED]:
             self.stdout.write(f"new actor: {actor['creates']} ({actor['rows']} rows name “{actor['name']}”)")
+        if len(new_actors) > NEW_ACTORS_LISTED:
+            self.stdout.write(
+                f"new actor: … and {len(new_actors) - NEW_ACTORS_LISTED} more (see the batch in the admin)"
+            )
         missing = batch.report.get("missing", [])
         if missing:
             more = f" and {batch.missing - len(missing)} more" if batch.missing > len(missing) else ""
