@@ -67,6 +67,19 @@ IMPORTED_COLUMNS = """start_date = s.start_date, end_date = s.end_date, date_pre
   import_warnings = s.warnings"""
 
 
+class Warnings:
+    """Every warning counted, the first WARNINGS_LISTED kept: a million rows with one unknown code each must not
+    hold a million objects in memory."""
+
+    def __init__(self):
+        self.count, self.listed = 0, []
+
+    def extend(self, warnings):
+        self.count += len(warnings)
+        if len(self.listed) < WARNINGS_LISTED:
+            self.listed.extend(warnings[: WARNINGS_LISTED - len(self.listed)])
+
+
 class RowsRejected(Exception):
     def __init__(self, errors, warnings):
         super().__init__(f"{len(errors)} bad cells")
@@ -164,9 +177,9 @@ def import_events(*, batch, path, dataset="auto", dataset_version="", user=None)
 
 
 def _warnings_report(batch, warnings):
-    """Counts every warning on the batch; lists the first WARNINGS_LISTED, in line order."""
-    batch.warnings = len(warnings)
-    return {"warnings": [warning.as_dict() for warning in sorted(warnings, key=lambda w: w.line)[:WARNINGS_LISTED]]}
+    """The count of every warning on the batch, the first WARNINGS_LISTED in the report (rows come in line order)."""
+    batch.warnings = warnings.count
+    return {"warnings": [warning.as_dict() for warning in warnings.listed]}
 
 
 def _nothing_written(batch):
@@ -211,7 +224,7 @@ def _stream_into_staging(*, event_file, table, progress):
     last ACLED timestamp)."""
     types, sub_types = _taxonomy()
     map_row = ROW_MAPPERS[event_file.dataset]
-    errors, warnings, actor_kinds, source_names = [], [], {}, set()
+    errors, warnings, actor_kinds, source_names = [], Warnings(), {}, set()
     latest_timestamp = 0
     rows = 0
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
