@@ -497,8 +497,9 @@ class Incident(VersionedModel):
         verbose_name=_("words searched by the text filter"),
     )
 
-    # search_words is derived from the fields the history already keeps.
-    history = HistoricalRecords(excluded_fields=["updated_at", "search_words"])
+    # search_words is derived from the fields the history already keeps. import_record changes only with an import,
+    # which keeps the previous one itself (ImportChange.previous_links): a copy per version would double its weight.
+    history = HistoricalRecords(excluded_fields=["updated_at", "search_words", "import_record"])
     objects = IncidentQuerySet.as_manager()
 
     class Meta:

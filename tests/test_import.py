@@ -386,6 +386,7 @@ def test_revert_restores_what_a_batch_changed_and_removes_what_it_created(known_
     first = run_import(ACLED, status=Status.PUBLISHED)
     before = {event_id: (roles(imported(event_id)), cited(imported(event_id))) for event_id in ("TST1001", "TST1003")}
     newer = run_import(ACLED_NEWER, retract_missing=True)
+    assert imported("TST1001").import_record["notes"] == "Made-up test note, corrected."
 
     call_command("import_events", "--revert", str(newer.pk))
 
@@ -393,6 +394,7 @@ def test_revert_restores_what_a_batch_changed_and_removes_what_it_created(known_
     assert not Incident.objects.filter(event_id="TST1004").exists()
     clash, protest = imported("TST1001"), imported("TST1003")
     assert (clash.fatalities_best, clash.description.startswith("Made-up test note, first line.")) == (7, True)
+    assert (clash.import_record["fatalities"], clash.import_record["timestamp"]) == ("7", "1589000000")
     assert (protest.status, protest.retraction_reason) == (Status.PUBLISHED, "")
     assert {event_id: (roles(imported(event_id)), cited(imported(event_id))) for event_id in before} == before
     assert clash.history.latest().history_change_reason.startswith(f"revert of import batch {newer.pk}")

@@ -6,6 +6,7 @@ missing-event check are each one SQL statement over the whole file.
 """
 
 import hashlib
+import json
 import logging
 import re
 from datetime import UTC, date, datetime
@@ -212,11 +213,9 @@ def _resolve_types(mapped, line, types, sub_types):
     return event_type_id, sub_event_type_id
 
 
-def _fingerprint(values, record):
-    """md5 of the mapped row and the row as read, its columns sorted by name, so a new column order changes
-    nothing."""
-    text = repr((values, sorted(record.items())))
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+def _fingerprint(values, record_json):
+    """md5 of the mapped row and the row as read (JSON with sorted keys: a new column order changes nothing)."""
+    return hashlib.md5((repr(values) + record_json).encode(), usedforsecurity=False).hexdigest()
 
 
 def _stream_into_staging(*, event_file, table, progress):
@@ -278,6 +277,8 @@ def _stream_into_staging(*, event_file, table, progress):
                 mapped.side_b_associated,
                 mapped.sources,
             ]
+            # serialised once, for the fingerprint and for COPY (which parses the text into jsonb)
+            record_json = json.dumps(mapped.record, ensure_ascii=False, sort_keys=True)
             row_warnings = [
                 {key: value for key, value in w.as_dict().items() if key != "line"} for w in mapped.warnings
             ]
@@ -285,8 +286,8 @@ def _stream_into_staging(*, event_file, table, progress):
                 [
                     line,
                     *values,
-                    Jsonb(mapped.record),
-                    _fingerprint(values, mapped.record),
+                    record_json,
+                    _fingerprint(values, record_json),
                     mapped.fatalities_as_published,
                     Jsonb(row_warnings),
                 ]
@@ -367,7 +368,8 @@ def record_history(cursor, *, incident_ids_sql, params, history_type, user, reas
 
 
 def snapshot_links(cursor, *, batch, action, incident_ids_sql, params):
-    """Keep each incident's actors and sources as they are before the batch changes them (for --revert)."""
+    """Keep each incident's actors, sources and original record as they are before the batch changes them (for
+    --revert; the history leaves the record out)."""
     cursor.execute(
         f"""INSERT INTO incidents_importchange (batch_id, incident_id, action, previous_links)
             SELECT %s, ids.id, %s, jsonb_build_object(
@@ -376,7 +378,8 @@ def snapshot_links(cursor, *, batch, action, incident_ids_sql, params):
                                     FROM incidents_incidentactor WHERE incident_id = ids.id), '[]'),
               'sources', COALESCE((SELECT jsonb_agg(jsonb_build_object('source_id', source_id, 'original_reporter',
                                                     original_reporter, 'note', note) ORDER BY id)
-                                     FROM incidents_incidentsource WHERE incident_id = ids.id), '[]'))
+                                     FROM incidents_incidentsource WHERE incident_id = ids.id), '[]'),
+              'record', (SELECT import_record FROM incidents_incident WHERE id = ids.id))
               FROM ({incident_ids_sql}) AS ids (id)""",
         [batch.pk, action, *params],
     )

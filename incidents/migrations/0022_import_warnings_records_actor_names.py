@@ -50,10 +50,9 @@ class Migration(migrations.Migration):
             model_name="incident",
             name="incident_fatalities_low_le_high",
         ),
-        migrations.RenameField(
+        migrations.RemoveField(
             model_name="historicalincident",
-            old_name="import_extra",
-            new_name="import_record",
+            name="import_extra",
         ),
         migrations.RenameField(
             model_name="incident",
@@ -69,18 +68,6 @@ class Migration(migrations.Migration):
                 editable=False,
                 help_text="The publisher's low / best / high are not in order (low ≤ best ≤ high) and are kept exactly as published; see the import warnings and the original record.",
                 verbose_name="fatalities as published",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalincident",
-            name="import_record",
-            field=models.JSONField(
-                blank=True,
-                db_default={},
-                default=dict,
-                editable=False,
-                help_text="The row of the publisher's file as it was read, every column, so any figure can be traced back.",
-                verbose_name="original record",
             ),
         ),
         migrations.AddField(
