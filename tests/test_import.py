@@ -236,6 +236,30 @@ def test_ucdp_type_of_violence(violence, event_type, kinds):
     assert (mapped.actor_kinds["Government of Testland"], mapped.actor_kinds["Testgroup"]) == kinds
 
 
+@pytest.mark.parametrize(
+    ("cells", "field", "value", "warning"),
+    [
+        ({"date_end": "2020-05-08"}, "end_date", datetime.date(2020, 5, 9),
+         ("date_end", "2020-05-08", "is before date_start: the incident is dated to date_start")),
+        ({"where_prec": "9"}, "location_precision", LocationPrecision.REGION,
+         ("where_prec", "9", "is not a code of the codebook (1, 2, 3, 4, 5, 6, 7): read as “Only the region is known”")),
+        ({"low": "4"}, "fatalities_low", 4, ("low", "4", "is more than best (3): kept as published")),
+    ],
+)  # fmt: skip
+def test_ucdp_inconsistencies_are_warnings_on_a_row_that_imports(cells, field, value, warning):
+    mapped = map_ucdp({**UCDP_ROW, **cells}, 3)
+    assert getattr(mapped, field) == value
+    assert [(w.line, w.column, w.value, w.reason) for w in mapped.warnings] == [(3, *warning)]
+    assert mapped.fatalities_as_published == (field == "fatalities_low")
+
+
+def test_acled_unknown_inter_code_is_a_warning_and_kind_other():
+    row = {"event_id_cnty": "X1", "event_date": "2020-05-09", "event_type": "Battles", "latitude": "1"}
+    mapped = map_acled({**row, "longitude": "2", "actor1": "A", "inter1": "9"}, 2)
+    assert mapped.actor_kinds == {"A": ActorKind.OTHER}
+    assert [(w.column, w.value) for w in mapped.warnings] == [("inter1", "9")]
+
+
 def test_ucdp_ged_file_with_hxl_row(known_actors):
     batch = run_import(UCDP)
 

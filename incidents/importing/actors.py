@@ -3,12 +3,11 @@ with or without diacritics), then without ACLED's period ("Military Forces of Tu
 ("Islamic State (Syria)") in brackets. Only what matches nothing becomes a new actor."""
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
-
-from places.names import name_key
 
 from ..models import Actor, ActorNameMapping, Dataset
 
@@ -21,8 +20,11 @@ QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
 
 def actor_name_key(name):
     """One key for one name however it is cased, accented or punctuated: "Hay'at Tahrir al-Sham", "hayat tahrir al
-    sham" and "Ḥay’at Taḥrīr al-Shām" meet."""
-    return name_key(name)
+    sham" and "Ḥay’at Taḥrīr al-Shām" meet. Not places.names.name_key: these keys are stored (ActorNameMapping) and
+    must not move when the geocoder's folding of place names does."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
+    return " ".join(re.findall(r"\w+", re.sub(r"['’ʿʾ`‘]", "", text)))
 
 
 def actor_period(name):

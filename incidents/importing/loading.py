@@ -17,7 +17,6 @@ from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg.types.json import Jsonb
 from simple_history.utils import bulk_create_with_history
 
 from places.models import Place
@@ -279,8 +278,10 @@ def _stream_into_staging(*, event_file, table, progress):
             ]
             # serialised once, for the fingerprint and for COPY (which parses the text into jsonb)
             record_json = json.dumps(mapped.record, ensure_ascii=False, sort_keys=True)
+            # the incident keeps its row's warnings without the line, which is the file's, not the incident's
             row_warnings = [
-                {key: value for key, value in w.as_dict().items() if key != "line"} for w in mapped.warnings
+                {"column": warning.column, "value": warning.value[:100], "reason": warning.reason}
+                for warning in mapped.warnings
             ]
             copy.write_row(
                 [
@@ -289,7 +290,7 @@ def _stream_into_staging(*, event_file, table, progress):
                     record_json,
                     _fingerprint(values, record_json),
                     mapped.fatalities_as_published,
-                    Jsonb(row_warnings),
+                    json.dumps(row_warnings, ensure_ascii=False) if row_warnings else "[]",
                 ]
             )
     progress.note(rows, event_file.bytes_read)
