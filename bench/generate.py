@@ -103,7 +103,7 @@ made AS (
     title, description, start_date, end_date, date_precision, location, place_reported, place_name, admin1, admin2,
     country, location_precision, event_type_id, sub_event_type_id, fatalities_low, fatalities_best, fatalities_high,
     notable_casualties, status, retraction_reason, published_at, external_id, is_demo, created_at, updated_at, version,
-    dataset, event_id, import_fingerprint, import_extra)
+    dataset, event_id, import_fingerprint, import_record)
   SELECT event_type_name || ' near ' || place, 'Generated for the scale benchmark (bench/generate.py).',
          day, day + CASE WHEN r_span < 0.9 THEN 0 ELSE floor((r_span - 0.9) * 60)::int END,
          CASE WHEN r_span < 0.97 THEN 1 ELSE 2 END,

@@ -1,5 +1,6 @@
 import uuid
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -12,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdminMixin
@@ -20,11 +22,20 @@ from simple_history.admin import SimpleHistoryAdmin
 from places.services import place_remember
 
 from . import services
-from .forms import ActorAdminForm, ImportUploadForm, IncidentAdminForm, RetractForm, SourceAdminForm
+from .forms import (
+    ActorAdminForm,
+    ActorMappingForm,
+    ImportUploadForm,
+    IncidentAdminForm,
+    RetractForm,
+    SourceAdminForm,
+)
 from .importing import ImportRevertError, import_batch_create, import_batch_revert
+from .importing.actors import actor_name_mappings_save
 from .importing.background import import_start
 from .models import (
     Actor,
+    ActorNameMapping,
     EventType,
     ImportBatch,
     ImportStatus,
@@ -275,6 +286,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         "start_date",
         "is_demo",
         "dataset",
+        "fatalities_as_published",
     ]
     date_hierarchy = "start_date"
     search_fields = ["title", "description", "place_reported", "place_name", "admin1", "actors__name"]
@@ -292,7 +304,9 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         "is_demo",
         "dataset",
         "event_id",
-        "import_extra",
+        "fatalities_as_published",
+        "import_warnings_shown",
+        "original_record",
     ]
     fieldsets = [
         (None, {"fields": ["title", "description", ("event_type", "sub_event_type")]}),
@@ -310,7 +324,16 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
                 ]
             },
         ),
-        (_("How many"), {"fields": [("fatalities_low", "fatalities_best", "fatalities_high"), "notable_casualties"]}),
+        (
+            _("How many"),
+            {
+                "fields": [
+                    ("fatalities_low", "fatalities_best", "fatalities_high"),
+                    "fatalities_as_published",
+                    "notable_casualties",
+                ]
+            },
+        ),
         (
             _("Editorial"),
             {
@@ -319,7 +342,8 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
                     "retraction_reason",
                     "external_id",
                     ("dataset", "event_id"),
-                    "import_extra",
+                    "import_warnings_shown",
+                    "original_record",
                     ("created_at", "created_by"),
                     ("updated_at", "updated_by"),
                     "is_demo",
@@ -351,8 +375,22 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
             return False
         return obj is None or services.incident_editable_by(incident=obj, user=request.user)
 
+    # Shown only on imported incidents: an editor's own entry has no publisher's record or warnings.
+    IMPORT_ONLY_FIELDS = {"fatalities_as_published", "import_warnings_shown", "original_record"}
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.dataset:
+            fieldsets = [
+                (
+                    name,
+                    {
+                        **options,
+                        "fields": [field for field in options["fields"] if field not in self.IMPORT_ONLY_FIELDS],
+                    },
+                )
+                for name, options in fieldsets
+            ]
         if obj is None or self.has_change_permission(request, obj):
             return fieldsets
         # Shown read-only, the hidden edit version would be an empty "edit version" row.
@@ -360,6 +398,34 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
             (name, {**options, "fields": [field for field in options["fields"] if field != "edit_version"]})
             for name, options in fieldsets
         ]
+
+    @admin.display(description=_("import warnings"))
+    def import_warnings_shown(self, incident):
+        """The publisher's inconsistencies in the row, so the editor sees why figures are out of order."""
+        if not incident.import_warnings:
+            return "—"
+        return format_html(
+            '<ul class="import-warnings">{}</ul>',
+            format_html_join(
+                "",
+                "<li><code>{}</code> <bdi>{}</bdi>: {}</li>",
+                ((w["column"], w["value"], w["reason"]) for w in incident.import_warnings),
+            ),
+        )
+
+    @admin.display(description=_("original record"))
+    def original_record(self, incident):
+        """Every column of the publisher's row as it was read, read-only: where each figure comes from."""
+        if not incident.import_record:
+            return "—"
+        return format_html(
+            '<table class="import-record"><tbody>{}</tbody></table>',
+            format_html_join(
+                "",
+                '<tr><th scope="row"><code>{}</code></th><td dir="auto">{}</td></tr>',
+                sorted(incident.import_record.items()),
+            ),
+        )
 
     def has_publish_permission(self, request):
         return request.user.has_perm("incidents.publish_incident")
@@ -465,6 +531,8 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
 
 # How many bad cells the batch page lists; the batch keeps all of them (its report field).
 REPORT_ERRORS_SHOWN = 1000
+# Actors a preview offers to map to existing ones (the report lists them all).
+NEW_ACTORS_MAPPABLE = 300
 
 
 @admin.register(ImportBatch)
@@ -472,7 +540,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
     """Publishers upload a file, see what it would do, confirm; each batch's report stays here afterwards."""
 
     list_display = [
-        "id", "file_name", "dataset", "status", "created", "updated", "unchanged", "rejected", "missing",
+        "id", "file_name", "dataset", "status", "created", "updated", "unchanged", "rejected", "warnings", "missing",
         "created_by", "started_at",
     ]  # fmt: skip
     list_filter = ["status", "dataset"]
@@ -545,25 +613,41 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         self._check(request)
         batch = get_object_or_404(ImportBatch, pk=object_id)
-        errors = batch.report.get("errors", [])
+        errors, warnings = batch.report.get("errors", []), batch.report.get("warnings", [])
+        may_confirm = batch.status == ImportStatus.PREVIEW and batch.dry_run and batch.upload_path
+        mapping_form = self._mapping_form(batch) if may_confirm else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Import batch %(batch)s: %(file)s") % {"batch": batch.pk, "file": batch.file_name},
             "batch": batch,
             "working": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
-            "may_confirm": batch.status == ImportStatus.PREVIEW and batch.dry_run and batch.upload_path,
+            "may_confirm": may_confirm,
             "may_revert": batch.status == ImportStatus.DONE and not batch.dry_run,
             "errors": errors[:REPORT_ERRORS_SHOWN],
             "errors_hidden": max(0, len(errors) - REPORT_ERRORS_SHOWN),
+            "warnings": warnings[:REPORT_ERRORS_SHOWN],
+            "warnings_hidden": max(0, batch.warnings - min(len(warnings), REPORT_ERRORS_SHOWN)),
+            "new_actors": batch.report.get("new_actors", []),
+            "mapping_form": mapping_form,
+            "media": self.media + (mapping_form.media if mapping_form else forms.Media()),
             "missing": batch.report.get("missing", []),
         }
         return TemplateResponse(request, "admin/incidents/importbatch/batch.html", context)
+
+    def _mapping_form(self, batch, data=None):
+        # The names most rows use first; a first import of a large export names thousands, mapped a page at a time.
+        new_actors = batch.report.get("new_actors", [])[:NEW_ACTORS_MAPPABLE]
+        return ActorMappingForm(data, new_actors=new_actors, admin_site=self.admin_site)
 
     def confirm_view(self, request, batch_id):
         self._check(request)
         batch = get_object_or_404(ImportBatch, pk=batch_id)
         if request.method != "POST":
+            return redirect(self._batch_url(batch))
+        mapping_form = self._mapping_form(batch, request.POST)
+        if not mapping_form.is_valid():
+            messages.error(request, _("Choose actors from the list, or leave the box empty to create the actor."))
             return redirect(self._batch_url(batch))
         # Only a clean preview whose file is still there can run; a second click finds the batch already queued.
         updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEW, dry_run=True).update(
@@ -573,6 +657,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
             messages.error(request, _("This batch cannot be imported (it is not a preview waiting for confirmation)."))
             return redirect(self._batch_url(batch))
         batch.refresh_from_db()
+        actor_name_mappings_save(dataset=batch.dataset, choices=mapping_form.choices(), user=request.user)
         import_start(batch=batch, user=request.user, dataset=batch.dataset or "auto")
         return redirect(self._batch_url(batch))
 
@@ -587,3 +672,31 @@ class ImportBatchAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, _("Batch %(batch)s reverted.") % {"batch": batch.pk})
         return redirect(self._batch_url(batch))
+
+
+@admin.register(ActorNameMapping)
+class ActorNameMappingAdmin(admin.ModelAdmin):
+    """The names Publishers linked to actors in import previews; deleting one lets the next import match afresh."""
+
+    list_display = ["name", "dataset", "actor", "created_by", "created_at"]
+    list_filter = ["dataset"]
+    search_fields = ["name", "actor__name"]
+    readonly_fields = ["dataset", "name", "actor", "created_by", "created_at"]
+
+    def _may_import(self, request):
+        return request.user.is_active and request.user.has_perm("incidents.import_events")
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_import(request)
+
+    def has_module_permission(self, request):
+        return self._may_import(request)
+
+    def has_add_permission(self, request):
+        return False  # chosen in an import preview, beside the rows that name the actor
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_import(request)

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection, models
 from django.urls import reverse
@@ -6,7 +7,9 @@ from django.utils.formats import localize
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Actor, Incident, Source
+from .models import Actor, ActorNameMapping, Incident, Source
+
+FATALITY_FIELDS = ("fatalities_low", "fatalities_best", "fatalities_high")
 
 
 def _shown(instance, field):
@@ -164,6 +167,9 @@ class IncidentAdminForm(EditVersionForm):
                 self.add_error(missing, _("Give both latitude and longitude, or neither."))
             else:
                 cleaned["location"] = Point(longitude, latitude, srid=4326)
+        # A figure the editor changes is theirs, held to low ≤ best ≤ high; untouched, the publisher's stay as published.
+        if self.instance.fatalities_as_published and set(self.changed_data) & set(FATALITY_FIELDS):
+            self.instance.fatalities_as_published = False
         return cleaned
 
 
@@ -217,3 +223,31 @@ class ImportUploadForm(forms.Form):
         required=False,
         help_text=_("Only for a complete newer export: a file for one country would retract every other country."),
     )
+
+
+class ActorMappingForm(forms.Form):
+    """In an import preview: for each actor the file would create, an existing actor to link its name to instead."""
+
+    def __init__(self, *args, new_actors, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.new_actors = new_actors
+        for index, entry in enumerate(new_actors):
+            self.fields[f"actor_{index}"] = forms.ModelChoiceField(
+                queryset=Actor.objects.all(),
+                required=False,
+                label=entry["name"],
+                # a search box, not a <select> of every actor: after a few imports there are thousands
+                widget=AutocompleteSelect(ActorNameMapping._meta.get_field("actor"), admin_site),
+            )
+
+    def rows(self):
+        """(entry of the report, its form field) for the template."""
+        return [(entry, self[f"actor_{index}"]) for index, entry in enumerate(self.new_actors)]
+
+    def choices(self):
+        """(name in the file, actor) for every name given an actor."""
+        return [
+            (entry["name"], self.cleaned_data[f"actor_{index}"])
+            for index, entry in enumerate(self.new_actors)
+            if self.cleaned_data.get(f"actor_{index}")
+        ]

@@ -193,6 +193,36 @@ class Actor(VersionedModel):
         return self.name
 
 
+class ActorNameMapping(models.Model):
+    """A name a dataset writes for one of our actors, chosen by a Publisher in an import preview; every later import
+    of that dataset links the name to the actor instead of creating a new one."""
+
+    dataset = models.CharField(_("dataset"), max_length=20, choices=Dataset.choices)
+    name = models.CharField(_("name in the file"), max_length=300, help_text=_("As the publisher writes it."))
+    # actor_name_key(name): the same name in another case or without its diacritics is the same name
+    name_key = models.CharField(max_length=300, editable=False)
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="name_mappings", verbose_name=_("actor"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("mapped by"),
+    )
+    created_at = models.DateTimeField(_("mapped at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset", "name"]
+        verbose_name = _("actor name in a dataset")
+        verbose_name_plural = _("actor names in datasets")
+        constraints = [models.UniqueConstraint(fields=["dataset", "name_key"], name="actor_name_mapping_once")]
+
+    def __str__(self):
+        return f"{self.get_dataset_display()}: {self.name} → {self.actor}"
+
+
 class Source(VersionedModel):
     """A report an incident is based on; one report often covers several incidents."""
 
@@ -406,13 +436,33 @@ class Incident(VersionedModel):
         editable=False,
         help_text=_("e.g. SYR12345."),
     )
-    import_extra = models.JSONField(
-        _("other columns of the imported row"),
+    import_record = models.JSONField(
+        _("original record"),
         default=dict,
         db_default={},
         blank=True,
         editable=False,
-        help_text=_("Columns of the publisher's file that have no field here, kept as they were."),
+        help_text=_("The row of the publisher's file as it was read, every column, so any figure can be traced back."),
+    )
+    # An import takes the publisher's figures as they are, out of order or not (UCDP GED ships low > best): the
+    # fatality constraints exempt these rows, and an editor who changes a figure makes it ours (the flag goes).
+    fatalities_as_published = models.BooleanField(
+        _("fatalities as published"),
+        default=False,
+        db_default=False,
+        editable=False,
+        help_text=_(
+            "The publisher's low / best / high are not in order (low ≤ best ≤ high) and are kept exactly as "
+            "published; see the import warnings and the original record."
+        ),
+    )
+    import_warnings = models.JSONField(
+        _("import warnings"),
+        default=list,
+        db_default=[],
+        blank=True,
+        editable=False,
+        help_text=_("The publisher's own inconsistencies in this row: [{column, value, reason}]."),
     )
     # md5 of the imported row as mapped: a re-import compares it to tell unchanged events from updated ones.
     import_fingerprint = models.CharField(max_length=32, blank=True, db_default="", editable=False)
@@ -447,8 +497,9 @@ class Incident(VersionedModel):
         verbose_name=_("words searched by the text filter"),
     )
 
-    # search_words is derived from the fields the history already keeps.
-    history = HistoricalRecords(excluded_fields=["updated_at", "search_words"])
+    # search_words is derived from the fields the history already keeps. import_record changes only with an import,
+    # which keeps the previous one itself (ImportChange.previous_links): a copy per version would double its weight.
+    history = HistoricalRecords(excluded_fields=["updated_at", "search_words", "import_record"])
     objects = IncidentQuerySet.as_manager()
 
     class Meta:
@@ -481,21 +532,24 @@ class Incident(VersionedModel):
             models.CheckConstraint(
                 condition=Q(fatalities_low__isnull=True)
                 | Q(fatalities_best__isnull=True)
-                | Q(fatalities_low__lte=F("fatalities_best")),
+                | Q(fatalities_low__lte=F("fatalities_best"))
+                | Q(fatalities_as_published=True),
                 name="incident_fatalities_low_le_best",
                 violation_error_message=_("The low fatality estimate cannot exceed the best estimate."),
             ),
             models.CheckConstraint(
                 condition=Q(fatalities_best__isnull=True)
                 | Q(fatalities_high__isnull=True)
-                | Q(fatalities_best__lte=F("fatalities_high")),
+                | Q(fatalities_best__lte=F("fatalities_high"))
+                | Q(fatalities_as_published=True),
                 name="incident_fatalities_best_le_high",
                 violation_error_message=_("The best fatality estimate cannot exceed the high estimate."),
             ),
             models.CheckConstraint(
                 condition=Q(fatalities_low__isnull=True)
                 | Q(fatalities_high__isnull=True)
-                | Q(fatalities_low__lte=F("fatalities_high")),
+                | Q(fatalities_low__lte=F("fatalities_high"))
+                | Q(fatalities_as_published=True),
                 name="incident_fatalities_low_le_high",
                 violation_error_message=_("The low fatality estimate cannot exceed the high estimate."),
             ),
@@ -550,13 +604,7 @@ class Incident(VersionedModel):
         errors = {}
         if self.start_date and self.end_date and self.end_date < self.start_date:
             errors["end_date"] = _("The end date cannot be before the start date.")
-        low, best, high = self.fatalities_low, self.fatalities_best, self.fatalities_high
-        if low is not None and best is not None and best < low:
-            errors["fatalities_best"] = _("The low fatality estimate cannot exceed the best estimate.")
-        if best is not None and high is not None and high < best:
-            errors["fatalities_high"] = _("The best fatality estimate cannot exceed the high estimate.")
-        elif low is not None and high is not None and high < low:
-            errors["fatalities_high"] = _("The low fatality estimate cannot exceed the high estimate.")
+        errors.update(self._fatality_order_errors())
         if self.location is not None and not (-90 <= self.location.y <= 90 and -180 <= self.location.x <= 180):
             errors["location"] = _("Latitude must be within ±90 and longitude within ±180.")
         if self.status == Status.PUBLISHED and self.location is None:
@@ -570,6 +618,20 @@ class Incident(VersionedModel):
             }
         if errors:
             raise ValidationError(errors)
+
+    def _fatality_order_errors(self):
+        """low ≤ best ≤ high, unless the figures are a publisher's, kept as published (see the flag)."""
+        if self.fatalities_as_published:
+            return {}
+        errors = {}
+        low, best, high = self.fatalities_low, self.fatalities_best, self.fatalities_high
+        if low is not None and best is not None and best < low:
+            errors["fatalities_best"] = _("The low fatality estimate cannot exceed the best estimate.")
+        if best is not None and high is not None and high < best:
+            errors["fatalities_high"] = _("The best fatality estimate cannot exceed the high estimate.")
+        elif low is not None and high is not None and high < low:
+            errors["fatalities_high"] = _("The low fatality estimate cannot exceed the high estimate.")
+        return errors
 
     @property
     def latitude(self):
@@ -983,10 +1045,14 @@ class ImportBatch(models.Model):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     rejected = models.PositiveIntegerField(_("rejected rows"), default=0)
+    warnings = models.PositiveIntegerField(
+        _("warnings"), default=0, help_text=_("The publisher's own inconsistencies, imported as published.")
+    )
     missing = models.PositiveIntegerField(_("missing from the file"), default=0)
     retracted = models.PositiveIntegerField(_("retracted"), default=0)
     message = models.TextField(_("message"), blank=True)
-    # {"errors": [{"line", "column", "value", "reason"}], "missing": [event ids]}
+    # {"errors" / "warnings": [{"line", "column", "value", "reason"}], "missing": [event ids],
+    #  "new_actors": [{"name", "kind", "rows"}]}
     report = models.JSONField(_("report"), default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -78,6 +78,7 @@ REVERT_KEEPS = {
     "updated_at",
     "updated_by",
     "version",
+    "import_record",  # the publisher's row of the last import: not in the history, not an editor's to revert
 }
 
 

@@ -110,8 +110,15 @@ def test_acled_export_maps_every_column(known_actors, publisher):
         "Wire One: as cited by ACLED",
         "Wire Two: as cited by ACLED",
     ]
-    assert clash.import_extra["analyst_flag"] == "checked twice"  # a column ACLED does not have
-    assert clash.import_extra["admin3"] == "Tadmur"
+    # the original record: every column as read, the ones we map and those we have no field for
+    assert clash.import_record["analyst_flag"] == "checked twice"  # a column ACLED does not have
+    assert (clash.import_record["admin3"], clash.import_record["actor1"]) == (
+        "Tadmur",
+        "Military Forces of Syria (2000-2024)",
+    )
+    assert clash.import_record["notes"] == "Made-up test note, first line.\nSecond line of the same note."
+    assert (clash.import_record["tags"], len(clash.import_record)) == ("", 33)
+    assert (batch.warnings, clash.import_warnings, clash.fatalities_as_published) == (0, [], False)
     assert clash.created_by == publisher
 
     strike = imported("TST1002")  # "09 May 2020"
@@ -229,6 +236,30 @@ def test_ucdp_type_of_violence(violence, event_type, kinds):
     assert (mapped.actor_kinds["Government of Testland"], mapped.actor_kinds["Testgroup"]) == kinds
 
 
+@pytest.mark.parametrize(
+    ("cells", "field", "value", "warning"),
+    [
+        ({"date_end": "2020-05-08"}, "end_date", datetime.date(2020, 5, 9),
+         ("date_end", "2020-05-08", "is before date_start: the incident is dated to date_start")),
+        ({"where_prec": "9"}, "location_precision", LocationPrecision.REGION,
+         ("where_prec", "9", "is not a code of the codebook (1, 2, 3, 4, 5, 6, 7): read as “Only the region is known”")),
+        ({"low": "4"}, "fatalities_low", 4, ("low", "4", "is more than best (3): kept as published")),
+    ],
+)  # fmt: skip
+def test_ucdp_inconsistencies_are_warnings_on_a_row_that_imports(cells, field, value, warning):
+    mapped = map_ucdp({**UCDP_ROW, **cells}, 3)
+    assert getattr(mapped, field) == value
+    assert [(w.line, w.column, w.value, w.reason) for w in mapped.warnings] == [(3, *warning)]
+    assert mapped.fatalities_as_published == (field == "fatalities_low")
+
+
+def test_acled_unknown_inter_code_is_a_warning_and_kind_other():
+    row = {"event_id_cnty": "X1", "event_date": "2020-05-09", "event_type": "Battles", "latitude": "1"}
+    mapped = map_acled({**row, "longitude": "2", "actor1": "A", "inter1": "9"}, 2)
+    assert mapped.actor_kinds == {"A": ActorKind.OTHER}
+    assert [(w.column, w.value) for w in mapped.warnings] == [("inter1", "9")]
+
+
 def test_ucdp_ged_file_with_hxl_row(known_actors):
     batch = run_import(UCDP)
 
@@ -252,8 +283,15 @@ def test_ucdp_ged_file_with_hxl_row(known_actors):
     assert (province.date_precision, province.location_precision, str(province.country)) == (3, 3, "IQ")
     one_sided = imported("900003")
     assert one_sided.sub_event_type.slug == "violence-against-civilians-attack"
-    assert Actor.objects.get(name="Civilians").kind == ActorKind.CIVILIANS
-    assert hill.import_extra == {"year": "2020", "region": "Middle East"}  # columns we have no field for
+    # UCDP's "Civilians" are the event country's, as ACLED and our seeds name them
+    assert roles(one_sided) == [("a", False, "Testgroup North"), ("b", False, "Civilians (Syria)")]
+    assert Actor.objects.get(name="Civilians (Syria)").kind == ActorKind.CIVILIANS
+    assert (hill.import_record["year"], hill.import_record["region"], hill.import_record["side_b"]) == (
+        "2020",
+        "Middle East",
+        "Testgroup North",
+    )
+    assert hill.import_record["date_start"] == "2020-05-09 00:00:00.000"  # as read, not as mapped
 
 
 def test_bad_rows_are_all_reported_and_nothing_is_written(known_actors):
@@ -267,13 +305,24 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(known_actors):
         (2, "event_date"),  # 31-Feb-20; the row's note spans lines 2 and 3
         (4, "latitude"),
         (6, "event_id_cnty"),
-        (8, "time_precision"),
         (8, "longitude"),
         (10, "event_type"),
         (13, "event_id_cnty"),  # the same event id as line 12
     ]
     assert batch.report["errors"][1]["reason"] == "must be between -90 and 90"
-    assert batch.report["errors"][6]["reason"] == "the same event id as line 12"
+    assert batch.report["errors"][5]["reason"] == "the same event id as line 12"
+    # an unknown code is the publisher's, not a row we cannot place: a warning, listed with the errors
+    assert (batch.warnings, batch.report["warnings"]) == (
+        1,
+        [
+            {
+                "line": 8,
+                "column": "time_precision",
+                "value": "7",
+                "reason": "is not a code of the codebook (1, 2, 3): read as “Within a month”",
+            }
+        ],
+    )
     assert (Incident.objects.count(), Actor.objects.count(), Source.objects.count()) == (incidents, actors, sources)
 
 
@@ -324,7 +373,7 @@ def test_same_file_twice_changes_nothing(known_actors, capsys):
     call_command("import_events", str(ACLED))
 
     second = ImportBatch.objects.order_by("-id").first()
-    assert f"Batch {second.pk} (Imported): 0 created, 0 updated, 3 unchanged, 0 rejected, 0 missing" in (
+    assert f"Batch {second.pk} (Imported): 0 created, 0 updated, 3 unchanged, 0 rejected, 0 warnings, 0 missing" in (
         capsys.readouterr().out
     )
     clash.refresh_from_db()
@@ -361,6 +410,7 @@ def test_revert_restores_what_a_batch_changed_and_removes_what_it_created(known_
     first = run_import(ACLED, status=Status.PUBLISHED)
     before = {event_id: (roles(imported(event_id)), cited(imported(event_id))) for event_id in ("TST1001", "TST1003")}
     newer = run_import(ACLED_NEWER, retract_missing=True)
+    assert imported("TST1001").import_record["notes"] == "Made-up test note, corrected."
 
     call_command("import_events", "--revert", str(newer.pk))
 
@@ -368,6 +418,7 @@ def test_revert_restores_what_a_batch_changed_and_removes_what_it_created(known_
     assert not Incident.objects.filter(event_id="TST1004").exists()
     clash, protest = imported("TST1001"), imported("TST1003")
     assert (clash.fatalities_best, clash.description.startswith("Made-up test note, first line.")) == (7, True)
+    assert (clash.import_record["fatalities"], clash.import_record["timestamp"]) == ("7", "1589000000")
     assert (protest.status, protest.retraction_reason) == (Status.PUBLISHED, "")
     assert {event_id: (roles(imported(event_id)), cited(imported(event_id))) for event_id in before} == before
     assert clash.history.latest().history_change_reason.startswith(f"revert of import batch {newer.pk}")

@@ -153,4 +153,5 @@ def test_an_incident_inserted_in_sql_with_the_first_columns_only_gets_the_later_
         )
         (pk,) = cursor.fetchone()
     incident = Incident.objects.get(pk=pk)
-    assert (incident.version, incident.dataset, incident.event_id, incident.import_extra) == (1, "", "", {})
+    assert (incident.version, incident.dataset, incident.event_id, incident.import_record) == (1, "", "", {})
+    assert (incident.fatalities_as_published, incident.import_warnings) == (False, [])

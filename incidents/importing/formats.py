@@ -1,7 +1,9 @@
 """ACLED and UCDP GED rows as our fields: each publisher's codes mapped onto our precisions, types and actor kinds.
 
 A row mapper returns a MappedRow or raises RowErrors listing every bad cell of the row (line, column, reason), so
-the report names all of them at once. The mappings are documented in docs/importing.md.
+the report names all of them at once. An error is a row we cannot place, date, type or identify; the publisher's own
+inconsistencies (low above best, an end before the start, a code its codebook lacks) are warnings on a row that is
+imported as published (MappedRow.warnings). The mappings are documented in docs/importing.md.
 """
 
 import re
@@ -67,52 +69,7 @@ UCDP_VIOLENCE_TYPE = {
     "3": ("violence-against-civilians", "violence-against-civilians-attack"),
 }
 
-ACLED_COLUMNS = {
-    "event_id_cnty",
-    "event_date",
-    "time_precision",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "country",
-    "admin1",
-    "admin2",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "notes",
-    "fatalities",
-    "iso3",
-}
 ACLED_REQUIRED = ["event_id_cnty", "event_date", "event_type", "latitude", "longitude", "actor1"]
-UCDP_COLUMNS = {
-    "id",
-    "date_start",
-    "date_end",
-    "date_prec",
-    "type_of_violence",
-    "side_a",
-    "side_b",
-    "where_coordinates",
-    "where_description",
-    "where_prec",
-    "adm_1",
-    "adm_2",
-    "latitude",
-    "longitude",
-    "country",
-    "best",
-    "low",
-    "high",
-    "source_article",
-}
 UCDP_REQUIRED = ["id", "date_start", "type_of_violence", "latitude", "longitude", "side_a", "side_b", "best"]
 
 
@@ -130,10 +87,6 @@ def required_columns(dataset):
     return ACLED_REQUIRED if dataset == Dataset.ACLED else UCDP_REQUIRED
 
 
-def known_columns(dataset):
-    return ACLED_COLUMNS if dataset == Dataset.ACLED else UCDP_COLUMNS
-
-
 @dataclass
 class CellError:
     line: int
@@ -146,9 +99,10 @@ class CellError:
 
 
 class RowErrors(Exception):
-    def __init__(self, errors):
+    def __init__(self, errors, warnings=()):
         super().__init__(errors)
         self.errors = errors
+        self.warnings = list(warnings)  # reported with the errors, so one round of fixes sees them all
 
 
 @dataclass
@@ -180,8 +134,12 @@ class MappedRow:
     # actor name → kind, for actors the import has to create
     actor_kinds: dict = field(default_factory=dict)
     sources: list = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
+    # the row as read, every column (Incident.import_record)
+    record: dict = field(default_factory=dict)
     event_type_name: str = ""  # ACLED names the type; UCDP's is fixed by event_type_slug
+    # the publisher's own inconsistencies (CellError), imported as published
+    warnings: list = field(default_factory=list)
+    fatalities_as_published: bool = False
 
 
 class _Cells:
@@ -191,6 +149,7 @@ class _Cells:
         self.row = row
         self.line = line
         self.errors = []
+        self.warnings = []
 
     def text(self, column):
         return (self.row.get(column) or "").strip()
@@ -198,21 +157,33 @@ class _Cells:
     def fail(self, column, reason):
         self.errors.append(CellError(self.line, column, self.text(column), reason))
 
+    def warn(self, column, reason):
+        self.warnings.append(CellError(self.line, column, self.text(column), reason))
+
     def required(self, column):
         value = self.text(column)
         if not value:
             self.fail(column, _("is empty"))
         return value
 
-    def code(self, column, mapping, default=None):
+    def code(self, column, mapping, default=None, *, unknown=None):
+        """The mapped code; a code the codebook lacks is an error, or, given `unknown`, a warning and that value."""
         value = self.text(column)
         if not value and default is not None:
             return default
         # "1.0" is how spreadsheet round-trips write 1
         key = (value[:-2] if value.endswith(".0") else value).casefold()
         if key not in mapping:
-            self.fail(column, _("must be one of %(codes)s") % {"codes": ", ".join(sorted({*mapping} - {""}))})
-            return default
+            codes = ", ".join(sorted({*mapping} - {""}))
+            if unknown is None:
+                self.fail(column, _("must be one of %(codes)s") % {"codes": codes})
+                return default
+            self.warn(
+                column,
+                _("is not a code of the codebook (%(codes)s): read as “%(fallback)s”")
+                % {"codes": codes, "fallback": getattr(unknown, "label", unknown)},
+            )
+            return unknown
         return mapping[key]
 
     def coordinate(self, column, limit):
@@ -292,21 +263,23 @@ def _names(text):
     return [part.strip() for part in (text or "").split(";") if part.strip()]
 
 
-def _extra(row, dataset):
-    known = known_columns(dataset)
-    return {
-        column: value for column, value in row.items() if column not in known and column and value not in ("", None)
-    }
+def _record(row):
+    """Every column of the row as read, empty cells included: the original record kept with the incident."""
+    return {column: value for column, value in row.items() if column}
 
 
 def map_acled(row, line):
     cells = _Cells(row, line)
     event_id = cells.required("event_id_cnty")
     start = cells.date("event_date", ACLED_DATE_FORMATS)
-    date_precision = cells.code("time_precision", ACLED_TIME_PRECISION, default=DatePrecision.DAY)
+    date_precision = cells.code(
+        "time_precision", ACLED_TIME_PRECISION, default=DatePrecision.DAY, unknown=DatePrecision.MONTH
+    )
     latitude = cells.coordinate("latitude", 90)
     longitude = cells.coordinate("longitude", 180)
-    location_precision = cells.code("geo_precision", ACLED_GEO_PRECISION, default=LocationPrecision.EXACT)
+    location_precision = cells.code(
+        "geo_precision", ACLED_GEO_PRECISION, default=LocationPrecision.EXACT, unknown=LocationPrecision.REGION
+    )
     event_type = cells.required("event_type")
     fatalities = cells.count("fatalities")
     actor1 = cells.required("actor1")
@@ -317,9 +290,9 @@ def map_acled(row, line):
     for actor_column, inter_column in (("actor1", "inter1"), ("actor2", "inter2")):
         name = cells.text(actor_column)
         if name:
-            kinds[name] = cells.code(inter_column, ACLED_INTER_KIND, default=ActorKind.OTHER) or ActorKind.OTHER
+            kinds[name] = cells.code(inter_column, ACLED_INTER_KIND, default=ActorKind.OTHER, unknown=ActorKind.OTHER)
     if cells.errors:
-        raise RowErrors(cells.errors)
+        raise RowErrors(cells.errors, cells.warnings)
     location, admin1 = cells.text("location"), admin1_from_file(cells.text("admin1"))
     sub_event_type = cells.text("sub_event_type")
     where = ", ".join(part for part in (location, admin1) if part)
@@ -350,15 +323,22 @@ def map_acled(row, line):
         side_b_associated=_names(cells.text("assoc_actor_2")),
         actor_kinds=kinds,
         sources=_names(cells.text("source")),
-        extra=_extra(row, Dataset.ACLED),
+        record=_record(row),
         event_type_name=event_type,
+        warnings=cells.warnings,
     )
+
+
+def _ucdp_civilians(side, cells):
+    """UCDP's "Civilians" are the event country's, as ACLED writes them: "Civilians (Iraq)"."""
+    country = re.sub(r"\s*\(.*\)$", "", cells.text("country"))
+    return f"Civilians ({country})" if side.casefold() == "civilians" and country else side
 
 
 def _ucdp_actor_kind(name, type_of_violence):
     if name.lower().startswith("government of"):
         return ActorKind.STATE_FORCES
-    if name.lower() == "civilians":
+    if name.lower() == "civilians" or name.lower().startswith("civilians ("):
         return ActorKind.CIVILIANS
     # state-based (1) and non-state (2) conflicts are fought by organised armed groups
     return ActorKind.REBEL_GROUP if type_of_violence in ("1", "2") else ActorKind.OTHER
@@ -369,23 +349,30 @@ def map_ucdp(row, line):
     event_id = cells.required("id")
     start = cells.date("date_start", UCDP_DATE_FORMATS)
     end = cells.date("date_end", UCDP_DATE_FORMATS, required=False) or start
-    date_precision = cells.code("date_prec", UCDP_DATE_PRECISION, default=DatePrecision.DAY)
+    date_precision = cells.code(
+        "date_prec", UCDP_DATE_PRECISION, default=DatePrecision.DAY, unknown=DatePrecision.MONTH
+    )
     violence = cells.text("type_of_violence")
     violence = violence[:-2] if violence.endswith(".0") else violence
     types = cells.code("type_of_violence", UCDP_VIOLENCE_TYPE)
     latitude = cells.coordinate("latitude", 90)
     longitude = cells.coordinate("longitude", 180)
-    location_precision = cells.code("where_prec", UCDP_WHERE_PRECISION, default=LocationPrecision.EXACT)
+    location_precision = cells.code(
+        "where_prec", UCDP_WHERE_PRECISION, default=LocationPrecision.EXACT, unknown=LocationPrecision.REGION
+    )
     side_a, side_b = cells.required("side_a"), cells.required("side_b")
     low, best, high = cells.count("low"), cells.count("best", required=True), cells.count("high")
     if start and end and end < start:
-        cells.fail("date_end", _("is before date_start"))
+        cells.warn("date_end", _("is before date_start: the incident is dated to date_start"))
+        end = start
+    # UCDP ships such rows (best 22, low 22, high 21): the figures are kept as published, and marked.
     if low is not None and best is not None and low > best:
-        cells.fail("low", _("is more than best"))
+        cells.warn("low", _("is more than best (%(best)s): kept as published") % {"best": best})
     if best is not None and high is not None and best > high:
-        cells.fail("high", _("is less than best"))
+        cells.warn("high", _("is less than best (%(best)s): kept as published") % {"best": best})
     if cells.errors:
-        raise RowErrors(cells.errors)
+        raise RowErrors(cells.errors, cells.warnings)
+    side_a, side_b = _ucdp_civilians(side_a, cells), _ucdp_civilians(side_b, cells)
     place = cells.text("where_coordinates")
     admin1 = admin1_from_file(cells.text("adm_1"))
     where = place or admin1
@@ -414,7 +401,9 @@ def map_ucdp(row, line):
         side_b=[side_b],
         actor_kinds={side_a: _ucdp_actor_kind(side_a, violence), side_b: _ucdp_actor_kind(side_b, violence)},
         sources=_names(cells.text("source_article")),
-        extra=_extra(row, Dataset.UCDP_GED),
+        record=_record(row),
+        warnings=cells.warnings,
+        fatalities_as_published=any(warning.column in ("low", "high") for warning in cells.warnings),
     )
 
 

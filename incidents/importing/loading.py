@@ -6,6 +6,7 @@ missing-event check are each one SQL statement over the whole file.
 """
 
 import hashlib
+import json
 import logging
 import re
 from datetime import UTC, date, datetime
@@ -16,7 +17,6 @@ from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg.types.json import Jsonb
 from simple_history.utils import bulk_create_with_history
 
 from places.models import Place
@@ -24,7 +24,6 @@ from places.models import Place
 from ..models import (
     DATASET_ATTRIBUTION,
     DATASET_URL,
-    Actor,
     Dataset,
     EventType,
     ImportChangeAction,
@@ -34,6 +33,7 @@ from ..models import (
     Status,
     SubEventType,
 )
+from .actors import actors_for_names, new_actors_report
 from .formats import ROW_MAPPERS, CellError, RowErrors
 from .reading import EventFile, FileProblem
 
@@ -41,8 +41,9 @@ logger = logging.getLogger(__name__)
 
 # Rows between two progress notes on the batch (written on a separate connection, so the admin page sees them).
 PROGRESS_EVERY = 5000
-# The missing-event list in the report is cut here; the count is always exact.
+# The missing-event and warning lists in the report are cut here; the counts are always exact.
 MISSING_LISTED = 1000
+WARNINGS_LISTED = 1000
 # An imported place is the same as a gazetteer place of that name this close (ACLED codes towns to a point).
 PLACE_MERGE_METRES = 300
 
@@ -52,7 +53,7 @@ STAGING_COLUMNS = """
   location_precision smallint, event_type_id bigint, sub_event_type_id bigint, title text, description text,
   fatalities_low int, fatalities_best int, fatalities_high int,
   side_a text[], side_a_associated text[], side_b text[], side_b_associated text[], sources text[],
-  extra jsonb, fingerprint text"""
+  record jsonb, fingerprint text, fatalities_as_published boolean, warnings jsonb"""
 COPY_COLUMNS = [part.split()[0] for part in STAGING_COLUMNS.replace("\n", " ").split(",")]
 
 # Incident columns an import writes (the rest keep their defaults or, on update, their values).
@@ -61,14 +62,29 @@ IMPORTED_COLUMNS = """start_date = s.start_date, end_date = s.end_date, date_pre
   place_name = s.place_name, admin1 = s.admin1, admin2 = s.admin2, country = s.country,
   location_precision = s.location_precision, title = s.title, description = s.description,
   event_type_id = s.event_type_id, sub_event_type_id = s.sub_event_type_id, fatalities_low = s.fatalities_low,
-  fatalities_best = s.fatalities_best, fatalities_high = s.fatalities_high, import_extra = s.extra,
-  import_fingerprint = s.fingerprint"""
+  fatalities_best = s.fatalities_best, fatalities_high = s.fatalities_high, import_record = s.record,
+  import_fingerprint = s.fingerprint, fatalities_as_published = s.fatalities_as_published,
+  import_warnings = s.warnings"""
+
+
+class Warnings:
+    """Every warning counted, the first WARNINGS_LISTED kept: a million rows with one unknown code each must not
+    hold a million objects in memory."""
+
+    def __init__(self):
+        self.count, self.listed = 0, []
+
+    def extend(self, warnings):
+        self.count += len(warnings)
+        if len(self.listed) < WARNINGS_LISTED:
+            self.listed.extend(warnings[: WARNINGS_LISTED - len(self.listed)])
 
 
 class RowsRejected(Exception):
-    def __init__(self, errors):
+    def __init__(self, errors, warnings):
         super().__init__(f"{len(errors)} bad cells")
         self.errors = errors
+        self.warnings = warnings
 
 
 class _DryRun(Exception):
@@ -143,7 +159,12 @@ def import_events(*, batch, path, dataset="auto", dataset_version="", user=None)
         batch.message = _("%(rows)s rows are invalid, so nothing was imported: fix them and import the file again.") % {
             "rows": len(rows)
         }
-        batch.report = {**batch.report, "errors": [error.as_dict() for error in rejection.errors], "missing": []}
+        batch.report = {
+            **batch.report,
+            "errors": [error.as_dict() for error in rejection.errors],
+            "missing": [],
+            **_warnings_report(batch, rejection.warnings),
+        }
     except Exception as error:
         logger.exception("Import batch %s failed", batch.pk)
         _nothing_written(batch)
@@ -153,6 +174,12 @@ def import_events(*, batch, path, dataset="auto", dataset_version="", user=None)
     batch.finished_at = timezone.now()
     batch.save()
     return batch
+
+
+def _warnings_report(batch, warnings):
+    """The count of every warning on the batch, the first WARNINGS_LISTED in the report (rows come in line order)."""
+    batch.warnings = warnings.count
+    return {"warnings": [warning.as_dict() for warning in warnings.listed]}
 
 
 def _nothing_written(batch):
@@ -185,18 +212,17 @@ def _resolve_types(mapped, line, types, sub_types):
     return event_type_id, sub_event_type_id
 
 
-def _fingerprint(values, extra):
-    """md5 of the mapped row; the extra columns sorted by name, so a new column order changes nothing."""
-    text = repr((values, sorted(extra.items())))
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+def _fingerprint(values, record_json):
+    """md5 of the mapped row and the row as read (JSON with sorted keys: a new column order changes nothing)."""
+    return hashlib.md5((repr(values) + record_json).encode(), usedforsecurity=False).hexdigest()
 
 
 def _stream_into_staging(*, event_file, table, progress):
-    """COPY every valid row into the staging table; returns (errors, actor kinds by name, source names, last
-    ACLED timestamp)."""
+    """COPY every valid row into the staging table; returns (errors, warnings, actor kinds by name, source names,
+    last ACLED timestamp)."""
     types, sub_types = _taxonomy()
     map_row = ROW_MAPPERS[event_file.dataset]
-    errors, actor_kinds, source_names = [], {}, set()
+    errors, warnings, actor_kinds, source_names = [], Warnings(), {}, set()
     latest_timestamp = 0
     rows = 0
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
@@ -212,14 +238,16 @@ def _stream_into_staging(*, event_file, table, progress):
                 event_type_id, sub_event_type_id = _resolve_types(mapped, line, types, sub_types)
             except RowErrors as bad:
                 errors.extend(bad.errors)
+                warnings.extend(bad.warnings)
                 continue
             if len(mapped.event_id) > 100:
                 errors.append(CellError(line, "event_id", mapped.event_id, _("is longer than 100 characters")))
                 continue
+            warnings.extend(mapped.warnings)
             for name, kind in mapped.actor_kinds.items():
                 actor_kinds.setdefault(name, kind)
             source_names.update(mapped.sources)
-            timestamp = str(mapped.extra.get("timestamp", ""))
+            timestamp = str(mapped.record.get("timestamp", ""))
             if timestamp.isdigit():
                 latest_timestamp = max(latest_timestamp, int(timestamp))
             values = [
@@ -248,9 +276,25 @@ def _stream_into_staging(*, event_file, table, progress):
                 mapped.side_b_associated,
                 mapped.sources,
             ]
-            copy.write_row([line, *values, Jsonb(mapped.extra), _fingerprint(values, mapped.extra)])
+            # serialised once, for the fingerprint and for COPY (which parses the text into jsonb)
+            record_json = json.dumps(mapped.record, ensure_ascii=False, sort_keys=True)
+            # the incident keeps its row's warnings without the line, which is the file's, not the incident's
+            row_warnings = [
+                {"column": warning.column, "value": warning.value[:100], "reason": warning.reason}
+                for warning in mapped.warnings
+            ]
+            copy.write_row(
+                [
+                    line,
+                    *values,
+                    record_json,
+                    _fingerprint(values, record_json),
+                    mapped.fatalities_as_published,
+                    json.dumps(row_warnings, ensure_ascii=False) if row_warnings else "[]",
+                ]
+            )
     progress.note(rows, event_file.bytes_read)
-    return errors, actor_kinds, source_names, latest_timestamp
+    return errors, warnings, actor_kinds, source_names, latest_timestamp
 
 
 def _duplicate_errors(cursor, table, column):
@@ -285,39 +329,6 @@ def dataset_source(dataset, version):
         publisher=publisher[:200], title=title[:500], url=DATASET_URL[dataset], defaults={"published_on": None}
     )
     return source
-
-
-def actor_key(name):
-    return " ".join(name.casefold().split())
-
-
-def actor_without_suffix(name):
-    """ACLED qualifies names with a country or period: "Military Forces of Syria (2000-2024)", "Rioters (Iraq)"."""
-    return re.sub(r"\s*\([^()]*\)\s*$", "", name)
-
-
-def actors_for_names(actor_kinds, *, user, reason):
-    """Actor id for each name: an existing actor by name or alias (also without ACLED's bracketed suffix), else a
-    new actor of the kind the file's inter code gives."""
-    known = {}
-    for actor_id, name, aliases in Actor.objects.values_list("id", "name", "aliases"):
-        for label in [name, *aliases]:
-            known.setdefault(actor_key(label), actor_id)
-    resolved, new_actors = {}, {}
-    for name, kind in actor_kinds.items():
-        actor_id = known.get(actor_key(name)) or known.get(actor_key(actor_without_suffix(name)))
-        if actor_id:
-            resolved[name] = actor_id
-        else:
-            new_actors.setdefault(actor_key(name), Actor(name=name[:200], kind=kind))
-    if new_actors:
-        created = bulk_create_with_history(
-            list(new_actors.values()), Actor, default_user=user, default_change_reason=reason
-        )
-        by_key = {actor_key(actor.name): actor.pk for actor in created}
-        for name in actor_kinds:
-            resolved.setdefault(name, by_key.get(actor_key(name[:200])))
-    return resolved
 
 
 def sources_for_names(names, *, dataset):
@@ -358,7 +369,8 @@ def record_history(cursor, *, incident_ids_sql, params, history_type, user, reas
 
 
 def snapshot_links(cursor, *, batch, action, incident_ids_sql, params):
-    """Keep each incident's actors and sources as they are before the batch changes them (for --revert)."""
+    """Keep each incident's actors, sources and original record as they are before the batch changes them (for
+    --revert; the history leaves the record out)."""
     cursor.execute(
         f"""INSERT INTO incidents_importchange (batch_id, incident_id, action, previous_links)
             SELECT %s, ids.id, %s, jsonb_build_object(
@@ -367,7 +379,8 @@ def snapshot_links(cursor, *, batch, action, incident_ids_sql, params):
                                     FROM incidents_incidentactor WHERE incident_id = ids.id), '[]'),
               'sources', COALESCE((SELECT jsonb_agg(jsonb_build_object('source_id', source_id, 'original_reporter',
                                                     original_reporter, 'note', note) ORDER BY id)
-                                     FROM incidents_incidentsource WHERE incident_id = ids.id), '[]'))
+                                     FROM incidents_incidentsource WHERE incident_id = ids.id), '[]'),
+              'record', (SELECT import_record FROM incidents_incident WHERE id = ids.id))
               FROM ({incident_ids_sql}) AS ids (id)""",
         [batch.pk, action, *params],
     )
@@ -381,12 +394,12 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
         event_file = EventFile(binary, dataset=dataset)
         batch.dataset = event_file.dataset
         cursor.execute(f"DROP TABLE IF EXISTS {table}; CREATE TEMP TABLE {table} ({STAGING_COLUMNS})")
-        errors, actor_kinds, source_names, latest = _stream_into_staging(
+        errors, warnings, actor_kinds, source_names, latest = _stream_into_staging(
             event_file=event_file, table=table, progress=progress
         )
         errors += _duplicate_errors(cursor, table, "event_id_cnty" if event_file.dataset == Dataset.ACLED else "id")
         if errors:
-            raise RowsRejected(sorted(errors, key=lambda error: error.line))
+            raise RowsRejected(sorted(errors, key=lambda error: error.line), warnings)
         cursor.execute(f"SELECT count(*) FROM {table}")
         if cursor.fetchone()[0] == 0:
             raise FileProblem(_("The file has a header but no events."))
@@ -410,7 +423,9 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
         batch.created, batch.updated = counts.get("created", 0), counts.get("updated", 0)
         batch.unchanged, batch.rejected = counts.get("unchanged", 0), 0
 
+        new_actors = []
         if batch.created or batch.updated:
+            new_actors = new_actors_report(cursor, table=table, actor_kinds=actor_kinds, dataset=batch.dataset)
             _write_events(
                 cursor,
                 batch=batch,
@@ -458,7 +473,12 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
                 user=user,
                 reason=reason,
             )
-        batch.report = {"errors": [], "missing": missing[:MISSING_LISTED]}
+        batch.report = {
+            "errors": [],
+            "missing": missing[:MISSING_LISTED],
+            "new_actors": new_actors,
+            **_warnings_report(batch, warnings),
+        }
 
         places_from_import(cursor=cursor, table=table, batch=batch)
         cursor.execute(f"DROP TABLE {table}")
@@ -466,7 +486,7 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
 
 def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reason):
     user_id = user.pk if user else None
-    actor_ids = actors_for_names(actor_kinds, user=user, reason=reason)
+    actor_ids = actors_for_names(actor_kinds, dataset=batch.dataset, user=user, reason=reason)
     source_ids = sources_for_names(source_names, dataset=batch.dataset)
     dataset_source_id = dataset_source(batch.dataset, batch.dataset_version).pk
     actor_table, source_table = f"{table}_actors", f"{table}_sources"
@@ -493,12 +513,14 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
         f"""INSERT INTO incidents_incident (start_date, end_date, date_precision, location, place_reported,
                   place_name, admin1, admin2, country, location_precision, title, description, event_type_id,
                   sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, notable_casualties, status,
-                  retraction_reason, published_at, is_demo, dataset, event_id, import_extra, import_fingerprint,
-                  created_at, updated_at, created_by_id, updated_by_id, version)
+                  retraction_reason, published_at, is_demo, dataset, event_id, import_record, import_fingerprint,
+                  fatalities_as_published, import_warnings, created_at, updated_at, created_by_id, updated_by_id,
+                  version)
             SELECT start_date, end_date, date_precision, ST_SetSRID(ST_MakePoint(longitude, latitude), 4326),
                    place_reported, place_name, admin1, admin2, country, location_precision, title, description,
                    event_type_id, sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, '', %s, '',
-                   CASE WHEN %s THEN now() END, false, %s, event_id, extra, fingerprint, now(), now(), %s, %s, 1
+                   CASE WHEN %s THEN now() END, false, %s, event_id, record, fingerprint, fatalities_as_published,
+                   warnings, now(), now(), %s, %s, 1
               FROM {table} WHERE state = 'created' ORDER BY line""",
         [batch.requested_status, published, batch.dataset, user_id, user_id],
     )

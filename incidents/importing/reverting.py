@@ -57,6 +57,13 @@ def import_batch_revert(*, batch: ImportBatch, user) -> ImportBatch:
                  WHERE i.id = h.id""",
             [user.pk if user else None, batch.pk, batch.started_at],
         )
+        # The original record, which the history leaves out, from the batch's own snapshot.
+        cursor.execute(
+            """UPDATE incidents_incident i SET import_record = c.previous_links -> 'record'
+                 FROM incidents_importchange c
+                WHERE c.batch_id = %s AND c.action <> %s AND c.incident_id = i.id AND c.previous_links ? 'record'""",
+            [batch.pk, ImportChangeAction.CREATED],
+        )
         for link_table, fields in (
             ("incidents_incidentactor", "actor_id bigint, side text, is_associated boolean"),
             ("incidents_incidentsource", "source_id bigint, original_reporter text, note text"),

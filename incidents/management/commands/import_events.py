@@ -9,6 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from incidents.importing import ImportRevertError, import_batch_create, import_batch_revert, import_events
 from incidents.models import ImportBatch, ImportStatus, Status
 
+# The new actors the command prints, most rows first; the batch's report lists them all.
+NEW_ACTORS_LISTED = 50
+
 
 class Command(BaseCommand):
     help = "Import an ACLED export or a UCDP GED CSV file (all or nothing), or revert an earlier import."
@@ -55,11 +58,18 @@ class Command(BaseCommand):
             user=importer,
         )
         for error in batch.report.get("errors", []):
-            self.stderr.write(
-                f"line {error['line']}"
-                + (f", column {error['column']}" if error["column"] else "")
-                + (f" ({error['value']!r})" if error["value"] else "")
-                + f": {error['reason']}"
+            self.stderr.write(_cell(error))
+        warnings = batch.report.get("warnings", [])
+        for warning in warnings:
+            self.stdout.write(f"warning: {_cell(warning)}")
+        if batch.warnings > len(warnings):
+            self.stdout.write(f"warning: … and {batch.warnings - len(warnings)} more (see the batch in the admin)")
+        new_actors = batch.report.get("new_actors", [])
+        for actor in new_actors[:NEW_ACTORS_LISTED]:
+            self.stdout.write(f"new actor: {actor['creates']} ({actor['rows']} rows name “{actor['name']}”)")
+        if len(new_actors) > NEW_ACTORS_LISTED:
+            self.stdout.write(
+                f"new actor: … and {len(new_actors) - NEW_ACTORS_LISTED} more (see the batch in the admin)"
             )
         missing = batch.report.get("missing", [])
         if missing:
@@ -68,7 +78,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Batch {batch.pk} ({batch.get_status_display()}{', dry run' if batch.dry_run else ''}): "
             f"{batch.created} created, {batch.updated} updated, {batch.unchanged} unchanged, "
-            f"{batch.rejected} rejected, {batch.missing} missing, {batch.retracted} retracted."
+            f"{batch.rejected} rejected, {batch.warnings} warnings, {batch.missing} missing, {batch.retracted} retracted."
         )
         if batch.message:
             self.stdout.write(batch.message)
@@ -86,3 +96,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Batch {batch.pk} reverted: {batch.created} incidents removed, {batch.updated + batch.retracted} restored."
         )
+
+
+def _cell(problem):
+    """A report entry as one line: "line 12, column low ('22'): is more than best (21): kept as published"."""
+    return (
+        f"line {problem['line']}"
+        + (f", column {problem['column']}" if problem["column"] else "")
+        + (f" ({problem['value']!r})" if problem["value"] else "")
+        + f": {problem['reason']}"
+    )
