@@ -190,3 +190,37 @@ def place_transliteration_keys(names):
             if dropped != key and len(dropped) >= 5:
                 keys.append(dropped)
     return list(dict.fromkeys(keys))
+
+
+# Words gazetteers and coders put before a village's own name: "Qaryat Sakranat" is the village Sakrana, "Nahiyat
+# Khan Bani Sa'd" the seat of the sub-district of Khan Bani Sa'd.
+PLACE_CLASS_WORDS = {"qaryat", "qaryah", "qarya", "qaria", "nahiyat", "nahiyah", "nahiya", "mazraat", "mazraah", "hayy"}
+
+
+@lru_cache(maxsize=200_000)
+def loose_keys(text):
+    """Consonant keys (skeleton_key) under which spellings by ear meet: vowels added, dropped or changed, articles
+    fused or dropped ("Albu" / "al Bu" / "Bu"), doubled letters, a construct -at ("Sakranat" / "Sakrana"), a leading
+    "Qaryat" / "Nahiyat". Far too loose for a whole country (Nayrab would meet Ayn al Arab): only ever compared
+    within the one admin1 or admin2 a caller gives."""
+    words = name_key(text).split()
+    if not words or any(len(word) == 1 and not NON_LATIN_KEPT.search(word) for word in words):
+        return ()
+    spellings = [words]
+    if len(words) > 1 and words[0] in PLACE_CLASS_WORDS:
+        spellings.append(words[1:])
+    for spelling in list(spellings):
+        if spelling[-1].endswith("at") and len(spelling[-1]) > 4:
+            spellings.append([*spelling[:-1], spelling[-1][:-1]])
+        unglued = [word[2:] if word.startswith("al") and len(word) > 3 else word for word in spelling]
+        if unglued != spelling:
+            spellings.append(unglued)
+    keys = []
+    for spelling in spellings:
+        skeleton = skeleton_key(" ".join(spelling))
+        keys += [skeleton, skeleton.replace(" ", "")]
+        # The same with the letters transliterations swap folded (g/k/q, kh/h, dh/d/z, th/t): "Gōgjalī", "Kukjali".
+        for folded in transliteration_keys(" ".join(spelling)):
+            keys.append(re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou]", "", folded)))
+    # A key of one or two consonants ("sn") says too little even inside one governorate.
+    return tuple(dict.fromkeys(key for key in keys if len(key.replace(" ", "")) >= 3))
