@@ -34,12 +34,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="List every row that is not a hit.")
     parser.add_argument("--fold", choices=["dev", "holdout"], help="Only this fold.")
+    parser.add_argument("--admin2", action="store_true", help="Pass UCDP's adm_2 as well (real-check does not).")
     args = parser.parse_args()
     call_command("load_gazetteer", verbosity=0)
     geocoder = GazetteerGeocoder()
 
+    admin2_of = {(row["name"], row["admin1"]): row["admin2"] for row in ucdp_rows()} if args.admin2 else {}
+
     def lookup(name, country, admin1):
-        return geocoder.candidates(name, countries=[country], admin1=admin1, limit=5)
+        admin2 = admin2_of.get((name, admin1 or "")) or None
+        return geocoder.candidates(name, countries=[country], admin1=admin1, admin2=admin2, limit=5)
 
     lookup("Mosul", "IQ", None)  # the first lookup builds the name index: not a lookup time
     folds = [args.fold] if args.fold else ["dev", "holdout"]

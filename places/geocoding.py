@@ -721,6 +721,15 @@ class GazetteerGeocoder(Geocoder):
             seats = [place for place in namesakes if place.name_keys and place.name_keys[0].startswith("nahiyat ")]
             if len(seats) == 1:
                 return seats[0]
+            # The seat of a district is named like it (Choman in Choman district, among Chawman and Chome).
+            seats = [
+                place
+                for place in namesakes
+                if place.admin2
+                and set(transliteration_keys(place.admin2)) & set(place_transliteration_keys(place.name_keys))
+            ]
+            if len(seats) == 1:
+                return seats[0]
         return None
 
     def _phrase_matches(self, phrase, whole, countries, area=None):

@@ -194,6 +194,9 @@ def place_transliteration_keys(names):
 
 # Words gazetteers and coders put before a village's own name: "Qaryat Sakranat" is the village Sakrana, "Nahiyat
 # Khan Bani Sa'd" the seat of the sub-district of Khan Bani Sa'd.
+# A one-consonant key says nothing; two ("hj" for al-Hajjaj) are enough inside one area, where a second place with
+# the key makes the answer ambiguous rather than a guess.
+LOOSE_MIN_CONSONANTS = 2
 PLACE_CLASS_WORDS = {"qaryat", "qaryah", "qarya", "qaria", "nahiyat", "nahiyah", "nahiya", "mazraat", "mazraah", "hayy"}
 
 
@@ -222,5 +225,4 @@ def loose_keys(text):
         # The same with the letters transliterations swap folded (g/k/q, kh/h, dh/d/z, th/t): "Gōgjalī", "Kukjali".
         for folded in transliteration_keys(" ".join(spelling)):
             keys.append(re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou]", "", folded)))
-    # A key of one or two consonants ("sn") says too little even inside one governorate.
-    return tuple(dict.fromkeys(key for key in keys if len(key.replace(" ", "")) >= 3))
+    return tuple(dict.fromkeys(key for key in keys if len(key.replace(" ", "")) >= LOOSE_MIN_CONSONANTS))
