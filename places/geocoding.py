@@ -86,6 +86,7 @@ class PlacePhrase:
     precision: int = LocationPrecision.EXACT
     wording: str = ""  # the part before report words were taken off ("rural damascus" for "damascus")
     feature: str = ""  # what the wording calls the place: "town", "village", "district", "air base", "camp", …
+    within: str = ""  # the city a neighbourhood is of ("Baghdad - Al Adhamiyah"): only places near it are meant
 
 
 @dataclass
@@ -137,6 +138,13 @@ def phrase_parse(text):
     """
     phrases, country = [], None
     for part in re.split(r"[,;،؛]|\s+(?:and|in|و)\s+(?=\S)", text):
+        # "Baghdad - Al Adhamiyah": a neighbourhood of the city, found only near it; else the city, precision near.
+        head, _dash, quarter = part.partition(" - ") if " - " in part else part.partition(" – ")
+        if quarter and name_key(head) and name_key(quarter):
+            city = _phrase_from_part(name_key(head))
+            phrases.append(PlacePhrase(name_key(quarter), LocationPrecision.EXACT, name_key(quarter), "", city.text))
+            phrases.append(PlacePhrase(city.text, max(city.precision, LocationPrecision.NEAR), city.wording, "city"))
+            continue
         key = name_key(part)
         if not key:
             continue
@@ -222,6 +230,8 @@ OUTSIDE_MAX_SCORE = 0.3
 # Coders and the gazetteer's simplified polygons disagree about lines: a place this close to the given area counts
 # as inside it (Kalak, on the Great Zab between Erbil and Nineveh).
 BORDER_BAND_KM = 5
+# A neighbourhood named with its city ("Mosul - Al Zuhur") is at most this far from the city's point.
+NEIGHBOURHOOD_KM = 15
 # A spelling by ear matched on consonants (names.loose_keys) inside the caller's admin1 / admin2: an answer, but
 # below a real spelling of the name.
 LOOSE_QUALITY = 0.8
@@ -493,12 +503,16 @@ class GazetteerGeocoder(Geocoder):
 
         if context and len(phrases) > 1:
             # "Nayrab, Idleb": the trailing governorate is context, unless nothing else is found.
-            named = [phrase for phrase in phrases[1:] if self._names_region(phrase, countries)]
+            named = [
+                phrase for phrase in phrases[1:] if phrase.feature != "city" and self._names_region(phrase, countries)
+            ]
             if len(named) < len(phrases):
                 phrases = [phrase for phrase in phrases if phrase not in named or phrase is phrases[0]]
         scored, features = {}, {}
         for rank, phrase in enumerate(phrases):
             matches = list(self._good_matches(self._phrase_matches(phrase, whole, countries, area)))
+            if phrase.within:
+                matches = self._near_city(matches, phrase.within, countries)
             if area is not None and rank == 0 and phrase.feature != "district":
                 matches += self._loose_matches(phrase, whole, matches, area)
             for place, match, quality, precision in matches:
@@ -509,7 +523,7 @@ class GazetteerGeocoder(Geocoder):
                 tier = RANK_QUALITY.get(match, quality) + (OWN_NAME_BONUS if self._own_name(place, phrase) else 0)
                 rank_score = tier + self._bonus(place) - 0.02 * rank
                 if level := in_context(place):
-                    rank_score += CONTEXT_BONUS - (0.1 if level == 1 else 0)
+                    rank_score += CONTEXT_BONUS - (0.1 if level == 1 and level is not True else 0)
                 elif area is not None:
                     rank_score -= OUTSIDE_PENALTY
                 if precision == LocationPrecision.REGION and phrase.precision != LocationPrecision.REGION:
@@ -541,6 +555,11 @@ class GazetteerGeocoder(Geocoder):
                 _candidate(place, precision=precision, score=confidence, match=match, ambiguous=ambiguous, **extra)
             )
         return candidates
+
+    def _near_city(self, matches, city, countries):
+        """The matches within NEIGHBOURHOOD_KM of a place named `city`."""
+        cities = [place for place, match, _quality in self._matches(city, countries=countries, fuzzy=False)]
+        return [item for item in matches if any(_km(item[0], town) <= NEIGHBOURHOOD_KM for town in cities)]
 
     def _loose_matches(self, phrase, whole, matches, area):
         """Places inside `area` whose names share the phrase's consonants (names.loose_keys), when no spelling of

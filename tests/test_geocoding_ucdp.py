@@ -124,3 +124,10 @@ def test_feature_names_resolve_to_their_place_with_a_precision_that_says_so():
     town = candidates("Al Fallūjah town", admin1="Al Anbār province")[0]
     assert town["precision"] == "exact" and town["feature"] == "town"
     assert km_from(town, 33.355813, 43.786124) <= 10
+
+
+def test_city_dash_neighbourhood_is_the_neighbourhood_near_the_city_or_else_the_city():
+    quarter = candidates("Mosul - Al Mawşil al Jadīdah")[0]
+    assert quarter["name"] == "Al Mawşil al Jadīdah" and quarter["precision"] == "exact"
+    city = candidates("Baghdad - Al Nowhere Quarter")[0]
+    assert city["name"] == "Baghdad" and city["precision"] == "near" and city["feature"] == "city"
