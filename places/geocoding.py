@@ -31,7 +31,13 @@ from geopy.location import Location
 from geopy.point import Point as GeopyPoint
 
 from .models import LocationPrecision, Place, PlaceKind
-from .names import loose_keys, name_key, place_transliteration_keys, transliteration_keys
+from .names import (
+    loose_keys,
+    name_key,
+    place_transliteration_keys,
+    query_transliteration_keys,
+    transliteration_keys,
+)
 from .regions import admin_areas_at, country_has_regions
 
 logger = logging.getLogger(__name__)
@@ -382,7 +388,7 @@ def _place_matches(key, *, countries=None, kinds=None, limit=60, fuzzy=True, pla
     `places_by_pk` holds places a batch fetched beforehand (GazetteerGeocoder.prefetch); the index is then enough
     and only a fuzzy fallback reaches the database.
     """
-    keys = transliteration_keys(key)
+    keys = query_transliteration_keys(key)
     ids = _transliteration_index.lookup([key, *keys])
     if places_by_pk is not None and ids <= places_by_pk.keys():
         same = [
@@ -660,7 +666,7 @@ class GazetteerGeocoder(Geocoder):
                 continue
             phrases, _country = phrase_parse(text)
             for key in {name_key(text), *(phrase.text for phrase in phrases), *(phrase.wording for phrase in phrases)}:
-                ids |= _transliteration_index.lookup([key, *transliteration_keys(key)])
+                ids |= _transliteration_index.lookup([key, *query_transliteration_keys(key)])
         places = dict(_transliteration_index.regions)
         ordered = sorted(ids - places.keys())
         for start in range(0, len(ordered), 5000):

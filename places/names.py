@@ -174,16 +174,32 @@ VILLAGE_QUALIFIERS = {
 }  # fmt: skip
 
 
+# Words gazetteers and coders put before a village's own name: "Qaryat Sakranat" is the village Sakrana, "Nahiyat
+# Khan Bani Sa'd" the seat of the sub-district of Khan Bani Sa'd.
+PLACE_CLASS_WORDS = {"qaryat", "qaryah", "qarya", "qaria", "nahiyat", "nahiyah", "nahiya", "mazraat", "mazraah", "hayy"}
+
+
+def query_transliteration_keys(text):
+    """transliteration_keys of a query, and of it without a leading class word ("Qaryat Nimrud" is Nimrud)."""
+    words = name_key(text).split()
+    if len(words) > 1 and words[0] in PLACE_CLASS_WORDS:
+        return tuple(dict.fromkeys([*transliteration_keys(text), *transliteration_keys(" ".join(words[1:]))]))
+    return transliteration_keys(text)
+
+
 def place_transliteration_keys(names):
     """A place's transliteration keys, plus each with its first short vowel dropped: coders write Muhaymidah
     as "Mhemideh" and Muhradah as "Mhardeh" (only the place side gets these, so a query never loses a vowel);
-    and without a trailing qualifier ("Baghuz Fawqani" is also found as "Baghuz")."""
+    and without a trailing qualifier ("Baghuz Fawqani" is also found as "Baghuz") or a leading class word
+    ("Qaryat Saray" is also found as "Saray")."""
     keys = []
     for name in names:
         words = name_key(name).split()
         spellings = [name]
         if len(words) > 1 and words[-1] in VILLAGE_QUALIFIERS:
             spellings.append(" ".join(words[:-1]))
+        if len(words) > 1 and words[0] in PLACE_CLASS_WORDS:
+            spellings.append(" ".join(words[1:]))
         for key in (key for spelling in spellings for key in transliteration_keys(spelling)):
             keys.append(key)
             dropped = re.sub(r"^([^aeu\s])[aeu](?=[^aeu\s]{1}[aeu])", r"\1", key)
@@ -192,12 +208,9 @@ def place_transliteration_keys(names):
     return list(dict.fromkeys(keys))
 
 
-# Words gazetteers and coders put before a village's own name: "Qaryat Sakranat" is the village Sakrana, "Nahiyat
-# Khan Bani Sa'd" the seat of the sub-district of Khan Bani Sa'd.
 # A one-consonant key says nothing; two ("hj" for al-Hajjaj) are enough inside one area, where a second place with
 # the key makes the answer ambiguous rather than a guess.
 LOOSE_MIN_CONSONANTS = 2
-PLACE_CLASS_WORDS = {"qaryat", "qaryah", "qarya", "qaria", "nahiyat", "nahiyah", "nahiya", "mazraat", "mazraah", "hayy"}
 
 
 @lru_cache(maxsize=200_000)

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from geopy.distance import geodesic
 
-from places.geocoding import AreaContext, GazetteerGeocoder
+from places.geocoding import AreaContext, GazetteerGeocoder, phrase_parse
+from places.models import LocationPrecision
 from tests.devset import inside_admin1, ucdp_evaluate, ucdp_rows, ucdp_summary
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
@@ -133,3 +134,23 @@ def test_city_dash_neighbourhood_is_the_neighbourhood_near_the_city_or_else_the_
     assert quarter["name"] == "Al Mawşil al Jadīdah" and quarter["precision"] == "exact"
     city = candidates("Baghdad - Al Nowhere Quarter")[0]
     assert city["name"] == "Baghdad" and city["precision"] == "near" and city["feature"] == "city"
+
+
+@pytest.mark.parametrize(
+    ("wording", "name", "precision", "feature"),
+    [
+        ("Al Asad Airbase", "al asad", LocationPrecision.NEAR, "airbase"),
+        ("Ţūzkhūrmātū air base", "tuzkhurmatu", LocationPrecision.NEAR, "air base"),
+        ("Camp Ashraf", "ashraf", LocationPrecision.NEAR, "camp"),
+        ("Badush Military Prison", "badush", LocationPrecision.NEAR, "military prison"),
+        ("Akkas Gas Field", "akkas", LocationPrecision.NEAR, "gas field"),
+        ("Jabal Sinjār", "sinjar", LocationPrecision.NEAR, "jabal"),
+        ("Nineveh Plain", "nineveh", LocationPrecision.NEAR, "plain"),
+        ("Qaḑā’ al Mawşil", "al mawsil", LocationPrecision.REGION, "district"),
+        ("Al Fallūjah town", "al fallujah", LocationPrecision.EXACT, "town"),
+        ("Xazir village", "xazir", LocationPrecision.EXACT, "village"),
+    ],
+)
+def test_feature_wording_names_the_place_and_says_what_it_is(wording, name, precision, feature):
+    (phrase,), _country = phrase_parse(wording)
+    assert (phrase.text, phrase.precision, phrase.feature) == (name, precision, feature)
