@@ -31,7 +31,13 @@ from geopy.location import Location
 from geopy.point import Point as GeopyPoint
 
 from .models import LocationPrecision, Place, PlaceKind
-from .names import name_key, place_transliteration_keys, transliteration_keys
+from .names import (
+    loose_keys,
+    name_key,
+    place_transliteration_keys,
+    query_transliteration_keys,
+    transliteration_keys,
+)
 from .regions import admin_areas_at, country_has_regions
 
 logger = logging.getLogger(__name__)
@@ -61,7 +67,17 @@ NEAR_PREFIX = re.compile(
 EXACT_PREFIX = re.compile(
     r"^(?:in|at|the|city of|town of|village of|the city of|the town of|the village of|مدينه|بلده|قريه)\s+(.+)$"
 )
-EXACT_SUFFIX = re.compile(r"^(.+?)\s+(city|town|village)$")
+EXACT_SUFFIX = re.compile(r"^(.+?)\s+(city|town|village|locality|settlement|neighbourhood|neighborhood|quarter)$")
+# Named features the gazetteer has no point for: the place they are named after, with precision "near"
+# ("Bayji Oil Refinery" → near Bayji, "Jabal Sinjar" → near Sinjar). Tried only after the whole wording as a name.
+FEATURE_SUFFIX = re.compile(
+    r"^(.+?)\s+(air ?base|airport|airfield|(?:military )?base|(?:military )?prison|camp|(?:gas|oil) field|"
+    r"(?:oil )?refinery|dam lake|dam|lake|plains?|mountains?|mountians|hills?|valley|river|bridge|checkpoint|"
+    r"(?:railroad |railway )?station|island|junction|crossing)$"
+)
+FEATURE_PREFIX = re.compile(r"^(camp|jabal|jebel|jabel|mount|mt|wadi|lake|sahl)\s+(.+)$")
+# UCDP's "Qaḑā’ al Mawşil": a district (admin2), located at its largest place with precision "region".
+DISTRICT_PREFIX = re.compile(r"^(?:qada|qadaa|qadha|kaza)\s+(.+)$")
 
 
 class GeocodeQueryError(ValueError):
@@ -75,6 +91,8 @@ class PlacePhrase:
     text: str
     precision: int = LocationPrecision.EXACT
     wording: str = ""  # the part before report words were taken off ("rural damascus" for "damascus")
+    feature: str = ""  # what the wording calls the place: "town", "village", "district", "air base", "camp", …
+    within: str = ""  # the city a neighbourhood is of ("Baghdad - Al Adhamiyah"): only places near it are meant
 
 
 @dataclass
@@ -126,6 +144,13 @@ def phrase_parse(text):
     """
     phrases, country = [], None
     for part in re.split(r"[,;،؛]|\s+(?:and|in|و)\s+(?=\S)", text):
+        # "Baghdad - Al Adhamiyah": a neighbourhood of the city, found only near it; else the city, precision near.
+        head, _dash, quarter = part.partition(" - ") if " - " in part else part.partition(" – ")
+        if quarter and name_key(head) and name_key(quarter):
+            city = _phrase_from_part(name_key(head))
+            phrases.append(PlacePhrase(name_key(quarter), LocationPrecision.EXACT, name_key(quarter), "", city.text))
+            phrases.append(PlacePhrase(city.text, max(city.precision, LocationPrecision.NEAR), city.wording, "city"))
+            continue
         key = name_key(part)
         if not key:
             continue
@@ -148,18 +173,28 @@ def _phrase_from_part(key):
             if re.search(r"\b(?:province|governorate|countryside)\s*$", head)
             else LocationPrecision.NEAR
         )
+    feature = ""
     for _round in range(3):  # "near the town of X", "outskirts of X city"
-        if match := REGION_PREFIX.match(key) or REGION_SUFFIX.match(key):
+        if match := DISTRICT_PREFIX.match(key):
+            key, precision, feature = match.group(1), LocationPrecision.REGION, "district"
+        elif match := REGION_PREFIX.match(key) or REGION_SUFFIX.match(key):
             key, precision = match.group(1), LocationPrecision.REGION
         elif match := NEAR_PREFIX.match(key) or NEAR_SUFFIX.match(key):
             key, precision = match.group(1), max(precision, LocationPrecision.NEAR)
-        elif match := EXACT_PREFIX.match(key) or EXACT_SUFFIX.match(key):
+        elif match := EXACT_SUFFIX.match(key):
+            key, feature = match.group(1), feature or match.group(2)
+        elif match := EXACT_PREFIX.match(key):
             key = match.group(1)
-    return PlacePhrase(key, precision, wording)
+        elif match := FEATURE_SUFFIX.match(key):
+            key, precision, feature = match.group(1), max(precision, LocationPrecision.NEAR), match.group(2)
+        elif match := FEATURE_PREFIX.match(key):
+            key, precision, feature = match.group(2), max(precision, LocationPrecision.NEAR), match.group(1)
+    return PlacePhrase(key, precision, wording, feature)
 
 
-def _candidate(place, *, precision, score, provider="gazetteer", match="", ambiguous=False):
+def _candidate(place, *, precision, score, provider="gazetteer", match="", ambiguous=False, **extra):
     return {
+        **extra,
         "name": place.name,
         "latitude": round(place.point.y, 6),
         "longitude": round(place.point.x, 6),
@@ -194,6 +229,77 @@ DOMINANT_SPELLINGS_MIN = 5
 OWN_NAME_BONUS = 0.02
 # Places in the region the wording or the caller names rank above every place outside it.
 CONTEXT_BONUS = 0.3
+# A place outside the admin1 / admin2 the caller gives is listed (marked), never ranked above one inside, and never
+# scored as an answer.
+OUTSIDE_PENALTY = 10.0
+OUTSIDE_MAX_SCORE = 0.3
+# Coders and the gazetteer's simplified polygons disagree about lines: a place this close to the given area counts
+# as inside it (Kalak, on the Great Zab between Erbil and Nineveh).
+BORDER_BAND_KM = 5
+# A neighbourhood named with its city ("Mosul - Al Zuhur") is at most this far from the city's point.
+NEIGHBOURHOOD_KM = 15
+# A spelling by ear matched on consonants (names.loose_keys) inside the caller's admin1 / admin2: an answer, but
+# below a real spelling of the name.
+LOOSE_QUALITY = 0.8
+
+
+@lru_cache(maxsize=256)
+def _area_boundary(model_name, pk):
+    """An area's boundary, kept in memory: the border band is checked for a few candidates per lookup."""
+    from .models import District, Region
+
+    model = {"region": Region, "district": District}[model_name]
+    return model.objects.only("boundary").get(pk=pk).boundary
+
+
+@dataclass(frozen=True)
+class AreaContext:
+    """The admin1 (and admin2) a caller gives: the area an answer must lie in."""
+
+    regions: frozenset  # (country, region name): the region given, and the regions carved out of it since
+    districts: frozenset = frozenset()  # (country, district name); empty: anywhere in the regions
+    boundaries: tuple = ()  # (model name, pk) of the areas, for the border band
+
+    def covers(self, place):
+        return self.level(place) > 0
+
+    def level(self, place):
+        """2 inside the area by its gazetteer admin1 / admin2, 1 within BORDER_BAND_KM of its boundary, 0 outside:
+        a place inside ranks above one on the border band, and only places of one level are namesakes."""
+        country = str(place.country)
+        if (country, place.admin1) in self.regions and (
+            not self.districts or (country, place.admin2) in self.districts
+        ):
+            return 2
+        near = any(_area_boundary(*area).distance(place.point) * 111.0 <= BORDER_BAND_KM for area in self.boundaries)
+        return 1 if near else 0
+
+    @classmethod
+    def named(cls, *, admin1, admin2=None, countries=None):
+        """The area `admin1` / `admin2` name in any spelling (None when admin1 names no region: the caller's text is
+        then only a hint, as before)."""
+        from .models import District
+        from .regions import FORMER_PARTS, Region, area_loosely_named
+
+        country = countries[0] if countries and len(countries) == 1 else None
+        region = area_loosely_named(Region, admin1, country=country) if admin1 else None
+        if region is None:
+            return None
+        names = [region.name, *FORMER_PARTS.get((str(region.country), region.name), ())]
+        regions = list(Region.objects.filter(country=region.country, name__in=names).defer("boundary"))
+        district = None
+        if admin2:
+            district = area_loosely_named(District.objects.filter(region__in=regions), admin2)
+        if district is not None:
+            return cls(
+                frozenset({(str(region.country), district.region.name)}),
+                frozenset({(str(district.country), district.name)}),
+                (("district", district.pk),),
+            )
+        return cls(
+            frozenset((str(area.country), area.name) for area in regions),
+            boundaries=tuple(("region", area.pk) for area in regions),
+        )
 
 
 class _TransliterationIndex:
@@ -209,6 +315,7 @@ class _TransliterationIndex:
         self.place_keys = {}  # pk → (name_keys, keys)
         self.ids = {}
         self.regions = {}  # governorate places by pk: context and "… province" are matched against them
+        self.loose_ids = None  # names.loose_keys → place ids, built on the first lookup with a context
 
     def lookup(self, keys):
         if self.stamp is None:
@@ -216,6 +323,21 @@ class _TransliterationIndex:
         found = set()
         for key in keys:
             found.update(self.ids.get(key, ()))
+        return found
+
+    def loose_lookup(self, keys):
+        """Place ids under any of these loose keys (names.loose_keys), country-wide: the caller confines them."""
+        if self.stamp is None:
+            self.refresh()
+        if self.loose_ids is None:
+            loose_ids = {}
+            for pk, (name_keys, _keys) in self.place_keys.items():
+                for key in {key for name in name_keys for key in loose_keys(name)}:
+                    loose_ids.setdefault(key, []).append(pk)
+            self.loose_ids = loose_ids
+        found = set()
+        for key in keys:
+            found.update(self.loose_ids.get(key, ()))
         return found
 
     def refresh(self):
@@ -245,7 +367,7 @@ class _TransliterationIndex:
             for key in entry[1]:
                 ids.setdefault(key, []).append(pk)
         self.regions = Place.objects.in_bulk(regions)  # few, and wanted by most lookups: kept in memory
-        self.place_keys, self.ids, self.stamp = place_keys, ids, stamp
+        self.place_keys, self.ids, self.stamp, self.loose_ids = place_keys, ids, stamp, None
 
 
 _transliteration_index = _TransliterationIndex()
@@ -266,7 +388,7 @@ def _place_matches(key, *, countries=None, kinds=None, limit=60, fuzzy=True, pla
     `places_by_pk` holds places a batch fetched beforehand (GazetteerGeocoder.prefetch); the index is then enough
     and only a fuzzy fallback reaches the database.
     """
-    keys = transliteration_keys(key)
+    keys = query_transliteration_keys(key)
     ids = _transliteration_index.lookup([key, *keys])
     if places_by_pk is not None and ids <= places_by_pk.keys():
         same = [
@@ -322,6 +444,7 @@ class GazetteerGeocoder(Geocoder):
         # A batch of thousands of lookups checks for gazetteer edits once, not once a name.
         self.refresh_index = refresh_index
         self.places_by_pk = None
+        self._areas = {}  # (admin1, admin2, countries) → AreaContext: a batch names few areas, many times
         self.country_bias = set(settings.GEOCODER_COUNTRY_BIAS if country_bias is None else country_bias)
 
     def geocode(self, query, *, exactly_one=True, limit=None, country_codes=None):
@@ -342,26 +465,35 @@ class GazetteerGeocoder(Geocoder):
         address = ", ".join(part for part in (candidate["name"], candidate["admin1"], candidate["country"]) if part)
         return Location(address, (candidate["latitude"], candidate["longitude"]), candidate)
 
-    def candidates(self, query, *, countries=None, admin1=None, limit=10):
+    def candidates(self, query, *, countries=None, admin1=None, limit=10, admin2=None):
         """Candidate dicts, best first. Raises GeocodeQueryError for empty or over-long input.
 
-        `admin1` (a governorate in any spelling) narrows like "…, Idleb" in the text does. When several places
-        carry the name and nothing tells them apart, they come back together, each marked `ambiguous`, with a
-        confidence shared between them.
+        `admin1` (a governorate in any spelling: "Al Başrah  province", "Ninawa", "At-Ta'mim") and `admin2` (a
+        district: "Qaḑā’ al Mawşil") confine the answer: a place outside them is listed last, marked
+        `outside_admin1`, with a score no caller takes as an answer; inside them, a spelling by ear is matched on
+        its consonants (match "loose"). An admin1 that names no region only narrows, like "…, Idleb" in the text.
+        When several places carry the name and nothing tells them apart, they come back together, each marked
+        `ambiguous`, with a confidence shared between them.
         """
         text = query_clean(query)
         if self.places_by_pk is not None:  # a batch fetched its places beforehand
-            return self._candidates(text, countries=countries, admin1=admin1, limit=limit)
+            return self._candidates(text, countries=countries, admin1=admin1, admin2=admin2, limit=limit)
         if self.refresh_index:
             _transliteration_index.refresh()
         # One query for every place any reading of the wording names; the matching itself runs in memory.
         self.places_by_pk = self._places_for([text, *([admin1] if admin1 else [])])
         try:
-            return self._candidates(text, countries=countries, admin1=admin1, limit=limit)
+            return self._candidates(text, countries=countries, admin1=admin1, admin2=admin2, limit=limit)
         finally:
             self.places_by_pk = None
 
-    def _candidates(self, text, *, countries, admin1, limit):
+    def _area(self, admin1, admin2, countries):
+        key = (admin1, admin2, tuple(countries or ()))
+        if key not in self._areas:
+            self._areas[key] = AreaContext.named(admin1=admin1, admin2=admin2, countries=countries)
+        return self._areas[key]
+
+    def _candidates(self, text, *, countries, admin1, limit, admin2=None):
         countries = [countries] if isinstance(countries, str) else countries or self.countries
         whole = name_key(text)  # a place whose full name is the query ("Ras al-Ain") beats reading it as a phrase
         phrases, named_country = phrase_parse(text)
@@ -369,40 +501,110 @@ class GazetteerGeocoder(Geocoder):
             countries = [named_country]
         if not phrases:
             return []
+        area = self._area(admin1, admin2, countries) if admin1 else None
         context = self._context_regions(phrases, admin1, countries)
+
+        def in_context(place):
+            return area.level(place) if area is not None else (str(place.country), place.admin1) in context
+
         if context and len(phrases) > 1:
             # "Nayrab, Idleb": the trailing governorate is context, unless nothing else is found.
-            named = [phrase for phrase in phrases[1:] if self._names_region(phrase, countries)]
+            named = [
+                phrase for phrase in phrases[1:] if phrase.feature != "city" and self._names_region(phrase, countries)
+            ]
             if len(named) < len(phrases):
                 phrases = [phrase for phrase in phrases if phrase not in named or phrase is phrases[0]]
-        scored = {}
+        scored, features = {}, {}
         for rank, phrase in enumerate(phrases):
-            for place, match, quality, precision in self._good_matches(self._phrase_matches(phrase, whole, countries)):
+            matches = list(self._good_matches(self._phrase_matches(phrase, whole, countries, area)))
+            if phrase.within:
+                matches = self._near_city(matches, phrase.within, countries)
+            if area is not None and rank == 0 and phrase.feature != "district":
+                matches += self._loose_matches(phrase, whole, matches, area)
+            for place, match, quality, precision in matches:
                 if precision == LocationPrecision.EXACT and match == "fuzzy":
                     precision = LocationPrecision.NEAR  # a similar name is not the place: never claim "exact"
-                in_context = (str(place.country), place.admin1) in context
                 # A place's own name and its alternates rank alike: which one GeoNames made the label says nothing
                 # about which place a report means ("Hama": the town Ḩamāh, not the governorate labelled Hama).
                 tier = RANK_QUALITY.get(match, quality) + (OWN_NAME_BONUS if self._own_name(place, phrase) else 0)
-                rank_score = tier + self._bonus(place) - 0.02 * rank + (CONTEXT_BONUS if in_context else 0)
+                rank_score = tier + self._bonus(place) - 0.02 * rank
+                if level := in_context(place):
+                    rank_score += CONTEXT_BONUS - (0.1 if level == 1 and level is not True else 0)
+                elif area is not None:
+                    rank_score -= OUTSIDE_PENALTY
                 if precision == LocationPrecision.REGION and phrase.precision != LocationPrecision.REGION:
                     rank_score -= 0.05  # a bare name is more likely the town than its governorate
                 best = scored.get(place.pk)
                 if best is None or rank_score > best[0]:
                     scored[place.pk] = (rank_score, place, precision, match, quality)
+                    features[place.pk] = phrase.feature
         self._towns_before_their_governorate(scored, phrases)
-        ranked = sorted(
-            scored.values(), key=lambda item: (-item[0], -item[1].population, -len(item[1].name_keys), item[1].pk)
+        ranked = self._one_per_place(
+            sorted(
+                scored.values(),
+                key=lambda item: (-item[0], -item[1].population, -len(item[1].name_keys), item[1].pk),
+            )
         )
-        namesakes, places_named = self._namesakes(ranked, context)
+        namesakes, places_named, standout = self._namesakes(ranked, in_context, phrases[0], area_given=area is not None)
+        if standout is not None:
+            ranked.sort(key=lambda item: item[1].pk != standout)  # stable: the rest keep their order
         candidates = []
         for _score, place, precision, match, quality in ranked[:limit]:
             ambiguous = place.pk in namesakes
             confidence = quality / places_named if ambiguous else quality
+            extra = {"feature": features.get(place.pk, "")}
+            if area is not None:
+                extra["outside_admin1"] = not area.covers(place)
+                if extra["outside_admin1"]:
+                    confidence = min(confidence, OUTSIDE_MAX_SCORE)
             candidates.append(
-                _candidate(place, precision=precision, score=confidence, match=match, ambiguous=ambiguous)
+                _candidate(place, precision=precision, score=confidence, match=match, ambiguous=ambiguous, **extra)
             )
         return candidates
+
+    def _near_city(self, matches, city, countries):
+        """The matches within NEIGHBOURHOOD_KM of a place named `city`."""
+        cities = [place for place, match, _quality in self._matches(city, countries=countries, fuzzy=False)]
+        return [item for item in matches if any(_km(item[0], town) <= NEIGHBOURHOOD_KM for town in cities)]
+
+    def _loose_matches(self, phrase, whole, matches, area):
+        """Places inside `area` whose names share the phrase's consonants (names.loose_keys), when no spelling of
+        the name is a place there: "Sakrana village" is the gazetteer's "Qaryat Sakranat" in the same district."""
+        if any(
+            match != "fuzzy" and place.kind != PlaceKind.ADMIN1 and area.covers(place)
+            for place, match, _quality, _precision in matches
+        ):
+            return []
+        keys = {key for text in dict.fromkeys([phrase.text, whole]) for key in loose_keys(text)}
+        ids = _transliteration_index.loose_lookup(keys)
+        known = self.places_by_pk or {}
+        places = [known[pk] for pk in ids if pk in known]
+        missing = [pk for pk in ids if pk not in known]
+        if missing:
+            places += Place.objects.filter(pk__in=missing).exclude(kind=PlaceKind.ADMIN1)
+        return [
+            (place, "loose", LOOSE_QUALITY, phrase.precision)
+            for place in places
+            if place.kind != PlaceKind.ADMIN1 and area.covers(place)
+        ]
+
+    @staticmethod
+    def _one_per_place(ranked):
+        """One row per real place: a GeoNames and a Who's On First record of one village ("Al Qāmishlī", "Al
+        Qamishli") sharing a spelling within SAME_PLACE_KM are one candidate, the better ranked one."""
+        kept = []
+        for item in ranked:
+            place = item[1]
+            keys = set(place_transliteration_keys(place.name_keys)) | set(place.name_keys)
+            if any(
+                other.kind == place.kind
+                and _km(other, place) <= SAME_PLACE_KM
+                and keys & (set(place_transliteration_keys(other.name_keys)) | set(other.name_keys))
+                for _score, other, *_rest in kept
+            ):
+                continue
+            kept.append(item)
+        return kept
 
     @staticmethod
     def _own_name(place, phrase):
@@ -464,7 +666,7 @@ class GazetteerGeocoder(Geocoder):
                 continue
             phrases, _country = phrase_parse(text)
             for key in {name_key(text), *(phrase.text for phrase in phrases), *(phrase.wording for phrase in phrases)}:
-                ids |= _transliteration_index.lookup([key, *transliteration_keys(key)])
+                ids |= _transliteration_index.lookup([key, *query_transliteration_keys(key)])
         places = dict(_transliteration_index.regions)
         ordered = sorted(ids - places.keys())
         for start in range(0, len(ordered), 5000):
@@ -475,24 +677,38 @@ class GazetteerGeocoder(Geocoder):
         regions = self._matches(phrase.text, countries=countries, kinds=[PlaceKind.ADMIN1], fuzzy=False)
         return {(str(place.country), place.admin1) for place, _match, _quality in regions}
 
-    @staticmethod
-    def _namesakes(ranked, context):
-        """The pks of same-named records the top candidate cannot be told apart from (empty when it can), and how
-        many distinct places (more than SAME_PLACE_KM apart) they are."""
+    @classmethod
+    def _namesakes(cls, ranked, in_context, phrase=None, *, area_given=False):
+        """The pks of same-named records the top candidate cannot be told apart from (empty when it can), how
+        many distinct places (more than SAME_PLACE_KM apart) they are, and the pk of the one that stands out among
+        them (the town of the name: see _standout), if any."""
         if not ranked:
-            return set(), 1
+            return set(), 1, None
         _score, top, precision, match, _quality = ranked[0]
         if match == "fuzzy" or precision == LocationPrecision.REGION:
-            return set(), 1
-        top_in_context = (str(top.country), top.admin1) in context
-        peers = [
-            place
+            return set(), 1, None
+        top_in_context = in_context(top)
+        # Inside the caller's area, the name as written (or one of its recorded spellings) outranks a
+        # transliteration of it, and that a consonant look-alike: only namesakes of the top's kind of match count.
+        tiers = {"exact": 0, "alternate": 0, "transliteration": 1, "loose": 2}
+        same_area = [
+            (place, place_match)
             for _score, place, place_precision, place_match, _quality in ranked[1:]
             if place_match != "fuzzy"
             and place_precision != LocationPrecision.REGION
             and place.kind != PlaceKind.ADMIN1
-            and ((str(place.country), place.admin1) in context) == top_in_context
+            and in_context(place) == top_in_context
             and place.country == top.country
+        ]
+        if area_given and same_area:
+            # A town far more populous than its namesakes is meant, however the coder spelt it ("Al Majar al Kabir").
+            standout = cls._standout([top, *(place for place, _match in same_area)], phrase, in_area=True)
+            if standout is not None:
+                return set(), 1, standout.pk
+        peers = [
+            place
+            for place, place_match in same_area
+            if (tiers.get(place_match) == tiers.get(match) if area_given else place_match != "loose")
         ]
         # One village can be recorded twice a few hundred metres apart: count places, not records.
         distinct = [top]
@@ -500,18 +716,52 @@ class GazetteerGeocoder(Geocoder):
             if all(_km(place, kept) > SAME_PLACE_KM for kept in distinct):
                 distinct.append(place)
         if len(distinct) == 1:
-            return set(), 1
-        largest = max(place.population for place in peers)
-        if top.population >= max(DOMINANT_POPULATION_RATIO * largest, DOMINANT_POPULATION_MIN):
-            return set(), 1
-        # Most villages have no recorded population; a town the world writes about has many spellings.
-        spellings = max(len(place.name_keys) for place in peers)
-        if len(top.name_keys) >= max(DOMINANT_SPELLINGS_RATIO * spellings, DOMINANT_SPELLINGS_MIN):
-            return set(), 1
-        return {top.pk, *(place.pk for place in peers)}, len(distinct)
+            return set(), 1, None
+        standout = cls._standout([top, *peers], phrase, in_area=bool(top_in_context))
+        if standout is not None:
+            return set(), 1, standout.pk
+        return {top.pk, *(place.pk for place in peers)}, len(distinct), None
 
-    def _phrase_matches(self, phrase, whole, countries):
+    @staticmethod
+    def _standout(namesakes, phrase, *, in_area):
+        """The one namesake a report means, when one stands out: far more populous than the rest; the only one
+        with a recorded population when the wording calls it a town; far more spellings (a town the world writes
+        about); or, inside the caller's admin1, the seat of the sub-district named after it ("Nahiyat al
+        Latifiyah" for "al Latifiyah town")."""
+        by_population = sorted(namesakes, key=lambda place: -place.population)
+        first, rest = by_population[0], by_population[1:]
+        largest = max(place.population for place in rest)
+        if first.population >= max(DOMINANT_POPULATION_RATIO * largest, DOMINANT_POPULATION_MIN):
+            return first
+        if phrase is not None and phrase.feature in ("town", "city") and first.population and not largest:
+            return first
+        by_spellings = sorted(namesakes, key=lambda place: -len(place.name_keys))
+        first, rest = by_spellings[0], by_spellings[1:]
+        spellings = max(len(place.name_keys) for place in rest)
+        if namesakes[0] is first and len(first.name_keys) >= max(
+            DOMINANT_SPELLINGS_RATIO * spellings, DOMINANT_SPELLINGS_MIN
+        ):
+            return first
+        if in_area:
+            seats = [place for place in namesakes if place.name_keys and place.name_keys[0].startswith("nahiyat ")]
+            if len(seats) == 1:
+                return seats[0]
+            # The seat of a district is named like it (Choman in Choman district, among Chawman and Chome).
+            seats = [
+                place
+                for place in namesakes
+                if place.admin2
+                and set(transliteration_keys(place.admin2)) & set(place_transliteration_keys(place.name_keys))
+            ]
+            if len(seats) == 1:
+                return seats[0]
+        return None
+
+    def _phrase_matches(self, phrase, whole, countries, area=None):
         """(place, match, quality, precision) for one phrase of the wording."""
+        if phrase.feature == "district":
+            yield from self._district_matches(phrase, countries, area)
+            return
         if phrase.precision != LocationPrecision.REGION:
             matches = []
             if whole != phrase.text:
@@ -534,6 +784,29 @@ class GazetteerGeocoder(Geocoder):
                 region = self._region_of(place)
                 if region is not None:
                     yield region, match, quality - 0.05, LocationPrecision.REGION
+
+    @staticmethod
+    def _district_matches(phrase, countries, area):
+        """UCDP's "Qaḑā’ al Mawşil": the district's largest place, with precision "region" (the district is all we know)."""
+        from .models import District
+        from .regions import area_loosely_named
+
+        districts = District.objects.all()
+        if countries:
+            districts = districts.filter(country__in=countries)
+        if area is not None:
+            districts = districts.filter(region__name__in=[name for _country, name in area.regions])
+        district = area_loosely_named(districts, phrase.text)
+        if district is None:
+            return
+        seat = (
+            Place.objects.filter(country=district.country, admin2=district.name)
+            .exclude(kind=PlaceKind.ADMIN1)
+            .order_by("-population", "pk")
+            .first()
+        )
+        if seat is not None:
+            yield seat, "exact", 1.0, LocationPrecision.REGION
 
     @staticmethod
     def _good_matches(matches):
@@ -614,9 +887,9 @@ class GeocoderChain:
         self.gazetteer = gazetteer or GazetteerGeocoder()
         self.provider = settings.GEOCODER_ONLINE_PROVIDER if provider is None else provider
 
-    def geocode(self, query, *, country=None, admin1=None, limit=5):
+    def geocode(self, query, *, country=None, admin1=None, limit=5, admin2=None):
         countries = [country] if country else None
-        candidates = self.gazetteer.candidates(query, countries=countries, admin1=admin1, limit=limit)
+        candidates = self.gazetteer.candidates(query, countries=countries, admin1=admin1, admin2=admin2, limit=limit)
         result = GeocodeResult(candidates)
         if self.provider and not any(candidate["score"] >= CONFIDENT_SCORE for candidate in candidates):
             online = self._online(query, country=country, warnings=result.warnings)

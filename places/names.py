@@ -174,19 +174,68 @@ VILLAGE_QUALIFIERS = {
 }  # fmt: skip
 
 
+# Words gazetteers and coders put before a village's own name: "Qaryat Sakranat" is the village Sakrana, "Nahiyat
+# Khan Bani Sa'd" the seat of the sub-district of Khan Bani Sa'd.
+PLACE_CLASS_WORDS = {"qaryat", "qaryah", "qarya", "qaria", "nahiyat", "nahiyah", "nahiya", "mazraat", "mazraah", "hayy"}
+
+
+def query_transliteration_keys(text):
+    """transliteration_keys of a query, and of it without a leading class word ("Qaryat Nimrud" is Nimrud)."""
+    words = name_key(text).split()
+    if len(words) > 1 and words[0] in PLACE_CLASS_WORDS:
+        return tuple(dict.fromkeys([*transliteration_keys(text), *transliteration_keys(" ".join(words[1:]))]))
+    return transliteration_keys(text)
+
+
 def place_transliteration_keys(names):
     """A place's transliteration keys, plus each with its first short vowel dropped: coders write Muhaymidah
     as "Mhemideh" and Muhradah as "Mhardeh" (only the place side gets these, so a query never loses a vowel);
-    and without a trailing qualifier ("Baghuz Fawqani" is also found as "Baghuz")."""
+    and without a trailing qualifier ("Baghuz Fawqani" is also found as "Baghuz") or a leading class word
+    ("Qaryat Saray" is also found as "Saray")."""
     keys = []
     for name in names:
         words = name_key(name).split()
         spellings = [name]
         if len(words) > 1 and words[-1] in VILLAGE_QUALIFIERS:
             spellings.append(" ".join(words[:-1]))
+        if len(words) > 1 and words[0] in PLACE_CLASS_WORDS:
+            spellings.append(" ".join(words[1:]))
         for key in (key for spelling in spellings for key in transliteration_keys(spelling)):
             keys.append(key)
             dropped = re.sub(r"^([^aeu\s])[aeu](?=[^aeu\s]{1}[aeu])", r"\1", key)
             if dropped != key and len(dropped) >= 5:
                 keys.append(dropped)
     return list(dict.fromkeys(keys))
+
+
+# A one-consonant key says nothing; two ("hj" for al-Hajjaj) are enough inside one area, where a second place with
+# the key makes the answer ambiguous rather than a guess.
+LOOSE_MIN_CONSONANTS = 2
+
+
+@lru_cache(maxsize=200_000)
+def loose_keys(text):
+    """Consonant keys (skeleton_key) under which spellings by ear meet: vowels added, dropped or changed, articles
+    fused or dropped ("Albu" / "al Bu" / "Bu"), doubled letters, a construct -at ("Sakranat" / "Sakrana"), a leading
+    "Qaryat" / "Nahiyat". Far too loose for a whole country (Nayrab would meet Ayn al Arab): only ever compared
+    within the one admin1 or admin2 a caller gives."""
+    words = name_key(text).split()
+    if not words or any(len(word) == 1 and not NON_LATIN_KEPT.search(word) for word in words):
+        return ()
+    spellings = [words]
+    if len(words) > 1 and words[0] in PLACE_CLASS_WORDS:
+        spellings.append(words[1:])
+    for spelling in list(spellings):
+        if spelling[-1].endswith("at") and len(spelling[-1]) > 4:
+            spellings.append([*spelling[:-1], spelling[-1][:-1]])
+        unglued = [word[2:] if word.startswith("al") and len(word) > 3 else word for word in spelling]
+        if unglued != spelling:
+            spellings.append(unglued)
+    keys = []
+    for spelling in spellings:
+        skeleton = skeleton_key(" ".join(spelling))
+        keys += [skeleton, skeleton.replace(" ", "")]
+        # The same with the letters transliterations swap folded (g/k/q, kh/h, dh/d/z, th/t): "Gōgjalī", "Kukjali".
+        for folded in transliteration_keys(" ".join(spelling)):
+            keys.append(re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou]", "", folded)))
+    return tuple(dict.fromkeys(key for key in keys if len(key.replace(" ", "")) >= LOOSE_MIN_CONSONANTS))

@@ -102,3 +102,89 @@ def summary(outcomes):
         "open": len(open_rows),
         "open_honest": sum(outcome.verdict == "honest" for outcome in open_rows),
     }
+
+
+# --- the UCDP set: real coders' names (tests/data/geocoding/ucdp-iraq-names.csv, see its README) ---------------
+
+UCDP_SET = Path(__file__).parent / "data" / "geocoding" / "ucdp-iraq-names.csv"
+# UCDP's where_prec 1 (the place itself) and 2 (within 25 km of it): rows whose coordinates are a point to hit,
+# as ../shared/tools/real-check scores them.
+UCDP_POINT_PRECISIONS = ("1", "2")
+
+
+@dataclass(frozen=True)
+class UcdpOutcome:
+    row: dict
+    verdict: str  # hit (≤ 10 km), near (10–25 km), wrong (> 25 km), unresolved (no answer, ambiguous or fuzzy)
+    top: dict | None
+    km: float | None
+    outside_admin1: bool  # the answer lies outside the admin1 the row gives
+    ms: float
+
+
+def ucdp_rows(path=UCDP_SET, *, folds=("dev", "holdout")):
+    return [row for row in devset_rows(path) if row["where_prec"] in UCDP_POINT_PRECISIONS and row["fold"] in folds]
+
+
+def ucdp_evaluate(lookup, *, inside, rows=None):
+    """Outcomes for the UCDP rows; `lookup(name, country, admin1)` returns candidate dicts, best first, and
+    `inside(admin1, candidate)` whether the candidate lies in the region that spelling of admin1 names (None when
+    it names none)."""
+    import time
+
+    outcomes = []
+    for row in rows if rows is not None else ucdp_rows():
+        started = time.perf_counter()
+        candidates = lookup(row["name"], row["country"], row["admin1"] or None)
+        ms = (time.perf_counter() - started) * 1000
+        top = candidates[0] if candidates else None
+        # What `geocode --csv` does: no point from an ambiguous, look-alike or outside-the-admin1 first candidate.
+        if top is None or top.get("ambiguous") or top.get("match") == "fuzzy" or top.get("outside_admin1"):
+            outcomes.append(UcdpOutcome(row, "unresolved", top, None, False, ms))
+            continue
+        km = _km(float(row["latitude"]), float(row["longitude"]), top["latitude"], top["longitude"])
+        verdict = "hit" if km <= HIT_KM else "near" if km <= WRONG_KM else "wrong"
+        outside = bool(row["admin1"]) and inside(row["admin1"], top) is False
+        outcomes.append(UcdpOutcome(row, verdict, top, round(km, 1), outside, ms))
+    return outcomes
+
+
+def ucdp_summary(outcomes):
+    counts = Counter(outcome.verdict for outcome in outcomes)
+    total = len(outcomes) or 1
+    times = sorted(outcome.ms for outcome in outcomes) or [0.0]
+    return {
+        "rows": len(outcomes),
+        "hit": counts["hit"],
+        "near": counts["near"],
+        "wrong": counts["wrong"],
+        "unresolved": counts["unresolved"],
+        "outside_admin1": sum(outcome.outside_admin1 for outcome in outcomes),
+        "hit_share": counts["hit"] / total,
+        "wrong_share": counts["wrong"] / total,
+        "median_ms": times[len(times) // 2],
+    }
+
+
+def inside_admin1(admin1, candidate, *, country="IQ", band_km=5):
+    """Whether the candidate lies in the region `admin1` names (None when it names none): by the gazetteer's admin1,
+    a region carved out of it since (regions.FORMER_PARTS), or a point within `band_km` of its boundary, measured
+    in PostGIS on the sphere, not by the geocoder's own flag."""
+    from django.db import connection
+
+    from places.models import Region
+    from places.regions import FORMER_PARTS, area_loosely_named
+
+    region = area_loosely_named(Region, admin1, country=country)
+    if region is None:
+        return None
+    names = {region.name, *FORMER_PARTS.get((str(region.country), region.name), ())}
+    if candidate.get("admin1") in names:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ST_DWithin(boundary::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s)"
+            f" FROM {Region._meta.db_table} WHERE id = %s",
+            [candidate["longitude"], candidate["latitude"], band_km * 1000, region.pk],
+        )
+        return cursor.fetchone()[0]

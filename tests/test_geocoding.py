@@ -32,6 +32,7 @@ PLACE_NAMES = Path(__file__).parent / "data" / "place_names_syria_iraq.csv"
 OUTPUT_KEYS = {
     *("name", "latitude", "longitude", "admin1", "country", "precision", "score", "provider"),
     *("admin2", "match", "ambiguous"),  # added with match kinds; the keys above are unchanged
+    *("outside_admin1", "feature"),  # added with the admin1 / admin2 context (issue 17)
 }
 
 

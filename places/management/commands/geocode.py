@@ -22,6 +22,8 @@ OUTPUT_KEYS = [
     "provider",
     "match",
     "ambiguous",
+    "outside_admin1",
+    "feature",
 ]
 # Columns a batch run adds to each row, empty where the name is unresolved (or ambiguous: then `match` says so).
 BATCH_COLUMNS = ["latitude", "longitude", "precision", "admin1", "admin2", "match", "confidence", "candidates"]
@@ -38,6 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("query", nargs="?", default=None, help="What the report says, in quotes.")
         parser.add_argument("--country", help="Only places in this country (ISO 3166-1 alpha-2, e.g. SY).")
         parser.add_argument("--admin1", help='The governorate the place is in, in any spelling ("Idleb").')
+        parser.add_argument("--admin2", help='The district the place is in, in any spelling ("Qaḑā’ al Mawşil").')
         parser.add_argument("--limit", type=int, default=5, help="How many candidates, best first (default 5).")
         parser.add_argument("--reverse", nargs=2, type=float, metavar=("LAT", "LON"), help="Reverse geocode a point.")
         parser.add_argument("--json", action="store_true", help="Print JSON (an array, or one object for --reverse).")
@@ -45,9 +48,12 @@ class Command(BaseCommand):
         parser.add_argument("--column", help="With --csv: the column holding the place wording.")
         parser.add_argument("--country-column", help="With --csv: a column of ISO country codes (SY, IQ).")
         parser.add_argument("--admin1-column", help="With --csv: a column naming each row's governorate.")
+        parser.add_argument("--admin2-column", help="With --csv: a column naming each row's district (admin2).")
         parser.add_argument("--output", metavar="OUT", help="With --csv: write the result here instead of printing.")
 
-    def handle(self, *args, query=None, country=None, admin1=None, limit=5, reverse=None, json=False, **options):
+    def handle(
+        self, *args, query=None, country=None, admin1=None, admin2=None, limit=5, reverse=None, json=False, **options
+    ):
         if options.get("csv"):
             if query or reverse is not None:
                 raise CommandError("Give either --csv FILE or a query / --reverse, not both.")
@@ -64,7 +70,7 @@ class Command(BaseCommand):
                 raise CommandError("--limit must be between 1 and 50.")
             if query is None:
                 raise CommandError('Give a place to look up, e.g. manage.py geocode "Deir ez-Zor".')
-            result = chain.geocode(query, country=country_clean(country), admin1=admin1, limit=limit)
+            result = chain.geocode(query, country=country_clean(country), admin1=admin1, admin2=admin2, limit=limit)
         except GeocodeQueryError as error:
             raise CommandError(str(error)) from None
         for warning in result.warnings:
@@ -88,7 +94,7 @@ class Command(BaseCommand):
                 rows = list(reader)
         except (OSError, UnicodeDecodeError, csv.Error) as error:
             raise CommandError(f"Cannot read {options['csv']}: {error}") from None
-        wanted = [column, options.get("country_column"), options.get("admin1_column")]
+        wanted = [column, options.get("country_column"), options.get("admin1_column"), options.get("admin2_column")]
         missing = [name for name in wanted if name and name not in fields]
         if missing:
             raise CommandError(f"No column {', '.join(missing)} in {options['csv']}; it has: {', '.join(fields)}.")
@@ -104,6 +110,7 @@ class Command(BaseCommand):
             column=column,
             country_column=options.get("country_column"),
             admin1_column=options.get("admin1_column"),
+            admin2_column=options.get("admin2_column"),
         )
         for line, problem in results.problems:
             self.stderr.write(f"row {line}: {problem}")
@@ -140,7 +147,7 @@ class BatchResult:
         self.rows, self.problems, self.resolved = [], [], 0
 
 
-def batch_geocode(rows, *, column, country_column=None, admin1_column=None):
+def batch_geocode(rows, *, column, country_column=None, admin1_column=None, admin2_column=None):
     """(row, BATCH_COLUMNS values) for each row, in the same order; (line number, message) for rows that could not be
     looked up. Gazetteer only (an online provider's one request a second would make 10,000 rows take hours), and
     each distinct (wording, country, admin1) is looked up once."""
@@ -150,13 +157,16 @@ def batch_geocode(rows, *, column, country_column=None, admin1_column=None):
         wording = (row.get(column) or "").strip()
         country = (row.get(country_column) or "").strip() if country_column else ""
         admin1 = (row.get(admin1_column) or "").strip() if admin1_column else ""
+        admin2 = (row.get(admin2_column) or "").strip() if admin2_column else ""
         added = dict.fromkeys(BATCH_COLUMNS, "")
         if wording:
-            key = (wording, country.upper(), admin1)
+            key = (wording, country.upper(), admin1, admin2)
             if key not in seen:
                 try:
                     countries = [country_clean(country)] if country else None
-                    seen[key] = geocoder.candidates(wording, countries=countries, admin1=admin1 or None, limit=10)
+                    seen[key] = geocoder.candidates(
+                        wording, countries=countries, admin1=admin1 or None, admin2=admin2 or None, limit=10
+                    )
                 except GeocodeQueryError as error:
                     seen[key] = error
             found = seen[key]
@@ -178,6 +188,8 @@ def _batch_columns(candidates):
         return {**columns, "match": "ambiguous"}
     if top["match"] == "fuzzy":  # a look-alike is a suggestion for an editor, not a point for a dataset
         return {**columns, "match": "fuzzy"}
+    if top.get("outside_admin1"):  # nothing inside the row's admin1 carries the name: never a point elsewhere
+        return {**columns, "match": "outside_admin1"}
     return {
         **columns,
         "latitude": top["latitude"],
@@ -202,6 +214,7 @@ def _line(candidate):
     where = ", ".join(part for part in (candidate["admin2"], candidate["admin1"], candidate["country"]) if part)
     how = f"  match={candidate['match']}" if candidate.get("match") else ""
     unsure = "  AMBIGUOUS" if candidate.get("ambiguous") else ""
+    unsure += "  OUTSIDE-ADMIN1" if candidate.get("outside_admin1") else ""
     return (
         f"{candidate['score']:.3f}  {candidate['name']} ({where})  {candidate['latitude']}, {candidate['longitude']}"
         f"  precision={candidate['precision']}  [{candidate['provider']}]{how}{unsure}"

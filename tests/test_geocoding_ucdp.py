@@ -1,0 +1,166 @@
+"""The geocoder on real coders' names: UCDP GED Iraq's place strings with UCDP's own admin1 (copied into
+tests/data/geocoding/, CC BY 4.0, see its README), scored against the coordinates UCDP's coders chose."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from geopy.distance import geodesic
+
+from places.geocoding import AreaContext, GazetteerGeocoder, phrase_parse
+from places.models import LocationPrecision
+from tests.devset import inside_admin1, ucdp_evaluate, ucdp_rows, ucdp_summary
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
+
+# Measured on this branch (docs/geocoding.md): 80 % within 10 km, 3.4 % wrong. These floors catch a regression;
+# the issue's targets are asserted below as an expected failure until they are met.
+HIT_FLOOR = 0.78
+WRONG_CEILING = 0.04
+
+
+def _outcomes():
+    geocoder = GazetteerGeocoder()
+    return ucdp_evaluate(
+        lambda name, country, admin1: geocoder.candidates(name, countries=[country], admin1=admin1, limit=5),
+        inside=inside_admin1,
+    )
+
+
+def test_ucdp_set_is_the_publishers_names_with_their_admin1():
+    rows = ucdp_rows()
+    assert len(rows) >= 340  # where_prec 1–2 of the 476 (name, adm_1) pairs
+    assert {row["fold"] for row in rows} == {"dev", "holdout"}
+    assert any("  province" in row["admin1"] for row in rows)  # UCDP's double spaces kept as published
+
+
+def test_ucdp_names_never_answered_outside_their_admin1_and_above_the_floors():
+    outcomes = _outcomes()
+    figures = ucdp_summary(outcomes)
+    outside = [(o.row["name"], o.row["admin1"], o.top["name"], o.top["admin1"]) for o in outcomes if o.outside_admin1]
+    assert outside == []
+    assert figures["hit_share"] >= HIT_FLOOR, figures
+    assert figures["wrong_share"] <= WRONG_CEILING, figures
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue 17 targets not reached yet: 80 % within 10 km, 3.4 % wrong (docs/geocoding.md)"
+)
+def test_ucdp_names_meet_the_issue_targets():
+    figures = ucdp_summary(_outcomes())
+    assert figures["hit_share"] >= 0.90, figures
+    assert figures["wrong_share"] <= 0.01, figures
+
+
+def km_from(candidate, latitude, longitude):
+    return geodesic((candidate["latitude"], candidate["longitude"]), (latitude, longitude)).km
+
+
+# --- the mechanisms, one by one -------------------------------------------------------------------------------
+
+
+def candidates(query, *, country="IQ", admin1=None, admin2=None):
+    return GazetteerGeocoder().candidates(query, countries=[country], admin1=admin1, admin2=admin2, limit=10)
+
+
+@pytest.mark.parametrize(
+    ("admin1", "region"),
+    [
+        ("Al Başrah  province", "Basra"),  # UCDP's double space
+        ("At-Ta'mim province", "Kirkuk"),  # the old name
+        ("Ninawa", "Nineveh"),
+        ("Nīnawá province", "Nineveh"),
+        ("Salahuddin governorate", "Salah ad Din"),
+    ],
+)
+def test_admin1_spellings_name_their_region(admin1, region):
+    area = AreaContext.named(admin1=admin1, countries=["IQ"])
+    assert ("IQ", region) in area.regions
+
+
+def test_a_name_outside_the_given_admin1_is_listed_marked_never_answered(tmp_path):
+    """Zummar is a town of Nineveh: asked for in Al Muthanna, it is listed as outside, never as the answer."""
+    found = candidates("Zummār town", admin1="Al Muthanná province")
+    assert found[0]["name"] == "Zummar" and found[0]["admin1"] == "Nineveh"
+    assert all(candidate["outside_admin1"] and candidate["score"] <= 0.3 for candidate in found)
+    source = tmp_path / "events.csv"
+    source.write_text("location,country,admin1\nZummār town,IQ,Al Muthanná province\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command(
+        "geocode", "--csv", str(source), "--column", "location", "--country-column", "country",
+        "--admin1-column", "admin1", stdout=out,
+    )  # fmt: skip
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["latitude"] == "" and row["match"] == "outside_admin1"
+
+
+def test_the_given_admin1_picks_its_namesake():
+    """Zummar: the town of Nineveh, not the look-alike village in Erbil, and not "ambiguous"."""
+    top = candidates("Zummār town", admin1="Nīnawá province")[0]
+    assert top["admin1"] == "Nineveh" and not top["ambiguous"] and not top["outside_admin1"]
+    assert km_from(top, 36.766667, 42.633333) <= 10
+
+
+def test_a_spelling_by_ear_is_matched_inside_the_admin1_only():
+    """ "Bāsarm" is the gazetteer's "Baysrim" in Erbil: found on its consonants with Erbil as context; without a
+    context no consonant look-alike is offered at all."""
+    top = candidates("Bāsarm town", admin1="Arbīl province")[0]
+    assert top["match"] == "loose" and top["admin1"] == "Erbil" and not top["ambiguous"]
+    assert km_from(top, 36.491273, 44.370178) <= 10  # UCDP's coordinates
+    assert all(candidate["match"] != "loose" for candidate in candidates("Bāsarm town"))
+
+
+def test_one_row_per_real_place():
+    found = GazetteerGeocoder().candidates("Qamishli", countries=["SY"], limit=10)
+    near_qamishli = [candidate for candidate in found if km_from(candidate, 37.05, 41.22) <= 10]
+    assert len(near_qamishli) == 1
+
+
+def test_feature_names_resolve_to_their_place_with_a_precision_that_says_so():
+    refinery = candidates("Bayji Oil Refinery", admin1="Şalāḩ ad Dīn province")[0]
+    assert refinery["precision"] == "near" and refinery["feature"] == "oil refinery"
+    assert km_from(refinery, 34.93, 43.49) <= 10
+    district = candidates("Qaḑā’ al Mawşil", admin1="Nīnawá province")[0]
+    assert district["precision"] == "region" and district["feature"] == "district"
+    assert district["admin2"] == "Mosul"
+    town = candidates("Al Fallūjah town", admin1="Al Anbār province")[0]
+    assert town["precision"] == "exact" and town["feature"] == "town"
+    assert km_from(town, 33.355813, 43.786124) <= 10
+
+
+def test_city_dash_neighbourhood_is_the_neighbourhood_near_the_city_or_else_the_city():
+    quarter = candidates("Mosul - Al Mawşil al Jadīdah")[0]
+    assert quarter["name"] == "Al Mawşil al Jadīdah" and quarter["precision"] == "exact"
+    city = candidates("Baghdad - Al Nowhere Quarter")[0]
+    assert city["name"] == "Baghdad" and city["precision"] == "near" and city["feature"] == "city"
+
+
+@pytest.mark.parametrize(
+    ("wording", "name", "precision", "feature"),
+    [
+        ("Al Asad Airbase", "al asad", LocationPrecision.NEAR, "airbase"),
+        ("Ţūzkhūrmātū air base", "tuzkhurmatu", LocationPrecision.NEAR, "air base"),
+        ("Camp Ashraf", "ashraf", LocationPrecision.NEAR, "camp"),
+        ("Badush Military Prison", "badush", LocationPrecision.NEAR, "military prison"),
+        ("Akkas Gas Field", "akkas", LocationPrecision.NEAR, "gas field"),
+        ("Jabal Sinjār", "sinjar", LocationPrecision.NEAR, "jabal"),
+        ("Nineveh Plain", "nineveh", LocationPrecision.NEAR, "plain"),
+        ("Qaḑā’ al Mawşil", "al mawsil", LocationPrecision.REGION, "district"),
+        ("Al Fallūjah town", "al fallujah", LocationPrecision.EXACT, "town"),
+        ("Xazir village", "xazir", LocationPrecision.EXACT, "village"),
+    ],
+)
+def test_feature_wording_names_the_place_and_says_what_it_is(wording, name, precision, feature):
+    (phrase,), _country = phrase_parse(wording)
+    assert (phrase.text, phrase.precision, phrase.feature) == (name, precision, feature)
+
+
+def test_geocode_command_takes_admin2():
+    out = io.StringIO()
+    call_command(
+        "geocode", "Zummār town", "--country", "IQ", "--admin1", "Ninawa", "--admin2", "Tall Afar", "--json", stdout=out
+    )
+    top = json.loads(out.getvalue())[0]
+    assert (top["name"], top["admin2"], top["outside_admin1"]) == ("Zummar", "Telafar", False)
