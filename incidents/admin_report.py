@@ -243,7 +243,7 @@ def _evidence(candidate):
         by_sentence.setdefault(item.sentence, []).append(item)
     return [
         highlighted(reading.sentence.text, by_sentence.get(reading.sentence.index, []))
-        for reading in sorted(candidate.readings, key=lambda reading: reading.sentence.index)
+        for reading in candidate.shown_readings
     ]
 
 

@@ -72,11 +72,52 @@ TRIGGERS = [
         3,
     ),
     (r"\b(?:riot(?:s|ers|ed)?)\b|أعمال شغب", "riots-violent-demonstration", 4),
-    (r"\b(?:arrest(?:ed|s)?|detain(?:ed|s)?|rounded up)\b|اعتقال|اعتقل|اعتقلت", "strategic-developments-arrests", 3),
     (
-        r"\b(?:agreement|agreed|ceasefire|truce|deal|signed)\b|اتفاق|هدنة|وقف إطلاق النار",
+        r"\b(?:arrest(?:ed|s|ing)?|detain(?:ed|s|ing)?|rounded up|apprehended|took into custody)\b|اعتقال|اعتقل|اعتقلت|"
+        r"القبض على|قبضت على|ألقت القبض|القت القبض|احتجاز|احتجز",
+        "strategic-developments-arrests",
+        3,
+    ),
+    (
+        r"\b(?:loot(?:ed|ing)|plunder(?:ed|ing)|ransack(?:ed|ing)|(?:set fire to|torched|burned|burnt|demolished|"
+        r"bulldozed) (?:\w+ )?(?:homes?|houses?|shops?|farms?|crops|fields|property|properties|vehicles))\b|"
+        r"نهب|سرقة|سرقت|أحرق(?:ت|وا)? (?:منازل|المنازل|محاصيل)|هدم(?:ت)? (?:منازل|المنازل)|تجريف",
+        "strategic-developments-looting-property-destruction",
+        3,
+    ),
+    (
+        r"\b(?:defused|dismantled (?:an? |the )?(?:IED|bomb|explosive)|intercepted|shot down|foiled)\b|تفكيك|فكك|"
+        r"أسقط(?:ت)? (?:طائرة|مسيرة)|اعتراض|إحباط|احباط",
+        "strategic-developments-disrupted-weapons-use",
+        5,  # "defused a roadside bomb": the bomb word is what was disrupted, not what happened
+    ),
+    (
+        r"\b(?:(?:set up|established|built|opened) (?:a |an |new |three |two |several )*(?:military )?(?:base|bases|"
+        r"headquarters|outpost|positions?|checkpoints?|observation posts?|posts?|points?))\b|"
+        r"(?:أنشأ|انشأ|أقام|اقام|أنشأت|أقامت)(?:ت)? (?:قاعدة|مقرا|مقراً|نقطة|نقاط|حاجزا|حاجزاً)",
+        "strategic-developments-headquarters-or-base-established",
+        3,
+    ),
+    (
+        r"\b(?:handed over (?:control|the (?:town|city|village|area|positions?))|withdrew from|pulled out of|"
+        r"entered (?:rebel-held|the town|the city|the village)|raised? (?:the|their) (?:national )?flag|"
+        r"handover of|took over)\b|انسحب(?:ت)? من|تسلم(?:ت)?|سلم(?:ت)? (?:المنطقة|البلدة|المدينة|مواقع)|"
+        r"رفع(?:ت)? العلم|دخلت",
+        "strategic-developments-non-violent-transfer-of-territory",
+        3,
+    ),
+    (
+        r"\b(?:agreement|agreed|ceasefire|cease-fire|truce|deal|signed|reconciliation|settlement|"
+        r"hand(?:ing|ed)? over (?:their |its )?(?:\w+ )*?weapons)\b|اتفاق|هدنة|وقف إطلاق النار|تسوية|مصالحة",
         "strategic-developments-agreement",
         3,
+    ),
+    (
+        r"\b(?:reinforcements?|redeploy(?:ed|ment)|deployed|(?:military )?convoys?|troop movements?|"
+        r"moved (?:troops|forces|units)|sent troops|patrols? (?:was|were)? ?turned back|build-?up)\b|تعزيزات|"
+        r"أرسل(?:ت)? (?:قوات|رتلا|رتلاً)|رتل عسكري|أرتال|انتشار|دورية",
+        "strategic-developments-other",
+        2,
     ),
     (
         r"\b(?:met|meet(?:s|ing|ings)?|held talks|talks with|visited|received)\b|التقى|لقاء|اجتماع|استقبل|اجتمع",
@@ -248,3 +289,47 @@ def sub_event_type(slug):
 
 def civilians_targeted(sentence_text):
     return bool(CIVILIANS.search(sentence_text))
+
+
+# Who the dead or hurt are when they are named as non-combatants: "killing seven civilians", "a teacher and four
+# students", "the dead included an elderly woman", "مقتل طفلة".
+VICTIMS = re.compile(
+    r"\b(?:civilians?|children|child|kids|boys?|girls?|women|woman|journalists?|reporters?|aid workers?|"
+    r"humanitarian workers?|doctors?|nurses?|medics?|paramedics?|teachers?|students|pupils|villagers|residents|"
+    r"farmers?|shepherds?|worshippers|passers-by|families|family members|mukhtar|chieftains?|olive pickers)\b|"
+    r"(?<![\u0600-\u06ff])(?:مدني(?:ين|ون|ا|اً)?|المدنيين|أطفال|الأطفال|طفل(?:ة|ا|اً|ين|تين)?|نساء|امرأة|سيدة|صحفي(?:ين|ون|ا|اً)?|"
+    r"مسعف(?:ين|ون)?|أطباء|طبيب|عمال إغاثة|أهالي|مواطن(?:ين|ون|ا|اً)?|رعاة|مزارع(?:ين|ون)?)(?![\u0600-\u06ff])",
+    re.IGNORECASE,
+)
+HARMED = re.compile(
+    r"\b(?:kill\w*|dead|died|death|slain|wounded|injured|hurt|massacre|attack\w*|target\w*|shot|hit|struck)\b|"
+    r"مقتل|قتل|مصرع|حتف|استشهاد|استشهد|جرح|إصابة|اصابة|أصيب|مجزرة|استهدف",
+    re.IGNORECASE,
+)
+
+
+def victim_mentions(sentence_text):
+    """ActorMention-like spans of civilian victims in a sentence that tells of deaths, wounds or an attack."""
+    if not HARMED.search(sentence_text):
+        return []
+    return [
+        ActorMention(match.start(), match.end(), match.group(), 0, "", "civilians", "B")
+        for match in VICTIMS.finditer(sentence_text)
+        if not ATTRIBUTION_AFTER.match(sentence_text[match.end() :])  # "residents said": a source, not a victim
+    ]
+
+
+@lru_cache(maxsize=1)
+def _civilians_actors(stamp):
+    return {
+        actor.country.code if hasattr(actor.country, "code") else str(actor.country or ""): (actor.pk, actor.name)
+        for actor in Actor.objects.filter(kind="civilians")
+    }
+
+
+def civilians_actor(country):
+    """(id, name) of the Civilians actor of a country ("Civilians (Syria)"), or None where the table has none."""
+    found = _civilians_actors(Actor.objects.filter(kind="civilians").count())
+    if country and str(country) in found:
+        return found[str(country)]
+    return next(iter(found.values())) if len(found) == 1 else None

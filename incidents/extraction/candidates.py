@@ -10,12 +10,20 @@ with a place, within a paragraph. Background (headlines, "since 2011", the war's
 import math
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
-from ..models import LocationPrecision
+from ..models import DatePrecision, LocationPrecision
 from . import gazetteer
-from .actors import actor_mentions, actor_patterns, civilians_targeted, sub_event_type, trigger_mentions
-from .dates import date_mentions
+from .actors import (
+    actor_mentions,
+    actor_patterns,
+    civilians_actor,
+    civilians_targeted,
+    sub_event_type,
+    trigger_mentions,
+    victim_mentions,
+)
+from .dates import date_mentions, dateline_date, day_offset
 from .places import place_mentions
 from .text import split_sentences
 from .tolls import toll_mentions
@@ -39,6 +47,11 @@ BACKGROUND = re.compile(
 )
 # An event more than this long before the report is background history, not news.
 BACKGROUND_DAYS = 366
+# A report that never says when tells only that the event happened before it was filed; news reports what
+# happened in the last days, so the proposal is the week up to the report's day, at ACLED's "within a week".
+REPORTED_WINDOW_DAYS = 7
+# How much the date adds to a candidate's confidence, by where it came from.
+DATE_CONFIDENCE = {"stated": 0.25, "carried": 0.2, "reported": 0.1}
 
 
 @dataclass
@@ -71,11 +84,14 @@ class SentenceReading:
 class Candidate:
     readings: list = field(default_factory=list)
     inherited_side_a: list = field(default_factory=list)
+    # The nearest earlier sentence with an event date, for a candidate whose own sentences give none.
+    date_source: SentenceReading | None = None
     # Filled by resolve():
     title: str = ""
     start_date: date | None = None
     end_date: date | None = None
     date_precision: int | None = None
+    date_basis: str | None = None  # "stated", "carried" (from an earlier sentence) or "reported" (by the report's day)
     place_reported: str | None = None
     place_name: str | None = None
     place_id: int | None = None
@@ -92,6 +108,7 @@ class Candidate:
     event_type_id: int | None = None
     sub_event_type: str | None = None
     sub_event_type_id: int | None = None
+    sub_event_type_slug: str | None = None
     actors: list = field(default_factory=list)  # [{"id", "name", "side"}]
     evidence: list = field(default_factory=list)  # [Evidence]
     confidence: float = 0.0
@@ -99,6 +116,13 @@ class Candidate:
     @property
     def sentences(self):
         return [reading.sentence for reading in self.readings]
+
+    @property
+    def shown_readings(self):
+        """The sentences its evidence points into, in report order: its own, and the one its date came from."""
+        cited = {item.sentence for item in self.evidence}
+        extra = [self.date_source] if self.date_source is not None and self.date_source.sentence.index in cited else []
+        return sorted([*self.readings, *extra], key=lambda reading: reading.sentence.index)
 
     def main_place(self):
         places = [place for reading in self.readings for place in reading.incident_places]
@@ -131,6 +155,8 @@ def _family(readings):
 def extract(text, *, published):
     """Resolved candidates, in report order, for a report published on `published`."""
     candidates, current, pending = [], None, []
+    last_dated = None  # the latest story sentence with an event date, for candidates whose sentences give none
+    report_day = dateline_date(text, published=published) or published
     lookups = {"actors": actor_patterns(), "places": gazetteer.name_index()}  # once per report, not per sentence
     last_paragraph = None
     # Paragraph distances count story paragraphs only: a "Read more" teaser or a caption between two paragraphs
@@ -164,6 +190,8 @@ def extract(text, *, published):
                     and _days_overlap(r.event_dates, reading.event_dates)
                 ]
                 current.readings.append(reading)
+                if last_dated is not None and not separate and sentence.paragraph - last_dated.sentence.paragraph <= 1:
+                    current.date_source = last_dated
                 if previous is not None and SAME_GROUP.search(sentence.text):
                     current.inherited_side_a = _side_a(previous)
                 candidates.append(current)
@@ -183,12 +211,14 @@ def extract(text, *, published):
             current.readings.append(reading)
         if current is not None and current.readings[-1] is reading:
             last_paragraph = sentence.paragraph
+        if reading.event_dates and not background:
+            last_dated = reading
     # Event sentences that never met a place still make a candidate when they say when and who or how many.
     if pending and any(r.event_dates for r in pending) and any(r.tolls or r.actors for r in pending):
         orphan = Candidate()
         orphan.readings = pending
         candidates.append(orphan)
-    resolved = [_resolve(candidate, published) for candidate in candidates]
+    resolved = [_resolve(candidate, published, report_day) for candidate in candidates]
     return [
         candidate
         for candidate in resolved
@@ -208,9 +238,11 @@ def _side_a(candidate):
     ]
 
 
-def _resolve(candidate, published):
+def _resolve(candidate, published, report_day):
     evidence = []
     index = {id(reading): reading.sentence.index for reading in candidate.readings}
+    if candidate.date_source is not None:
+        index[id(candidate.date_source)] = candidate.date_source.sentence.index
 
     def cite(field_name, reading, mention):
         evidence.append(Evidence(field_name, index[id(reading)], mention.start, mention.end))
@@ -236,18 +268,37 @@ def _resolve(candidate, published):
         wording = place_reading.sentence.text[max(0, place.start - 40) : place.end + 12]
         candidate.place_reported = _place_wording(wording, place.text) or place.text
 
-    # When: event dates of the most precise kind given.
+    # When: event dates of the most precise kind given; else those of the sentence before (the lede's "on
+    # Saturday" holds for the next sentence's village); else the week up to the day the report was filed.
     dated = [(reading, mention) for reading in candidate.readings for mention in reading.event_dates]
+    candidate.date_basis = "stated" if dated else None
+    if not dated and candidate.date_source is not None:
+        dated = [(candidate.date_source, mention) for mention in candidate.date_source.event_dates]
+        candidate.date_basis = "carried"
     if dated:
         finest = min(mention.precision for _reading, mention in dated)
         used = [(reading, mention) for reading, mention in dated if mention.precision == finest]
         candidate.start_date = min(mention.first for _reading, mention in used)
         candidate.end_date = max(mention.last for _reading, mention in used)
+        if candidate.date_basis == "carried":
+            shift = timedelta(days=day_offset(candidate.readings[0].sentence.text))
+            candidate.start_date, candidate.end_date = candidate.start_date + shift, candidate.end_date + shift
         candidate.date_precision = int(finest)
         for reading, mention in used:
             cite("date", reading, mention)
         if candidate.end_date > published:
             candidate.end_date = max(candidate.start_date, published)
+    else:
+        reported = [
+            (r, m) for r in candidate.readings for m in r.dates if m.role == "reporting" and m.last <= published
+        ]
+        day = max([mention.last for _reading, mention in reported], default=report_day)
+        candidate.start_date = day - timedelta(days=REPORTED_WINDOW_DAYS - 1)
+        candidate.end_date = day
+        candidate.date_precision = int(DatePrecision.WEEK)
+        candidate.date_basis = "reported"
+        for reading, mention in reported[-1:]:
+            cite("date", reading, mention)
 
     # How many: the first incident toll (later ones are usually subsets or restatements).
     tolls = [(reading, mention) for reading in candidate.readings for mention in reading.tolls]
@@ -283,10 +334,8 @@ def _resolve(candidate, published):
         found = sub_event_type(slug)
         if found:
             candidate.sub_event_type_id, candidate.sub_event_type, candidate.event_type_id, candidate.event_type = found
+            candidate.sub_event_type_slug = slug
             cite("event_type", reading, trigger)
-        if slug.startswith(("strategic-developments", "protests-peaceful")) and candidate.fatalities_best is None:
-            # ACLED codes non-violent events with 0 fatalities; the trigger word is the evidence.
-            candidate.fatalities_low = candidate.fatalities_best = candidate.fatalities_high = 0
 
     # Who: the first side each actor is given; "the group" carries the previous candidate's perpetrator.
     actors = {}
@@ -298,12 +347,24 @@ def _resolve(candidate, published):
     if not any(actor["side"] == "A" for actor in actors.values()):
         for actor_id, name in candidate.inherited_side_a:
             actors.setdefault(actor_id, {"id": actor_id, "name": name, "side": "A"})
+    # Victims named as civilians, children, journalists …: the Civilians actor of the country, on side B.
+    violent = candidate.event_type_id is not None and re.match(
+        r"battles|explosions|violence", candidate.sub_event_type_slug or ""
+    )
+    civilians = civilians_actor(candidate.country) if violent else None
+    if civilians is not None and civilians[0] not in actors:
+        for reading in candidate.readings:
+            victims = victim_mentions(reading.sentence.text)
+            if victims:
+                actors[civilians[0]] = {"id": civilians[0], "name": civilians[1], "side": "B"}
+                cite("actor_B", reading, victims[0])
+                break
     candidate.actors = list(actors.values())
     candidate.evidence = sorted(evidence, key=lambda item: (item.sentence, item.start))
     candidate.title = _title(candidate)
     filled = [
         (0.3, candidate.latitude is not None),
-        (0.25, candidate.start_date is not None),
+        (DATE_CONFIDENCE.get(candidate.date_basis, 0), candidate.start_date is not None),
         (0.15, candidate.event_type is not None),
         (0.15, bool(candidate.actors)),
         (0.15, candidate.fatalities_best is not None),
@@ -338,7 +399,9 @@ def _place_consistent_with_its_sentence(place, reading):
                 return False
         return True
 
-    coded = gazetteer.geocode(place.phrase, consistent_with=consistent)
+    # "the village of X in the Y countryside", "قرية X بريف Y": the governorate named around it narrows the search.
+    context = [coded["admin1"] for other, coded in anchors if other.precision != LocationPrecision.EXACT]
+    coded = gazetteer.geocode(place.phrase, admin1=(context or [None])[0], consistent_with=consistent)
     if coded is not None:
         return place, coded
     other, coded = min(anchors, key=lambda item: item[0].precision)
@@ -401,6 +464,7 @@ def candidate_json(candidate):
         "start_date": candidate.start_date.isoformat() if candidate.start_date else None,
         "end_date": candidate.end_date.isoformat() if candidate.end_date else None,
         "date_precision": {1: "day", 2: "week", 3: "month"}.get(candidate.date_precision),
+        "date_basis": candidate.date_basis,
         "place_reported": candidate.place_reported,
         "latitude": candidate.latitude,
         "longitude": candidate.longitude,
@@ -425,7 +489,7 @@ def candidate_json(candidate):
                     for item in cited.get(reading.sentence.index, [])
                 ],
             }
-            for reading in sorted(candidate.readings, key=lambda reading: reading.sentence.index)
+            for reading in candidate.shown_readings
         ],
         "confidence": candidate.confidence,
     }

@@ -56,13 +56,17 @@ def _geocoder():
     return GazetteerGeocoder()
 
 
-def geocode(phrase, *, countries=None, consistent_with=None):
+def geocode(phrase, *, countries=None, admin1=None, consistent_with=None):
     """The gazetteer's best candidate dict for report wording ("north of Palmyra", "Deir Ezzor province"), or None.
 
-    `consistent_with` (a predicate on candidates) keeps only the readings that agree with the other places the
-    sentence names: the Hadaj "south of Mosul", not the Hadaj in Hasakah."""
+    `admin1` is the governorate the sentence names ("… in the Idlib countryside"): the geocoder ranks places in it
+    first. `consistent_with` (a predicate on candidates) keeps only the readings that agree with the other places
+    the sentence names: the Hadaj "south of Mosul", not the Hadaj in Hasakah. This is the extraction's one call
+    into the geocoder, so what places/ learns about context and spelling reaches the assistant from here."""
     try:
-        candidates = _geocoder().candidates(phrase, countries=countries, limit=8 if consistent_with else 1)
+        candidates = _geocoder().candidates(
+            phrase, countries=countries, admin1=admin1, limit=8 if consistent_with or admin1 else 1
+        )
     except GeocodeQueryError:
         return None
     if consistent_with is not None:

@@ -64,7 +64,7 @@ NEAR_BEFORE = re.compile(
     r"\s+(?:the\s+)?(?:(?:ancient\s+)?(?:city|town|village) of\s+)?$",
     re.IGNORECASE,
 )
-NEAR_AFTER = re.compile(r"^\s+(?:countryside|outskirts|desert|suburbs|environs)\b", re.IGNORECASE)
+NEAR_AFTER = re.compile(r"^\s+(?:countryside|outskirts|desert|suburbs|environs|area|plain|basin)\b", re.IGNORECASE)
 
 
 PERSON_NAME = re.compile(r"(?:Abu|Umm|Bin|Ibn|Abd|Abdel|Abdul|Sheikh|أبو|ابو|أم|بن|عبد)\b", re.IGNORECASE)
