@@ -31,7 +31,7 @@ TRIGGERS = [
     (r"\bsuicide (?:bomb(?:er|ing)?|attack|car bomb)|انتحاري", "explosions-remote-violence-suicide-bomb", 5),
     (
         r"\b(?:air ?strikes?|air raids?|drone strikes?|warplanes?|(?:fighter )?jets? (?:struck|bombed|hit)|bombed from the air|"
-        r"helicopter gunships?|barrel bombs?|(?:drones?|warplanes?|aircraft|jets?) (?:struck|hit|bombed|targeted))\b|غارة|غارات|الطيران الحربي|طائرة مسيرة|طائرات مسيرة",
+        r"helicopter gunships?|barrel bombs?|(?:drones?|warplanes?|aircraft|jets?) (?:struck|hit|bombed|targeted)|(?:drone|aerial|air) attacks?|by an? (?:\w+ )?(?:drone|warplane|UAV))\b|غارة|قصف جوي|براميل متفجرة|الطيران المروحي|غارات|الطيران الحربي|طائرة مسيرة|طائرات مسيرة",
         "explosions-remote-violence-air-drone-strike",
         4,
     ),
@@ -65,7 +65,7 @@ TRIGGERS = [
         2,
     ),
     (r"\b(?:executed|massacred?|shot dead)\b|أعدم|مجزرة", "violence-against-civilians-attack", 3),
-    (r"\b(?:killed|killing|kills)\b|مقتل|قتل", "battles-armed-clash", 1),
+    (r"\b(?:killed|killing|kills)\b|مقتل|قتل|استشهاد|استشهد|مصرع", "battles-armed-clash", 1),
     (
         r"\b(?:protest(?:ed|ers|s)?|demonstrat(?:ed|ion|ions|ors)|rall(?:y|ies|ied))\b|مظاهرة|مظاهرات|احتجاج|احتجاجات|تظاهر",
         "protests-peaceful-protest",

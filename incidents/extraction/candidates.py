@@ -70,6 +70,7 @@ class SentenceReading:
     tolls: list
     actors: list
     triggers: list
+    region_named: str | None = None  # the governorate named last in the story up to this sentence
 
     @property
     def incident_places(self):
@@ -156,6 +157,7 @@ def extract(text, *, published):
     """Resolved candidates, in report order, for a report published on `published`."""
     candidates, current, pending = [], None, []
     last_dated = None  # the latest story sentence with an event date, for candidates whose sentences give none
+    region_named = None  # the latest governorate the story named: where its villages are looked for first
     report_day = dateline_date(text, published=published) or published
     lookups = {"actors": actor_patterns(), "places": gazetteer.name_index()}  # once per report, not per sentence
     last_paragraph = None
@@ -167,6 +169,9 @@ def extract(text, *, published):
         sentence = replace(sentence, paragraph=paragraph_numbers[sentence.paragraph])
         reading = _read(sentence, published, lookups)
         background = bool(BACKGROUND.search(sentence.text))
+        regions = [place.text for place in reading.incident_places if place.region]
+        region_named = regions[0] if regions else region_named
+        reading.region_named = region_named
         has_event = bool(reading.triggers) and not background
         places = reading.incident_places
         if has_event and places:
@@ -248,13 +253,24 @@ def _resolve(candidate, published, report_day):
         evidence.append(Evidence(field_name, index[id(reading)], mention.start, mention.end))
 
     # Where: the most precise incident place; the region named beside it fills admin1 if the geocoder cannot.
-    place_reading, place = None, None
-    for reading in candidate.readings:
-        for mention in reading.incident_places:
-            if place is None or mention.precision < place.precision:
-                place_reading, place = reading, mention
+    # (A named place the gazetteer cannot place gives way to the next most precise one.)
+    ranked = sorted(
+        ((reading, mention) for reading in candidate.readings for mention in reading.incident_places),
+        key=lambda item: item[1].precision,
+    )
+    place_reading, place, coded = (ranked[0][0], ranked[0][1], None) if ranked else (None, None, None)
+    fallback = None
+    for reading, mention in ranked:
+        found, found_coded = _place_consistent_with_its_sentence(mention, reading)
+        if found_coded is not None and found is mention:
+            place_reading, place, coded = reading, found, found_coded
+            break
+        if found_coded is not None and fallback is None:
+            fallback = (reading, found, found_coded)  # the place it was described by, if nothing better is found
+    else:
+        if fallback is not None:
+            place_reading, place, coded = fallback
     if place is not None:
-        place, coded = _place_consistent_with_its_sentence(place, place_reading)
         cite("place", place_reading, place)
         candidate.place_reported = place.text
         if coded is not None:
@@ -315,6 +331,11 @@ def _resolve(candidate, published, report_day):
     triggers = [(reading, trigger) for reading in candidate.readings for trigger in reading.triggers]
     if triggers:
         reading, trigger = max(triggers, key=lambda item: item[1].strength)
+        if trigger.slug.startswith("strategic") and candidate.fatalities_best:
+            # "… set fire to a farm, leaving seven civilians killed": with deaths reported, the violence is the event.
+            violent = [item for item in triggers if VIOLENT_SLUG.match(item[1].slug)]
+            if violent:
+                reading, trigger = max(violent, key=lambda item: item[1].strength)
         slug = trigger.slug
         armed_b = any(
             actor.side == "B" and actor.kind not in ("civilians", "protesters")
@@ -373,6 +394,7 @@ def _resolve(candidate, published, report_day):
     return candidate
 
 
+VIOLENT_SLUG = re.compile(r"battles|explosions|violence")
 # Two places of one sentence further apart than this are not "X south of Y": the reading of X is a namesake.
 ANCHOR_KM = 60
 
@@ -382,13 +404,16 @@ def _place_consistent_with_its_sentence(place, reading):
     sentence names; when no reading of it does, the place it was described by ("south of Mosul") is used."""
     anchors = []
     for other in reading.incident_places:
-        if other is place or other.key == place.key:
+        # Only a place the wording relates it to ("south of Mosul", "in Idlib province") is an anchor: two towns
+        # named side by side ("attacked Kirkuk as troops advanced on Mosul") say nothing of each other.
+        if other is place or other.key == place.key or other.precision == LocationPrecision.EXACT:
             continue
         coded = gazetteer.geocode(other.phrase)
         if coded is not None:
             anchors.append((other, coded))
     if not anchors:
-        return place, gazetteer.geocode(place.phrase)
+        # Nothing in the sentence relates it to another place: the governorate the story named last ranks first.
+        return place, gazetteer.geocode(place.phrase, admin1=None if place.region else reading.region_named)
 
     def consistent(candidate):
         for other, coded in anchors:
@@ -396,7 +421,8 @@ def _place_consistent_with_its_sentence(place, reading):
                 if gazetteer.name_key(candidate["admin1"]) != gazetteer.name_key(coded["admin1"]):
                     return False
             elif km(candidate["latitude"], candidate["longitude"], coded["latitude"], coded["longitude"]) > ANCHOR_KM:
-                return False
+                if gazetteer.name_key(candidate["admin1"]) != gazetteer.name_key(coded["admin1"]):
+                    return False
         return True
 
     # "the village of X in the Y countryside", "قرية X بريف Y": the governorate named around it narrows the search.

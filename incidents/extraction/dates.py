@@ -119,7 +119,10 @@ PATTERNS = [
     ),
     # Times of day with no day named: the report's own day ("at dawn", "فجراً"), or the night before it.
     ("overnight", re.compile(r"\b(?:overnight|at midnight|late at night)\b|منتصف الليل|ليلاً|ليلا", re.IGNORECASE)),
-    ("report_day", re.compile(r"\b(?:at dawn|at daybreak|(?:early )?this morning|at noon)\b|فجراً|فجرا|صباحاً", re.I)),
+    (
+        "report_day",
+        re.compile(r"\b(?:(?:at|before) dawn|at daybreak|(?:early )?this morning|at noon)\b|فجراً|فجرا|صباحاً", re.I),
+    ),
     (
         "week",
         re.compile(
