@@ -413,7 +413,7 @@ def _place_consistent_with_its_sentence(place, reading):
             anchors.append((other, coded))
     if not anchors:
         # Nothing in the sentence relates it to another place: the governorate the story named last ranks first.
-        return place, gazetteer.geocode(place.phrase, admin1=None if place.region else reading.region_named)
+        return place, gazetteer.geocode(place.phrase, admin1=reading.region_named)
 
     def consistent(candidate):
         for other, coded in anchors:

@@ -5,6 +5,7 @@ gazetteer is reached is one module to change.
 per word; `geocode()` turns the report's wording around a name into coordinates, admin1 and country.
 """
 
+import threading
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -23,6 +24,8 @@ class GazetteerName(NamedTuple):
 
 
 _cache = {"stamp": None, "index": None}
+# A report read while the index is being built (at a web process's start) waits for that build, not a second one.
+_building = threading.Lock()
 
 
 def name_index():
@@ -31,19 +34,25 @@ def name_index():
     last = Place.objects.order_by("-pk").values_list("pk", flat=True).first()
     stamp = (last, Place.objects.count())
     if _cache["stamp"] != stamp:
-        exact, skeletons = {}, {}
-        rows = Place.objects.values_list("pk", "kind", "population", "country", "name_keys", "skeleton_keys")
-        for pk, kind, population, country, name_keys, skeleton_keys in rows:
-            place = GazetteerName(pk, kind, population or 0, str(country))
-            for key in name_keys:
-                exact.setdefault(key, []).append(place)
-            for key in skeleton_keys:
-                # One- to three-consonant one-word skeletons ("hm", "rk") match half the dictionary; two words
-                # ("n s" for Ain Issa) are kept, and the reader asks for place wording before trusting them.
-                if len(key) >= 4 or " " in key:
-                    skeletons.setdefault(key, []).append(place)
-        _cache.update(stamp=stamp, index={True: exact, False: skeletons})
+        with _building:
+            if _cache["stamp"] != stamp:
+                _build(stamp)
     return _cache["index"]
+
+
+def _build(stamp):
+    exact, skeletons = {}, {}
+    rows = Place.objects.values_list("pk", "kind", "population", "country", "name_keys", "skeleton_keys")
+    for pk, kind, population, country, name_keys, skeleton_keys in rows:
+        place = GazetteerName(pk, kind, population or 0, str(country))
+        for key in name_keys:
+            exact.setdefault(key, []).append(place)
+        for key in skeleton_keys:
+            # One- to three-consonant one-word skeletons ("hm", "rk") match half the dictionary; two words
+            # ("n s" for Ain Issa) are kept, and the reader asks for place wording before trusting them.
+            if len(key) >= 4 or " " in key:
+                skeletons.setdefault(key, []).append(place)
+    _cache.update(stamp=stamp, index={True: exact, False: skeletons})
 
 
 def is_region(names):
