@@ -196,9 +196,13 @@ def _actor_patterns(stamp):
     return patterns
 
 
-def actor_patterns():
+def _actors_stamp():
     latest = Actor.history.order_by("-history_date").values_list("history_date", flat=True).first()
-    return _actor_patterns((Actor.objects.count(), latest))
+    return (Actor.objects.count(), latest)
+
+
+def actor_patterns():
+    return _actor_patterns(_actors_stamp())
 
 
 def trigger_mentions(sentence_text):
@@ -329,7 +333,7 @@ def _civilians_actors(stamp):
 
 def civilians_actor(country):
     """(id, name) of the Civilians actor of a country ("Civilians (Syria)"), or None where the table has none."""
-    found = _civilians_actors(Actor.objects.filter(kind="civilians").count())
+    found = _civilians_actors(_actors_stamp())
     if country and str(country) in found:
         return found[str(country)]
     return next(iter(found.values())) if len(found) == 1 else None

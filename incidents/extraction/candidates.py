@@ -42,6 +42,7 @@ SAME_GROUP = re.compile(
 BACKGROUND = re.compile(
     r"\bsince (?:19|20)\d\d\b|\bsince the (?:start|beginning|outbreak|fall)\b|\b(?:has|have) been (?:\w+ing|engulfed)\b|"
     r"\b(?:has|have) (?:killed|displaced)\b|\bcivil war\b|\bfor decades\b|\bin (?:late |early )?(?:19|20)\d\d\b|"
+    r"\b(?:last|previous) year\b|\byears ago\b|العام الماضي|"
     r"منذ عام|منذ بداية|منذ اندلاع",
     re.IGNORECASE,
 )
@@ -122,7 +123,9 @@ class Candidate:
     def shown_readings(self):
         """The sentences its evidence points into, in report order: its own, and the one its date came from."""
         cited = {item.sentence for item in self.evidence}
-        extra = [self.date_source] if self.date_source is not None and self.date_source.sentence.index in cited else []
+        own = {reading.sentence.index for reading in self.readings}
+        source = self.date_source
+        extra = [source] if source is not None and source.sentence.index in cited - own else []
         return sorted([*self.readings, *extra], key=lambda reading: reading.sentence.index)
 
     def main_place(self):

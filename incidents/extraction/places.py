@@ -200,6 +200,8 @@ def _cued_mentions(sentence_text, found, blocked):
     for match in [*CUE_EN.finditer(sentence_text), *CUE_AR.finditer(sentence_text)]:
         group = next(name for name in ("n", "m", "o") if match.groupdict().get(name))
         start = match.start(group)
+        if FOREIGN_BEFORE.search(sentence_text[max(0, start - 40) : start]):
+            continue  # "the Russian city of Sochi": abroad, whatever namesake a village here has
         words = match.group(group).split()
         if ARABIC.search(words[0]):
             words = words[:1] + [word for word in words[1:2] if not CUE_STOP.match(word)]
@@ -238,6 +240,10 @@ def _cued_mentions(sentence_text, found, blocked):
     return mentions
 
 
+FOREIGN_BEFORE = re.compile(
+    r"\b(?:Russian|Turkish|Iranian|Lebanese|Jordanian|Saudi|Egyptian|Kazakh|Swiss|Qatari|Emirati|Israeli|American|"
+    r"European|French|German|British)\s+(?:capital|city|town|resort|village)\s+of\s+$"
+)
 # The countries the assistant's reports are about; a cue never reads a name as a village abroad.
 CUE_COUNTRIES = ["SY", "IQ"]
 

@@ -21,8 +21,9 @@ SAMPLES = [
 ]
 
 
-def warm_up():
-    """Build every index the assistant reads; returns the seconds it took."""
+def warm_up(*, close_connections=True):
+    """Build every index the assistant reads; returns the seconds it took. Its database connections are closed
+    after (a gunicorn master must not hand its connection to the workers it forks)."""
     from . import extract_candidates
 
     started = time.perf_counter()
@@ -30,7 +31,8 @@ def warm_up():
         for sample in SAMPLES:
             extract_candidates(sample, published=datetime.date.today())
     finally:
-        connections.close_all()  # this thread's (or, before a fork, the master's) connections are not to be shared
+        if close_connections:
+            connections.close_all()
     elapsed = time.perf_counter() - started
     logger.info("Editors' assistant ready in %.1f s.", elapsed)
     return elapsed
