@@ -93,7 +93,7 @@ def real_set():
         return False
     labelled = len(json.loads(REAL_LABELS.read_text(encoding="utf-8"))["reports"])
     failed = False
-    for split in (None, "tune", "holdout"):
+    for split in (None, "tune", "holdout", "fresh"):
         score, count = evaluate_real(REAL_LABELS, REAL_REPORTS_DIR, split=split)
         print(
             f"Real reports{f' ({split})' if split else ''}: {count} of {labelled} labelled read; "

@@ -286,9 +286,13 @@ def _sub_types(stamp):
     }
 
 
+def sub_event_types():
+    """{slug: (sub-type id, sub-type name, type id, type name)}, from the taxonomy tables."""
+    return _sub_types(SubEventType.objects.count())
+
+
 def sub_event_type(slug):
-    """(sub-type id, sub-type name, type id, type name) of a sub-event type slug, from the taxonomy tables."""
-    return _sub_types(SubEventType.objects.count()).get(slug)
+    return sub_event_types().get(slug)
 
 
 def civilians_targeted(sentence_text):
@@ -331,9 +335,14 @@ def _civilians_actors(stamp):
     }
 
 
-def civilians_actor(country):
+def civilians_actors():
+    """{country code: (id, name)} of the Civilians actors."""
+    return _civilians_actors(_actors_stamp())
+
+
+def civilians_actor(country, found=None):
     """(id, name) of the Civilians actor of a country ("Civilians (Syria)"), or None where the table has none."""
-    found = _civilians_actors(_actors_stamp())
+    found = civilians_actors() if found is None else found
     if country and str(country) in found:
         return found[str(country)]
     return next(iter(found.values())) if len(found) == 1 else None

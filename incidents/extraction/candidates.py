@@ -18,8 +18,9 @@ from .actors import (
     actor_mentions,
     actor_patterns,
     civilians_actor,
+    civilians_actors,
     civilians_targeted,
-    sub_event_type,
+    sub_event_types,
     trigger_mentions,
     victim_mentions,
 )
@@ -158,11 +159,22 @@ def _family(readings):
 
 def extract(text, *, published):
     """Resolved candidates, in report order, for a report published on `published`."""
+    # Once per report, not per sentence or candidate: each stamp check is a query.
+    lookups = {
+        "actors": actor_patterns(),
+        "places": gazetteer.name_index(),
+        "sub_types": sub_event_types(),
+        "civilians": civilians_actors(),
+    }
+    with gazetteer.report_memo():
+        return _extract(text, published, lookups)
+
+
+def _extract(text, published, lookups):
     candidates, current, pending = [], None, []
     last_dated = None  # the latest story sentence with an event date, for candidates whose sentences give none
     region_named = None  # the latest governorate the story named: where its villages are looked for first
     report_day = dateline_date(text, published=published) or published
-    lookups = {"actors": actor_patterns(), "places": gazetteer.name_index()}  # once per report, not per sentence
     last_paragraph = None
     # Paragraph distances count story paragraphs only: a "Read more" teaser or a caption between two paragraphs
     # does not separate them.
@@ -226,7 +238,7 @@ def extract(text, *, published):
         orphan = Candidate()
         orphan.readings = pending
         candidates.append(orphan)
-    resolved = [_resolve(candidate, published, report_day) for candidate in candidates]
+    resolved = [_resolve(candidate, published, report_day, lookups) for candidate in candidates]
     return [
         candidate
         for candidate in resolved
@@ -246,7 +258,7 @@ def _side_a(candidate):
     ]
 
 
-def _resolve(candidate, published, report_day):
+def _resolve(candidate, published, report_day, lookups):
     evidence = []
     index = {id(reading): reading.sentence.index for reading in candidate.readings}
     if candidate.date_source is not None:
@@ -355,7 +367,7 @@ def _resolve(candidate, published, report_day):
             actor.side == "A" and actor.kind == "state_forces" for r in candidate.readings for actor in r.actors
         ):
             slug = "battles-government-regains-territory"
-        found = sub_event_type(slug)
+        found = lookups["sub_types"].get(slug)
         if found:
             candidate.sub_event_type_id, candidate.sub_event_type, candidate.event_type_id, candidate.event_type = found
             candidate.sub_event_type_slug = slug
@@ -375,7 +387,7 @@ def _resolve(candidate, published, report_day):
     violent = candidate.event_type_id is not None and re.match(
         r"battles|explosions|violence", candidate.sub_event_type_slug or ""
     )
-    civilians = civilians_actor(candidate.country) if violent else None
+    civilians = civilians_actor(candidate.country, lookups["civilians"]) if violent else None
     if civilians is not None and civilians[0] not in actors:
         for reading in candidate.readings:
             victims = victim_mentions(reading.sentence.text)

@@ -6,6 +6,7 @@ per word; `geocode()` turns the report's wording around a name into coordinates,
 """
 
 import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -59,10 +60,24 @@ def is_region(names):
     return any(name.kind == PlaceKind.ADMIN1 for name in names)
 
 
-@lru_cache(maxsize=1)
-def _geocoder():
+_memo = threading.local()
+
+
+@contextmanager
+def report_memo():
+    """Within it, one look-up per wording: a report names its places again and again, and a look-up is a query or
+    two. Per thread and per report, so a changed gazetteer is read by the next report."""
+    _memo.found = {}
+    try:
+        yield
+    finally:
+        _memo.found = None
+
+
+@lru_cache(maxsize=2)
+def _geocoder(refresh_index=True):
     # geopy's Geocoder builds an SSL context on creation (tens of ms); the gazetteer one never uses it, so one will do.
-    return GazetteerGeocoder()
+    return GazetteerGeocoder(refresh_index=refresh_index)
 
 
 def geocode(phrase, *, countries=None, admin1=None, consistent_with=None):
@@ -72,12 +87,22 @@ def geocode(phrase, *, countries=None, admin1=None, consistent_with=None):
     first. `consistent_with` (a predicate on candidates) keeps only the readings that agree with the other places
     the sentence names: the Hadaj "south of Mosul", not the Hadaj in Hasakah. This is the extraction's one call
     into the geocoder, so what places/ learns about context and spelling reaches the assistant from here."""
-    try:
-        candidates = _geocoder().candidates(
-            phrase, countries=countries, admin1=admin1, limit=8 if consistent_with or admin1 else 1
-        )
-    except GeocodeQueryError:
-        return None
+    limit = 8 if consistent_with or admin1 else 1
+    memo = getattr(_memo, "found", None)
+    key = (phrase, tuple(countries or ()), admin1, limit)
+    if memo is not None and key in memo:
+        candidates = memo[key]
+    else:
+        # The geocoder checks its index against the table on every look-up (a query); once per report is enough.
+        geocoder = _geocoder(refresh_index=memo is None or not memo.get("refreshed"))
+        if memo is not None:
+            memo["refreshed"] = True
+        try:
+            candidates = geocoder.candidates(phrase, countries=countries, admin1=admin1, limit=limit)
+        except GeocodeQueryError:
+            candidates = []
+        if memo is not None:
+            memo[key] = candidates
     if consistent_with is not None:
         candidates = [candidate for candidate in candidates if consistent_with(candidate)]
     return candidates[0] if candidates else None
