@@ -64,5 +64,6 @@ bench-peers: setup $(PEERS_VENV)/.installed
 bench-scale: setup $(PEERS_VENV)/.installed
 	@$(PY) bench/scale_bench.py --peers
 
-lint:
+# Needs the virtualenv (ruff) and the database (makemigrations --check), so it sets up first like test.
+lint: setup
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && $(PY) manage.py makemigrations --check --dry-run

@@ -1,7 +1,7 @@
 """Scoring the geocoder against the development set (tests/data/geocoding_devset.csv).
 
 Shared by the accuracy test (tests/test_geocoding_devset.py) and the benchmark (bench/geocode_accuracy.py), so the
-figures in README.md and the thresholds the suite enforces are computed the same way.
+figures in bench/RESULTS.md and the thresholds the suite enforces are computed the same way.
 
 Each row names a place as a coder or reporter writes it and what a careful geocoder should answer:
 `point` (the top candidate within 10 km of the independent coordinates), `region` (a governorate, precision

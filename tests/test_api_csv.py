@@ -34,7 +34,7 @@ def test_acled_columns_come_first_then_ours(client, export_incidents):
     assert {"end_date", "fatalities_low", "fatalities_high", "source_urls", "id"} <= set(header)
 
 
-# Text columns a spreadsheet could take for a formula; the CSV prefixes such cells with ' (README, OpenAPI).
+# Text columns a spreadsheet could take for a formula; the CSV prefixes such cells with ' (docs/api.md, OpenAPI).
 TEXT_COLUMNS = {"title", "notes", "location", "place_reported", "admin1", "admin2", "external_id", "source"}
 
 

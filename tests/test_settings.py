@@ -1,4 +1,4 @@
-"""Production settings fail fast, and `check --deploy` is clean apart from the warnings the README explains."""
+"""Production settings fail fast, and `check --deploy` is clean apart from the warnings docs/operations.md explains."""
 
 import os
 import subprocess
@@ -41,9 +41,9 @@ def test_deploy_check_is_clean_but_for_the_documented_warning():
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
     reported = {line.split(")")[0].split("(")[-1] for line in output.splitlines() if line.startswith("?:")}
-    # HSTS preload is a one-way commitment a deployment opts into (README, "Production").
+    # HSTS preload is a one-way commitment a deployment opts into (docs/operations.md, "check --deploy").
     assert reported == {"security.W021"}, output
-    assert "security.W021" in (ROOT / "README.md").read_text()
+    assert "security.W021" in (ROOT / "docs" / "operations.md").read_text()
 
 
 def test_dev_settings_find_the_local_database_by_themselves():

@@ -224,7 +224,7 @@ LOGGING = {
 }
 
 # Debian 12 ships GDAL 3.6, which cannot sandbox file access while parsing spatial reference strings.
-# We never pass user-supplied SRS text to GDAL (points are typed or drawn, SRID 4326 is fixed); see README.
+# We never pass user-supplied SRS text to GDAL (points are typed or drawn, SRID 4326 is fixed); see docs/operations.md.
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=["gis.W001"])
 
 # Browser libraries installed from npm at pinned versions (package.json) and served as static files, never a CDN.

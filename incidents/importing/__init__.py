@@ -1,4 +1,4 @@
-"""Importing ACLED and UCDP GED files: all-or-nothing, idempotent, reversible (see README, "Importing")."""
+"""Importing ACLED and UCDP GED files: all-or-nothing, idempotent, reversible (see docs/importing.md)."""
 
 from pathlib import Path
 

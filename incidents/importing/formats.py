@@ -1,7 +1,7 @@
 """ACLED and UCDP GED rows as our fields: each publisher's codes mapped onto our precisions, types and actor kinds.
 
 A row mapper returns a MappedRow or raises RowErrors listing every bad cell of the row (line, column, reason), so
-the report names all of them at once. The mappings are documented in README.md ("Importing ACLED and UCDP GED").
+the report names all of them at once. The mappings are documented in docs/importing.md.
 """
 
 import re
