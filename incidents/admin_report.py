@@ -106,6 +106,11 @@ class SourceForm(forms.Form):
     )
 
 
+ACTORS_HINT = gettext_lazy(
+    "The assistant's proposals are selected. Hold Ctrl (⌘ on a Mac) and click to choose several or to unselect one."
+)
+
+
 class CandidateForm(forms.Form):
     keep = forms.BooleanField(label=gettext_lazy("Create this incident"), required=False)
     title = forms.CharField(label=gettext_lazy("Title"), max_length=300, required=False)
@@ -120,7 +125,14 @@ class CandidateForm(forms.Form):
         label=gettext_lazy("End date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_precision = forms.TypedChoiceField(
-        label=gettext_lazy("Date precision"), choices=DatePrecision.choices, coerce=int, initial=DatePrecision.DAY
+        label=gettext_lazy("Date precision"),
+        choices=DatePrecision.choices,
+        coerce=int,
+        initial=DatePrecision.DAY,
+        help_text=gettext_lazy(
+            "A report that does not say when is proposed as “within a week” up to the day it was filed: narrow it "
+            "if you know better."
+        ),
     )
     place_reported = forms.CharField(label=gettext_lazy("Place as reported"), max_length=300, required=False)
     place_name = forms.CharField(label=gettext_lazy("Coded place"), max_length=200, required=False)
@@ -137,10 +149,21 @@ class CandidateForm(forms.Form):
     fatalities_best = forms.IntegerField(label=gettext_lazy("Fatalities (best)"), min_value=0, required=False)
     fatalities_high = forms.IntegerField(label=gettext_lazy("Fatalities (high)"), min_value=0, required=False)
     actors_a = forms.ModelMultipleChoiceField(
-        Actor.objects.all(), label=gettext_lazy("Side A (perpetrator / initiator)"), required=False
+        Actor.objects.all(),
+        label=gettext_lazy("Side A (perpetrator / initiator)"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=ACTORS_HINT,
     )
     actors_b = forms.ModelMultipleChoiceField(
-        Actor.objects.all(), label=gettext_lazy("Side B (target / other side)"), required=False
+        Actor.objects.all(),
+        label=gettext_lazy("Side B (target / other side)"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=gettext_lazy(
+            "Victims the report names as civilians, children, journalists or aid workers are the Civilians actor "
+            "of the country. Hold Ctrl (⌘ on a Mac) and click to choose several or to unselect one."
+        ),
     )
 
     def clean(self):
@@ -249,8 +272,19 @@ def _evidence(candidate):
         by_sentence.setdefault(item.sentence, []).append(item)
     return [
         highlighted(reading.sentence.text, by_sentence.get(reading.sentence.index, []))
-        for reading in sorted(candidate.readings, key=lambda reading: reading.sentence.index)
+        for reading in candidate.shown_readings
     ]
+
+
+def date_note(candidate):
+    """What the editor should know of where the proposed date came from, or None when the report states it."""
+    if candidate.date_basis == "reported":
+        return _(
+            "The report does not say when: proposed as within the week up to %(day)s, the day it was filed or reported."
+        ) % {"day": candidate.end_date}
+    if candidate.date_basis == "carried":
+        return _("The date is the one an earlier sentence of the report gives: check it holds for this incident.")
+    return None
 
 
 def report_view(model_admin, request):
@@ -319,6 +353,7 @@ def _review(request, context, data):
                     formset.forms,
                     [_evidence(c) for c in candidates],
                     [round(c.confidence * 100) for c in candidates],
+                    [date_note(c) for c in candidates],
                     strict=True,
                 )
             ),
@@ -353,6 +388,7 @@ def _create(model_admin, request, context):
     # Show the evidence again beside the editor's corrected values (extraction is cheap and deterministic).
     evidence = [[] for _form in formset.forms]
     confidence = [None for _form in formset.forms]
+    notes = [None for _form in formset.forms]
     if source_form.is_valid():
         candidates = extract_candidates(
             source_form.cleaned_data["text"], published=source_form.cleaned_data["published_on"]
@@ -360,6 +396,7 @@ def _create(model_admin, request, context):
         if len(candidates) == len(formset.forms):
             evidence = [_evidence(candidate) for candidate in candidates]
             confidence = [round(candidate.confidence * 100) for candidate in candidates]
+            notes = [date_note(candidate) for candidate in candidates]
     return TemplateResponse(
         request,
         "admin/incidents/incident/from_report_review.html",
@@ -367,7 +404,7 @@ def _create(model_admin, request, context):
             **context,
             "source_form": source_form,
             "formset": formset,
-            "rows": list(zip(formset.forms, evidence, confidence, strict=True)),
+            "rows": list(zip(formset.forms, evidence, confidence, notes, strict=True)),
             "notes": [],
         },
     )

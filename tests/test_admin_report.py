@@ -191,6 +191,7 @@ def test_html_upload_is_reduced_and_its_scripts_dropped(editor_client):
 def test_a_ticked_candidate_without_a_date_is_an_error_and_nothing_is_created(editor_client):
     response = read(editor_client, "Regime forces shelled Saraqib, killing two civilians.", url="https://example.org/x")
     data = create_data(response, keep={0})
+    data["candidate-0-start_date"] = ""  # the editor cleared the proposed date
     count = Incident.objects.count()
     again = editor_client.post(URL, data)
     assert again.status_code == 200
@@ -234,3 +235,29 @@ def test_a_place_that_is_not_in_the_gazetteer_is_a_form_error(editor_client, edi
     assert response.status_code == 200
     assert "This place is not in the gazetteer (any more): search for it again." in response.content.decode()
     assert not Incident.objects.filter(created_by=editor).exists()
+
+
+def test_a_report_without_a_headline_gets_its_first_sentence_as_title_without_the_dateline(editor_client):
+    response = read(
+        editor_client,
+        "BEIRUT, April 18 (Reuters) - Turkish drones struck SDF positions near Tal Tamr, killing four fighters, "
+        "the monitor said.\nThe SDF said it would respond.",
+    )
+    assert response.context["source_form"].initial["title"] == (
+        "Turkish drones struck SDF positions near Tal Tamr, killing four fighters"
+    )
+
+
+def test_an_undated_incident_says_where_its_date_came_from_and_the_actor_pickers_say_how_to_use_them(editor_client):
+    response = read(editor_client, "Regime forces shelled Saraqib, killing seven civilians.")
+    [form] = response.context["formset"].forms
+    assert form.initial["date_precision"] == 2
+    assert (form.initial["start_date"].isoformat(), form.initial["end_date"].isoformat()) == (
+        "2019-04-14",
+        "2019-04-20",
+    )
+    page = response.content.decode()
+    assert "The report does not say when: proposed as within the week up to 2019-04-20" in page
+    assert "Hold Ctrl (⌘ on a Mac) and click to choose several" in page
+    civilians = form.fields["actors_b"].queryset.get(name="Civilians (Syria)")
+    assert form.initial["actors_b"] == [civilians.pk]

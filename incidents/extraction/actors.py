@@ -31,7 +31,7 @@ TRIGGERS = [
     (r"\bsuicide (?:bomb(?:er|ing)?|attack|car bomb)|انتحاري", "explosions-remote-violence-suicide-bomb", 5),
     (
         r"\b(?:air ?strikes?|air raids?|drone strikes?|warplanes?|(?:fighter )?jets? (?:struck|bombed|hit)|bombed from the air|"
-        r"helicopter gunships?|barrel bombs?|(?:drones?|warplanes?|aircraft|jets?) (?:struck|hit|bombed|targeted))\b|غارة|غارات|الطيران الحربي|طائرة مسيرة|طائرات مسيرة",
+        r"helicopter gunships?|barrel bombs?|(?:drones?|warplanes?|aircraft|jets?) (?:struck|hit|bombed|targeted)|(?:drone|aerial|air) attacks?|by an? (?:\w+ )?(?:drone|warplane|UAV))\b|غارة|قصف جوي|براميل متفجرة|الطيران المروحي|غارات|الطيران الحربي|طائرة مسيرة|طائرات مسيرة",
         "explosions-remote-violence-air-drone-strike",
         4,
     ),
@@ -65,18 +65,59 @@ TRIGGERS = [
         2,
     ),
     (r"\b(?:executed|massacred?|shot dead)\b|أعدم|مجزرة", "violence-against-civilians-attack", 3),
-    (r"\b(?:killed|killing|kills)\b|مقتل|قتل", "battles-armed-clash", 1),
+    (r"\b(?:killed|killing|kills)\b|مقتل|قتل|استشهاد|استشهد|مصرع", "battles-armed-clash", 1),
     (
         r"\b(?:protest(?:ed|ers|s)?|demonstrat(?:ed|ion|ions|ors)|rall(?:y|ies|ied))\b|مظاهرة|مظاهرات|احتجاج|احتجاجات|تظاهر",
         "protests-peaceful-protest",
         3,
     ),
     (r"\b(?:riot(?:s|ers|ed)?)\b|أعمال شغب", "riots-violent-demonstration", 4),
-    (r"\b(?:arrest(?:ed|s)?|detain(?:ed|s)?|rounded up)\b|اعتقال|اعتقل|اعتقلت", "strategic-developments-arrests", 3),
     (
-        r"\b(?:agreement|agreed|ceasefire|truce|deal|signed)\b|اتفاق|هدنة|وقف إطلاق النار",
+        r"\b(?:arrest(?:ed|s|ing)?|detain(?:ed|s|ing)?|rounded up|apprehended|took into custody)\b|اعتقال|اعتقل|اعتقلت|"
+        r"القبض على|قبضت على|ألقت القبض|القت القبض|احتجاز|احتجز",
+        "strategic-developments-arrests",
+        3,
+    ),
+    (
+        r"\b(?:loot(?:ed|ing)|plunder(?:ed|ing)|ransack(?:ed|ing)|(?:set fire to|torched|burned|burnt|demolished|"
+        r"bulldozed) (?:\w+ )?(?:homes?|houses?|shops?|farms?|crops|fields|property|properties|vehicles))\b|"
+        r"نهب|سرقة|سرقت|أحرق(?:ت|وا)? (?:منازل|المنازل|محاصيل)|هدم(?:ت)? (?:منازل|المنازل)|تجريف",
+        "strategic-developments-looting-property-destruction",
+        3,
+    ),
+    (
+        r"\b(?:defused|dismantled (?:an? |the )?(?:IED|bomb|explosive)|intercepted|shot down|foiled)\b|تفكيك|فكك|"
+        r"أسقط(?:ت)? (?:طائرة|مسيرة)|اعتراض|إحباط|احباط",
+        "strategic-developments-disrupted-weapons-use",
+        5,  # "defused a roadside bomb": the bomb word is what was disrupted, not what happened
+    ),
+    (
+        r"\b(?:(?:set up|established|built|opened) (?:a |an |new |three |two |several )*(?:military )?(?:base|bases|"
+        r"headquarters|outpost|positions?|checkpoints?|observation posts?|posts?|points?))\b|"
+        r"(?:أنشأ|انشأ|أقام|اقام|أنشأت|أقامت)(?:ت)? (?:قاعدة|مقرا|مقراً|نقطة|نقاط|حاجزا|حاجزاً)",
+        "strategic-developments-headquarters-or-base-established",
+        3,
+    ),
+    (
+        r"\b(?:handed over (?:control|the (?:town|city|village|area|positions?))|withdrew from|pulled out of|"
+        r"entered (?:rebel-held|the town|the city|the village)|raised? (?:the|their) (?:national )?flag|"
+        r"handover of|took over)\b|انسحب(?:ت)? من|تسلم(?:ت)?|سلم(?:ت)? (?:المنطقة|البلدة|المدينة|مواقع)|"
+        r"رفع(?:ت)? العلم|دخلت",
+        "strategic-developments-non-violent-transfer-of-territory",
+        3,
+    ),
+    (
+        r"\b(?:agreement|agreed|ceasefire|cease-fire|truce|deal|signed|reconciliation|settlement|"
+        r"hand(?:ing|ed)? over (?:their |its )?(?:\w+ )*?weapons)\b|اتفاق|هدنة|وقف إطلاق النار|تسوية|مصالحة",
         "strategic-developments-agreement",
         3,
+    ),
+    (
+        r"\b(?:reinforcements?|redeploy(?:ed|ment)|deployed|(?:military )?convoys?|troop movements?|"
+        r"moved (?:troops|forces|units)|sent troops|patrols? (?:was|were)? ?turned back|build-?up)\b|تعزيزات|"
+        r"أرسل(?:ت)? (?:قوات|رتلا|رتلاً)|رتل عسكري|أرتال|انتشار|دورية",
+        "strategic-developments-other",
+        2,
     ),
     (
         r"\b(?:met|meet(?:s|ing|ings)?|held talks|talks with|visited|received)\b|التقى|لقاء|اجتماع|استقبل|اجتمع",
@@ -155,9 +196,13 @@ def _actor_patterns(stamp):
     return patterns
 
 
-def actor_patterns():
+def _actors_stamp():
     latest = Actor.history.order_by("-history_date").values_list("history_date", flat=True).first()
-    return _actor_patterns((Actor.objects.count(), latest))
+    return (Actor.objects.count(), latest)
+
+
+def actor_patterns():
+    return _actor_patterns(_actors_stamp())
 
 
 def trigger_mentions(sentence_text):
@@ -241,10 +286,63 @@ def _sub_types(stamp):
     }
 
 
+def sub_event_types():
+    """{slug: (sub-type id, sub-type name, type id, type name)}, from the taxonomy tables."""
+    return _sub_types(SubEventType.objects.count())
+
+
 def sub_event_type(slug):
-    """(sub-type id, sub-type name, type id, type name) of a sub-event type slug, from the taxonomy tables."""
-    return _sub_types(SubEventType.objects.count()).get(slug)
+    return sub_event_types().get(slug)
 
 
 def civilians_targeted(sentence_text):
     return bool(CIVILIANS.search(sentence_text))
+
+
+# Who the dead or hurt are when they are named as non-combatants: "killing seven civilians", "a teacher and four
+# students", "the dead included an elderly woman", "مقتل طفلة".
+VICTIMS = re.compile(
+    r"\b(?:civilians?|children|child|kids|boys?|girls?|women|woman|journalists?|reporters?|aid workers?|"
+    r"humanitarian workers?|doctors?|nurses?|medics?|paramedics?|teachers?|students|pupils|villagers|residents|"
+    r"farmers?|shepherds?|worshippers|passers-by|families|family members|mukhtar|chieftains?|olive pickers)\b|"
+    r"(?<![\u0600-\u06ff])(?:مدني(?:ين|ون|ا|اً)?|المدنيين|أطفال|الأطفال|طفل(?:ة|ا|اً|ين|تين)?|نساء|امرأة|سيدة|صحفي(?:ين|ون|ا|اً)?|"
+    r"مسعف(?:ين|ون)?|أطباء|طبيب|عمال إغاثة|أهالي|مواطن(?:ين|ون|ا|اً)?|رعاة|مزارع(?:ين|ون)?)(?![\u0600-\u06ff])",
+    re.IGNORECASE,
+)
+HARMED = re.compile(
+    r"\b(?:kill\w*|dead|died|death|slain|wounded|injured|hurt|massacre|attack\w*|target\w*|shot|hit|struck)\b|"
+    r"مقتل|قتل|مصرع|حتف|استشهاد|استشهد|جرح|إصابة|اصابة|أصيب|مجزرة|استهدف",
+    re.IGNORECASE,
+)
+
+
+def victim_mentions(sentence_text):
+    """ActorMention-like spans of civilian victims in a sentence that tells of deaths, wounds or an attack."""
+    if not HARMED.search(sentence_text):
+        return []
+    return [
+        ActorMention(match.start(), match.end(), match.group(), 0, "", "civilians", "B")
+        for match in VICTIMS.finditer(sentence_text)
+        if not ATTRIBUTION_AFTER.match(sentence_text[match.end() :])  # "residents said": a source, not a victim
+    ]
+
+
+@lru_cache(maxsize=1)
+def _civilians_actors(stamp):
+    return {
+        actor.country.code if hasattr(actor.country, "code") else str(actor.country or ""): (actor.pk, actor.name)
+        for actor in Actor.objects.filter(kind="civilians")
+    }
+
+
+def civilians_actors():
+    """{country code: (id, name)} of the Civilians actors."""
+    return _civilians_actors(_actors_stamp())
+
+
+def civilians_actor(country, found=None):
+    """(id, name) of the Civilians actor of a country ("Civilians (Syria)"), or None where the table has none."""
+    found = civilians_actors() if found is None else found
+    if country and str(country) in found:
+        return found[str(country)]
+    return next(iter(found.values())) if len(found) == 1 else None

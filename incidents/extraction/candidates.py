@@ -10,12 +10,21 @@ with a place, within a paragraph. Background (headlines, "since 2011", the war's
 import math
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
-from ..models import LocationPrecision
+from ..models import DatePrecision, LocationPrecision
 from . import gazetteer
-from .actors import actor_mentions, actor_patterns, civilians_targeted, sub_event_type, trigger_mentions
-from .dates import date_mentions
+from .actors import (
+    actor_mentions,
+    actor_patterns,
+    civilians_actor,
+    civilians_actors,
+    civilians_targeted,
+    sub_event_types,
+    trigger_mentions,
+    victim_mentions,
+)
+from .dates import date_mentions, dateline_date, day_offset
 from .places import place_mentions
 from .text import split_sentences
 from .tolls import toll_mentions
@@ -34,11 +43,17 @@ SAME_GROUP = re.compile(
 BACKGROUND = re.compile(
     r"\bsince (?:19|20)\d\d\b|\bsince the (?:start|beginning|outbreak|fall)\b|\b(?:has|have) been (?:\w+ing|engulfed)\b|"
     r"\b(?:has|have) (?:killed|displaced)\b|\bcivil war\b|\bfor decades\b|\bin (?:late |early )?(?:19|20)\d\d\b|"
+    r"\b(?:last|previous) year\b|\byears ago\b|العام الماضي|"
     r"منذ عام|منذ بداية|منذ اندلاع",
     re.IGNORECASE,
 )
 # An event more than this long before the report is background history, not news.
 BACKGROUND_DAYS = 366
+# A report that never says when tells only that the event happened before it was filed; news reports what
+# happened in the last days, so the proposal is the week up to the report's day, at ACLED's "within a week".
+REPORTED_WINDOW_DAYS = 7
+# How much the date adds to a candidate's confidence, by where it came from.
+DATE_CONFIDENCE = {"stated": 0.25, "carried": 0.2, "reported": 0.1}
 
 
 @dataclass
@@ -57,6 +72,7 @@ class SentenceReading:
     tolls: list
     actors: list
     triggers: list
+    region_named: str | None = None  # the governorate named last in the story up to this sentence
 
     @property
     def incident_places(self):
@@ -71,11 +87,14 @@ class SentenceReading:
 class Candidate:
     readings: list = field(default_factory=list)
     inherited_side_a: list = field(default_factory=list)
+    # The nearest earlier sentence with an event date, for a candidate whose own sentences give none.
+    date_source: SentenceReading | None = None
     # Filled by resolve():
     title: str = ""
     start_date: date | None = None
     end_date: date | None = None
     date_precision: int | None = None
+    date_basis: str | None = None  # "stated", "carried" (from an earlier sentence) or "reported" (by the report's day)
     place_reported: str | None = None
     place_name: str | None = None
     place_id: int | None = None
@@ -92,6 +111,7 @@ class Candidate:
     event_type_id: int | None = None
     sub_event_type: str | None = None
     sub_event_type_id: int | None = None
+    sub_event_type_slug: str | None = None
     actors: list = field(default_factory=list)  # [{"id", "name", "side"}]
     evidence: list = field(default_factory=list)  # [Evidence]
     confidence: float = 0.0
@@ -99,6 +119,15 @@ class Candidate:
     @property
     def sentences(self):
         return [reading.sentence for reading in self.readings]
+
+    @property
+    def shown_readings(self):
+        """The sentences its evidence points into, in report order: its own, and the one its date came from."""
+        cited = {item.sentence for item in self.evidence}
+        own = {reading.sentence.index for reading in self.readings}
+        source = self.date_source
+        extra = [source] if source is not None and source.sentence.index in cited - own else []
+        return sorted([*self.readings, *extra], key=lambda reading: reading.sentence.index)
 
     def main_place(self):
         places = [place for reading in self.readings for place in reading.incident_places]
@@ -130,8 +159,22 @@ def _family(readings):
 
 def extract(text, *, published):
     """Resolved candidates, in report order, for a report published on `published`."""
+    # Once per report, not per sentence or candidate: each stamp check is a query.
+    lookups = {
+        "actors": actor_patterns(),
+        "places": gazetteer.name_index(),
+        "sub_types": sub_event_types(),
+        "civilians": civilians_actors(),
+    }
+    with gazetteer.report_memo():
+        return _extract(text, published, lookups)
+
+
+def _extract(text, published, lookups):
     candidates, current, pending = [], None, []
-    lookups = {"actors": actor_patterns(), "places": gazetteer.name_index()}  # once per report, not per sentence
+    last_dated = None  # the latest story sentence with an event date, for candidates whose sentences give none
+    region_named = None  # the latest governorate the story named: where its villages are looked for first
+    report_day = dateline_date(text, published=published) or published
     last_paragraph = None
     # Paragraph distances count story paragraphs only: a "Read more" teaser or a caption between two paragraphs
     # does not separate them.
@@ -141,6 +184,9 @@ def extract(text, *, published):
         sentence = replace(sentence, paragraph=paragraph_numbers[sentence.paragraph])
         reading = _read(sentence, published, lookups)
         background = bool(BACKGROUND.search(sentence.text))
+        regions = [place.text for place in reading.incident_places if place.region]
+        region_named = regions[0] if regions else region_named
+        reading.region_named = region_named
         has_event = bool(reading.triggers) and not background
         places = reading.incident_places
         if has_event and places:
@@ -164,6 +210,8 @@ def extract(text, *, published):
                     and _days_overlap(r.event_dates, reading.event_dates)
                 ]
                 current.readings.append(reading)
+                if last_dated is not None and not separate and sentence.paragraph - last_dated.sentence.paragraph <= 1:
+                    current.date_source = last_dated
                 if previous is not None and SAME_GROUP.search(sentence.text):
                     current.inherited_side_a = _side_a(previous)
                 candidates.append(current)
@@ -183,12 +231,14 @@ def extract(text, *, published):
             current.readings.append(reading)
         if current is not None and current.readings[-1] is reading:
             last_paragraph = sentence.paragraph
+        if reading.event_dates and not background:
+            last_dated = reading
     # Event sentences that never met a place still make a candidate when they say when and who or how many.
     if pending and any(r.event_dates for r in pending) and any(r.tolls or r.actors for r in pending):
         orphan = Candidate()
         orphan.readings = pending
         candidates.append(orphan)
-    resolved = [_resolve(candidate, published) for candidate in candidates]
+    resolved = [_resolve(candidate, published, report_day, lookups) for candidate in candidates]
     return [
         candidate
         for candidate in resolved
@@ -208,21 +258,34 @@ def _side_a(candidate):
     ]
 
 
-def _resolve(candidate, published):
+def _resolve(candidate, published, report_day, lookups):
     evidence = []
     index = {id(reading): reading.sentence.index for reading in candidate.readings}
+    if candidate.date_source is not None:
+        index[id(candidate.date_source)] = candidate.date_source.sentence.index
 
     def cite(field_name, reading, mention):
         evidence.append(Evidence(field_name, index[id(reading)], mention.start, mention.end))
 
     # Where: the most precise incident place; the region named beside it fills admin1 if the geocoder cannot.
-    place_reading, place = None, None
-    for reading in candidate.readings:
-        for mention in reading.incident_places:
-            if place is None or mention.precision < place.precision:
-                place_reading, place = reading, mention
+    # (A named place the gazetteer cannot place gives way to the next most precise one.)
+    ranked = sorted(
+        ((reading, mention) for reading in candidate.readings for mention in reading.incident_places),
+        key=lambda item: item[1].precision,
+    )
+    place_reading, place, coded = (ranked[0][0], ranked[0][1], None) if ranked else (None, None, None)
+    fallback = None
+    for reading, mention in ranked:
+        found, found_coded = _place_consistent_with_its_sentence(mention, reading)
+        if found_coded is not None and found is mention:
+            place_reading, place, coded = reading, found, found_coded
+            break
+        if found_coded is not None and fallback is None:
+            fallback = (reading, found, found_coded)  # the place it was described by, if nothing better is found
+    else:
+        if fallback is not None:
+            place_reading, place, coded = fallback
     if place is not None:
-        place, coded = _place_consistent_with_its_sentence(place, place_reading)
         cite("place", place_reading, place)
         candidate.place_reported = place.text
         if coded is not None:
@@ -236,18 +299,37 @@ def _resolve(candidate, published):
         wording = place_reading.sentence.text[max(0, place.start - 40) : place.end + 12]
         candidate.place_reported = _place_wording(wording, place.text) or place.text
 
-    # When: event dates of the most precise kind given.
+    # When: event dates of the most precise kind given; else those of the sentence before (the lede's "on
+    # Saturday" holds for the next sentence's village); else the week up to the day the report was filed.
     dated = [(reading, mention) for reading in candidate.readings for mention in reading.event_dates]
+    candidate.date_basis = "stated" if dated else None
+    if not dated and candidate.date_source is not None:
+        dated = [(candidate.date_source, mention) for mention in candidate.date_source.event_dates]
+        candidate.date_basis = "carried"
     if dated:
         finest = min(mention.precision for _reading, mention in dated)
         used = [(reading, mention) for reading, mention in dated if mention.precision == finest]
         candidate.start_date = min(mention.first for _reading, mention in used)
         candidate.end_date = max(mention.last for _reading, mention in used)
+        if candidate.date_basis == "carried":
+            shift = timedelta(days=day_offset(candidate.readings[0].sentence.text))
+            candidate.start_date, candidate.end_date = candidate.start_date + shift, candidate.end_date + shift
         candidate.date_precision = int(finest)
         for reading, mention in used:
             cite("date", reading, mention)
         if candidate.end_date > published:
             candidate.end_date = max(candidate.start_date, published)
+    else:
+        reported = [
+            (r, m) for r in candidate.readings for m in r.dates if m.role == "reporting" and m.last <= published
+        ]
+        day = max([mention.last for _reading, mention in reported], default=report_day)
+        candidate.start_date = day - timedelta(days=REPORTED_WINDOW_DAYS - 1)
+        candidate.end_date = day
+        candidate.date_precision = int(DatePrecision.WEEK)
+        candidate.date_basis = "reported"
+        for reading, mention in reported[-1:]:
+            cite("date", reading, mention)
 
     # How many: the first incident toll (later ones are usually subsets or restatements).
     tolls = [(reading, mention) for reading in candidate.readings for mention in reading.tolls]
@@ -264,6 +346,11 @@ def _resolve(candidate, published):
     triggers = [(reading, trigger) for reading in candidate.readings for trigger in reading.triggers]
     if triggers:
         reading, trigger = max(triggers, key=lambda item: item[1].strength)
+        if trigger.slug.startswith("strategic") and candidate.fatalities_best:
+            # "… set fire to a farm, leaving seven civilians killed": with deaths reported, the violence is the event.
+            violent = [item for item in triggers if VIOLENT_SLUG.match(item[1].slug)]
+            if violent:
+                reading, trigger = max(violent, key=lambda item: item[1].strength)
         slug = trigger.slug
         armed_b = any(
             actor.side == "B" and actor.kind not in ("civilians", "protesters")
@@ -280,13 +367,11 @@ def _resolve(candidate, published):
             actor.side == "A" and actor.kind == "state_forces" for r in candidate.readings for actor in r.actors
         ):
             slug = "battles-government-regains-territory"
-        found = sub_event_type(slug)
+        found = lookups["sub_types"].get(slug)
         if found:
             candidate.sub_event_type_id, candidate.sub_event_type, candidate.event_type_id, candidate.event_type = found
+            candidate.sub_event_type_slug = slug
             cite("event_type", reading, trigger)
-        if slug.startswith(("strategic-developments", "protests-peaceful")) and candidate.fatalities_best is None:
-            # ACLED codes non-violent events with 0 fatalities; the trigger word is the evidence.
-            candidate.fatalities_low = candidate.fatalities_best = candidate.fatalities_high = 0
 
     # Who: the first side each actor is given; "the group" carries the previous candidate's perpetrator.
     actors = {}
@@ -298,12 +383,24 @@ def _resolve(candidate, published):
     if not any(actor["side"] == "A" for actor in actors.values()):
         for actor_id, name in candidate.inherited_side_a:
             actors.setdefault(actor_id, {"id": actor_id, "name": name, "side": "A"})
+    # Victims named as civilians, children, journalists …: the Civilians actor of the country, on side B.
+    violent = candidate.event_type_id is not None and re.match(
+        r"battles|explosions|violence", candidate.sub_event_type_slug or ""
+    )
+    civilians = civilians_actor(candidate.country, lookups["civilians"]) if violent else None
+    if civilians is not None and civilians[0] not in actors:
+        for reading in candidate.readings:
+            victims = victim_mentions(reading.sentence.text)
+            if victims:
+                actors[civilians[0]] = {"id": civilians[0], "name": civilians[1], "side": "B"}
+                cite("actor_B", reading, victims[0])
+                break
     candidate.actors = list(actors.values())
     candidate.evidence = sorted(evidence, key=lambda item: (item.sentence, item.start))
     candidate.title = _title(candidate)
     filled = [
         (0.3, candidate.latitude is not None),
-        (0.25, candidate.start_date is not None),
+        (DATE_CONFIDENCE.get(candidate.date_basis, 0), candidate.start_date is not None),
         (0.15, candidate.event_type is not None),
         (0.15, bool(candidate.actors)),
         (0.15, candidate.fatalities_best is not None),
@@ -312,6 +409,7 @@ def _resolve(candidate, published):
     return candidate
 
 
+VIOLENT_SLUG = re.compile(r"battles|explosions|violence")
 # Two places of one sentence further apart than this are not "X south of Y": the reading of X is a namesake.
 ANCHOR_KM = 60
 
@@ -321,13 +419,16 @@ def _place_consistent_with_its_sentence(place, reading):
     sentence names; when no reading of it does, the place it was described by ("south of Mosul") is used."""
     anchors = []
     for other in reading.incident_places:
-        if other is place or other.key == place.key:
+        # Only a place the wording relates it to ("south of Mosul", "in Idlib province") is an anchor: two towns
+        # named side by side ("attacked Kirkuk as troops advanced on Mosul") say nothing of each other.
+        if other is place or other.key == place.key or other.precision == LocationPrecision.EXACT:
             continue
         coded = gazetteer.geocode(other.phrase)
         if coded is not None:
             anchors.append((other, coded))
     if not anchors:
-        return place, gazetteer.geocode(place.phrase)
+        # Nothing in the sentence relates it to another place: the governorate the story named last ranks first.
+        return place, gazetteer.geocode(place.phrase, admin1=reading.region_named)
 
     def consistent(candidate):
         for other, coded in anchors:
@@ -335,10 +436,13 @@ def _place_consistent_with_its_sentence(place, reading):
                 if gazetteer.name_key(candidate["admin1"]) != gazetteer.name_key(coded["admin1"]):
                     return False
             elif km(candidate["latitude"], candidate["longitude"], coded["latitude"], coded["longitude"]) > ANCHOR_KM:
-                return False
+                if gazetteer.name_key(candidate["admin1"]) != gazetteer.name_key(coded["admin1"]):
+                    return False
         return True
 
-    coded = gazetteer.geocode(place.phrase, consistent_with=consistent)
+    # "the village of X in the Y countryside", "قرية X بريف Y": the governorate named around it narrows the search.
+    context = [coded["admin1"] for other, coded in anchors if other.precision != LocationPrecision.EXACT]
+    coded = gazetteer.geocode(place.phrase, admin1=(context or [None])[0], consistent_with=consistent)
     if coded is not None:
         return place, coded
     other, coded = min(anchors, key=lambda item: item[0].precision)
@@ -401,6 +505,7 @@ def candidate_json(candidate):
         "start_date": candidate.start_date.isoformat() if candidate.start_date else None,
         "end_date": candidate.end_date.isoformat() if candidate.end_date else None,
         "date_precision": {1: "day", 2: "week", 3: "month"}.get(candidate.date_precision),
+        "date_basis": candidate.date_basis,
         "place_reported": candidate.place_reported,
         "latitude": candidate.latitude,
         "longitude": candidate.longitude,
@@ -425,7 +530,7 @@ def candidate_json(candidate):
                     for item in cited.get(reading.sentence.index, [])
                 ],
             }
-            for reading in sorted(candidate.readings, key=lambda reading: reading.sentence.index)
+            for reading in candidate.shown_readings
         ],
         "confidence": candidate.confidence,
     }

@@ -117,13 +117,28 @@ PATTERNS = [
         "relative",
         re.compile(r"(?:أول من أمس|أمس|البارحة|(?:فجر |صباح |مساء |ظهر )?(?:اليوم|هذا اليوم)|الليلة الماضية)"),
     ),
+    # Times of day with no day named: the report's own day ("at dawn", "فجراً"), or the night before it.
+    ("overnight", re.compile(r"\b(?:overnight|at midnight|late at night)\b|منتصف الليل|ليلاً|ليلا", re.IGNORECASE)),
+    (
+        "report_day",
+        re.compile(r"\b(?:(?:at|before) dawn|at daybreak|(?:early )?this morning|at noon)\b|فجراً|فجرا|صباحاً", re.I),
+    ),
     (
         "week",
         re.compile(
-            r"\b(?:last week|earlier this week|this week|the past week)\b|الأسبوع الماضي|الاسبوع الماضي", re.IGNORECASE
+            r"\b(?:last week|earlier this week|this week|the past week)\b|الأسبوع (?:الماضي|الجاري|الحالي)|"
+            r"الاسبوع (?:الماضي|الجاري|الحالي)|مطلع (?:الأسبوع|الاسبوع)(?: الجاري| الحالي)?",
+            re.IGNORECASE,
         ),
     ),
-    ("month_rel", re.compile(r"\b(?:last month|earlier this month)\b|الشهر الماضي", re.IGNORECASE)),
+    (
+        "month_rel",
+        re.compile(
+            r"\b(?:last month|earlier this month|this month|late last month)\b|الشهر (?:الماضي|الجاري|الحالي)|"
+            r"(?:مطلع|بداية|أوائل|اوائل) (?:الشهر|هذا الشهر)(?: الجاري| الحالي)?",
+            re.IGNORECASE,
+        ),
+    ),
 ]
 REPORTING_BEFORE = re.compile(
     r"(?:\b(?:said|says|reported|announced|told \w+|stated|added|confirmed|claimed|wrote|tweeted)"
@@ -135,6 +150,9 @@ BACKGROUND_BEFORE = re.compile(
     r"(?:\b(?:since|as of|so far in|until)|منذ)\s+(?:the\s+)?(?:start of\s+)?$", re.IGNORECASE
 )
 NIGHT = re.compile(r"night|ليل|ليلة", re.IGNORECASE)
+# "BEIRUT, Dec 3 (Reuters) -", "TIKRIT, Iraq, Dec. 31 (Xinhua) --": the day the report was filed, never the event's.
+DATELINE_BEFORE = re.compile(r"^\W*[A-Z][A-Za-z .'’/-]*(?:,\s*[A-Z][A-Za-z .]*)?,\s*$")
+DATELINE_AFTER = re.compile(r"^\.?,?\s*(?:\d{4}\s*)?(?:\(\s*[\w .-]{2,30}\)\s*)?(?:--|[-–—:])")
 
 
 @dataclass
@@ -145,7 +163,7 @@ class DateMention:
     first: date
     last: date
     precision: int
-    role: str  # "event", "reporting" (the day a monitor spoke) or "background" ("since March 2019")
+    role: str  # "event", "reporting" (the day a monitor spoke), "background" ("since March 2019") or "dateline"
 
 
 def _arabic_to_western(text):
@@ -209,14 +227,20 @@ def _resolve(kind, match, published):
             clean = "today"
         day = _parse(clean, published, _language(clean))
         return (day, day, DatePrecision.DAY) if day else None
+    if kind == "overnight":
+        return published - timedelta(days=1), published, DatePrecision.DAY
+    if kind == "report_day":
+        return published, published, DatePrecision.DAY
     if kind == "week":
-        if re.search(r"this week|past week", text, re.IGNORECASE):
-            return published - timedelta(days=6), published, DatePrecision.WEEK
+        if re.search(r"this week|past week|الجاري|الحالي|مطلع", text, re.IGNORECASE):
+            monday = published - timedelta(days=published.weekday())
+            first = monday if re.search(r"this week|الجاري|الحالي|مطلع", text) else published - timedelta(days=6)
+            return first, published, DatePrecision.WEEK
         day = _parse("last week" if _language(text) == "en" else "الأسبوع الماضي", published, _language(text))
         monday = day - timedelta(days=day.weekday())
         return monday, monday + timedelta(days=6), DatePrecision.WEEK
     if kind == "month_rel":
-        if "earlier" in text:
+        if re.search(r"earlier|this month|الجاري|الحالي|مطلع|بداية|أوائل|اوائل", text):
             return published.replace(day=1), published, DatePrecision.MONTH
         last = published.replace(day=1) - timedelta(days=1)
         return last.replace(day=1), last, DatePrecision.MONTH
@@ -250,7 +274,9 @@ def date_mentions(sentence_text, *, published):
             first, last, precision = resolved
             before = sentence_text[max(0, start - 40) : start]
             role = "event"
-            if BACKGROUND_BEFORE.search(before):
+            if DATELINE_BEFORE.match(sentence_text[:start]) and DATELINE_AFTER.match(sentence_text[end:]):
+                role = "dateline"
+            elif BACKGROUND_BEFORE.search(before):
                 role = "background"
             elif REPORTING_BEFORE.search(before) and kind in ("weekday", "relative", "day"):
                 role = "reporting"
@@ -282,3 +308,45 @@ def publication_date_in(text):
                 if resolved:
                     return resolved[0]
     return None
+
+
+DATELINE_HEAD = re.compile(
+    rf"^\W*[A-Z][A-Za-z .'’/-]*(?:,\s*[A-Z][A-Za-z .]*)?,\s*(?P<d>(?:{EN_MONTHS})\.? \d{{1,2}}|\d{{1,2}} (?:{EN_MONTHS})\.?)"
+    rf"(?:,? \d{{4}})?\s*(?:\(\s*[\w .-]{{2,30}}\)\s*)?(?:--|[-–—:])",
+    re.IGNORECASE,
+)
+
+
+def dateline_date(text, *, published):
+    """The day a dateline gives ("DAMASCUS, Jul 26 (NNN-SANA) –"), read against the publication date, or None.
+    It is when the report was filed: what the report tells of the days before it is counted from there."""
+    for line in text.strip().split("\n")[:6]:
+        match = DATELINE_HEAD.match(line.strip())
+        if match:
+            day = _parse(re.sub(r"\.", "", match.group("d")), published + timedelta(days=1), "en")
+            if day is not None and timedelta(0) <= published - day <= timedelta(days=7):
+                return day
+    return None
+
+
+DAY_OFFSET = re.compile(
+    r"\b(?P<came>came |comes )?(?P<n>a|one|two|three|four|five) days? (?P<dir>after|before|earlier|later)\b|"
+    r"\bthe (?P<prev>previous|next|following) day\b|\bthe day (?P<dir2>before|after)\b",
+    re.IGNORECASE,
+)
+
+
+def day_offset(sentence_text):
+    """Days from the previous sentence's date to this sentence's event: "The strikes came a day after artillery
+    shelled …" → -1 (the shelling was the day before), "the next day" → +1; 0 when the sentence says nothing."""
+    match = DAY_OFFSET.search(sentence_text)
+    if match is None:
+        return 0
+    if match.group("prev") or match.group("dir2"):
+        later = (match.group("prev") or match.group("dir2")).lower() in ("next", "following", "after")
+        return 1 if later else -1
+    days = number_value(match.group("n")) or 1
+    direction = match.group("dir").lower()
+    if direction in ("before", "earlier") or (direction == "after" and match.group("came")):
+        return -days
+    return days

@@ -117,3 +117,95 @@ def evaluate(directory):
         for candidate in spurious:
             actor_score.false_positives += len(candidate["actors"])
     return scores, len(reports)
+
+
+# How far a proposal may be from a labelled place, by the label's precision (ACLED's geo_precision 1 and 2).
+REAL_PLACE_KM = {"exact": 10, "near": 25}
+# A proposal's date window may be at most a week long (ACLED's time_precision 2) and must hold the labelled day.
+REAL_WINDOW_DAYS = 7
+
+
+def real_place_right(label, found):
+    if label["location_precision"] == "region":
+        return bool(found.get("admin1")) and name_key(found["admin1"]) == name_key(label["admin1"])
+    if found.get("latitude") is None:
+        return False
+    distance = km(label["latitude"], label["longitude"], found["latitude"], found["longitude"])
+    return distance <= REAL_PLACE_KM[label["location_precision"]]
+
+
+def real_date_right(label, found):
+    if not found.get("start_date"):
+        return False
+    first = datetime.date.fromisoformat(found["start_date"])
+    last = datetime.date.fromisoformat(found["end_date"] or found["start_date"])
+    day = datetime.date.fromisoformat(label["date"])
+    return first <= day <= last and (last - first).days < REAL_WINDOW_DAYS
+
+
+def _about_it(label, found):
+    """Whether a proposal is about this labelled incident at all (right or wrong in its details): its place is
+    the label's governorate or near it, or, with no place, its dates hold the labelled day."""
+    if found.get("latitude") is None and not found.get("admin1"):
+        return real_date_right(label, found)
+    if found.get("admin1") and name_key(found["admin1"]) == name_key(label["admin1"]):
+        return True
+    if found.get("latitude") is not None and label["latitude"] is not None:
+        return km(label["latitude"], label["longitude"], found["latitude"], found["longitude"]) <= 50
+    return False
+
+
+@dataclass
+class RealScore:
+    required: int = 0
+    found: int = 0  # required incidents proposed with the right place and date
+    place_only: int = 0
+    proposals: int = 0
+    not_incidents: int = 0  # proposals about no labelled incident
+    misses: list = field(default_factory=list)
+
+    @property
+    def recall(self):
+        return self.found / self.required if self.required else 1.0
+
+    @property
+    def false_rate(self):
+        return self.not_incidents / self.proposals if self.proposals else 0.0
+
+
+def evaluate_real(labels_path, texts_dir, *, split=None):
+    """RealScore over the labelled real reports whose text is in `texts_dir` (others are skipped), and the
+    number read. `split` ("tune" / "holdout") keeps one part."""
+    score = RealScore()
+    count = 0
+    for report in json.loads(Path(labels_path).read_text(encoding="utf-8"))["reports"]:
+        path = Path(texts_dir) / f"{report['id']}.txt"
+        if (split and report["split"] != split) or not path.exists():
+            continue
+        count += 1
+        published = datetime.date.fromisoformat(report["published"])
+        found = candidates_json(path.read_text(encoding="utf-8"), published=published)
+        score.proposals += len(found)
+        unused = list(range(len(found)))
+        labels = sorted(report["incidents"], key=lambda label: not label["required"])
+        for label in labels:
+            right = next(
+                (i for i in unused if real_place_right(label, found[i]) and real_date_right(label, found[i])), None
+            )
+            if right is not None:
+                unused.remove(right)
+            if not label["required"]:
+                continue
+            score.required += 1
+            if right is not None:
+                score.found += 1
+                continue
+            near = next((i for i in unused if real_place_right(label, found[i])), None)
+            score.place_only += near is not None
+            about = next((found[i] for i in unused if _about_it(label, found[i])), None)
+            score.misses.append((report["id"], label, found[near] if near is not None else about))
+        for i in unused:
+            if not any(_about_it(label, found[i]) for label in report["incidents"]):
+                score.not_incidents += 1
+                score.misses.append((report["id"], None, found[i]))
+    return score, count

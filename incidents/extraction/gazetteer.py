@@ -5,6 +5,8 @@ gazetteer is reached is one module to change.
 per word; `geocode()` turns the report's wording around a name into coordinates, admin1 and country.
 """
 
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -23,6 +25,8 @@ class GazetteerName(NamedTuple):
 
 
 _cache = {"stamp": None, "index": None}
+# A report read while the index is being built (at a web process's start) waits for that build, not a second one.
+_building = threading.Lock()
 
 
 def name_index():
@@ -31,40 +35,74 @@ def name_index():
     last = Place.objects.order_by("-pk").values_list("pk", flat=True).first()
     stamp = (last, Place.objects.count())
     if _cache["stamp"] != stamp:
-        exact, skeletons = {}, {}
-        rows = Place.objects.values_list("pk", "kind", "population", "country", "name_keys", "skeleton_keys")
-        for pk, kind, population, country, name_keys, skeleton_keys in rows:
-            place = GazetteerName(pk, kind, population or 0, str(country))
-            for key in name_keys:
-                exact.setdefault(key, []).append(place)
-            for key in skeleton_keys:
-                # One- to three-consonant one-word skeletons ("hm", "rk") match half the dictionary; two words
-                # ("n s" for Ain Issa) are kept, and the reader asks for place wording before trusting them.
-                if len(key) >= 4 or " " in key:
-                    skeletons.setdefault(key, []).append(place)
-        _cache.update(stamp=stamp, index={True: exact, False: skeletons})
+        with _building:
+            if _cache["stamp"] != stamp:
+                _build(stamp)
     return _cache["index"]
+
+
+def _build(stamp):
+    exact, skeletons = {}, {}
+    rows = Place.objects.values_list("pk", "kind", "population", "country", "name_keys", "skeleton_keys")
+    for pk, kind, population, country, name_keys, skeleton_keys in rows:
+        place = GazetteerName(pk, kind, population or 0, str(country))
+        for key in name_keys:
+            exact.setdefault(key, []).append(place)
+        for key in skeleton_keys:
+            # One- to three-consonant one-word skeletons ("hm", "rk") match half the dictionary; two words
+            # ("n s" for Ain Issa) are kept, and the reader asks for place wording before trusting them.
+            if len(key) >= 4 or " " in key:
+                skeletons.setdefault(key, []).append(place)
+    _cache.update(stamp=stamp, index={True: exact, False: skeletons})
 
 
 def is_region(names):
     return any(name.kind == PlaceKind.ADMIN1 for name in names)
 
 
-@lru_cache(maxsize=1)
-def _geocoder():
+_memo = threading.local()
+
+
+@contextmanager
+def report_memo():
+    """Within it, one look-up per wording: a report names its places again and again, and a look-up is a query or
+    two. Per thread and per report, so a changed gazetteer is read by the next report."""
+    _memo.found = {}
+    try:
+        yield
+    finally:
+        _memo.found = None
+
+
+@lru_cache(maxsize=2)
+def _geocoder(refresh_index=True):
     # geopy's Geocoder builds an SSL context on creation (tens of ms); the gazetteer one never uses it, so one will do.
-    return GazetteerGeocoder()
+    return GazetteerGeocoder(refresh_index=refresh_index)
 
 
-def geocode(phrase, *, countries=None, consistent_with=None):
+def geocode(phrase, *, countries=None, admin1=None, consistent_with=None):
     """The gazetteer's best candidate dict for report wording ("north of Palmyra", "Deir Ezzor province"), or None.
 
-    `consistent_with` (a predicate on candidates) keeps only the readings that agree with the other places the
-    sentence names: the Hadaj "south of Mosul", not the Hadaj in Hasakah."""
-    try:
-        candidates = _geocoder().candidates(phrase, countries=countries, limit=8 if consistent_with else 1)
-    except GeocodeQueryError:
-        return None
+    `admin1` is the governorate the sentence names ("… in the Idlib countryside"): the geocoder ranks places in it
+    first. `consistent_with` (a predicate on candidates) keeps only the readings that agree with the other places
+    the sentence names: the Hadaj "south of Mosul", not the Hadaj in Hasakah. This is the extraction's one call
+    into the geocoder, so what places/ learns about context and spelling reaches the assistant from here."""
+    limit = 8 if consistent_with or admin1 else 1
+    memo = getattr(_memo, "found", None)
+    key = (phrase, tuple(countries or ()), admin1, limit)
+    if memo is not None and key in memo:
+        candidates = memo[key]
+    else:
+        # The geocoder checks its index against the table on every look-up (a query); once per report is enough.
+        geocoder = _geocoder(refresh_index=memo is None or not memo.get("refreshed"))
+        if memo is not None:
+            memo["refreshed"] = True
+        try:
+            candidates = geocoder.candidates(phrase, countries=countries, admin1=admin1, limit=limit)
+        except GeocodeQueryError:
+            candidates = []
+        if memo is not None:
+            memo[key] = candidates
     if consistent_with is not None:
         candidates = [candidate for candidate in candidates if consistent_with(candidate)]
     return candidates[0] if candidates else None

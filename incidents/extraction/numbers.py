@@ -87,8 +87,12 @@ EN_NUMBER = (
     r"(?:\d{1,3}(?:,\d{3})+|\d+|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](?:one|two|three|four|"
     r"five|six|seven|eight|nine)|" + "|".join(re.escape(word) for word in _WORDS if word in EN_WORDS) + r")"
 )
+AR_UNITS = r"(?:واحد|اثنين|اثنان|ثلاثة|ثلاث|أربعة|اربعة|أربع|خمسة|خمس|ستة|ست|سبعة|سبع|ثمانية|ثماني|تسعة|تسع)"
+AR_TENS = (
+    r"(?:عشرين|عشرون|ثلاثين|ثلاثون|أربعين|أربعون|اربعين|خمسين|خمسون|ستين|ستون|سبعين|سبعون|ثمانين|ثمانون|تسعين|تسعون)"
+)
 AR_NUMBER = (
-    r"(?:[0-9\u0660-\u0669]+(?:[,٬][0-9\u0660-\u0669]{3})*|"
+    rf"(?:{AR_UNITS} و{AR_TENS}|[0-9\u0660-\u0669]+(?:[,٬][0-9\u0660-\u0669]{{3}})*|"
     + "|".join(re.escape(word) for word in _WORDS if AR_WORDS.get(word))
     + ")"
 )
@@ -102,4 +106,23 @@ def number_value(text):
     compound = re.fullmatch(r"(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](\w+)", text)
     if compound and compound.group(2) in EN_WORDS:
         return EN_WORDS[compound.group(1)] + EN_WORDS[compound.group(2)]
+    arabic = re.fullmatch(r"(\S+) و(\S+)", text)  # "ثلاثة وعشرين": three and twenty
+    if arabic and AR_WORDS.get(arabic.group(1)) and AR_TENS_VALUES.get(arabic.group(2)):
+        return AR_WORDS[arabic.group(1)] + AR_TENS_VALUES[arabic.group(2)]
     return EN_WORDS.get(text) or AR_WORDS.get(text)
+
+
+AR_TENS_VALUES = {
+    word: value
+    for value, words in {
+        20: ("عشرين", "عشرون"),
+        30: ("ثلاثين", "ثلاثون"),
+        40: ("أربعين", "أربعون", "اربعين"),
+        50: ("خمسين", "خمسون"),
+        60: ("ستين", "ستون"),
+        70: ("سبعين", "سبعون"),
+        80: ("ثمانين", "ثمانون"),
+        90: ("تسعين", "تسعون"),
+    }.items()
+    for word in words
+}

@@ -11,6 +11,7 @@ TOKEN = re.compile(r"[^\W_]+(?:['’ʿ][^\W_]+)*")
 ARABIC = re.compile(r"[\u0600-\u06ff]")
 # Arabic prepositions and conjunctions written as part of the next word: بدمشق "in Damascus", وحلب "and Aleppo".
 ARABIC_PREFIXES = ("وب", "ول", "ب", "و", "ل", "ف")
+ARABIC_PREFIX_LETTERS = "وبلف"
 
 # Capitalised English words that GeoNames also knows as some village's name; in running text they are words.
 # Countries are not gazetteer places either, but GeoNames knows villages called "Germany" or "America".
@@ -25,6 +26,9 @@ COMMON_WORDS = set(
     free national democratic popular mobilization coalition ministry defence defense interior health council front
     division brigade police people civilians ankara moscow iran israel syria iraq turkey lebanon
     jordan russia germany france eastern western northern southern kurdistan britain america egypt saudi qatar kuwait china europe uk us usa un
+    elsewhere counter opposition activists rescue white helmets civil emergency monitor agency press media health
+    directorate command operations joint media cell mohammed muhammad mohammad ahmed ahmad ali hassan hussein husain ibrahim omar umar khalid
+    abdullah mahmoud mahmood mustafa yusuf youssef salim saleh
     """.split()
 )
 
@@ -48,23 +52,29 @@ CONTEXT_BEFORE = re.compile(
 )
 DATELINE_AFTER = re.compile(
     r"^(?:,\s*[A-Za-z]{3,9}\.? \d{1,2}\b|,\s*\d{1,2} [A-Za-z]{3,9}\b|,?\s*\((?:Reuters|AFP|AP|dpa|Xinhua|SANA|Anadolu)\)|"
-    r"\s*[-–—]\s|,\s*[\u0660-\u0669\d]{1,2} |،)"
+    r"\s*[-–—]\s|,\s*[\u0660-\u0669\d]{1,2} |،|:\s|"
+    # "ERBIL, Kurdistan Region –", "SULAIMANI (ESTA) —", "BEIRUT, LEBANON (8:30 P.M.) –", "IDLIB, Syria (AP) —"
+    r"(?:,\s*[A-Z][A-Za-z ]{1,30})?(?:,\s*[A-Za-z]{3,9}\.? \d{1,2})?(?:\s*\([^)]{1,30}\))?\s*(?:--|[-–—])\s)"
 )
 CONTEXT_AFTER = re.compile(r"^(?:-based|[-\s]born|\s+native)\b", re.IGNORECASE)
 REGION_BEFORE = re.compile(
     r"(?:\b(?:province|governorate|region) of|محافظة|محافظه|ولاية)\s+(?:the\s+)?$", re.IGNORECASE
 )
 REGION_AFTER = re.compile(r"^\s+(?:province|governorate|region)\b", re.IGNORECASE)
+# "Daraa al-Balad", "Deir al-Zour": a name after another name's "al-" is part of it, not a place of its own.
+COMPOUND_BEFORE = re.compile(r"[A-Z][\w'’]*[\s-]+(?:al|el|ad|ar|as|ash|at|az|an)-$")
 NEAR_BEFORE = re.compile(
     r"(?:\b(?:near|nearby|outside|outskirts of|(?:north|south|east|west|northeast|northwest|southeast|southwest)"
     r"(?:ern)? of|countryside of|desert of|desert near|vicinity of|around|close to|on the road to|road to|"
     r"(?:northern|southern|eastern|western|rural)|(?:\d+|a few) (?:km|kilometres|kilometers|miles) "
-    r"(?:\w+ )?(?:of|from))|قرب|بالقرب من|قريب من|بالقرب|شمال|جنوب|شرق|غرب|شمالي|جنوبي|شرقي|غربي|ريف|أطراف|اطراف|بادية|"
+    r"(?:\w+ )?(?:of|from)(?: the provincial capital| the capital)?|(?:sub-?)?district of|ناحية|قضاء|منطقة)|قرب|بالقرب من|قريب من|بالقرب|شمال|جنوب|شرق|غرب|شمالي|جنوبي|شرقي|غربي|ريف|أطراف|اطراف|بادية|"
     r"صحراء|محيط|ضواحي|بلدة قريبة من)"
-    r"\s+(?:the\s+)?(?:(?:ancient\s+)?(?:city|town|village) of\s+)?$",
+    r"\s+(?:the\s+)?(?:(?:ancient\s+)?(?:city|town|village) of\s+|(?:مدينة|بلدة|قرية)\s+)?$",
     re.IGNORECASE,
 )
-NEAR_AFTER = re.compile(r"^\s+(?:countryside|outskirts|desert|suburbs|environs)\b", re.IGNORECASE)
+NEAR_AFTER = re.compile(
+    r"^\s+(?:countryside|outskirts|desert|suburbs?|environs|area|plain|basin|district|sub-?district)\b", re.IGNORECASE
+)
 
 
 PERSON_NAME = re.compile(r"(?:Abu|Umm|Bin|Ibn|Abd|Abdel|Abdul|Sheikh|أبو|ابو|أم|بن|عبد)\b", re.IGNORECASE)
@@ -79,6 +89,7 @@ ARABIC_WORDS = set(
     على علي في من الى إلى عن مع بعد قبل بين حول عند خلال يوم اليوم امس أمس قوات النظام الجيش تنظيم هجوم مقتل قتل
     بشار الرئيس عناصر عنصرا مدينه مدينة بلده بلدة قريه قرية منطقه منطقة ريف محافظه محافظة شمال جنوب شرق غرب الشرق
     الغرب الشمال الجنوب وسط المرصد السوري حقوق الانسان مصادر محليه دوريه نقطه تفتيش سوق مسجد مستشفى مدرسه
+    سهل معسكر حاجز طريق جبل مطار سجن معبر حقل حقول جسر تلة
     """.split()
 )
 
@@ -154,18 +165,98 @@ def place_mentions(sentence_text, *, blocked=(), index=None):
             key, names, exact = _lookup(index, name)
             if not names:
                 continue
+            if arabic and not name.startswith(key[:1]) and key and key[:1] in name:
+                # "بمحافظة إدلب" read as "محافظة إدلب": the prefix "in" is not part of the name the geocoder gets
+                cut = len(name) - len(name.lstrip(ARABIC_PREFIX_LETTERS))
+                cut = min(cut, len(name) - len(name.lstrip("وبلف")))
+                start, name = start + cut, name[cut:]
             mention = _mention(sentence_text, start, end, name, key, names, exact=exact, arabic=arabic, first=i == 0)
             if mention is not None:
                 mentions.append(mention)
             taken.update(range(i, i + size))
             break
+    return sorted(mentions + _cued_mentions(sentence_text, mentions, blocked), key=lambda mention: mention.start)
+
+
+# Wording that says the next words name a place ("the village of Kafr Nouran", "قرية الفطيرة", "قريتي العمقية
+# وقسطون", "بناحية الرياض"): a name the text index does not hold is then worth a geocoder look-up, whose
+# transliteration keys read spellings ("Ibleen" for Iblin) the exact index cannot.
+CUE_EN = re.compile(
+    r"\b(?:village|town|hamlet|area|district|sub-?district|neighbo(?:u)?rhood|camp|city) of (?:the )?"
+    r"(?P<n>[A-Z][\w'’-]*(?:[ -](?:al-|el-)?[A-Z][\w'’-]*){0,2})|"
+    r"\b(?P<m>[A-Z][\w'’-]*(?:[ -][A-Z][\w'’-]*){0,2}),? (?:a|the) (?:\w+ )?(?:village|town|hamlet)\b|"
+    r"\b(?P<o>[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?) (?:village|town)\b"
+)
+CUE_AR = re.compile(
+    r"(?<![\u0600-\u06ff])(?:[بو]?(?:قرية|قريتي|بلدة|بلدتي|مدينة|منطقة|ناحية|قضاء|حي|مخيم))\s+[\"“«]?"
+    r"(?P<n>[\u0600-\u06ff]+(?:\s+[\u0600-\u06ff]+)?)"
+)
+CUE_STOP = re.compile(r"^(?:[بول]?(?:ريف|شمال|جنوب|شرق|غرب|في|قرب|محافظة|منطقة|مدينة)|بين|على|من)$")
+
+
+def _cued_mentions(sentence_text, found, blocked):
+    mentions = []
+    spans = [(m.start, m.end) for m in found] + list(blocked)
+    for match in [*CUE_EN.finditer(sentence_text), *CUE_AR.finditer(sentence_text)]:
+        group = next(name for name in ("n", "m", "o") if match.groupdict().get(name))
+        start = match.start(group)
+        if FOREIGN_BEFORE.search(sentence_text[max(0, start - 40) : start]):
+            continue  # "the Russian city of Sochi": abroad, whatever namesake a village here has
+        words = match.group(group).split()
+        if ARABIC.search(words[0]):
+            words = words[:1] + [word for word in words[1:2] if not CUE_STOP.match(word)]
+        for size in range(len(words), 0, -1):
+            name = " ".join(words[:size]).strip('"”»')
+            stop = start + len(name)
+            if any(s < stop and start < e for s, e in spans) or name.lower() in COMMON_WORDS or len(name) < 3:
+                continue
+            if ARABIC.search(name) and gazetteer.name_key(name) in ARABIC_WORDS:
+                continue
+            names = []
+            for part in re.split(r"\s+و", name) if ARABIC.search(name) else [name]:
+                coded = gazetteer.geocode(part, countries=CUE_COUNTRIES)
+                if coded is not None and coded["match"] != "fuzzy" and coded["location_precision"] != 3:
+                    names.append((part, coded))
+            if not names:
+                continue
+            for part, _coded in names:
+                offset = sentence_text.find(part, start)
+                mention = _mention(
+                    sentence_text,
+                    offset,
+                    offset + len(part),
+                    part,
+                    "cue:" + gazetteer.name_key(part),
+                    [],
+                    exact=True,
+                    arabic=bool(ARABIC.search(part)),
+                    first=False,
+                    cued=True,
+                )
+                if mention is not None:
+                    mentions.append(mention)
+                    spans.append((offset, offset + len(part)))
+            break
     return mentions
 
 
-def _mention(sentence, start, end, name, key, names, *, exact, arabic, first):
+FOREIGN_BEFORE = re.compile(
+    r"\b(?:Russian|Turkish|Iranian|Lebanese|Jordanian|Saudi|Egyptian|Kazakh|Swiss|Qatari|Emirati|Israeli|American|"
+    r"European|French|German|British)\s+(?:capital|city|town|resort|village)\s+of\s+$"
+)
+# The countries the assistant's reports are about; a cue never reads a name as a village abroad.
+CUE_COUNTRIES = ["SY", "IQ"]
+
+
+def _mention(sentence, start, end, name, key, names, *, exact, arabic, first, cued=False):
     before, after = sentence[max(0, start - 60) : start], sentence[end : end + 40]
-    if NAME_BEFORE.search(before) or NAME_AFTER.match(after):
+    if NAME_BEFORE.search(before) or NAME_AFTER.match(after) or (not arabic and COMPOUND_BEFORE.search(before)):
         return None
+    if cued:
+        context = bool(CONTEXT_BEFORE.search(before) or CONTEXT_AFTER.match(after))
+        near = NEAR_BEFORE.search(before) or NEAR_AFTER.match(after)
+        precision = LocationPrecision.NEAR if near else LocationPrecision.EXACT
+        return PlaceMention(start, end, name, precision, context, False, key)
     populated = any(name_.kind != "admin1" for name_ in names)
     located = bool(LOCATED_BEFORE.search(before))
     known = any(name_.kind == "admin1" or name_.population >= 5000 for name_ in names)
@@ -190,10 +281,12 @@ def _mention(sentence, start, end, name, key, names, *, exact, arabic, first):
     # "BEIRUT, Nov 23 (Reuters) -": a dateline says where the report was filed, not where the event happened.
     dateline = first and DATELINE_AFTER.match(after)
     context = bool(CONTEXT_BEFORE.search(before) or CONTEXT_AFTER.match(after) or dateline)
-    if REGION_BEFORE.search(before) or REGION_AFTER.match(after) or region_only:
+    if REGION_BEFORE.search(before) or REGION_AFTER.match(after) or region_only or re.match(r"محافظ[ةه] ", name):
         precision = LocationPrecision.REGION
     elif NEAR_BEFORE.search(before) or NEAR_AFTER.match(after):
         precision = LocationPrecision.NEAR
+        # "Diyala province northeast of Baghdad": the direction places the province, not the event.
+        context = context or bool(re.search(r"\b(?:province|governorate)\s+\w+\s+of\s+$", before))
     else:
         precision = LocationPrecision.EXACT
     return PlaceMention(start, end, name, precision, context, gazetteer.is_region(names), key)

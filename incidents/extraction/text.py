@@ -213,9 +213,28 @@ def _add(sentences, text, start, end, paragraph):
     sentences.append(Sentence(len(sentences), start, end, piece, paragraph, narrative))
 
 
+# "BEIRUT, Dec 3 (Reuters) -", "IDLIB, Syria (AP) —", "Beirut:": where and when a report was filed, not its title.
+DATELINE_PREFIX = re.compile(
+    r"^\W*[A-Z][A-Za-z .'’/-]{2,40}(?:,\s*[A-Z][A-Za-z .]{1,30})?(?:,\s*[A-Za-z]{3,9}\.? \d{1,2}(?:,? \d{4})?)?"
+    r"\s*(?:\([^)]{1,40}\))?\s*(?:--|[-–—:])\s+"
+)
+ATTRIBUTION_TAIL = re.compile(
+    r",\s*(?:[\w'’-]+\s+){0,6}?(?:said|says|reported|announced|told [\w ]+)(?: on \w+)?\s*\.?$", re.IGNORECASE
+)
+TITLE_MAX = 120
+
+
 def report_title(text):
-    """The first line when it reads as a headline (short, no full stop), else the start of the first sentence."""
+    """The report's headline when its first line reads as one (short, no full stop); else its first sentence made
+    into a title: the dateline and the "…, activists said" dropped, cut at a clause under 120 characters."""
     first = next((line.strip() for line in text.split("\n") if line.strip()), "")
     if len(first) <= 200 and not first.endswith("."):
         return first
-    return (first[:197] + "…") if len(first) > 200 else first
+    sentences = split_sentences(first)
+    title = sentences[0].text if sentences else first
+    title = DATELINE_PREFIX.sub("", title, count=1)
+    title = ATTRIBUTION_TAIL.sub("", title).rstrip(" .")
+    if len(title) > TITLE_MAX:
+        cut = title.rfind(", ", 0, TITLE_MAX)
+        title = title[:cut] if cut > TITLE_MAX // 2 else title[: title.rfind(" ", 0, TITLE_MAX - 1)] + "…"
+    return title[:1].upper() + title[1:]

@@ -46,14 +46,14 @@ ONE_DEATH = re.compile(
     re.IGNORECASE,
 )
 EN_PATTERNS.append(ONE_DEATH)
-AR_KILLED = r"(?:قتلى|قتيلا|قتيلاً|قتيل|قتلوا|لقوا حتفهم|لقي حتفهم|حتفهم|مقتلهم|مصرعهم)"
+AR_KILLED = r"(?:قتلى|قتيلا|قتيلاً|قتيل|قتلوا|لقوا حتفهم|لقي حتفهم|حتفهم|مقتلهم|مصرعهم|شهداء|شهيدا|شهيداً|استشهدوا)"
 AR_PATTERNS = [
     re.compile(
-        rf"(?:مقتل|قتل|أسفر عن مقتل|اسفر عن مقتل|أدى إلى مقتل|ادى الى مقتل|أودى بحياة|اودى بحياة)\s+"
+        rf"(?:مقتل|قتل|أسفر عن مقتل|اسفر عن مقتل|أدى إلى مقتل|ادى الى مقتل|أودى بحياة|اودى بحياة|استشهاد)\s+"
         rf"(?:{AR_QUALIFIER}\s+)?(?P<n>{AR_NUMBER})(?P<tail>(?:\s+\S+){{0,3}})"
     ),
     re.compile(
-        rf"(?:{AR_QUALIFIER}\s+)?(?P<n>{AR_NUMBER})\s+(?P<mid>(?:\S+\s+){{0,3}}?){AR_KILLED}(?P<tail>(?:\s+\S+){{0,3}})"
+        rf"(?:{AR_QUALIFIER}\s+)?(?P<n>{AR_NUMBER})\s+(?P<mid>(?:\S+\s+){{0,4}}?){AR_KILLED}(?P<tail>(?:\s+\S+){{0,3}})"
     ),
 ]
 NOT_DEATHS = re.compile(
