@@ -285,3 +285,6 @@ API_MAX_LIMIT = env.int("API_MAX_LIMIT", default=10000)
 # the confirmation, and whether the admin runs imports in a background thread (off only for tests or debugging).
 IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=str(LOCAL_DIR / "imports")))
 IMPORTS_IN_BACKGROUND = env.bool("IMPORTS_IN_BACKGROUND", default=True)
+# Rows of a file that one write statement carries (all in the import's one transaction): the kept tables' triggers
+# then see at most this many incidents at once, so a million-row file costs ten times a 100,000-row one.
+IMPORT_WRITE_CHUNK_ROWS = env.int("IMPORT_WRITE_CHUNK_ROWS", default=100_000)

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
@@ -494,36 +495,43 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
     _name_table(cursor, actor_table, actor_ids, "actor_id")
     _name_table(cursor, source_table, source_ids, "source_id")
 
-    # The incidents, their actors and their sources are written by three statements: their kept GeoJSON features
-    # (IncidentFeature) are rebuilt once, at the end, rather than by each statement's trigger.
+    # The incidents, their actors and their sources are written by three statements for each chunk of the file's
+    # rows: their kept GeoJSON features (IncidentFeature) are rebuilt once, at the end, rather than by each
+    # statement's trigger.
     cursor.execute("SET LOCAL conflictmap.features_deferred = 'on'")
+    chunks = _write_chunks(cursor, table=table, rows=settings.IMPORT_WRITE_CHUNK_ROWS)
     updated_sql = f"SELECT incident_id FROM {table} WHERE state = 'updated'"
     snapshot_links(cursor, batch=batch, action=ImportChangeAction.UPDATED, incident_ids_sql=updated_sql, params=[])
-    cursor.execute(
-        f"""UPDATE incidents_incident SET {IMPORTED_COLUMNS}, updated_at = now(), updated_by_id = %s,
-                   version = incidents_incident.version + 1
-              FROM {table} s WHERE s.state = 'updated' AND incidents_incident.id = s.incident_id""",
-        [user_id],
-    )
-    cursor.execute(f"DELETE FROM incidents_incidentactor WHERE incident_id IN ({updated_sql})")
-    cursor.execute(f"DELETE FROM incidents_incidentsource WHERE incident_id IN ({updated_sql})")
+    for chunk in chunks:
+        cursor.execute(
+            f"""UPDATE incidents_incident SET {IMPORTED_COLUMNS}, updated_at = now(), updated_by_id = %s,
+                       version = incidents_incident.version + 1
+                  FROM {table} s WHERE s.state = 'updated' AND incidents_incident.id = s.incident_id
+                   AND s.line >= %s AND s.line < %s""",
+            [user_id, *chunk],
+        )
+    for chunk in chunks:
+        cursor.execute(f"DELETE FROM incidents_incidentactor WHERE incident_id IN ({updated_sql} {IN_CHUNK})", chunk)
+    for chunk in chunks:
+        cursor.execute(f"DELETE FROM incidents_incidentsource WHERE incident_id IN ({updated_sql} {IN_CHUNK})", chunk)
 
     published = batch.requested_status == Status.PUBLISHED
-    cursor.execute(
-        f"""INSERT INTO incidents_incident (start_date, end_date, date_precision, location, place_reported,
-                  place_name, admin1, admin2, country, location_precision, title, description, event_type_id,
-                  sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, notable_casualties, status,
-                  retraction_reason, published_at, is_demo, dataset, event_id, import_record, import_fingerprint,
-                  fatalities_as_published, import_warnings, created_at, updated_at, created_by_id, updated_by_id,
-                  version)
-            SELECT start_date, end_date, date_precision, ST_SetSRID(ST_MakePoint(longitude, latitude), 4326),
-                   place_reported, place_name, admin1, admin2, country, location_precision, title, description,
-                   event_type_id, sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, '', %s, '',
-                   CASE WHEN %s THEN now() END, false, %s, event_id, record, fingerprint, fatalities_as_published,
-                   warnings, now(), now(), %s, %s, 1
-              FROM {table} WHERE state = 'created' ORDER BY line""",
-        [batch.requested_status, published, batch.dataset, user_id, user_id],
-    )
+    for chunk in chunks:
+        cursor.execute(
+            f"""INSERT INTO incidents_incident (start_date, end_date, date_precision, location, place_reported,
+                      place_name, admin1, admin2, country, location_precision, title, description, event_type_id,
+                      sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, notable_casualties, status,
+                      retraction_reason, published_at, is_demo, dataset, event_id, import_record, import_fingerprint,
+                      fatalities_as_published, import_warnings, created_at, updated_at, created_by_id, updated_by_id,
+                      version)
+                SELECT start_date, end_date, date_precision, ST_SetSRID(ST_MakePoint(longitude, latitude), 4326),
+                       place_reported, place_name, admin1, admin2, country, location_precision, title, description,
+                       event_type_id, sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, '', %s, '',
+                       CASE WHEN %s THEN now() END, false, %s, event_id, record, fingerprint, fatalities_as_published,
+                       warnings, now(), now(), %s, %s, 1
+                  FROM {table} WHERE state = 'created' {IN_CHUNK} ORDER BY line""",
+            [batch.requested_status, published, batch.dataset, user_id, user_id, *chunk],
+        )
     cursor.execute(
         f"""UPDATE {table} s SET incident_id = i.id FROM incidents_incident i
              WHERE s.state = 'created' AND i.dataset = %s AND i.event_id = s.event_id""",
@@ -536,33 +544,39 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
     )
 
     # Side A before B and main before associated: an actor named on both keeps its first role.
-    cursor.execute(
-        f"""INSERT INTO incidents_incidentactor (incident_id, actor_id, side, is_associated)
-            SELECT DISTINCT ON (s.incident_id, n.actor_id) s.incident_id, n.actor_id, role.side, role.associated
-              FROM {table} s
-              CROSS JOIN LATERAL (
-                SELECT unnest(s.side_a), 'a', false, 1 UNION ALL SELECT unnest(s.side_a_associated), 'a', true, 2
-                UNION ALL SELECT unnest(s.side_b), 'b', false, 3 UNION ALL SELECT unnest(s.side_b_associated), 'b', true, 4
-              ) AS role (name, side, associated, rank)
-              JOIN {actor_table} n ON n.name = role.name
-             WHERE s.state IN ('created', 'updated')
-             ORDER BY s.incident_id, n.actor_id, role.rank"""
-    )
-    cursor.execute(
-        # The dataset is cited first (outputs list sources in citation order), then the outlets as the file names them.
-        f"""INSERT INTO incidents_incidentsource (incident_id, source_id, original_reporter, note)
-            SELECT incident_id, source_id, '', '' FROM (
-              SELECT DISTINCT ON (incident_id, source_id) incident_id, source_id, rank FROM (
-                SELECT s.incident_id, %s::bigint AS source_id, 0 AS rank FROM {table} s
-                 WHERE s.state IN ('created', 'updated')
-                UNION ALL
-                SELECT s.incident_id, n.source_id, cited.position FROM {table} s
-                 CROSS JOIN LATERAL unnest(s.sources) WITH ORDINALITY AS cited (name, position)
-                  JOIN {source_table} n ON n.name = cited.name WHERE s.state IN ('created', 'updated')
-              ) AS citations ORDER BY incident_id, source_id, rank
-            ) AS cited ORDER BY incident_id, rank""",
-        [dataset_source_id],
-    )
+    for chunk in chunks:
+        cursor.execute(
+            f"""INSERT INTO incidents_incidentactor (incident_id, actor_id, side, is_associated)
+                SELECT DISTINCT ON (s.incident_id, n.actor_id) s.incident_id, n.actor_id, role.side, role.associated
+                  FROM {table} s
+                  CROSS JOIN LATERAL (
+                    SELECT unnest(s.side_a), 'a', false, 1 UNION ALL SELECT unnest(s.side_a_associated), 'a', true, 2
+                    UNION ALL SELECT unnest(s.side_b), 'b', false, 3
+                    UNION ALL SELECT unnest(s.side_b_associated), 'b', true, 4
+                  ) AS role (name, side, associated, rank)
+                  JOIN {actor_table} n ON n.name = role.name
+                 WHERE s.state IN ('created', 'updated') AND s.line >= %s AND s.line < %s
+                 ORDER BY s.incident_id, n.actor_id, role.rank""",
+            chunk,
+        )
+    for chunk in chunks:
+        cursor.execute(
+            # The dataset is cited first (outputs list sources in citation order), then the outlets as the file
+            # names them.
+            f"""WITH written AS (SELECT incident_id, sources FROM {table}
+                                  WHERE state IN ('created', 'updated') {IN_CHUNK})
+                INSERT INTO incidents_incidentsource (incident_id, source_id, original_reporter, note)
+                SELECT incident_id, source_id, '', '' FROM (
+                  SELECT DISTINCT ON (incident_id, source_id) incident_id, source_id, rank FROM (
+                    SELECT s.incident_id, %s::bigint AS source_id, 0 AS rank FROM written s
+                    UNION ALL
+                    SELECT s.incident_id, n.source_id, cited.position FROM written s
+                     CROSS JOIN LATERAL unnest(s.sources) WITH ORDINALITY AS cited (name, position)
+                      JOIN {source_table} n ON n.name = cited.name
+                  ) AS citations ORDER BY incident_id, source_id, rank
+                ) AS cited ORDER BY incident_id, rank""",
+            [*chunk, dataset_source_id],
+        )
     for state, history_type in (("created", "+"), ("updated", "~")):
         record_history(
             cursor,
@@ -573,11 +587,35 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
             reason=reason,
         )
     cursor.execute("SET LOCAL conflictmap.features_deferred = 'off'")
-    cursor.execute(
-        f"""SELECT conflictmap_incident_features_rebuild(
-                     ARRAY(SELECT incident_id FROM {table} WHERE state IN ('created', 'updated')))"""
-    )
+    for chunk in chunks:
+        cursor.execute(
+            f"""SELECT conflictmap_incident_features_rebuild(
+                         ARRAY(SELECT incident_id FROM {table} WHERE state IN ('created', 'updated') {IN_CHUNK}))""",
+            chunk,
+        )
     cursor.execute(f"DROP TABLE {actor_table}, {source_table}")
+
+
+# The rows of one chunk of the staging table (see _write_chunks), for a statement that already has a WHERE.
+IN_CHUNK = "AND line >= %s AND line < %s"
+
+
+def _write_chunks(cursor, *, table, rows):
+    """[first line, next chunk's first line) of the staging table's created and updated rows, `rows` at a time.
+
+    Each write statement of the import then carries at most one chunk, so the kept tables' statement-level triggers
+    see a bounded transition table: their plans, hash tables and sorts stay those of a chunk whatever the file's
+    size. Same transaction, so still all or nothing."""
+    cursor.execute(
+        f"""SELECT line FROM (SELECT line, row_number() OVER (ORDER BY line) AS position FROM {table}
+                               WHERE state IN ('created', 'updated')) AS numbered
+             WHERE (position - 1) %% %s = 0 ORDER BY line""",
+        [rows],
+    )
+    firsts = [line for (line,) in cursor.fetchall()]
+    if len(firsts) > 1:
+        cursor.execute(f"CREATE INDEX ON {table} (line)")
+    return list(zip(firsts, [*firsts[1:], 2**31 - 1], strict=True))
 
 
 def admin_areas_from_boundaries(*, cursor, table):
