@@ -92,7 +92,7 @@ END $fn$;"""
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0021_map_term_cells"),
+        ("incidents", "0022_import_warnings_records_actor_names"),
     ]
 
     # Backwards: nothing to undo. The functions count the same rows as 0020's, whose own reversal drops them.
