@@ -78,7 +78,9 @@ def list_parameter_values(data, name):
     both, in order; None when the parameter is absent, [] when it is given empty (`?country=`: no filter)."""
     if name not in data:
         return None
-    values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
+    values = data.getlist(name) if hasattr(data, "getlist") else data[name]
+    if not isinstance(values, list | tuple):  # a plain dict's single value (selectors are called with dicts too)
+        values = [values]
     return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
 
 
