@@ -20,7 +20,8 @@ run: setup
 test: setup
 	@$(PY) -m pytest
 
-# Production settings on this machine: migrate, collectstatic, gunicorn with threaded workers (scripts/serve.sh).
+# Production settings on this machine: migrate, collectstatic, nginx on HOST:PORT in front of gunicorn (threaded
+# workers, on a Unix socket); nginx runs from .local/nginx/ (scripts/serve.sh, docs/operations.md).
 serve: setup
 	@HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 

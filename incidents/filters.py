@@ -78,7 +78,9 @@ def list_parameter_values(data, name):
     both, in order; None when the parameter is absent, [] when it is given empty (`?country=`: no filter)."""
     if name not in data:
         return None
-    values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
+    values = data.getlist(name) if hasattr(data, "getlist") else data[name]
+    if not isinstance(values, list | tuple):  # a plain dict's single value (selectors are called with dicts too)
+        values = [values]
     return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
 
 
@@ -102,8 +104,8 @@ class MultiValueCharFilter(django_filters.BaseInFilter, django_filters.CharFilte
         super().__init__(*args, **kwargs)
 
 
-# The map counts by month, and Python's dates end with 9999: a later day than the last whole month before that reads
-# as that month's end. No incident lies that far out, so the answer is the same as for the day asked.
+# The map steps a day to its month's end, and Python's dates stop at 9999-12-31: a day after 9999-11-30 reads as that
+# day. No incident lies that far out, so the answer is the one the day asked would get.
 LATEST_DAY = datetime.date(9999, 11, 30)
 
 
@@ -148,8 +150,9 @@ def _actor_ids():
     return {"type": "array", "items": {"type": "integer", "enum": [*published_actors().values_list("pk", flat=True)]}}
 
 
-# Comma-separated lists (`?country=SY,IQ`) are also accepted (ListParameterWidget); the documents describe the repeated form. A parameter
-# given empty (`?start=`, as an HTML form sends it) filters nothing where `allowEmptyValue` says so.
+# Comma-separated lists (`?country=SY,IQ`) are also accepted (ListParameterWidget); the documents describe the
+# repeated form. A parameter given empty (`?start=`, as an HTML form sends it) filters nothing where
+# `allowEmptyValue` says so.
 # Text never holds NUL (PostgreSQL cannot store it, and Django's fields refuse it).
 _TEXT = {"type": "string", "pattern": r"^[^\x00]*$"}
 _TEXT_LIST = {"type": "array", "items": _TEXT}
