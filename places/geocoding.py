@@ -278,8 +278,8 @@ class AreaContext:
     def named(cls, *, admin1, admin2=None, countries=None):
         """The area `admin1` / `admin2` name in any spelling (None when admin1 names no region: the caller's text is
         then only a hint, as before)."""
-        from .models import District
-        from .regions import FORMER_PARTS, Region, area_loosely_named
+        from .models import District, Region
+        from .regions import FORMER_PARTS, area_loosely_named
 
         country = countries[0] if countries and len(countries) == 1 else None
         region = area_loosely_named(Region, admin1, country=country) if admin1 else None
