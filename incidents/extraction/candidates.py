@@ -43,7 +43,9 @@ SAME_GROUP = re.compile(
 BACKGROUND = re.compile(
     r"\bsince (?:19|20)\d\d\b|\bsince the (?:start|beginning|outbreak|fall)\b|\b(?:has|have) been (?:\w+ing|engulfed)\b|"
     r"\b(?:has|have) (?:killed|displaced)\b|\bcivil war\b|\bfor decades\b|\bin (?:late |early )?(?:19|20)\d\d\b|"
-    r"\b(?:last|previous) year\b|\byears ago\b|العام الماضي|"
+    r"\b(?:last|previous) year\b|\byears ago\b|العام الماضي|\bin recent (?:weeks|months|years)\b|"
+    r"\bon (?:several|many|numerous|repeated) occasions\b|\bin the past\b(?! (?:day|two|three|24|48))|"
+    r"\b(?:have|has) (?:stepped up|intensified|escalated)\b|في الآونة الأخيرة|خلال الأشهر الماضية|"
     r"منذ عام|منذ بداية|منذ اندلاع",
     re.IGNORECASE,
 )
@@ -149,6 +151,11 @@ def _same_place(candidate, places):
     if main is None:
         return True
     keys = {place.key for reading in candidate.readings for place in reading.incident_places}
+    finest = min(places, key=lambda place: place.precision)
+    if finest.precision == LocationPrecision.EXACT and main.precision == LocationPrecision.EXACT:
+        # Two villages, each the most precise place of its sentence, are two places, though both sentences measure
+        # their distance from the same city ("30 km south of Hama", "65 km east of Hama").
+        return finest.key in keys
     return any(place.key in keys for place in places)
 
 

@@ -185,7 +185,7 @@ CUE_EN = re.compile(
     r"\b(?:village|town|hamlet|area|district|sub-?district|neighbo(?:u)?rhood|camp|city) of (?:the )?"
     r"(?P<n>[A-Z][\w'’-]*(?:[ -](?:al-|el-)?[A-Z][\w'’-]*){0,2})|"
     r"\b(?P<m>[A-Z][\w'’-]*(?:[ -][A-Z][\w'’-]*){0,2}),? (?:a|the) (?:\w+ )?(?:village|town|hamlet)\b|"
-    r"\b(?P<o>[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?) (?:village|town)\b"
+    r"\b(?P<o>[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?) (?:village|town|area|district|sub-?district)\b"
 )
 CUE_AR = re.compile(
     r"(?<![\u0600-\u06ff])(?:[بو]?(?:قرية|قريتي|بلدة|بلدتي|مدينة|منطقة|ناحية|قضاء|حي|مخيم))\s+[\"“«]?"
