@@ -50,10 +50,23 @@ export class IncidentMap {
 
   marker(point) {
     const marker = L.marker([point.lat, point.lon], { icon: this.icon(point), title: point.title, alt: point.title, keyboard: true });
-    marker.bindPopup(element("p", { text: this.strings.loading }), { maxWidth: 340, minWidth: 220 });
+    marker.bindPopup(element("p", { text: this.strings.loading }), this.popupOptions());
     marker.on("popupopen", () => this.loadPopup(point.id, marker));
     this.markerById.set(point.id, marker);
     return marker;
+  }
+
+  // Popups pan clear of the zoom buttons (top left), the phone's panel button (top right) and the cluster notice,
+  // and are never taller than the map leaves room for, so their title and close button stay visible.
+  popupOptions() {
+    const height = this.map.getSize().y;
+    return {
+      maxWidth: Math.min(340, this.map.getSize().x - 80),
+      minWidth: 200,
+      maxHeight: Math.max(160, height - 130),
+      autoPanPaddingTopLeft: L.point(56, 96),
+      autoPanPaddingBottomRight: L.point(16, 16),
+    };
   }
 
   icon(point) {
