@@ -189,13 +189,27 @@ class IncidentPartInline(admin.TabularInline):
         return super().has_delete_permission(request, obj) and self._incident_editable(request, obj)
 
 
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A tabular inline's inputs sit under column headings, not beside labels: give each its field's label as an
+    accessible name ("side", "delete"), so screen readers say what a cell is (axe-core: label, select-name)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            if field.label:
+                # A related field's widget is wrapped (the add / change links): the select is the inner one.
+                widget = getattr(field.widget, "widget", field.widget)
+                widget.attrs.setdefault("aria-label", str(field.label))
+
+
 class IncidentActorInline(IncidentPartInline):
     model = IncidentActor
+    formset = LabelledInlineFormSet
     extra = 1
     autocomplete_fields = ["actor"]
 
 
-class PublishedNeedsSourceFormSet(BaseInlineFormSet):
+class PublishedNeedsSourceFormSet(LabelledInlineFormSet):
     def clean(self):
         super().clean()
         if self.instance.status != Status.PUBLISHED:
@@ -332,7 +346,7 @@ class IncidentAdmin(LeafletGeoAdminMixin, GuardedHistoryAdmin):
     history_list_display = ["status"]
 
     class Media:
-        js = ["incidents/js/admin_geocode.js"]
+        js = ["incidents/js/admin_geocode.js", "incidents/js/admin_labels.js"]
         css = {"all": ["incidents/css/admin_geocode.css", "incidents/css/admin_editorial.css"]}
 
     # Adds the "New incidents from a report" link beside "Add incident".

@@ -16,6 +16,7 @@ from django.db.models import F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Concat, Lower, Upper
 from django.db.models.lookups import Range
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -133,7 +134,8 @@ class EventType(models.Model):
         verbose_name_plural = _("event types")
 
     def __str__(self):
-        return self.name
+        # Stored in English and marked for translation where the taxonomy is seeded: menus read in the user's language.
+        return gettext(self.name)
 
 
 class SubEventType(models.Model):
@@ -154,7 +156,7 @@ class SubEventType(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.event_type.name} › {self.name}"
+        return f"{gettext(self.event_type.name)} › {gettext(self.name)}"
 
 
 class ActorQuerySet(models.QuerySet):

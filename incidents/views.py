@@ -59,6 +59,7 @@ class HomeView(TemplateView):
                 "loadFailed": gettext("Could not load the incidents."),
                 "timeline": gettext("Timeline of incidents"),
                 "clusterLabel": gettext("%(n)s incidents, %(f)s fatalities: zoom in to see them"),
+                "groupLabel": gettext("%(n)s incidents close together: zoom in to see them"),
                 "buckets": {
                     "incidents": {
                         "day": gettext("Bars: incidents per day"),

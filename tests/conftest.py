@@ -142,3 +142,16 @@ def map_thresholds(settings):
     """The map tests' thresholds: markers for up to POINTS_MAX incidents in view, clusters above, 50 a list page."""
     settings.MAP_POINTS_MAX = POINTS_MAX
     settings.MAP_LIST_PAGE_SIZE = 50
+
+
+@pytest.fixture(autouse=True)
+def browser_quiet_before_flush(request):
+    """A browser test's page may still have requests in flight (a map move, the timeline) when the test ends, and
+    the transactional flush that follows would deadlock with their queries: leave the page and let them finish."""
+    yield
+    if request.node.get_closest_marker("browser") is None:
+        return
+    page = getattr(request.node, "funcargs", {}).get("page")
+    if page is not None and not page.is_closed():
+        page.goto("about:blank")
+        page.wait_for_timeout(300)

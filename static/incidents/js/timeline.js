@@ -42,6 +42,8 @@ export class Timeline {
     this.strings = strings;
     this.onRange = onRange;
     this.dateFormat = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+    this.dayMonthFormat = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", timeZone: "UTC" });
+    this.dayFormat = new Intl.DateTimeFormat(lang, { day: "numeric", timeZone: "UTC" });
     this.selection = null; // [startDay, endDay], both inclusive
     this.showFatalities = false;
     this.data = null;
@@ -56,10 +58,14 @@ export class Timeline {
     return this.dateFormat.format(new Date(day * DAY_MS));
   }
 
-  // "18–20 Apr 2019", "28 Mar – 6 May 2019": the visitor's locale says a range the way it says its dates.
+  // "18–20 Apr 2019", "28 Mar – 6 May 2019", "30 Dec 2019 – 2 Jan 2020": as the server says an incident's dates
+  // (incidents/templatetags/incident_format.py dates_label).
   rangeLabel(startDay, endDay) {
     if (startDay === endDay) return this.label(startDay);
-    return this.dateFormat.formatRange(new Date(startDay * DAY_MS), new Date(endDay * DAY_MS));
+    const [start, end] = [new Date(startDay * DAY_MS), new Date(endDay * DAY_MS)];
+    if (start.getUTCFullYear() !== end.getUTCFullYear()) return `${this.label(startDay)} – ${this.label(endDay)}`;
+    if (start.getUTCMonth() !== end.getUTCMonth()) return `${this.dayMonthFormat.format(start)} – ${this.label(endDay)}`;
+    return `${this.dayFormat.format(start)}–${this.label(endDay)}`;
   }
 
   // data: the /api/timeline body; domain: [firstDay, lastDay] to zoom into, or null for the whole span.
