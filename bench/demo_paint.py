@@ -59,6 +59,7 @@ FILTER_CHANGE = """
 
 
 def serve(port):
+    run_peers.WORK.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "MAP_TILES_URL": ""}
     return run_peers.start("demo-serve", ["scripts/serve.sh"], env, port)
 
