@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -683,6 +683,15 @@ class ImportBatchAdmin(admin.ModelAdmin):
             "errors": errors[:REPORT_ERRORS_SHOWN],
             "errors_hidden": max(0, len(errors) - REPORT_ERRORS_SHOWN),
             "missing": batch.report.get("missing", []),
+            "sample_rows": [
+                (kind, label, batch.report.get("rows", {}).get(kind, []))
+                for kind, label in (
+                    ("created", pgettext_lazy("import rows", "New")),
+                    ("updated", pgettext_lazy("import rows", "Changed")),
+                    ("unchanged", pgettext_lazy("import rows", "Unchanged")),
+                )
+                if batch.report.get("rows", {}).get(kind)
+            ],
             "incidents_url": (
                 f"{reverse('admin:incidents_incident_changelist')}?{ImportBatchFilter.parameter_name}={batch.pk}"
                 if batch.status in (ImportStatus.DONE, ImportStatus.REVERTED) and not batch.dry_run

@@ -150,3 +150,28 @@ def test_a_preview_batch_has_no_incidents_link(client, superuser):
     client.force_login(superuser)
     page = client.get(reverse("admin:incidents_importbatch_change", args=[batch.pk])).content.decode()
     assert "?batch=" not in page
+
+
+def test_import_preview_shows_the_first_rows_it_would_create_then_those_unchanged(client, publisher):
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    name = "acled_export.csv"
+    data = (Path(__file__).parent / "data" / "import" / name).read_bytes()
+    client.force_login(publisher)
+
+    def preview():
+        form = {"events_file": SimpleUploadedFile(name, data, content_type="text/csv"), "format": "auto"}
+        response = client.post(reverse("admin:incidents_importbatch_upload"), {**form, "status": "draft"})
+        return client.get(response.url).content.decode(), ImportBatch.objects.order_by("-pk").first()
+
+    page, batch = preview()
+    assert batch.status == ImportStatus.PREVIEW
+    assert '<table class="import-sample import-sample-created">' in page and "<caption>New</caption>" in page
+    assert "TST1001" in page and "import-sample-unchanged" not in page
+    assert not Incident.objects.filter(event_id="TST1001").exists()  # a preview, still nothing written
+    client.post(reverse("admin:incidents_importbatch_confirm", args=[batch.pk]))
+    page, batch = preview()  # the same file again: every row unchanged
+    assert "<caption>Unchanged</caption>" in page and "import-sample-created" not in page
+    assert page.count("<td><bdi>TST") == 3
