@@ -84,7 +84,8 @@ class HomeView(TemplateView):
                 for sub in choices["sub_event_types"]
             ],
             "actors": [
-                {"id": actor.pk, "name": actor.name, "kind": actor.get_kind_display()} for actor in choices["actors"]
+                {"id": actor.pk, "name": actor.display_name, "kind": actor.get_kind_display()}
+                for actor in choices["actors"]
             ],
             "sides": Side.choices,
             "countries": sorted((code, countries.name(code)) for code in choices["country_codes"]),
@@ -262,7 +263,7 @@ def incident_popup(incident):
         "sub_event_type": gettext(incident.sub_event_type.name) if incident.sub_event_type else "",
         "actors": [
             {
-                "name": role.actor.name,
+                "name": role.actor.display_name,
                 "side": role.side,
                 "kind": ActorKind(role.actor.kind).label,
                 "associated": role.is_associated,

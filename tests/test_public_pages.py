@@ -19,6 +19,13 @@ def arabic(name, *args):
         return reverse(name, args=args)
 
 
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """A request leaves its language active in the test's thread: start each test in English, as a visitor's
+    unprefixed URL is, so that reverse() gives the English URL."""
+    translation.activate("en")
+
+
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_about_page_credits_the_sources_and_links_to_downloads_and_apis(client, language):
     url = reverse("incidents:about") if language == "en" else arabic("incidents:about")
@@ -133,3 +140,20 @@ def test_arabic_popup_joins_region_and_country_with_the_arabic_comma(client):
     assert client.get(reverse("incidents:detail-json", args=[incident.pk])).json()["region"] == "Kirkuk, Iraq"
     body = client.get(arabic("incidents:detail-json", incident.pk)).json()
     assert "، " in body["region"] and ", " not in body["region"]
+
+
+def test_actors_read_in_arabic_on_arabic_pages_where_they_have_an_arabic_name(client):
+    from incidents.models import Side
+    from tests.factories import ActorFactory
+
+    daesh = ActorFactory(name="Islamic State", aliases=["IS", "Daesh", "الدولة الإسلامية", "داعش"])
+    local = ActorFactory(name="Testland Militia", aliases=["TLM"])
+    incident = IncidentFactory(published=True, actors=[(daesh, Side.A), (local, Side.B)])
+    english = [
+        actor["name"] for actor in client.get(reverse("incidents:detail-json", args=[incident.pk])).json()["actors"]
+    ]
+    assert english == ["Islamic State", "Testland Militia"]
+    arabic_popup = client.get(arabic("incidents:detail-json", incident.pk)).json()["actors"]
+    assert [actor["name"] for actor in arabic_popup] == ["الدولة الإسلامية", "Testland Militia"]
+    page = client.get(arabic("incidents:detail", incident.pk)).content.decode()
+    assert "<bdi>الدولة الإسلامية</bdi>" in page and "<bdi>Testland Militia</bdi>" in page
