@@ -86,7 +86,8 @@ def render(request, document, *, title, content_type="application/json"):
     )
     if wants_html:
         response = HttpResponse(
-            render_to_string("ogcapi/page.html", html_context(request, document, title=title), request=request),
+            # No request: no context processors, so no session or cookie read (the page is public, like the JSON).
+            render_to_string("ogcapi/page.html", html_context(request, document, title=title)),
             content_type="text/html; charset=utf-8",
         )
     else:

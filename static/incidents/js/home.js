@@ -95,6 +95,8 @@ window.addEventListener("map:init", (event) => {
       summary.textContent = body.summary;
       summary.dataset.total = String(body.total);
       notice.hidden = body.mode !== "clusters";
+      lastView = { key: filterKey(filters), bbox: downloadBbox(map), total: body.total, noDates: !filters.get("start") && !filters.get("end") };
+      if (decideView() && !timeline.playing) refreshTimeline();
       updateDownloads(scopedParams(filters));
       if (playing) list.load(params, 1); // after the list's delay, unless the next step cancels it first
     } catch (error) {
@@ -105,14 +107,43 @@ window.addEventListener("map:init", (event) => {
   }
 
   // The filters, plus the map's view unless "the whole area" is chosen: what the histogram and downloads count.
-  function scopedParams(filters) {
-    return wholeArea() ? requestParams(filters) : requestParams(filters, { bbox: downloadBbox(map) });
+  // A view that holds every incident under the filters needs no bbox (same rows, and the histogram is then read
+  // from the kept tables rather than counted live): known once the map's total for the view equals the
+  // histogram's whole-area total, both without dates. Until then the histogram asks for the whole area
+  // (`optimistic`) and the downloads for the view.
+  const viewHoldsAll = new Map();
+  let wholeTotal = { key: null, total: null };
+  let lastView = null;
+  const filterKey = (filters) => {
+    const params = requestParams(filters);
+    params.delete("start");
+    params.delete("end");
+    return String(params);
+  };
+
+  function scopedParams(filters, { optimistic = false } = {}) {
+    const params = requestParams(filters);
+    if (wholeArea()) return params;
+    const bbox = downloadBbox(map);
+    const holdsAll = viewHoldsAll.get(`${filterKey(filters)}|${bbox}`);
+    if (holdsAll === true || (holdsAll === undefined && optimistic)) return params;
+    params.set("bbox", bbox);
+    return params;
+  }
+
+  // Returns true when this settles, for the view last drawn, whether it holds every incident.
+  function decideView() {
+    if (!lastView || !lastView.noDates || wholeTotal.key !== lastView.key) return false;
+    const key = `${lastView.key}|${lastView.bbox}`;
+    if (viewHoldsAll.has(key)) return false;
+    viewHoldsAll.set(key, lastView.total === wholeTotal.total);
+    return true;
   }
 
   // The histogram shows the whole span (or the zoomed one) under every filter except the brushed range itself.
   async function refreshTimeline() {
     const filters = permalink.formParams();
-    const params = scopedParams(filters);
+    const params = scopedParams(filters, { optimistic: true });
     params.delete("start");
     params.delete("end");
     if (timelineDomain) {
@@ -125,6 +156,13 @@ window.addEventListener("map:init", (event) => {
       try {
         const body = key === "nothing" ? { bucket: "day", buckets: [] } : await timelineFeed.get(params, { now: true });
         if (body) timeline.render(body, timelineDomain);
+        if (body && key !== "nothing" && !params.has("bbox") && !timelineDomain) {
+          wholeTotal = { key: filterKey(filters), total: body.total };
+          if (decideView()) {
+            updateDownloads(scopedParams(filters));
+            refreshTimeline(); // with the view's bbox now, if the view turned out to hold only some of them
+          }
+        }
       } catch {
         timelineKey = null;
       }
