@@ -47,6 +47,7 @@ bench: setup
 	@$(PY) bench/export_bench.py
 	@$(PY) bench/extraction_eval.py
 	@$(PY) bench/load_bench.py
+	@$(PY) bench/demo_paint.py
 
 # Optional: our OGC API items endpoint against pygeoapi's on the same table; pygeoapi lives in its own virtualenv.
 PEERS_VENV := .local/bench-peers-venv

@@ -13,9 +13,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -38,6 +39,7 @@ from .models import (
     ActorNameMapping,
     EventType,
     ImportBatch,
+    ImportChange,
     ImportStatus,
     Incident,
     IncidentActor,
@@ -223,13 +225,27 @@ class IncidentPartInline(CheckedAutocompleteMixin, admin.TabularInline):
         return super().has_delete_permission(request, obj) and self._incident_editable(request, obj)
 
 
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A tabular inline's inputs sit under column headings, not beside labels: give each its field's label as an
+    accessible name ("side", "delete"), so screen readers say what a cell is (axe-core: label, select-name)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            if field.label:
+                # A related field's widget is wrapped (the add / change links): the select is the inner one.
+                widget = getattr(field.widget, "widget", field.widget)
+                widget.attrs.setdefault("aria-label", str(field.label))
+
+
 class IncidentActorInline(IncidentPartInline):
     model = IncidentActor
+    formset = LabelledInlineFormSet
     extra = 1
     autocomplete_fields = ["actor"]
 
 
-class PublishedNeedsSourceFormSet(BaseInlineFormSet):
+class PublishedNeedsSourceFormSet(LabelledInlineFormSet):
     def clean(self):
         super().clean()
         if self.instance.status != Status.PUBLISHED:
@@ -248,6 +264,25 @@ class IncidentSourceInline(IncidentPartInline):
     formset = PublishedNeedsSourceFormSet
     extra = 1
     autocomplete_fields = ["source"]
+
+
+class ImportBatchFilter(admin.SimpleListFilter):
+    """The incidents one import batch created or changed: where a finished batch's page links to."""
+
+    title = _("import batch")
+    parameter_name = "batch"
+
+    def lookups(self, request, model_admin):
+        batches = ImportBatch.objects.exclude(status__in=[ImportStatus.PREVIEW, ImportStatus.REJECTED])
+        chosen = ImportBatch.objects.filter(pk=self.value()) if (self.value() or "").isdigit() else []
+        shown = {batch.pk: batch for batch in [*batches[:10], *chosen]}
+        return [(str(pk), str(batch)) for pk, batch in shown.items()]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        changed = ImportChange.objects.filter(batch_id=self.value()).values("incident_id")
+        return queryset.filter(pk__in=changed)
 
 
 class IncidentStatusFilter(admin.SimpleListFilter):
@@ -287,9 +322,13 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         "is_demo",
         "dataset",
         "fatalities_as_published",
+        ImportBatchFilter,
     ]
     date_hierarchy = "start_date"
-    search_fields = ["title", "description", "place_reported", "place_name", "admin1", "actors__name"]
+    # "=event_id": an editor pastes the publisher's id (SYR12345) from the file or its website.
+    search_fields = [
+        "title", "description", "place_reported", "place_name", "admin1", "actors__name", "=event_id", "=external_id",
+    ]  # fmt: skip
     autocomplete_fields = ["sub_event_type"]
     raw_id_fields = ["place"]  # set by the place search box's script, which knows the place's id
     list_select_related = ["event_type"]
@@ -356,8 +395,8 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
     history_list_display = ["status"]
 
     class Media:
-        js = ["incidents/js/admin_geocode.js"]
-        css = {"all": ["incidents/css/admin_geocode.css"]}
+        js = ["incidents/js/admin_geocode.js", "incidents/js/admin_labels.js"]
+        css = {"all": ["incidents/css/admin_geocode.css", "incidents/css/admin_editorial.css"]}
 
     # Adds the "New incidents from a report" link beside "Add incident".
     change_list_template = "admin/incidents/incident/change_list.html"
@@ -368,7 +407,119 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         from .admin_report import report_view
 
         view = self.admin_site.admin_view(lambda request: report_view(self, request))
-        return [path("from-report/", view, name="incidents_incident_from_report"), *super().get_urls()]
+        wrap = self.admin_site.admin_view
+        return [
+            path("from-report/", view, name="incidents_incident_from_report"),
+            path("<path:object_id>/preview/", wrap(self.preview_view), name="incidents_incident_preview"),
+            path("<path:object_id>/publish/", wrap(self.publish_view), name="incidents_incident_publish"),
+            path("<path:object_id>/unpublish/", wrap(self.unpublish_view), name="incidents_incident_unpublish"),
+            path("<path:object_id>/retract/", wrap(self.retract_view), name="incidents_incident_retract"),
+            *super().get_urls(),
+        ]
+
+    def get_view_on_site_url(self, obj=None):
+        # A draft or retraction has no public page: "View on site" opens the staff preview instead of a 404.
+        if obj is not None and obj.pk is not None and obj.status != Status.PUBLISHED:
+            return reverse("admin:incidents_incident_preview", args=[obj.pk])
+        return super().get_view_on_site_url(obj)
+
+    def _incident_or_404(self, request, object_id):
+        incident = self.get_object(request, unquote(object_id))
+        if incident is None:
+            raise Http404
+        return incident
+
+    def preview_view(self, request, object_id):
+        """The public incident page as it would look, for staff only, whatever the status; never cached."""
+        incident = self._incident_or_404(request, object_id)
+        if not self.has_view_or_change_permission(request, incident):
+            raise PermissionDenied
+        response = TemplateResponse(
+            request,
+            "incidents/incident_detail.html",
+            {
+                "incident": incident,
+                "preview": True,
+                "page_url": request.build_absolute_uri(incident.get_absolute_url()),
+                "map_has_tiles": bool(settings.LEAFLET_CONFIG.get("TILES")),
+                "change_url": reverse("admin:incidents_incident_change", args=[incident.pk]),
+            },
+        )
+        # admin_view already adds never_cache; say it once more here, where it matters most.
+        patch_cache_control(response, private=True, no_store=True)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    def _editorial_actions(self, request, incident):
+        """The status changes this user may make on this incident's own page, as (name, label, needs a form)."""
+        actions = []
+        if self.has_publish_permission(request):
+            if incident.status != Status.PUBLISHED:
+                actions.append(("publish", _("Publish"), False))
+            if incident.status != Status.DRAFT:
+                actions.append(("unpublish", _("Back to draft"), False))
+        if self.has_retract_permission(request) and incident.status != Status.RETRACTED:
+            actions.append(("retract", _("Retract…"), True))
+        return [
+            {
+                "name": name,
+                "label": label,
+                "asks": asks,
+                "url": reverse(f"admin:incidents_incident_{name}", args=[incident.pk]),
+            }
+            for name, label, asks in actions
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        incident = self.get_object(request, unquote(object_id))
+        extra = {**(extra_context or {})}
+        if incident is not None:
+            extra["editorial_actions"] = self._editorial_actions(request, incident)
+            extra["preview_url"] = reverse("admin:incidents_incident_preview", args=[incident.pk])
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _status_change(self, request, object_id, service, done, **kwargs):
+        incident = self._incident_or_404(request, object_id)
+        change_url = reverse("admin:incidents_incident_change", args=[incident.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url)
+        try:
+            service(incident=incident, user=request.user, **kwargs)
+        except (ValidationError, PermissionDenied) as refusal:
+            for message in getattr(refusal, "messages", [str(refusal)]):
+                self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(request, done % {"title": incident.title}, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
+
+    def publish_view(self, request, object_id):
+        return self._status_change(request, object_id, services.incident_publish, _("“%(title)s” is published."))
+
+    def unpublish_view(self, request, object_id):
+        return self._status_change(
+            request, object_id, services.incident_unpublish, _("“%(title)s” is back to draft, off the public site.")
+        )
+
+    def retract_view(self, request, object_id):
+        incident = self._incident_or_404(request, object_id)
+        form = RetractForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            return self._status_change(
+                request,
+                object_id,
+                services.incident_retract,
+                _("“%(title)s” is retracted."),
+                reason=form.cleaned_data["reason"],
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Retract “%(title)s”") % {"title": incident.title},
+            "incidents": [incident],
+            "form": form,
+            "opts": self.model._meta,
+            "original": incident,
+        }
+        return TemplateResponse(request, "admin/incidents/incident/retract.html", context)
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
@@ -632,6 +783,20 @@ class ImportBatchAdmin(admin.ModelAdmin):
             "mapping_form": mapping_form,
             "media": self.media + (mapping_form.media if mapping_form else forms.Media()),
             "missing": batch.report.get("missing", []),
+            "sample_rows": [
+                (kind, label, batch.report.get("rows", {}).get(kind, []))
+                for kind, label in (
+                    ("created", pgettext_lazy("import rows", "New")),
+                    ("updated", pgettext_lazy("import rows", "Changed")),
+                    ("unchanged", pgettext_lazy("import rows", "Unchanged")),
+                )
+                if batch.report.get("rows", {}).get(kind)
+            ],
+            "incidents_url": (
+                f"{reverse('admin:incidents_incident_changelist')}?{ImportBatchFilter.parameter_name}={batch.pk}"
+                if batch.status in (ImportStatus.DONE, ImportStatus.REVERTED) and not batch.dry_run
+                else ""
+            ),
         }
         return TemplateResponse(request, "admin/incidents/importbatch/batch.html", context)
 

@@ -1,7 +1,10 @@
+import copy
+
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection, models
+from django.db.models.expressions import DatabaseDefault, Value
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.translation import gettext
@@ -85,6 +88,22 @@ class EditVersionForm(forms.ModelForm):
         return cleaned
 
 
+def _database_defaults_resolve(instance):
+    """A new instance holds a DatabaseDefault marker for each db_default column until it is saved; the admin would
+    print the marker's repr as a read-only value. Put the literal default in its place (the same value the column
+    would get)."""
+    if instance.pk is not None:
+        return
+    for field in instance._meta.concrete_fields:
+        if not isinstance(getattr(instance, field.attname, None), DatabaseDefault):
+            continue
+        default = field.db_default
+        if isinstance(default, Value):
+            default = default.value
+        if not hasattr(default, "resolve_expression"):  # a literal; an SQL expression's value is the database's
+            setattr(instance, field.attname, copy.deepcopy(default))
+
+
 class IncidentAdminForm(EditVersionForm):
     """The incident form with typed coordinates beside the map, for editors who copy them from a report."""
 
@@ -115,6 +134,7 @@ class IncidentAdminForm(EditVersionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        _database_defaults_resolve(self.instance)
         if "place_search" in self.fields:
             self.fields["place_search"].widget.attrs.update(
                 {

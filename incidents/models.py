@@ -4,6 +4,8 @@ The vocabulary follows ACLED (event types, time and geo precision codes, actor k
 with low / best / high estimates) so that our data maps onto theirs column by column.
 """
 
+import re
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
@@ -16,6 +18,7 @@ from django.db.models import F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Concat, Lower, Upper
 from django.db.models.lookups import Range
 from django.urls import reverse
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -133,7 +136,8 @@ class EventType(models.Model):
         verbose_name_plural = _("event types")
 
     def __str__(self):
-        return self.name
+        # Stored in English and marked for translation where the taxonomy is seeded: menus read in the user's language.
+        return gettext(self.name)
 
 
 class SubEventType(models.Model):
@@ -154,7 +158,7 @@ class SubEventType(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.event_type.name} › {self.name}"
+        return f"{gettext(self.event_type.name)} › {gettext(self.name)}"
 
 
 class ActorQuerySet(models.QuerySet):
@@ -163,6 +167,9 @@ class ActorQuerySet(models.QuerySet):
         text = text.strip()
         aliases = Func(F("aliases"), Value(" | "), function="array_to_string", output_field=TextField())
         return self.alias(alias_text=aliases).filter(Q(name__icontains=text) | Q(alias_text__icontains=text))
+
+
+ARABIC_LETTERS = re.compile("[\u0600-\u06ff]")
 
 
 class Actor(VersionedModel):
@@ -190,6 +197,16 @@ class Actor(VersionedModel):
         ]
 
     def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self):
+        """The name a reader of the active language knows: on Arabic pages the first alias in Arabic script
+        ("الدولة الإسلامية"), when the actor has one; the stored name otherwise."""
+        if get_language() == "ar":
+            for alias in self.aliases:
+                if ARABIC_LETTERS.search(alias):
+                    return alias
         return self.name
 
 

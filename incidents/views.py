@@ -5,15 +5,17 @@ from django.http import Http404, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_countries import countries
 
 from . import selectors
+from .api import docs as api_docs
+from .api import openapi
 from .api.views import PublicGetMixin
 from .filters import MapViewForm, map_filter_keys
-from .models import ActorKind, Incident, LocationPrecision, Side
+from .models import DATASET_ATTRIBUTION, ActorKind, Dataset, DatePrecision, Incident, LocationPrecision, Side
 from .templatetags.incident_format import dates_label, fatalities_label
 
 
@@ -57,6 +59,21 @@ class HomeView(TemplateView):
                 "loadFailed": gettext("Could not load the incidents."),
                 "timeline": gettext("Timeline of incidents"),
                 "clusterLabel": gettext("%(n)s incidents, %(f)s fatalities: zoom in to see them"),
+                "groupLabel": gettext("%(n)s incidents close together: zoom in to see them"),
+                "buckets": {
+                    "incidents": {
+                        "day": gettext("Bars: incidents per day"),
+                        "week": gettext("Bars: incidents per week"),
+                        "month": gettext("Bars: incidents per month"),
+                        "year": gettext("Bars: incidents per year"),
+                    },
+                    "fatalities": {
+                        "day": gettext("Bars: fatalities per day"),
+                        "week": gettext("Bars: fatalities per week"),
+                        "month": gettext("Bars: fatalities per month"),
+                        "year": gettext("Bars: fatalities per year"),
+                    },
+                },
             },
         }
         return {
@@ -67,7 +84,8 @@ class HomeView(TemplateView):
                 for sub in choices["sub_event_types"]
             ],
             "actors": [
-                {"id": actor.pk, "name": actor.name, "kind": actor.get_kind_display()} for actor in choices["actors"]
+                {"id": actor.pk, "name": actor.display_name, "kind": actor.get_kind_display()}
+                for actor in choices["actors"]
             ],
             "sides": Side.choices,
             "countries": sorted((code, countries.name(code)) for code in choices["country_codes"]),
@@ -232,7 +250,9 @@ def incident_popup(incident):
         "title": incident.title,
         "when": dates_label(incident.start_date, incident.end_date, incident.date_precision),
         "place": incident.place_reported or incident.place_name,
-        "region": ", ".join(part for part in (incident.admin1_label, incident.country.name) if part),
+        "region": pgettext("list separator", ", ").join(
+            part for part in (incident.admin1_label, incident.country.name) if part
+        ),
         "precision": incident.location_precision,
         "precision_label": incident.get_location_precision_display(),
         "lat": incident.latitude,
@@ -243,7 +263,7 @@ def incident_popup(incident):
         "sub_event_type": gettext(incident.sub_event_type.name) if incident.sub_event_type else "",
         "actors": [
             {
-                "name": role.actor.name,
+                "name": role.actor.display_name,
                 "side": role.side,
                 "kind": ActorKind(role.actor.kind).label,
                 "associated": role.is_associated,
@@ -257,3 +277,35 @@ def incident_popup(incident):
         ],
         "url": incident.get_absolute_url(),
     }
+
+
+class AboutView(TemplateView):
+    """How the data is made, what its codes mean, whom to credit, and where to get it."""
+
+    template_name = "incidents/about.html"
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "location_precisions": LocationPrecision.choices,
+            "date_precisions": DatePrecision.choices,
+            "acled_attribution": DATASET_ATTRIBUTION[Dataset.ACLED],
+            "ucdp_attribution": DATASET_ATTRIBUTION[Dataset.UCDP_GED],
+            "site_url": self.request.build_absolute_uri(reverse("incidents:home")),
+        }
+
+
+class ApiDocsView(TemplateView):
+    """/api/: the JSON API's reference, rendered here from its OpenAPI document (no script, no CDN)."""
+
+    template_name = "incidents/api_docs.html"
+
+    def get_context_data(self, **kwargs):
+        document = openapi.api_document(server=self.request.build_absolute_uri("/").rstrip("/"))
+        return {
+            **super().get_context_data(**kwargs),
+            "api": document["info"],
+            "version": document["openapi"],
+            "operations": api_docs.operations(document),
+            "openapi_url": reverse("incidents:api-openapi"),
+        }

@@ -192,3 +192,16 @@ def serialized_rollback_in_bulk(django_db_setup):
     connection.creation.deserialize_db_from_string = deserialize_db_from_string
     yield
     connection.creation.deserialize_db_from_string = django_style
+
+
+@pytest.fixture(autouse=True)
+def browser_quiet_before_flush(request):
+    """A browser test's page may still have requests in flight (a map move, the timeline) when the test ends, and
+    the transactional flush that follows would deadlock with their queries: leave the page and let them finish."""
+    yield
+    if request.node.get_closest_marker("browser") is None:
+        return
+    page = getattr(request.node, "funcargs", {}).get("page")
+    if page is not None and not page.is_closed():
+        page.goto("about:blank")
+        page.wait_for_timeout(300)

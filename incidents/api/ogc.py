@@ -8,14 +8,14 @@ import datetime
 import json
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.html import format_html, format_html_join
 
 from .. import selectors
 from ..filters import IncidentFilterSet
-from . import openapi, sql
+from . import docs, openapi, sql
 from .http import (
     GEOJSON,
     BadParameter,
@@ -85,27 +85,75 @@ def render(request, document, *, title, content_type="application/json"):
         fmt is None and request.get_preferred_type(["application/json", content_type, "text/html"]) == "text/html"
     )
     if wants_html:
-        links = format_html_join(
-            "",
-            '<li><a href="{}">{}</a> <small>{}</small></li>',
-            (
-                (link["href"], link.get("title") or link["rel"], link.get("type", ""))
-                for link in document.get("links", [])
-            ),
+        response = HttpResponse(
+            # No request: no context processors, so no session or cookie read (the page is public, like the JSON).
+            render_to_string("ogcapi/page.html", html_context(request, document, title=title)),
+            content_type="text/html; charset=utf-8",
         )
-        body = format_html(
-            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{}</title></head>'
-            "<body><h1>{}</h1><ul>{}</ul><pre>{}</pre></body></html>",
-            title,
-            title,
-            links,
-            json.dumps(document, indent=2, ensure_ascii=False),
-        )
-        response = HttpResponse(body, content_type="text/html; charset=utf-8")
     else:
         response = JsonResponse(document, content_type=content_type, json_dumps_params={"ensure_ascii": False})
     patch_vary_headers(response, ["Accept"])
     return response
+
+
+def _shown(value):
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _html_feature(request, feature):
+    properties = feature.get("properties") or {}
+    start, end = properties.get("start_date"), properties.get("end_date")
+    item = reverse("incidents:ogc-item", args=[COLLECTION_ID, feature["id"]])
+    return {
+        "id": feature["id"],
+        "url": f"{item}?f=html",
+        "title": properties.get("title", ""),
+        "dates": start if not end or end == start else f"{start} – {end}",
+        "place": ", ".join(
+            part
+            for part in (
+                properties.get("place_reported") or properties.get("place_name"),
+                properties.get("country_name"),
+            )
+            if part
+        ),
+        "event_type": properties.get("event_type_name") or properties.get("event_type") or "",
+        "fatalities": properties.get("fatalities_best"),
+    }
+
+
+def html_context(request, document, *, title):
+    """What the HTML page of an OGC document shows: the same members as its JSON, as headings, lists and tables."""
+    context = {
+        "title": title,
+        "description": document.get("description", ""),
+        "links": document.get("links", []),
+        "conforms_to": document.get("conformsTo", []),
+        "warnings": document.get("warnings", []),
+    }
+    collections = document.get("collections") or ([document] if "extent" in document else [])
+    context["collections"] = [
+        {
+            "id": collection["id"],
+            "title": collection.get("title", collection["id"]),
+            "description": collection.get("description", ""),
+            "bbox": collection["extent"]["spatial"]["bbox"][0],
+            "interval": [moment or ".." for moment in collection["extent"]["temporal"]["interval"][0]],
+            "crs": collection.get("crs", []),
+        }
+        for collection in collections
+    ]
+    if document.get("type") == "FeatureCollection":
+        context["features"] = [_html_feature(request, feature) for feature in document.get("features", [])]
+        context["number_matched"] = document.get("numberMatched")
+    if document.get("type") == "Feature":
+        context["properties"] = [(name, _shown(value)) for name, value in (document.get("properties") or {}).items()]
+        context["geometry"] = _shown(document.get("geometry"))
+    if "paths" in document:
+        context["operations"] = docs.operations(document)
+    return context
 
 
 def _link(request, name, rel, content_type, title="", query="", **kwargs):

@@ -423,6 +423,7 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
         counts = dict(cursor.fetchall())
         batch.created, batch.updated = counts.get("created", 0), counts.get("updated", 0)
         batch.unchanged, batch.rejected = counts.get("unchanged", 0), 0
+        sample_rows = _sample_rows(cursor, table)
 
         new_actors = []
         if batch.created or batch.updated:
@@ -478,11 +479,33 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
             "errors": [],
             "missing": missing[:MISSING_LISTED],
             "new_actors": new_actors,
+            "rows": sample_rows,
             **_warnings_report(batch, warnings),
         }
 
         places_from_import(cursor=cursor, table=table, batch=batch)
         cursor.execute(f"DROP TABLE {table}")
+
+
+# How many rows of each kind (created, updated, unchanged) the batch page shows, the file's first ones.
+SAMPLE_ROWS = 5
+
+
+def _sample_rows(cursor, table):
+    """{state: [{line, event_id, start_date, title, place, fatalities}]}: what the preview shows of each kind."""
+    cursor.execute(
+        f"""SELECT state, line, event_id, start_date::text, title, place_reported, fatalities_best
+              FROM (SELECT *, row_number() OVER (PARTITION BY state ORDER BY line) AS n FROM {table}) s
+             WHERE n <= %s ORDER BY state, line""",
+        [SAMPLE_ROWS],
+    )
+    samples = {}
+    for state, line, event_id, start_date, title, place, fatalities in cursor.fetchall():
+        samples.setdefault(state, []).append(
+            {"line": line, "event_id": event_id, "start_date": start_date, "title": title, "place": place,
+             "fatalities": fatalities}
+        )  # fmt: skip
+    return samples
 
 
 def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reason):

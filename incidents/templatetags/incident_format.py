@@ -15,7 +15,7 @@ def _day(value):
 
 @register.filter
 def incident_dates(incident_or_row):
-    """'18–20 Apr 2019', '20 Apr 2019', 'Apr 2019' (month precision), 'week of 18 Apr 2019'."""
+    """'18–20 Apr 2019', '20 Apr 2019', 'Apr 2019' (month precision), 'around 7–9 Nov 2024' (week precision)."""
     start, end, precision = _date_fields(incident_or_row)
     return dates_label(start, end, precision)
 
@@ -41,8 +41,19 @@ def dates_label(start, end, precision):
     else:
         label = f"{_day(start)} – {_day(end)}"
     if precision == DatePrecision.WEEK:
-        return gettext("week of %(dates)s") % {"dates": label}
+        # Known to within a week: "around" reads naturally before a day or a range ("week of 7–9 Nov" does not).
+        return gettext("around %(dates)s") % {"dates": label}
     return label
+
+
+@register.filter
+def date_precision_note(incident):
+    """'(date known to within a week)' where the dates alone do not say how precise they are; '' for an exact day."""
+    if incident.date_precision == DatePrecision.WEEK:
+        return gettext("date known to within a week")
+    if incident.date_precision == DatePrecision.MONTH:
+        return gettext("date known to within a month")
+    return ""
 
 
 def fatalities_label(low, best, high):

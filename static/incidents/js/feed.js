@@ -57,3 +57,20 @@ export function viewParams(map, { coarser = 0 } = {}) {
     zoom: String(Math.max(0, Math.round(map.getZoom()) - coarser)),
   };
 }
+
+// The view as the FilterSet's `bbox` (downloads, timeline): minLon,minLat,maxLon,maxLat within ±180. A view across
+// the antimeridian keeps its larger side (the one box the parameter can say); 360° or more is the whole world.
+export function downloadBbox(map) {
+  const bounds = map.getBounds();
+  let west = bounds.getWest();
+  let east = bounds.getEast();
+  if (east - west >= 360) [west, east] = [-180, 180];
+  else {
+    const shift = Math.floor((west + 180) / 360) * 360;
+    [west, east] = [west - shift, east - shift];
+    if (east > 180) [west, east] = east - 180 > 180 - west ? [-180, east - 360] : [west, 180];
+  }
+  const clampLat = (lat) => Math.max(-90, Math.min(90, lat));
+  const round = (value) => Number(value.toFixed(5));
+  return [round(west), round(clampLat(bounds.getSouth())), round(east), round(clampLat(bounds.getNorth()))].join(",");
+}

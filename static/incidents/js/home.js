@@ -1,6 +1,6 @@
 // The timeline map page, wiring the modules together: map (markers, clusters, popups), feed (the view's data),
 // list (server-paged), permalink (state in the URL) and timeline (histogram, brush, play). Fed by #map-config.
-import { LatestJson, viewParams } from "./feed.js";
+import { downloadBbox, LatestJson, viewParams } from "./feed.js";
 import { IncidentList } from "./list.js";
 import { IncidentMap } from "./map.js";
 import { matchesNothing, Permalink, requestParams } from "./permalink.js";
@@ -27,8 +27,14 @@ window.addEventListener("map:init", (event) => {
   let viewRequests = 0;
 
   document.querySelectorAll("[data-color]").forEach((swatch) => swatch.style.setProperty("--c", safeColor(swatch.dataset.color)));
+  const phone = window.matchMedia("(max-width: 800px)");
+  // The legend starts open where there is room for it, folded on a phone (one line until asked for).
+  document.getElementById("legend").open = !phone.matches;
+  const scopeBoxes = [...document.querySelectorAll('input[name="scope"]')];
+  const wholeArea = () => scopeBoxes.some((box) => box.checked && box.value === "all");
 
   const timeline = new Timeline(document.getElementById("timeline-chart"), {
+    caption: document.getElementById("timeline-bucket"),
     eventTypes: config.eventTypes,
     strings,
     lang,
@@ -41,11 +47,12 @@ window.addEventListener("map:init", (event) => {
     },
   });
 
-  const state = () => ({ timelineDomain, map });
+  const state = () => ({ timelineDomain, map, scope: wholeArea() ? "all" : "" });
 
   function readUrl() {
     const read = permalink.read();
     timelineDomain = read.timelineDomain;
+    for (const box of scopeBoxes) box.checked = box.value === (read.scope === "all" ? "all" : "view");
     if (read.view) map.setView(read.view.center, read.view.zoom, { animate: false });
   }
 
@@ -88,7 +95,9 @@ window.addEventListener("map:init", (event) => {
       summary.textContent = body.summary;
       summary.dataset.total = String(body.total);
       notice.hidden = body.mode !== "clusters";
-      updateDownloads(requestParams(filters));
+      lastView = { key: filterKey(filters), bbox: downloadBbox(map), total: body.total, noDates: !filters.get("start") && !filters.get("end") };
+      if (decideView() && !timeline.playing) refreshTimeline();
+      updateDownloads(scopedParams(filters));
       if (playing) list.load(params, 1); // after the list's delay, unless the next step cancels it first
     } catch (error) {
       showLoadError(error);
@@ -97,10 +106,44 @@ window.addEventListener("map:init", (event) => {
     }
   }
 
+  // The filters, plus the map's view unless "the whole area" is chosen: what the histogram and downloads count.
+  // A view that holds every incident under the filters needs no bbox (same rows, and the histogram is then read
+  // from the kept tables rather than counted live): known once the map's total for the view equals the
+  // histogram's whole-area total, both without dates. Until then the histogram asks for the whole area
+  // (`optimistic`) and the downloads for the view.
+  const viewHoldsAll = new Map();
+  let wholeTotal = { key: null, total: null };
+  let lastView = null;
+  const filterKey = (filters) => {
+    const params = requestParams(filters);
+    params.delete("start");
+    params.delete("end");
+    return String(params);
+  };
+
+  function scopedParams(filters, { optimistic = false } = {}) {
+    const params = requestParams(filters);
+    if (wholeArea()) return params;
+    const bbox = downloadBbox(map);
+    const holdsAll = viewHoldsAll.get(`${filterKey(filters)}|${bbox}`);
+    if (holdsAll === true || (holdsAll === undefined && optimistic)) return params;
+    params.set("bbox", bbox);
+    return params;
+  }
+
+  // Returns true when this settles, for the view last drawn, whether it holds every incident.
+  function decideView() {
+    if (!lastView || !lastView.noDates || wholeTotal.key !== lastView.key) return false;
+    const key = `${lastView.key}|${lastView.bbox}`;
+    if (viewHoldsAll.has(key)) return false;
+    viewHoldsAll.set(key, lastView.total === wholeTotal.total);
+    return true;
+  }
+
   // The histogram shows the whole span (or the zoomed one) under every filter except the brushed range itself.
   async function refreshTimeline() {
     const filters = permalink.formParams();
-    const params = requestParams(filters);
+    const params = scopedParams(filters, { optimistic: true });
     params.delete("start");
     params.delete("end");
     if (timelineDomain) {
@@ -113,6 +156,13 @@ window.addEventListener("map:init", (event) => {
       try {
         const body = key === "nothing" ? { bucket: "day", buckets: [] } : await timelineFeed.get(params, { now: true });
         if (body) timeline.render(body, timelineDomain);
+        if (body && key !== "nothing" && !params.has("bbox") && !timelineDomain) {
+          wholeTotal = { key: filterKey(filters), total: body.total };
+          if (decideView()) {
+            updateDownloads(scopedParams(filters));
+            refreshTimeline(); // with the view's bbox now, if the view turned out to hold only some of them
+          }
+        }
       } catch {
         timelineKey = null;
       }
@@ -133,7 +183,9 @@ window.addEventListener("map:init", (event) => {
   function showRange() {
     const start = form.elements.start.value;
     const end = form.elements.end.value;
-    document.getElementById("timeline-range").textContent = start || end ? `${start ? timeline.label(toDay(start)) : "…"} – ${end ? timeline.label(toDay(end)) : "…"}` : "";
+    const range = document.getElementById("timeline-range");
+    if (start && end) range.textContent = timeline.rangeLabel(toDay(start), toDay(end));
+    else range.textContent = start || end ? `${start ? timeline.label(toDay(start)) : "…"} – ${end ? timeline.label(toDay(end)) : "…"}` : "";
   }
 
   function updateDownloads(params) {
@@ -174,6 +226,15 @@ window.addEventListener("map:init", (event) => {
   map.on("moveend", () => {
     permalink.write(state(), { push: false });
     refreshView();
+    if (!wholeArea() && !timeline.playing) refreshTimeline();
+  });
+  for (const box of scopeBoxes) box.addEventListener("change", () => commit());
+
+  // The skip link lands on the filters, or on a phone (where they are in a drawer) on the button that opens them.
+  document.querySelector('.skip-link[href="#side-panel"]')?.addEventListener("click", (event) => {
+    if (!phone.matches) return;
+    event.preventDefault();
+    panelToggle.focus();
   });
 
   const playButton = document.getElementById("play");

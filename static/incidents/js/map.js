@@ -4,6 +4,16 @@ import { element, interpolate, isolated, safeColor } from "./dom.js";
 
 const MAX_ZOOM_FOR_A_CLUSTER = 18;
 
+// A cluster's icon carries its own accessible name: Leaflet makes a keyboard-focusable marker a button, and a
+// button needs a name for screen readers whichever code (ours or markercluster's) adds it to the map.
+const NamedDivIcon = L.DivIcon.extend({
+  createIcon(oldIcon) {
+    const icon = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+    if (this.options.label) icon.setAttribute("aria-label", this.options.label);
+    return icon;
+  },
+});
+
 export class IncidentMap {
   constructor(map, { config, strings, mapElement }) {
     this.map = map;
@@ -18,12 +28,13 @@ export class IncidentMap {
       maxClusterRadius: 40,
       disableClusteringAtZoom: 10,
       showCoverageOnHover: false,
-      iconCreateFunction: (group) => this.clusterIcon(group.getChildCount()),
+      iconCreateFunction: (group) => this.clusterIcon(group.getChildCount(), interpolate(this.strings.groupLabel, { n: String(group.getChildCount()) })),
     }).addTo(map);
     this.clusters = L.layerGroup().addTo(map);
     this.markerById = new Map();
     this.popupCache = new Map();
     this.pendingPopup = null;
+    this.openId = null;
     this.addOutlines();
   }
 
@@ -33,6 +44,8 @@ export class IncidentMap {
     const clusters = feed.mode === "clusters" ? feed.clusters : [];
     // Markers still in view stay as they are, so an open popup survives the refetch its own auto-pan causes.
     const wanted = new Set(points.map((point) => point.id));
+    // A popup taller than the room above its marker pans the marker out of view: keep that marker while it is open.
+    if (this.openId !== null) wanted.add(this.openId);
     const leaving = [...this.markerById].filter(([id]) => !wanted.has(id));
     this.markers.removeLayers(leaving.map(([, marker]) => marker));
     for (const [id] of leaving) this.markerById.delete(id);
@@ -50,10 +63,30 @@ export class IncidentMap {
 
   marker(point) {
     const marker = L.marker([point.lat, point.lon], { icon: this.icon(point), title: point.title, alt: point.title, keyboard: true });
-    marker.bindPopup(element("p", { text: this.strings.loading }), { maxWidth: 340, minWidth: 220 });
-    marker.on("popupopen", () => this.loadPopup(point.id, marker));
+    marker.bindPopup(element("p", { text: this.strings.loading }), this.popupOptions());
+    marker.on("popupopen", () => {
+      this.openId = point.id;
+      this.loadPopup(point.id, marker);
+    });
+    marker.on("popupclose", () => {
+      if (this.openId === point.id) this.openId = null;
+    });
     this.markerById.set(point.id, marker);
     return marker;
+  }
+
+  // Popups pan clear of the zoom buttons (top left), the phone's panel button (top right) and the cluster notice,
+  // and are never taller than the map leaves room for, so their title and close button stay visible.
+  popupOptions() {
+    const height = this.map.getSize().y;
+    return {
+      // The popup's frame adds about 50 px to its content; the pan keeps 56 px on one side and 16 on the other.
+      maxWidth: Math.min(340, this.map.getSize().x - 130),
+      minWidth: Math.min(200, this.map.getSize().x - 130),
+      maxHeight: Math.max(140, Math.min(340, height - 150)),
+      autoPanPaddingTopLeft: L.point(56, 96),
+      autoPanPaddingBottomRight: L.point(16, 16),
+    };
   }
 
   icon(point) {
@@ -70,17 +103,16 @@ export class IncidentMap {
     });
   }
 
-  clusterIcon(count) {
+  clusterIcon(count, label) {
     // 26 px for one up to 46 px from 100,000: circles stay inside their 64 px cells.
     const size = Math.round(Math.min(46, 26 + 4 * Math.log10(count)));
-    return L.divIcon({ className: "incident-cluster", html: element("span", { text: String(count), attrs: { "aria-hidden": "true" } }), iconSize: [size, size] });
+    return new NamedDivIcon({ className: "incident-cluster", html: element("span", { text: String(count), attrs: { "aria-hidden": "true" } }), iconSize: [size, size], label });
   }
 
   // A server cluster: its number is how many incidents it holds; Enter or a click zooms to where they are.
   clusterMarker(cluster) {
     const label = interpolate(this.strings.clusterLabel, { n: String(cluster.count), f: String(cluster.fatalities) });
-    const marker = L.marker([cluster.lat, cluster.lon], { icon: this.clusterIcon(cluster.count), title: label, keyboard: true });
-    marker.on("add", () => marker.getElement()?.setAttribute("aria-label", label));
+    const marker = L.marker([cluster.lat, cluster.lon], { icon: this.clusterIcon(cluster.count, label), title: label, keyboard: true });
     marker.on("click", () => this.zoomToCluster(cluster));
     // Leaflet gives focusable markers the button role but only opens popups on Enter; a cluster has none.
     marker.on("keypress", (event) => {

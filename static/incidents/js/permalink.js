@@ -42,12 +42,14 @@ export class Permalink {
     const at = (params.get("at") || "").split("/").map(Number);
     return {
       timelineDomain: zoomFrom && zoomTo ? [toDay(zoomFrom), toDay(zoomTo)] : null,
+      scope: params.get("scope") === "all" ? "all" : "view",
       view: at.length === 3 && at.every(Number.isFinite) ? { zoom: at[0], center: [at[1], at[2]] } : null,
     };
   }
 
-  url({ timelineDomain, map }) {
+  url({ timelineDomain, map, scope }) {
     const params = this.formParams();
+    if (scope === "all") params.set("scope", "all");
     if (timelineDomain) {
       params.set("tl_from", toIso(timelineDomain[0]));
       params.set("tl_to", toIso(timelineDomain[1]));

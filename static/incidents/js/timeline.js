@@ -17,6 +17,16 @@ function nextBucket(day, bucket) {
   return Math.round(Date.UTC(date.getUTCFullYear() + 1, 0, 1) / DAY_MS);
 }
 
+// The narrowest span the histogram shows, in days, per bucket: one incident is a bar among empty neighbours, not a
+// bar as wide as the chart under three identical date labels.
+const MIN_SPAN_DAYS = { day: 14, week: 70, month: 365, year: 5 * 365 };
+
+// Gridline spacing for counts up to `max`: 1, 2 or 5 times a power of ten, at most three lines.
+function niceStep(max) {
+  const power = 10 ** Math.floor(Math.log10(Math.max(1, max / 3)));
+  return [1, 2, 5, 10].map((factor) => factor * power).find((step) => max / step <= 3) || 10 * power;
+}
+
 function svgNode(name, attributes = {}, parent = null) {
   const node = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
@@ -25,12 +35,15 @@ function svgNode(name, attributes = {}, parent = null) {
 }
 
 export class Timeline {
-  constructor(container, { eventTypes, strings, lang, onRange }) {
+  constructor(container, { eventTypes, strings, lang, onRange, caption = null }) {
     this.container = container;
+    this.caption = caption;
     this.eventTypes = eventTypes;
     this.strings = strings;
     this.onRange = onRange;
     this.dateFormat = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+    this.dayMonthFormat = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", timeZone: "UTC" });
+    this.dayFormat = new Intl.DateTimeFormat(lang, { day: "numeric", timeZone: "UTC" });
     this.selection = null; // [startDay, endDay], both inclusive
     this.showFatalities = false;
     this.data = null;
@@ -45,6 +58,16 @@ export class Timeline {
     return this.dateFormat.format(new Date(day * DAY_MS));
   }
 
+  // "18–20 Apr 2019", "28 Mar – 6 May 2019", "30 Dec 2019 – 2 Jan 2020": as the server says an incident's dates
+  // (incidents/templatetags/incident_format.py dates_label).
+  rangeLabel(startDay, endDay) {
+    if (startDay === endDay) return this.label(startDay);
+    const [start, end] = [new Date(startDay * DAY_MS), new Date(endDay * DAY_MS)];
+    if (start.getUTCFullYear() !== end.getUTCFullYear()) return `${this.label(startDay)} – ${this.label(endDay)}`;
+    if (start.getUTCMonth() !== end.getUTCMonth()) return `${this.dayMonthFormat.format(start)} – ${this.label(endDay)}`;
+    return `${this.dayFormat.format(start)}–${this.label(endDay)}`;
+  }
+
   // data: the /api/timeline body; domain: [firstDay, lastDay] to zoom into, or null for the whole span.
   render(data, domain) {
     this.data = data;
@@ -52,8 +75,11 @@ export class Timeline {
     for (const entry of buckets) entry.next = nextBucket(entry.day, data.bucket);
     this.buckets = buckets;
     if (domain) this.domain = [domain[0], domain[1] + 1];
-    else if (buckets.length) this.domain = [buckets[0].day, buckets[buckets.length - 1].next];
-    else this.domain = null;
+    else if (buckets.length) {
+      const [first, last] = [buckets[0].day, buckets[buckets.length - 1].next];
+      const missing = (MIN_SPAN_DAYS[data.bucket] || 14) - (last - first);
+      this.domain = missing > 0 ? [first - Math.floor(missing / 2), last + Math.ceil(missing / 2)] : [first, last];
+    } else this.domain = null;
     this.draw();
   }
 
@@ -80,13 +106,23 @@ export class Timeline {
     svg.setAttribute("width", this.width);
     svg.setAttribute("height", HEIGHT);
     svg.setAttribute("viewBox", `0 0 ${this.width} ${HEIGHT}`);
+    if (this.caption) this.caption.textContent = this.data ? this.bucketCaption() : "";
     if (!this.domain) return;
+    svg.dataset.total = String(this.data.total ?? "");
     svg.dataset.domainStart = toIso(this.domain[0]);
     svg.dataset.domainEnd = toIso(this.domain[1]); // exclusive
     const key = this.showFatalities ? "fatalities" : "counts";
     const totalKey = this.showFatalities ? "total_fatalities" : "total";
     const max = Math.max(1, ...this.buckets.map((entry) => entry[totalKey]));
     const plot = HEIGHT - AXIS;
+    // The y axis: light gridlines at round counts, labelled at their left end.
+    const grid = svgNode("g", { class: "y-axis", "aria-hidden": "true" }, svg);
+    const step = niceStep(max);
+    for (let value = step; value <= max; value += step) {
+      const y = plot - (value / max) * (plot - 4);
+      svgNode("line", { x1: 0, x2: this.width, y1: y, y2: y, class: "grid" }, grid);
+      svgNode("text", { x: 2, y: y - 2, class: "y-tick" }, grid).textContent = value.toLocaleString(this.dateFormat.resolvedOptions().locale);
+    }
     const bars = svgNode("g", { class: "bars", "aria-hidden": "true" }, svg);
     for (const entry of this.buckets) {
       if (entry.next <= this.domain[0] || entry.day >= this.domain[1]) continue;
@@ -103,15 +139,24 @@ export class Timeline {
       }
     }
     svgNode("line", { x1: 0, x2: this.width, y1: plot, y2: plot, class: "axis" }, svg);
-    const ticks = Math.max(2, Math.floor(this.width / 140));
+    const ticks = Math.max(1, Math.min(Math.floor(this.width / 140), this.domain[1] - 1 - this.domain[0]));
+    let previous = null;
     for (let i = 0; i <= ticks; i += 1) {
       const day = Math.round(this.domain[0] + ((this.domain[1] - 1 - this.domain[0]) * i) / ticks);
+      if (this.label(day) === previous) continue;
+      previous = this.label(day);
       const anchor = i === 0 ? "start" : i === ticks ? "end" : "middle";
       const text = svgNode("text", { x: this.x(day), y: HEIGHT - 4, "text-anchor": anchor, class: "tick" }, svg);
-      text.textContent = this.label(day);
+      text.textContent = previous;
     }
     this.brushLayer = svgNode("g", { class: "brush" }, svg);
     this.drawBrush();
+  }
+
+  // "Bars: incidents per month" — what one bar counts, in the visitor's language.
+  bucketCaption() {
+    const labels = this.strings.buckets || {};
+    return (labels[this.showFatalities ? "fatalities" : "incidents"] || {})[this.data.bucket] || "";
   }
 
   drawBrush() {
