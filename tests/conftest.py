@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
@@ -205,3 +206,13 @@ def browser_quiet_before_flush(request):
     if page is not None and not page.is_closed():
         page.goto("about:blank")
         page.wait_for_timeout(300)
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request under /ar/ leaves Arabic active in this thread, and a later test's reverse() would then give /ar/
+    URLs: every test starts from the site's default language."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
