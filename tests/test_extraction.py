@@ -485,3 +485,18 @@ def test_a_web_process_readies_the_assistant_so_the_first_report_builds_nothing(
     # Reading a report now costs its few look-ups, not the thousands of rows an index build reads.
     with django_assert_max_num_queries(60):
         extract("Regime forces shelled the town of Saraqib in Idlib province on Thursday, killing seven civilians.")
+
+
+def test_an_arabic_village_in_a_governorates_countryside_is_placed_there():
+    [candidate] = extract("قتل ثلاثة مدنيين بقصف على قرية الفطيرة بريف إدلب الجنوبي يوم الخميس.")
+    assert candidate["admin1"] == "Idlib"
+    assert km(35.61, 36.486, candidate["latitude"], candidate["longitude"]) < 3
+
+
+def test_a_village_is_looked_for_in_the_governorate_the_story_named():
+    candidates = extract(
+        "A Turkish drone strike killed two SDF fighters near Hasakah city on Tuesday, the monitor said.\n"
+        "A second drone strike hit Tel Tawil village at the northern entrance to the city, killing a civilian."
+    )
+    assert {candidate["admin1"] for candidate in candidates} == {"Al-Hasakah"}
+    assert any(km(36.555, 40.748, c["latitude"], c["longitude"]) < 3 for c in candidates)
