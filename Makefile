@@ -65,4 +65,4 @@ bench-scale: setup $(PEERS_VENV)/.installed
 	@$(PY) bench/scale_bench.py --peers
 
 lint:
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && $(PY) manage.py makemigrations --check --dry-run
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && $(PY) manage.py makemigrations --check --dry-run && $(PY) manage.py kept_tables_sql --check
