@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import django_filters
 import pytest
+from django.apps import apps
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -33,6 +34,23 @@ def test_the_installed_sql_is_the_registrys_newest_version():
     """A change to the registry (or to public.py's feature) without a new version fails here, as an unmade
     migration fails `makemigrations --check`: `manage.py kept_tables_sql --write` makes both."""
     assert kept_tables_sql() == sql_version_text(max(sql_versions()))
+
+
+def test_each_kept_tables_key_is_its_models_unique_key():
+    """The registry's key and the model's unique constraint (the ON CONFLICT target) name the same columns."""
+    row_columns = {
+        registry.INCIDENT: [],
+        registry.ACTOR: ["actor_id", "side"],
+        registry.ACTOR_PAIR: ["actor_low_id", "actor_high_id", "side_low", "side_high"],
+        registry.TERM: ["term_id"],
+    }
+    models = {model._meta.db_table: model for model in apps.get_app_config("incidents").get_models()}
+    for kept in [*registry.CELL_TABLES, *registry.PUBLIC_TABLES]:
+        model = models[kept.table]
+        (constraint,) = model._meta.constraints
+        columns = [model._meta.get_field(name).column for name in constraint.fields]
+        declared = [*row_columns[kept.rows], *kept.columns] if hasattr(kept, "rows") else list(kept.key)
+        assert sorted(columns) == sorted(declared), kept.table
 
 
 def contents():
