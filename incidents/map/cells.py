@@ -16,6 +16,7 @@ from .grid import (
     MAP_CELL_COLUMNS,
     MAP_CELL_HEIGHT,
     MAP_CELL_WIDTH,
+    ROW_LATITUDE_SQL,
     cell_row_latitude,
     clamp_latitude,
     cluster_cell,
@@ -73,16 +74,17 @@ parts AS (
     SELECT floor(cell_x / %(block)s::float8), floor(cell_y / %(block)s::float8), sum(incidents), sum(fatalities),
            sum(sum_x), sum(sum_y),
            -- the extent of the cells (their members' own extent is not kept: it cannot shrink on a delete)
-           min(cell_x) * %(cell_width)s::float8, degrees(2 * atan(exp(min(cell_y) * %(cell_height)s::float8)) - pi() / 2),
-           (max(cell_x) + 1) * %(cell_width)s::float8,
-           degrees(2 * atan(exp((max(cell_y) + 1) * %(cell_height)s::float8)) - pi() / 2),
+           min(cell_x) * %(cell_width)s::float8, {south_edge},
+           (max(cell_x) + 1) * %(cell_width)s::float8, {north_edge},
            -- month bounds; the feed makes the first and last dates exact with one more query
            min(start_month), (max(start_month) + interval '1 month' - interval '1 day')::date
       FROM ({cell_rows}) AS cells GROUP BY 1, 2)
 SELECT sum(count)::bigint AS count, sum(fatalities)::bigint AS fatalities, sum(sum_x) / sum(count) AS lon,
        sum(sum_y) / sum(count) AS lat, min(west) AS west, min(south) AS south, max(east) AS east,
        max(north) AS north, min(first) AS first, max(last) AS last
-  FROM parts GROUP BY gx, gy HAVING sum(count) > 0 ORDER BY count DESC, lon, lat"""
+  FROM parts GROUP BY gx, gy HAVING sum(count) > 0 ORDER BY count DESC, lon, lat""".replace(
+    "{south_edge}", ROW_LATITUDE_SQL.format(row="min(cell_y)", height="%(cell_height)s::float8")
+).replace("{north_edge}", ROW_LATITUDE_SQL.format(row="(max(cell_y) + 1)", height="%(cell_height)s::float8"))
 
 # The cells a point is counted in, by the view's edges: inside (from the tables) or not (live).
 _INNER_CELL = (

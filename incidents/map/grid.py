@@ -57,6 +57,11 @@ def cluster_cell(*, zoom, viewport, cell_pixels, max_cells):
     return 360 * scale, 2 * math.pi * scale
 
 
+# The SQL twins of mercator_y (of a latitude clamped like clamp_latitude's) and of cell_row_latitude.
+_LIMIT = f"{MERCATOR_MAX_LATITUDE}::double precision"
+MERCATOR_Y_SQL = "ln(tan(pi() / 4 + radians(least(greatest({lat}, -" + _LIMIT + "),\n" + " " * 51 + _LIMIT + ")) / 2))"
+ROW_LATITUDE_SQL = "degrees(2 * atan(exp({row} * {height})) - pi() / 2)"
+
 # The SQL twins of cell_of: inlined SQL functions, so the triggers, the fill and the live queries place a point alike.
 CELL_FUNCTIONS_SQL = f"""
 CREATE OR REPLACE FUNCTION conflictmap_cell_x(lon double precision) RETURNS integer
@@ -64,7 +69,6 @@ CREATE OR REPLACE FUNCTION conflictmap_cell_x(lon double precision) RETURNS inte
     RETURN floor(lon / (360.0::double precision / {MAP_CELL_COLUMNS}))::integer;
 CREATE OR REPLACE FUNCTION conflictmap_cell_y(lat double precision) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN floor(ln(tan(pi() / 4 + radians(least(greatest(lat, -{MERCATOR_MAX_LATITUDE}::double precision),
-                                                   {MERCATOR_MAX_LATITUDE}::double precision)) / 2))
+    RETURN floor({MERCATOR_Y_SQL.format(lat="lat")}
                  / (2 * pi() / {MAP_CELL_COLUMNS}))::integer;
 """

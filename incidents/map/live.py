@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 
-from .grid import MERCATOR_MAX_LATITUDE, cluster_cell, point_x, point_y
+from .grid import MERCATOR_Y_SQL, cluster_cell, point_x, point_y
 
 _TOKEN = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
 
@@ -31,12 +31,11 @@ def bind(template, /, **values):
 
 
 # Cells of the clusters, counted over the incidents in view (the subquery, which reads each point's x and y once).
-MAP_CLUSTERS_SQL = """
+MAP_CLUSTERS_SQL = f"""
 SELECT count(*) AS count, coalesce(sum(fatalities_best), 0) AS fatalities, avg(x) AS lon, avg(y) AS lat,
        min(x) AS west, min(y) AS south, max(x) AS east, max(y) AS north, min(start_date) AS first, max(start_date) AS last
-FROM ({in_view}) AS in_view
-GROUP BY floor(x / %(cell_width)s),
-         floor(ln(tan(pi() / 4 + radians(least(greatest(y, %(south_limit)s), %(north_limit)s)) / 2)) / %(cell_height)s)
+FROM ({{in_view}}) AS in_view
+GROUP BY floor(x / %(cell_width)s), floor({MERCATOR_Y_SQL.format(lat="y")} / %(cell_height)s)
 ORDER BY count DESC, lon, lat"""
 
 
@@ -57,8 +56,6 @@ def incident_map_clusters(*, queryset, viewport, zoom, cell_pixels=64, max_cells
         in_view=in_view,
         cell_width=cell_width,
         cell_height=cell_height,
-        south_limit=-MERCATOR_MAX_LATITUDE,
-        north_limit=MERCATOR_MAX_LATITUDE,
     )
     with map_read(queryset) as cursor:
         cursor.execute(query, params)
