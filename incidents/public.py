@@ -1,8 +1,9 @@
-"""What the public sees of an incident, once: the GeoJSON feature's properties (kept as finished text by the
-database: models.IncidentFeature, whose triggers aggregates/triggers.py writes from FEATURE_SQL) and the CSV row
-(api/sql.py). The OGC item is the feature. Both read the same country names (conflictmap_country_names()), so the two shapes
-cannot drift: a change here changes the generated trigger SQL, which tests/test_kept_tables.py then asks to
-install as a new version."""
+"""What the public sees of an incident, once: the GeoJSON feature (FEATURE_TEXT; kept as finished text by the
+database in models.IncidentFeature, whose triggers aggregates/triggers.py writes from it; the OGC item is the
+feature) and the CSV row (CSV_COLUMNS; api/sql.py runs them), side by side, reading the same country names
+(conflictmap_country_names()). A change to the feature changes the generated trigger SQL, which
+tests/test_kept_tables.py then asks to install as a new version; tests/test_public_shape.py checks that the
+feature, the OGC item and the CSV row of each incident say the same."""
 
 import json
 from functools import cache
