@@ -10,7 +10,7 @@ from django.db import connections
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
-from ..aggregates.registry import ACTOR, MAP_ACTOR_PAIR_CELL, TERM, cell_table_for
+from ..aggregates.registry import ACTOR, MAP_ACTOR_CELL, MAP_ACTOR_PAIR_CELL, TERM, cell_table_for
 from ..selectors import filters_given, incident_filter, params_without
 from .grid import (
     MAP_CELL_COLUMNS,
@@ -31,7 +31,7 @@ _TERM_CONDITION = "term_id = %(q)s"
 # incident naming m of the chosen actors is in m of MapActorCell's sums and m(m-1)/2 of MapActorPairCell's: it counts
 # m - m(m-1)/2 times, once for one or two actors; an incident naming three or more (`multiple`) is set right live.
 _ACTOR_READS = [
-    ("incidents_mapactorcell", 1, [("actor_id", "side")]),
+    (MAP_ACTOR_CELL.table, 1, [("actor_id", "side")]),
     (MAP_ACTOR_PAIR_CELL.table, -1, [("actor_low_id", "side_low"), ("actor_high_id", "side_high")]),
 ]
 _COUNTED = "({m} - {m} * ({m} - 1) / 2)"  # how many times the actor tables count an incident naming m chosen actors
@@ -125,11 +125,10 @@ def incident_map_cell_clusters(
     `points_max` (the caller then draws points and takes the dates from them) or `exact_dates` is false (they are
     then only right to the month).
 
-    It can when every given filter is one MapCell keeps (MAP_CELL_FILTERS) or one of MAP_DETAIL_FILTERS (a
-    sub-type or a fatality threshold: MapDetailCell is read instead; actors, with or without `side`, and any of
-    the others: MapActorCell, less MapActorPairCell for several), or `q` on a word MapTerm keeps with only MapCell's
-    filters (MapTermCell; `q` with a sub-type, a fatality threshold or an actor is counted live, as is `q` on any
-    other text); when the view is one box (not split at the antimeridian); and when the cluster cells are blocks of
+    It can when one kept table answers every given filter (registry.cell_table_for: MapCell for its key's filters,
+    MapDetailCell adding a sub-type or a fatality threshold, MapTermCell for `q` on a word MapTerm keeps with
+    MapCell's filters, MapActorCell less MapActorPairCell for actors, with or without `side`, and MapDetailCell's
+    filters); when the view is one box (not split at the antimeridian); and when the cluster cells are blocks of
     MapCell cells: up to zoom 11 (at 11 the cells are MapCell's own, 128 pixels rather than 64).
     Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months (and, for three
     actors or more, their links), instead of every incident in view.
