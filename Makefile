@@ -68,4 +68,4 @@ bench-scale: setup $(PEERS_VENV)/.installed
 
 # Needs the virtualenv (ruff) and the database (makemigrations --check), so it sets up first like test.
 lint: setup
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && $(PY) manage.py makemigrations --check --dry-run
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && $(PY) manage.py makemigrations --check --dry-run && $(PY) manage.py kept_tables_sql --check

@@ -685,7 +685,7 @@ class IncidentActor(models.Model):
         ]
         indexes = [
             # An actor's incidents, read from the index alone: the map finds the incidents naming several chosen
-            # actors by counting these (selectors.incident_map_cell_clusters).
+            # actors by counting these (map.cells.incident_map_cell_clusters).
             models.Index(fields=["actor", "incident"], include=["side"], name="incident_actor_by_actor"),
         ]
 
@@ -723,8 +723,8 @@ class IncidentSource(models.Model):
         return str(self.source)
 
 
-# --- What the public side reads instead of scanning incidents: kept current by database triggers (migration
-# 0010_public_aggregates), never written by Django. Only published incidents are counted in them.
+# --- What the public side reads instead of scanning incidents: kept current by database triggers (declared in
+# incidents/aggregates/registry.py), never written by Django. Only published incidents are counted in them.
 
 
 class DataVersion(models.Model):
@@ -791,8 +791,8 @@ class TimelineDay(models.Model):
 
 # The map's pre-aggregated grid: 2**12 columns round the world, Web Mercator rows of the same height (about 10 km at
 # the equator, 8 km in Syria). The map's cluster cells at zoom <= 11 are whole blocks of these (cells divide 360°
-# by powers of two), so their counts are sums of MapCell rows. The SQL functions conflictmap_cell_x/_y (migration
-# 0014_map_cells) compute a point's cell, for the triggers and for the live queries alike.
+# by powers of two), so their counts are sums of MapCell rows. The SQL functions conflictmap_cell_x/_y (written from
+# incidents/map/grid.py) compute a point's cell, for the triggers and for the live queries alike.
 MAP_CELL_LEVEL = 12
 
 
@@ -825,10 +825,10 @@ class MapCellCounts(models.Model):
 
 class MapCell(MapCellCounts):
     """Published incidents per fine map cell, start and end month, event type, region and location precision (kept
-    by triggers, migration 0014_map_cells).
+    by triggers, incidents/aggregates/registry.py MAP_CELL).
 
     Months rather than days: a view over years reads one row where days would need thirty; the map feed counts the
-    incidents of the partial months at a date filter's edges live (selectors.incident_map_clusters).
+    incidents of the partial months at a date filter's edges live (map.cells.incident_map_cell_clusters).
     """
 
     class Meta:
@@ -856,8 +856,8 @@ class MapDetailCounts(MapCellCounts):
 
 
 class MapActorCell(MapDetailCounts):
-    """The published incidents each actor takes part in, by side, per map cell and detail (migration
-    0018_map_actor_and_detail_cells), kept by triggers on incidents and their actor links.
+    """The published incidents each actor takes part in, by side, per map cell and detail
+    (incidents/aggregates/registry.py MAP_ACTOR_CELL), kept by triggers on incidents and their actor links.
 
     An incident names an actor once, so the map reads one actor's clusters from here exactly (with any of the other
     kept filters); several actors' rows hold an incident naming m of them m times, and the map subtracts the
@@ -880,8 +880,8 @@ class MapActorCell(MapDetailCounts):
 
 
 class MapActorPairCell(MapDetailCounts):
-    """The published incidents that name both of two actors, by their sides, per map cell and detail (migration
-    0020_map_actor_pair_cells), kept by triggers on incidents and their actor links.
+    """The published incidents that name both of two actors, by their sides, per map cell and detail
+    (incidents/aggregates/registry.py MAP_ACTOR_PAIR_CELL), kept by triggers on incidents and their actor links.
 
     Two actors' clusters are their MapActorCell rows less these (an incident naming both is in each actor's rows):
     a dyad, the usual pair to follow, is read from tables however many incidents its actors share.
@@ -919,8 +919,8 @@ class MapActorPairCell(MapDetailCounts):
 
 
 class MapDetailCell(MapDetailCounts):
-    """MapCell split by sub-type and best fatality estimate (migration 0018_map_actor_and_detail_cells): the map reads a
-    sub-type's or a fatality threshold's clusters from here."""
+    """MapCell split by sub-type and best fatality estimate (incidents/aggregates/registry.py MAP_DETAIL_CELL): the map
+    reads a sub-type's or a fatality threshold's clusters from here."""
 
     class Meta:
         verbose_name = _("map cell by detail")
@@ -952,8 +952,8 @@ class MapTerm(models.Model):
 
 
 class MapTermCell(MapCellCounts):
-    """MapCell for the incidents each MapTerm matches as `q` (migration 0021_map_term_cells), kept by triggers on the
-    incidents for whatever terms exist, with the text filter's own condition."""
+    """MapCell for the incidents each MapTerm matches as `q` (incidents/aggregates/registry.py MAP_TERM_CELL), kept by
+    triggers on the incidents for whatever terms exist, with the text filter's own condition."""
 
     # No index of its own: the key's unique index starts with it.
     term = models.ForeignKey(
@@ -975,7 +975,7 @@ class MapTermCell(MapCellCounts):
 
 class IncidentFeature(models.Model):
     """A published incident as the GeoJSON Feature text the API pages, OGC items and the full download send (kept by
-    triggers, migration 0017_incident_features).
+    triggers, from incidents/public.py's feature).
 
     Built once per write instead of once per request: a feature joins its actors, sources, event type, sub-type and
     country name. Drafts and retractions have no row.

@@ -307,7 +307,7 @@ def map_terms_refresh(*, min_incidents: int, max_terms: int) -> dict:
     published incidents) and refill their cells from the incidents, in one transaction.
 
     Terms still chosen keep their ids (a map read that looked one up finds it again); the cells are all refilled by
-    the same SQL as the triggers' (migration 0021_map_term_cells). Writes to the incidents wait meanwhile, reads do
+    the same SQL as the triggers' (incidents/aggregates/triggers.py). Writes to the incidents wait meanwhile, reads do
     not. {"terms": [(term, incidents it matches)], "cells": rows, "fill_seconds": the fill's time}.
     """
     with transaction.atomic(), connection.cursor() as cursor:

@@ -15,6 +15,7 @@ from .api import docs as api_docs
 from .api import openapi
 from .api.views import PublicGetMixin
 from .filters import MapViewForm, map_filter_keys
+from .map import feed as map_feed
 from .models import DATASET_ATTRIBUTION, ActorKind, Dataset, DatePrecision, Incident, LocationPrecision, Side
 from .templatetags.incident_format import dates_label, fatalities_label
 
@@ -25,7 +26,7 @@ class HomeView(TemplateView):
     template_name = "incidents/home.html"
 
     def get_context_data(self, **kwargs):
-        choices = selectors.map_filter_choices()
+        choices = map_feed.map_filter_choices()
         event_types = [
             {"slug": kind.slug, "name": gettext(kind.name), "color": kind.color} for kind in choices["event_types"]
         ]
@@ -120,7 +121,7 @@ class MapFeedView(MapView):
 
     def get(self, request):
         filters, view = self.map_request()
-        feed = selectors.incident_map_feed(
+        feed = map_feed.incident_map_feed(
             filters=filters, viewport=view["bbox"], zoom=view["zoom"], points_max=settings.MAP_POINTS_MAX
         )
         body = {"mode": feed["mode"]}
@@ -145,7 +146,7 @@ class MapListView(MapView):
     def get(self, request):
         filters, view = self.map_request()
         page_size = settings.MAP_LIST_PAGE_SIZE
-        listed = selectors.incident_map_page(
+        listed = map_feed.incident_map_page(
             filters=filters, viewport=view["bbox"], page=view["page"], page_size=page_size
         )
         return JsonResponse(

@@ -2,10 +2,10 @@
 worked out in Python.
 """
 
-import math
-
 import pytest
 from django.urls import reverse
+
+from incidents.aggregates.registry import MAP_CELL, MAP_DETAIL_CELL
 
 # The map tests draw markers for up to this many incidents, clusters above (the `map_thresholds` fixture).
 POINTS_MAX = 100
@@ -44,32 +44,20 @@ NORTH_SYRIA = (36.0, 35.5, 39.5, 37.0)
 WORLD = (-180, -90, 180, 90)
 
 
-def cell_of(lon, lat):
-    """A point's MapCell cell, worked out here (as models.MAP_CELL_LEVEL documents it), not by the SQL functions."""
-    lat = max(-85.0511, min(85.0511, lat))
-    mercator_y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-    return math.floor(lon / (360 / 4096)), math.floor(mercator_y / (2 * math.pi / 4096))
-
-
-STORED_KEY = ("cell_x", "cell_y", "start_month", "end_month", "event_type_id", "country", "admin1",
-              "location_precision")  # fmt: skip
+# The kept tables' keys, and each key's value for an incident, worked out in Python from the registry's declaration
+# (the SQL the triggers run is the declaration's other half).
+STORED_KEY = tuple(MAP_CELL.columns)
+DETAIL_STORED_KEY = tuple(MAP_DETAIL_CELL.columns)
 
 
 def incident_key(incident):
     """The MapCell key of an incident, worked out here."""
-    return (
-        *cell_of(incident.location.x, incident.location.y),
-        incident.start_date.replace(day=1),
-        incident.end_date.replace(day=1),
-        incident.event_type_id,
-        incident.country,
-        incident.admin1,
-        incident.location_precision,
-    )
+    return tuple(column.python(incident) for column in MAP_CELL.key)
 
 
-def toll(incident):
-    return -1 if incident.fatalities_best is None else incident.fatalities_best
+def detail_key(incident):
+    """The MapDetailCell key of an incident (MapCell's, its sub-type and its best fatality estimate)."""
+    return tuple(column.python(incident) for column in MAP_DETAIL_CELL.key)
 
 
 def assert_cells_equal(live, stored, message):

@@ -28,6 +28,7 @@ from incidents.models import (
 )
 from tests.factories import ActorFactory, IncidentFactory, SourceFactory, incidents_bulk_create
 from tests.map_helpers import (
+    DETAIL_STORED_KEY,
     FEED,
     LIST,
     NORTH_SYRIA,
@@ -36,11 +37,11 @@ from tests.map_helpers import (
     SYRIA_AND_IRAQ,
     WORLD,
     assert_cells_equal,
+    detail_key,
     expected,
     get_feed,
     incident_key,
     overlaps,
-    toll,
 )
 from tests.random_writes import random_write
 from tests.shared_rows import fresh_copy, rows_for_the_module
@@ -553,14 +554,14 @@ def live_actor_cells():
     links = IncidentActor.objects.filter(incident__status=Status.PUBLISHED).exclude(incident__location=None)
     for link in links.select_related("incident"):
         incident = link.incident
-        key = (link.actor_id, link.side, *incident_key(incident), incident.sub_event_type_id or 0, toll(incident))
+        key = (link.actor_id, link.side, *detail_key(incident))
         n, f, x, y = cells.get(key, (0, 0, 0.0, 0.0))
         cells[key] = (n + 1, f + (incident.fatalities_best or 0), x + incident.location.x, y + incident.location.y)
     return cells
 
 
 def stored_actor_cells():
-    keys = ("actor_id", "side", *STORED_KEY, "sub_type", "fatalities_best")
+    keys = ("actor_id", "side", *DETAIL_STORED_KEY)
     return {
         tuple(row[key] for key in keys): (row["incidents"], row["fatalities"], row["sum_x"], row["sum_y"])
         for row in MapActorCell.objects.values(*keys, "incidents", "fatalities", "sum_x", "sum_y")
@@ -575,15 +576,14 @@ def live_pair_cells():
         by_incident.setdefault(link.incident, []).append(link)
     for incident, named in by_incident.items():
         for low, high in itertools.combinations(named, 2):  # in actor order
-            key = (low.actor_id, high.actor_id, low.side, high.side, *incident_key(incident))
-            key += (incident.sub_event_type_id or 0, toll(incident))
+            key = (low.actor_id, high.actor_id, low.side, high.side, *detail_key(incident))
             n, f, x, y = cells.get(key, (0, 0, 0.0, 0.0))
             cells[key] = (n + 1, f + (incident.fatalities_best or 0), x + incident.location.x, y + incident.location.y)
     return cells
 
 
 def stored_pair_cells():
-    keys = ("actor_low_id", "actor_high_id", "side_low", "side_high", *STORED_KEY, "sub_type", "fatalities_best")
+    keys = ("actor_low_id", "actor_high_id", "side_low", "side_high", *DETAIL_STORED_KEY)
     return {
         tuple(row[key] for key in keys): (row["incidents"], row["fatalities"], row["sum_x"], row["sum_y"])
         for row in MapActorPairCell.objects.values(*keys, "incidents", "fatalities", "sum_x", "sum_y")
@@ -741,13 +741,13 @@ def test_detail_cells_equal_a_live_count_through_any_sequence_of_writes():
     def live():
         cells = {}
         for incident in Incident.objects.published().exclude(location=None):
-            key = (*incident_key(incident), incident.sub_event_type_id or 0, toll(incident))
+            key = detail_key(incident)
             n, f = cells.get(key, (0, 0))
             cells[key] = (n + 1, f + (incident.fatalities_best or 0))
         return cells
 
     def stored():
-        keys = (*STORED_KEY, "sub_type", "fatalities_best")
+        keys = DETAIL_STORED_KEY
         return {
             tuple(row[key] for key in keys): (row["incidents"], row["fatalities"])
             for row in MapDetailCell.objects.values(*keys, "incidents", "fatalities")

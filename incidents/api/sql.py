@@ -9,30 +9,23 @@ from functools import cache
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
-from django.utils import translation
-from django_countries import countries
+
+from ..public import CSV_COLUMNS, country_alpha3
 
 # Rows travel from the server-side cursor in batches of this size.
 CHUNK_SIZE = 2000
 
 
 @cache
-def _country_names_json():
-    # ACLED's `country` column holds the English name; the table is small enough to pass as one jsonb parameter.
-    with translation.override("en"):
-        return json.dumps({code: str(name) for code, name in countries})
-
-
-@cache
 def _country_alpha3_json():
-    return json.dumps({code: countries.alpha3(code) for code, _name in countries})
+    return json.dumps(country_alpha3())
 
 
 # The exported incidents, in export order: the caller's filtered, ordered (and possibly sliced) queryset.
 _CHOSEN = "chosen (id, start_date) AS MATERIALIZED ({chosen})"
 
-# Each published incident's feature text is kept by the database (models.IncidentFeature, migration
-# 0017_incident_features): an export reads finished features by primary key. The exported queryset stays a plain
+# Each published incident's feature text is kept by the database (models.IncidentFeature, kept by triggers from public.py's feature,
+# incidents/aggregates): an export reads finished features by primary key. The exported queryset stays a plain
 # subquery (not a materialized CTE) and the feature is looked up per row (OFFSET 0 keeps the lookup a nested loop),
 # so the rows come out in the queryset's order from its index and PostgreSQL never sorts the feature texts
 # themselves (a gigabyte at a million incidents).
@@ -75,53 +68,6 @@ source_links AS (
    GROUP BY cite.incident_id)"""
 
 
-# What a spreadsheet may take for the start of a formula (OWASP's list), with the fullwidth and small forms that an
-# East Asian input method types and that Excel reads as the plain signs.
-FORMULA_FIRST_CHARACTERS = "=+-@\t\r" + "\uff1d\uff0b\uff0d\uff20" + "\ufe66\ufe62\ufe63\ufe6b"
-
-
-def _text(expression):
-    """A text cell that a spreadsheet would run as a formula (FORMULA_FIRST_CHARACTERS first) gets a leading '.
-
-    Only text columns go through this: numbers (a longitude of -3.2) stay numbers.
-    """
-    signs = ", ".join(f"chr({ord(character)})" for character in FORMULA_FIRST_CHARACTERS)
-    return f"CASE WHEN left({expression}, 1) IN ({signs}) THEN '''' || {expression} ELSE {expression} END"
-
-
-# (column, SQL) in file order: ACLED's names where the concept matches, then ours.
-CSV_COLUMNS = [
-    ("event_id_cnty", "COALESCE(%s::jsonb ->> i.country, 'XXX') || i.id"),
-    ("event_date", "to_char(i.start_date, 'YYYY-MM-DD')"),
-    ("year", "extract(year FROM i.start_date)::int"),
-    ("time_precision", "i.date_precision"),
-    ("event_type", _text("et.name")),
-    ("sub_event_type", _text("st.name")),
-    ("actor1", _text("actor_names.actor1")),
-    ("assoc_actor_1", _text("actor_names.assoc_actor_1")),
-    ("actor2", _text("actor_names.actor2")),
-    ("assoc_actor_2", _text("actor_names.assoc_actor_2")),
-    ("country", "%s::jsonb ->> i.country"),
-    ("admin1", _text("i.admin1")),
-    ("admin2", _text("i.admin2")),
-    ("location", _text("COALESCE(NULLIF(i.place_name, ''), i.place_reported)")),
-    # PostgreSQL's shortest round-trip text for a double, so the CSV reads back to the very same coordinates.
-    ("latitude", "ST_Y(i.location)::text"),
-    ("longitude", "ST_X(i.location)::text"),
-    ("geo_precision", "i.location_precision"),
-    ("source", _text("source_names.source")),
-    ("notes", _text("i.description")),
-    ("fatalities", "i.fatalities_best"),
-    ("timestamp", "floor(extract(epoch FROM i.updated_at))::bigint"),
-    ("id", "i.id"),
-    ("external_id", _text("i.external_id")),
-    ("title", _text("i.title")),
-    ("end_date", "to_char(i.end_date, 'YYYY-MM-DD')"),
-    ("place_reported", _text("i.place_reported")),
-    ("fatalities_low", "i.fatalities_low"),
-    ("fatalities_high", "i.fatalities_high"),
-    ("source_urls", _text("source_links.source_urls")),
-]
 CSV_HEADER = [name for name, _sql in CSV_COLUMNS]
 
 CSV_SQL = f"""WITH {_CHOSEN}, {_ACTOR_NAMES}, {_SOURCE_NAMES}
@@ -195,4 +141,4 @@ def feature_batches(exported):
 
 def csv_rows(exported):
     """One tuple per incident, in CSV_HEADER order, from a server-side cursor."""
-    return _server_side_rows(CSV_SQL, _pinned(exported), [_country_alpha3_json(), _country_names_json()])
+    return _server_side_rows(CSV_SQL, _pinned(exported), [_country_alpha3_json()])

@@ -1,0 +1,150 @@
+"""One declaration per kept table: its key (each column's value for an incident, in SQL and in Python), the rows of
+an incident it counts, and which map filter each column answers (the condition the map reads it with).
+
+The triggers' SQL and the initial fill (triggers.py), the map's choice of table and its conditions (map/cells.py)
+and the tests' expected counts (tests/map_helpers.py) all come from here. Adding a kept map filter: its filter in
+filters.py, its column in models.py, its KeyColumn here (docs/architecture.md, "Adding a kept map filter").
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..map.grid import cell_of
+
+
+@dataclass(frozen=True)
+class KeyColumn:
+    """A column of a kept table's key: its value for a published incident `i`, in SQL and in Python (which the tests
+    count with), and the map filter it answers, if any: the condition over the column (naming the filter as the
+    parameter, %(<filter>)s) and how the filter's validated value becomes that parameter."""
+
+    column: str
+    sql: str
+    python: Callable
+    filter: str | None = None
+    condition: str | None = None
+    value: Callable | None = None
+
+
+# What a kept map cell is: a fine cell of the grid (map/grid.py), start and end month, and what the map's filters
+# ask of an incident. The date filters read the months (map/cells.py counts the edge months' incidents live).
+MAP_CELL_KEY = (
+    KeyColumn("cell_x", "conflictmap_cell_x(ST_X(i.location))", lambda i: cell_of(i.location.x, i.location.y)[0]),
+    KeyColumn("cell_y", "conflictmap_cell_y(ST_Y(i.location))", lambda i: cell_of(i.location.x, i.location.y)[1]),
+    KeyColumn("start_month", "date_trunc('month', i.start_date)::date", lambda i: i.start_date.replace(day=1)),
+    KeyColumn("end_month", "date_trunc('month', i.end_date)::date", lambda i: i.end_date.replace(day=1)),
+    KeyColumn(
+        "event_type_id",
+        "i.event_type_id",
+        lambda i: i.event_type_id,
+        filter="event_type",
+        condition="event_type_id = ANY(%(event_type)s)",
+        value=lambda types: [event_type.pk for event_type in types],
+    ),
+    KeyColumn("country", "i.country", lambda i: i.country, "country", "country = ANY(%(country)s)", list),
+    KeyColumn("admin1", "i.admin1", lambda i: i.admin1, "admin1", "admin1 = ANY(%(admin1)s)", list),
+    KeyColumn(
+        "location_precision",
+        "i.location_precision",
+        lambda i: i.location_precision,
+        filter="precision",
+        condition="location_precision = ANY(%(precision)s)",
+        value=lambda codes: [int(code) for code in codes],
+    ),
+)
+# The date filters every map-cell table answers through its months.
+DATE_FILTERS = frozenset({"start", "end"})
+
+# What the map's other filters ask of an incident: its sub-type (0 when it has none) and its best fatality estimate
+# (-1 when unknown, which no `fatalities_min` reaches, as the filter leaves unknown estimates out).
+DETAIL_KEY = (
+    *MAP_CELL_KEY,
+    KeyColumn(
+        "sub_type",
+        "COALESCE(i.sub_event_type_id, 0)",
+        lambda i: i.sub_event_type_id or 0,
+        filter="sub_event_type",
+        condition="sub_type = ANY(%(sub_event_type)s)",
+        value=lambda sub_types: [sub_type.pk for sub_type in sub_types],
+    ),
+    KeyColumn(
+        "fatalities_best",
+        "COALESCE(i.fatalities_best, -1)",
+        lambda i: -1 if i.fatalities_best is None else i.fatalities_best,
+        filter="fatalities_min",
+        # A threshold of 2.5 deaths keeps 3 and more.
+        condition="fatalities_best >= %(fatalities_min)s",
+        value=math.ceil,
+    ),
+)
+
+# The rows of an incident a map-cell table counts.
+INCIDENT = "incident"  # the incident itself
+ACTOR = "actor"  # each of its actor links (actor_id, side)
+ACTOR_PAIR = "actor pair"  # each pair of its actor links (actor_low_id, actor_high_id, side_low, side_high)
+TERM = "term"  # each MapTerm that `q` finds it by (term_id)
+
+# The filters a table's rows answer beyond its key's.
+_ROW_FILTERS = {INCIDENT: frozenset(), ACTOR: frozenset({"actor", "side"}), ACTOR_PAIR: frozenset(), TERM: {"q"}}
+
+
+@dataclass(frozen=True)
+class CellTable:
+    """A kept map-cell table: published, located incidents (or their `rows`) per `key`, with their count,
+    fatalities and the sums of their coordinates (a cluster sits at their centroid)."""
+
+    table: str
+    rows: str
+    key: tuple = field(repr=False)
+
+    @property
+    def filters(self):
+        """The map filters this table answers exactly."""
+        return DATE_FILTERS | _ROW_FILTERS[self.rows] | {column.filter for column in self.key if column.filter}
+
+    @property
+    def columns(self):
+        return [column.column for column in self.key]
+
+
+MAP_CELL = CellTable("incidents_mapcell", INCIDENT, MAP_CELL_KEY)
+MAP_DETAIL_CELL = CellTable("incidents_mapdetailcell", INCIDENT, DETAIL_KEY)
+MAP_ACTOR_CELL = CellTable("incidents_mapactorcell", ACTOR, DETAIL_KEY)
+MAP_ACTOR_PAIR_CELL = CellTable("incidents_mapactorpaircell", ACTOR_PAIR, DETAIL_KEY)
+MAP_TERM_CELL = CellTable("incidents_maptermcell", TERM, MAP_CELL_KEY)
+
+# Every map-cell table, in the order the map tries them: the first whose filters hold all the given ones answers
+# (MapActorPairCell is read with MapActorCell, map/cells.py).
+CELL_TABLES = [MAP_CELL, MAP_DETAIL_CELL, MAP_TERM_CELL, MAP_ACTOR_CELL, MAP_ACTOR_PAIR_CELL]
+MAP_READ_ORDER = [MAP_CELL, MAP_DETAIL_CELL, MAP_TERM_CELL, MAP_ACTOR_CELL]
+
+
+def cell_table_for(given):
+    """The map-cell table that answers exactly the given filters (a set of names), or None."""
+    return next((table for table in MAP_READ_ORDER if given <= table.filters), None)
+
+
+@dataclass(frozen=True)
+class PublicTable:
+    """A kept count of published incidents (the timeline's and the filter panel's), per `key` of the incident's own
+    columns, summing `sums` (incidents: 1 each, fatalities: the best estimate, unknown as 0)."""
+
+    table: str
+    key: tuple
+    sums: tuple
+
+
+TIMELINE_CELL = PublicTable(
+    "incidents_timelinecell",
+    ("start_date", "end_date", "event_type_id", "country", "admin1"),
+    ("incidents", "fatalities"),
+)
+# TimelineCell summed over regions: what the timeline reads when no country or region is filtered.
+TIMELINE_DAY = PublicTable(
+    "incidents_timelineday", ("start_date", "end_date", "event_type_id"), ("incidents", "fatalities")
+)
+PUBLISHED_REGION = PublicTable("incidents_publishedregion", ("country", "admin1"), ("incidents",))
+PUBLIC_TABLES = [TIMELINE_CELL, TIMELINE_DAY, PUBLISHED_REGION]
+# PublishedActor (actors that published incidents show, with in how many) and DataVersion (bumped by every write a
+# public answer can see) are written by their own rules in triggers.py; IncidentFeature is public.py's feature.

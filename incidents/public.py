@@ -1,0 +1,161 @@
+"""What the public sees of an incident, once: the GeoJSON feature (FEATURE_TEXT; kept as finished text by the
+database in models.IncidentFeature, whose triggers aggregates/triggers.py writes from it; the OGC item is the
+feature) and the CSV row (CSV_COLUMNS; api/sql.py runs them), side by side, reading the same country names
+(conflictmap_country_names()). A change to the feature changes the generated trigger SQL, which
+tests/test_kept_tables.py then asks to install as a new version; tests/test_public_shape.py checks that the
+feature, the OGC item and the CSV row of each incident say the same."""
+
+import json
+from functools import cache
+
+from django.utils import translation
+from django_countries import countries
+
+
+@cache
+def country_names():
+    """{code: English name}: ACLED's `country` column and the feature's `country_name` hold the English name."""
+    with translation.override("en"):
+        return {code: str(name) for code, name in countries}
+
+
+@cache
+def country_alpha3():
+    return {code: countries.alpha3(code) for code, _name in countries}
+
+
+def country_names_sql():
+    """conflictmap_country_names(): COUNTRY_NAMES as a jsonb constant (an inlined function, folded when a query is
+    planned), which the kept features and the CSV rows both read: installed with the kept tables' SQL."""
+    literal = "'" + json.dumps(country_names()).replace("'", "''") + "'"
+    return f"""
+CREATE OR REPLACE FUNCTION conflictmap_country_names() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN {literal}::jsonb;"""
+
+
+# Each incident's actors and sources, in display order, as JSON array text. Looked up per incident (LATERAL, by the
+# link tables' incident_id indexes), so a rebuild costs the same per incident whether PostgreSQL expects one incident
+# or a hundred thousand: a table's statistics lag behind an import, and a grouped join planned for one incident
+# was re-aggregated for every incident of a 10,000-row import (seconds became minutes).
+# The actor and the source of each link are read by primary key from the link (a subquery per link), never joined
+# the other way round: with stale statistics PostgreSQL otherwise probed the links once per actor.
+FEATURE_ACTORS = """SELECT '[' || string_agg((SELECT '{"name":' || to_json(a.name) FROM incidents_actor a WHERE a.id = ia.actor_id)
+                            || ',"side":' || to_json(ia.side)
+                            || CASE WHEN ia.is_associated THEN ',"associated":true}' ELSE ',"associated":false}' END,
+                            ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
+     FROM incidents_incidentactor ia
+    WHERE ia.incident_id = i.id"""
+FEATURE_SOURCES = """SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
+                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+                                    || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
+                               FROM incidents_source s WHERE s.id = cite.source_id)
+                            || ',"original_reporter":'
+                            || COALESCE(to_json(NULLIF(cite.original_reporter, ''))::text, 'null') || '}',
+                            ',' ORDER BY cite.id) || ']' AS sources
+     FROM incidents_incidentsource cite
+    WHERE cite.incident_id = i.id"""
+
+# The feature of an incident `i` joined to `et` and `st` (its event type and sub-type as JSON members) and to its
+# actors `la` and sources `ls` (above): the keys in this order, values encoded by to_json, no whitespace between
+# tokens.
+FEATURE_TEXT = """'{"type":"Feature","id":' || i.id
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"properties":{"title":' || to_json(i.title)
+  || ',"description":' || to_json(i.description)
+  || ',"start_date":' || to_json(i.start_date)
+  || ',"end_date":' || to_json(i.end_date)
+  || ',"date_precision":' || i.date_precision
+  || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
+          WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
+  || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
+  || ',"place_reported":' || to_json(i.place_reported)
+  || ',"place_name":' || to_json(i.place_name)
+  || ',"admin1":' || to_json(i.admin1)
+  || ',"admin2":' || to_json(i.admin2)
+  || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
+  || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
+  || ',"location_precision":' || i.location_precision
+  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+          WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
+          ELSE ',"location_precision_label":null' END
+  || et.members
+  || COALESCE(st.members, ',"sub_event_type":null,"sub_event_type_name":null')
+  || ',"actors":' || COALESCE(la.actors, '[]')
+  || ',"fatalities_low":' || COALESCE(i.fatalities_low::text, 'null')
+  || ',"fatalities_best":' || COALESCE(i.fatalities_best::text, 'null')
+  || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
+  || ',"notable_casualties":' || to_json(i.notable_casualties)
+  || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"updated_at":' || to_json(i.updated_at)
+  || '}}'"""
+
+# The feature of every incident of `{affected}` (a query of distinct incident ids) that is published.
+FEATURE_SQL = """SELECT i.id, {feature}
+      FROM {affected}
+      JOIN incidents_incident i ON i.id = affected.id
+      JOIN (SELECT id, ',"event_type":' || to_json(slug) || ',"event_type_name":' || to_json(name) AS members
+              FROM incidents_eventtype) et ON et.id = i.event_type_id
+      LEFT JOIN (SELECT id, ',"sub_event_type":' || to_json(slug) || ',"sub_event_type_name":' || to_json(name)
+                        AS members
+                   FROM incidents_subeventtype) st ON st.id = i.sub_event_type_id
+      CROSS JOIN LATERAL ({actors}) AS la
+      CROSS JOIN LATERAL ({sources}) AS ls
+     WHERE i.status = 'published'"""
+
+
+def feature_sql(affected):
+    """(incident id, feature text) of the published incidents among `affected`, a FROM item named `affected` with
+    an `id` column."""
+    return FEATURE_SQL.format(feature=FEATURE_TEXT, affected=affected, actors=FEATURE_ACTORS, sources=FEATURE_SOURCES)
+
+
+# What a spreadsheet may take for the start of a formula (OWASP's list), with the fullwidth and small forms that an
+# East Asian input method types and that Excel reads as the plain signs.
+FORMULA_FIRST_CHARACTERS = "=+-@\t\r" + "\uff1d\uff0b\uff0d\uff20" + "\ufe66\ufe62\ufe63\ufe6b"
+
+
+def _text(expression):
+    """A text cell that a spreadsheet would run as a formula (FORMULA_FIRST_CHARACTERS first) gets a leading '.
+
+    Only text columns go through this: numbers (a longitude of -3.2) stay numbers.
+    """
+    signs = ", ".join(f"chr({ord(character)})" for character in FORMULA_FIRST_CHARACTERS)
+    return f"CASE WHEN left({expression}, 1) IN ({signs}) THEN '''' || {expression} ELSE {expression} END"
+
+
+# The CSV row of an incident `i` (api/sql.py joins `et`, `st`, its actor names, source names and links): (column,
+# SQL) in file order, ACLED's names where the concept matches, then ours. The country name is the feature's
+# (conflictmap_country_names()); %s is the alpha-3 codes as jsonb.
+CSV_COLUMNS = [
+    ("event_id_cnty", "COALESCE(%s::jsonb ->> i.country, 'XXX') || i.id"),
+    ("event_date", "to_char(i.start_date, 'YYYY-MM-DD')"),
+    ("year", "extract(year FROM i.start_date)::int"),
+    ("time_precision", "i.date_precision"),
+    ("event_type", _text("et.name")),
+    ("sub_event_type", _text("st.name")),
+    ("actor1", _text("actor_names.actor1")),
+    ("assoc_actor_1", _text("actor_names.assoc_actor_1")),
+    ("actor2", _text("actor_names.actor2")),
+    ("assoc_actor_2", _text("actor_names.assoc_actor_2")),
+    ("country", "conflictmap_country_names() ->> i.country"),
+    ("admin1", _text("i.admin1")),
+    ("admin2", _text("i.admin2")),
+    ("location", _text("COALESCE(NULLIF(i.place_name, ''), i.place_reported)")),
+    # PostgreSQL's shortest round-trip text for a double, so the CSV reads back to the very same coordinates.
+    ("latitude", "ST_Y(i.location)::text"),
+    ("longitude", "ST_X(i.location)::text"),
+    ("geo_precision", "i.location_precision"),
+    ("source", _text("source_names.source")),
+    ("notes", _text("i.description")),
+    ("fatalities", "i.fatalities_best"),
+    ("timestamp", "floor(extract(epoch FROM i.updated_at))::bigint"),
+    ("id", "i.id"),
+    ("external_id", _text("i.external_id")),
+    ("title", _text("i.title")),
+    ("end_date", "to_char(i.end_date, 'YYYY-MM-DD')"),
+    ("place_reported", _text("i.place_reported")),
+    ("fatalities_low", "i.fatalities_low"),
+    ("fatalities_high", "i.fatalities_high"),
+    ("source_urls", _text("source_links.source_urls")),
+]
