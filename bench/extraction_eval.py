@@ -41,7 +41,7 @@ from incidents.seeding import actors_load  # noqa: E402
 REPORTS = ROOT / "tests" / "data" / "reports"
 REAL_LABELS = ROOT / "bench" / "data" / "real_reports_labels.json"
 REAL_REPORTS_DIR = Path(os.environ.get("REAL_REPORTS_DIR", "/work/realreports"))
-SEED_REPORT = ROOT / "tests" / "data" / "seed_report_dw_2019-04-20.txt"
+SEED_REPORT = ROOT / "tests" / "data" / "seed_report_rewritten.txt"
 MIN_SCORE = 0.9
 MIN_REAL_FOUND = 0.8
 MAX_REAL_FALSE = 0.1
