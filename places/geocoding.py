@@ -373,6 +373,12 @@ class _TransliterationIndex:
 _transliteration_index = _TransliterationIndex()
 
 
+def name_indexes_build():
+    """Build the in-memory name indexes now, the loose-spelling one included (a few seconds of CPU), rather than on
+    the first lookup that needs them: a web process calls this as it starts, so no editor waits."""
+    _transliteration_index.loose_lookup(())
+
+
 def _match_of(place, key, keys):
     if place.name_keys and place.name_keys[0] == key:
         return "exact"

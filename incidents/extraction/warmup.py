@@ -24,12 +24,17 @@ SAMPLES = [
 def warm_up(*, close_connections=True):
     """Build every index the assistant reads; returns the seconds it took. Its database connections are closed
     after (a gunicorn master must not hand its connection to the workers it forks)."""
+    from places.geocoding import name_indexes_build
+
     from . import extract_candidates
 
     started = time.perf_counter()
     try:
         for sample in SAMPLES:
             extract_candidates(sample, published=datetime.date.today())
+        # The samples place their villages by exact spelling; a village named by ear inside a governorate needs the
+        # loose-spelling index too, which only such a lookup would build.
+        name_indexes_build()
     finally:
         if close_connections:
             connections.close_all()
