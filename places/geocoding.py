@@ -32,6 +32,7 @@ from geopy.point import Point as GeopyPoint
 
 from .models import LocationPrecision, Place, PlaceKind
 from .names import (
+    loose_head_keys,
     loose_keys,
     name_key,
     place_transliteration_keys,
@@ -241,6 +242,8 @@ NEIGHBOURHOOD_KM = 15
 # A spelling by ear matched on consonants (names.loose_keys) inside the caller's admin1 / admin2: an answer, but
 # below a real spelling of the name.
 LOOSE_QUALITY = 0.8
+# The loose index files the head of a many-word name (names.loose_head_keys) under this prefix.
+HEAD_KEY_PREFIX = "^"
 
 
 @lru_cache(maxsize=256)
@@ -334,6 +337,9 @@ class _TransliterationIndex:
             for pk, (name_keys, _keys) in self.place_keys.items():
                 for key in {key for name in name_keys for key in loose_keys(name)}:
                     loose_ids.setdefault(key, []).append(pk)
+                # Heads of many-word names, under their own prefix: a second tier (see _loose_matches).
+                for key in {key for name in name_keys for key in loose_head_keys(name)}:
+                    loose_ids.setdefault(HEAD_KEY_PREFIX + key, []).append(pk)
             self.loose_ids = loose_ids
         found = set()
         for key in keys:
@@ -582,17 +588,22 @@ class GazetteerGeocoder(Geocoder):
         ):
             return []
         keys = {key for text in dict.fromkeys([phrase.text, whole]) for key in loose_keys(text)}
-        ids = _transliteration_index.loose_lookup(keys)
+        found = self._places_inside(_transliteration_index.loose_lookup(keys), area)
+        if not found and " " not in phrase.text and phrase.precision == LocationPrecision.EXACT:
+            # A one-word name may be a village's head alone ("Sakrana" for "Qaryat Sakran an Namudhajiyah"): tried
+            # only when no place in the area shares the whole name's consonants, and never for a feature ("Camp
+            # Ashraf" names the camp, not a village whose name begins like it).
+            head_keys = {HEAD_KEY_PREFIX + key for key in keys if " " not in key}
+            found = self._places_inside(_transliteration_index.loose_lookup(head_keys), area)
+        return [(place, "loose", LOOSE_QUALITY, phrase.precision) for place in found]
+
+    def _places_inside(self, ids, area):
         known = self.places_by_pk or {}
         places = [known[pk] for pk in ids if pk in known]
         missing = [pk for pk in ids if pk not in known]
         if missing:
             places += Place.objects.filter(pk__in=missing).exclude(kind=PlaceKind.ADMIN1)
-        return [
-            (place, "loose", LOOSE_QUALITY, phrase.precision)
-            for place in places
-            if place.kind != PlaceKind.ADMIN1 and area.covers(place)
-        ]
+        return [place for place in places if place.kind != PlaceKind.ADMIN1 and area.covers(place)]
 
     @staticmethod
     def _one_per_place(ranked):

@@ -112,6 +112,16 @@ def test_a_spelling_by_ear_is_matched_inside_the_admin1_only():
     assert all(candidate["match"] != "loose" for candidate in candidates("Bāsarm town"))
 
 
+def test_a_village_called_by_its_head_alone_is_found_inside_the_admin1_only():
+    """ "Sakrana village" in Anbar is the gazetteer's "Qaryat Sakran an Namudhajiyah" (Sakran the model village),
+    at UCDP's point; "Camp Sakrana" (a feature) and a name without the admin1 do not reach it."""
+    top = candidates("Sakrana village", admin1="Al Anbār province")[0]
+    assert top["match"] == "loose" and top["admin1"] == "Al Anbar" and not top["ambiguous"]
+    assert km_from(top, 34.191935, 42.498131) <= 10
+    assert all(candidate["match"] != "loose" for candidate in candidates("Sakrana village"))
+    assert all(km_from(item, 34.191935, 42.498131) > 10 for item in candidates("Camp Sakrana", admin1="Al Anbār"))
+
+
 def test_one_row_per_real_place():
     found = GazetteerGeocoder().candidates("Qamishli", countries=["SY"], limit=10)
     near_qamishli = [candidate for candidate in found if km_from(candidate, 37.05, 41.22) <= 10]
