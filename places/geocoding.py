@@ -221,6 +221,9 @@ RANK_QUALITY = {"exact": 1.0, "alternate": 1.0, "transliteration": 0.85}
 FUZZY_MIN_SIMILARITY = 0.86
 # Same-named places further apart than this are different places, not one place recorded twice.
 SAME_PLACE_KM = 10
+# Namesakes inside the caller's area all this close to one another: answering the first is never further off than
+# this from the other, so it is answered rather than left "ambiguous".
+NAMESAKE_CLUSTER_KM = 20
 # A place this many times more populous than its namesakes is the one reports mean ("Kut", not Kut village).
 DOMINANT_POPULATION_RATIO = 5
 DOMINANT_POPULATION_MIN = 1000
@@ -727,10 +730,15 @@ class GazetteerGeocoder(Geocoder):
             for place, place_match in same_area
             if (tiers.get(place_match) == tiers.get(match) if area_given else place_match != "loose")
         ]
-        # One village can be recorded twice a few hundred metres apart: count places, not records.
+        # One village can be recorded twice a few hundred metres apart: count places, not records. Inside the
+        # caller's area, namesakes all within NAMESAKE_CLUSTER_KM of the top are one answer to within that distance
+        # (often one place that two sources put apart): the better documented one, ranked first, is answered.
+        same_km = SAME_PLACE_KM
+        if area_given and top_in_context and all(_km(place, top) <= NAMESAKE_CLUSTER_KM for place in peers):
+            same_km = NAMESAKE_CLUSTER_KM
         distinct = [top]
         for place in peers:
-            if all(_km(place, kept) > SAME_PLACE_KM for kept in distinct):
+            if all(_km(place, kept) > same_km for kept in distinct):
                 distinct.append(place)
         if len(distinct) == 1:
             return set(), 1, None

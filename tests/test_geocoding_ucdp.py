@@ -122,6 +122,14 @@ def test_a_village_called_by_its_head_alone_is_found_inside_the_admin1_only():
     assert all(km_from(item, 34.191935, 42.498131) > 10 for item in candidates("Camp Sakrana", admin1="Al Anbār"))
 
 
+def test_namesakes_close_together_inside_the_admin1_are_answered_not_ambiguous():
+    """Two "Ar Radwaniyah" records 14 km apart in Baghdad's Abu Ghraib: the better documented one is answered (it is
+    UCDP's point); without the admin1 they stay ambiguous."""
+    top = candidates("Ar Raḑwānīyah town", admin1="Baghdād province")[0]
+    assert not top["ambiguous"] and km_from(top, 33.190669, 44.004985) <= 10
+    assert candidates("Ar Raḑwānīyah town")[0]["ambiguous"]
+
+
 def test_one_row_per_real_place():
     found = GazetteerGeocoder().candidates("Qamishli", countries=["SY"], limit=10)
     near_qamishli = [candidate for candidate in found if km_from(candidate, 37.05, 41.22) <= 10]
