@@ -76,6 +76,8 @@ FEATURE_SUFFIX = re.compile(
     r"(?:oil )?refinery|dam lake|dam|lake|plains?|mountains?|mountians|hills?|valley|river|bridge|checkpoint|"
     r"(?:railroad |railway )?station|island|junction|crossing)$"
 )
+# A wording that calls the place a settlement names the settlement, even when its name begins like a feature.
+SETTLEMENT_WORDS = {"town", "village", "locality", "settlement", "city"}
 FEATURE_PREFIX = re.compile(r"^(camp|jabal|jebel|jabel|mount|mt|wadi|lake|sahl)\s+(.+)$")
 # UCDP's "Qaḑā’ al Mawşil": a district (admin2), located at its largest place with precision "region".
 DISTRICT_PREFIX = re.compile(r"^(?:qada|qadaa|qadha|kaza)\s+(.+)$")
@@ -186,6 +188,9 @@ def _phrase_from_part(key):
             key, feature = match.group(1), feature or match.group(2)
         elif match := EXACT_PREFIX.match(key):
             key = match.group(1)
+        # "Sahl al Milhah village" is a village of that name, not the plain of a place called al Milhah.
+        elif feature in SETTLEMENT_WORDS:
+            continue
         elif match := FEATURE_SUFFIX.match(key):
             key, precision, feature = match.group(1), max(precision, LocationPrecision.NEAR), match.group(2)
         elif match := FEATURE_PREFIX.match(key):

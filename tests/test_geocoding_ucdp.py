@@ -130,6 +130,14 @@ def test_namesakes_close_together_inside_the_admin1_are_answered_not_ambiguous()
     assert candidates("Ar Raḑwānīyah town")[0]["ambiguous"]
 
 
+def test_a_settlement_named_like_a_feature_is_the_settlement():
+    """ "Sahl al Milhah village" is a village of that name (found on its consonants in Nineveh, at UCDP's point), not
+    the plain ("sahl") of Al Malhah, 78 km away; "Sahl al Milhah" alone still reads as the plain."""
+    top = candidates("Sahl al Milhah village", admin1="Nīnawá province")[0]
+    assert top["feature"] == "village" and km_from(top, 36.51909, 42.354199) <= 10
+    assert candidates("Sahl al Milhah", admin1="Nīnawá province")[0]["feature"] == "sahl"
+
+
 def test_one_row_per_real_place():
     found = GazetteerGeocoder().candidates("Qamishli", countries=["SY"], limit=10)
     near_qamishli = [candidate for candidate in found if km_from(candidate, 37.05, 41.22) <= 10]
