@@ -32,6 +32,7 @@ from geopy.point import Point as GeopyPoint
 
 from .models import LocationPrecision, Place, PlaceKind
 from .names import (
+    loose_head_keys,
     loose_keys,
     name_key,
     place_transliteration_keys,
@@ -75,6 +76,8 @@ FEATURE_SUFFIX = re.compile(
     r"(?:oil )?refinery|dam lake|dam|lake|plains?|mountains?|mountians|hills?|valley|river|bridge|checkpoint|"
     r"(?:railroad |railway )?station|island|junction|crossing)$"
 )
+# A wording that calls the place a settlement names the settlement, even when its name begins like a feature.
+SETTLEMENT_WORDS = {"town", "village", "locality", "settlement", "city"}
 FEATURE_PREFIX = re.compile(r"^(camp|jabal|jebel|jabel|mount|mt|wadi|lake|sahl)\s+(.+)$")
 # UCDP's "Qaḑā’ al Mawşil": a district (admin2), located at its largest place with precision "region".
 DISTRICT_PREFIX = re.compile(r"^(?:qada|qadaa|qadha|kaza)\s+(.+)$")
@@ -185,6 +188,9 @@ def _phrase_from_part(key):
             key, feature = match.group(1), feature or match.group(2)
         elif match := EXACT_PREFIX.match(key):
             key = match.group(1)
+        # "Sahl al Milhah village" is a village of that name, not the plain of a place called al Milhah.
+        elif feature in SETTLEMENT_WORDS:
+            continue
         elif match := FEATURE_SUFFIX.match(key):
             key, precision, feature = match.group(1), max(precision, LocationPrecision.NEAR), match.group(2)
         elif match := FEATURE_PREFIX.match(key):
@@ -220,6 +226,9 @@ RANK_QUALITY = {"exact": 1.0, "alternate": 1.0, "transliteration": 0.85}
 FUZZY_MIN_SIMILARITY = 0.86
 # Same-named places further apart than this are different places, not one place recorded twice.
 SAME_PLACE_KM = 10
+# Namesakes inside the caller's area all this close to one another: answering the first is never further off than
+# this from the other, so it is answered rather than left "ambiguous".
+NAMESAKE_CLUSTER_KM = 20
 # A place this many times more populous than its namesakes is the one reports mean ("Kut", not Kut village).
 DOMINANT_POPULATION_RATIO = 5
 DOMINANT_POPULATION_MIN = 1000
@@ -241,6 +250,8 @@ NEIGHBOURHOOD_KM = 15
 # A spelling by ear matched on consonants (names.loose_keys) inside the caller's admin1 / admin2: an answer, but
 # below a real spelling of the name.
 LOOSE_QUALITY = 0.8
+# The loose index files the head of a many-word name (names.loose_head_keys) under this prefix.
+HEAD_KEY_PREFIX = "^"
 
 
 @lru_cache(maxsize=256)
@@ -334,6 +345,9 @@ class _TransliterationIndex:
             for pk, (name_keys, _keys) in self.place_keys.items():
                 for key in {key for name in name_keys for key in loose_keys(name)}:
                     loose_ids.setdefault(key, []).append(pk)
+                # Heads of many-word names, under their own prefix: a second tier (see _loose_matches).
+                for key in {key for name in name_keys for key in loose_head_keys(name)}:
+                    loose_ids.setdefault(HEAD_KEY_PREFIX + key, []).append(pk)
             self.loose_ids = loose_ids
         found = set()
         for key in keys:
@@ -582,17 +596,22 @@ class GazetteerGeocoder(Geocoder):
         ):
             return []
         keys = {key for text in dict.fromkeys([phrase.text, whole]) for key in loose_keys(text)}
-        ids = _transliteration_index.loose_lookup(keys)
+        found = self._places_inside(_transliteration_index.loose_lookup(keys), area)
+        if not found and " " not in phrase.text and phrase.precision == LocationPrecision.EXACT:
+            # A one-word name may be a village's head alone ("Sakrana" for "Qaryat Sakran an Namudhajiyah"): tried
+            # only when no place in the area shares the whole name's consonants, and never for a feature ("Camp
+            # Ashraf" names the camp, not a village whose name begins like it).
+            head_keys = {HEAD_KEY_PREFIX + key for key in keys if " " not in key}
+            found = self._places_inside(_transliteration_index.loose_lookup(head_keys), area)
+        return [(place, "loose", LOOSE_QUALITY, phrase.precision) for place in found]
+
+    def _places_inside(self, ids, area):
         known = self.places_by_pk or {}
         places = [known[pk] for pk in ids if pk in known]
         missing = [pk for pk in ids if pk not in known]
         if missing:
             places += Place.objects.filter(pk__in=missing).exclude(kind=PlaceKind.ADMIN1)
-        return [
-            (place, "loose", LOOSE_QUALITY, phrase.precision)
-            for place in places
-            if place.kind != PlaceKind.ADMIN1 and area.covers(place)
-        ]
+        return [place for place in places if place.kind != PlaceKind.ADMIN1 and area.covers(place)]
 
     @staticmethod
     def _one_per_place(ranked):
@@ -716,10 +735,15 @@ class GazetteerGeocoder(Geocoder):
             for place, place_match in same_area
             if (tiers.get(place_match) == tiers.get(match) if area_given else place_match != "loose")
         ]
-        # One village can be recorded twice a few hundred metres apart: count places, not records.
+        # One village can be recorded twice a few hundred metres apart: count places, not records. Inside the
+        # caller's area, namesakes all within NAMESAKE_CLUSTER_KM of the top are one answer to within that distance
+        # (often one place that two sources put apart): the better documented one, ranked first, is answered.
+        same_km = SAME_PLACE_KM
+        if area_given and top_in_context and all(_km(place, top) <= NAMESAKE_CLUSTER_KM for place in peers):
+            same_km = NAMESAKE_CLUSTER_KM
         distinct = [top]
         for place in peers:
-            if all(_km(place, kept) > SAME_PLACE_KM for kept in distinct):
+            if all(_km(place, kept) > same_km for kept in distinct):
                 distinct.append(place)
         if len(distinct) == 1:
             return set(), 1, None

@@ -239,3 +239,16 @@ def loose_keys(text):
         for folded in transliteration_keys(" ".join(spelling)):
             keys.append(re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou]", "", folded)))
     return tuple(dict.fromkeys(key for key in keys if len(key.replace(" ", "")) >= LOOSE_MIN_CONSONANTS))
+
+
+def loose_head_keys(name):
+    """loose_keys of a many-word name's first word (after a class word): the village coders call by its head alone
+    ("Sakrana" for "Qaryat Sakran an Namudhajiyah", "Sakran the model village"). Compared only within one area,
+    and only when no place there shares the whole name's loose key. A head of fewer than 3 consonants ("Tall",
+    "Abu", "Ayn") says nothing and gives none."""
+    words = name_key(name).split()
+    if len(words) > 1 and words[0] in PLACE_CLASS_WORDS:
+        words = words[1:]
+    if len(words) < 2 or words[0] in ARTICLES:
+        return ()
+    return tuple(key for key in loose_keys(words[0]) if len(key) >= 3)
