@@ -11,14 +11,6 @@ from conflictmap.middleware import UNLIMITED_ROUTES
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    """An /ar/ request leaves Arabic active in this thread (LocaleMiddleware never switches back): later tests
-    expect the default language."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 # What a route's URL needs beyond its name: path arguments and the query a real caller gives.
 QUERIES = {"place-search": "q=Palmyra", "place-reverse": "lat=34.556&lon=38.2673"}
 STAFF_ROUTES = {"place-search", "place-reverse"}  # the editors' place lookups, for signed-in staff only

@@ -6,22 +6,12 @@ import io
 import json
 
 import pytest
-from django.conf import settings
-from django.utils import translation
 
 from incidents.filters import IncidentFilterSet
 from incidents.models import IncidentActor, Side, SubEventType
 from tests.factories import ActorFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    """An /ar/ request leaves Arabic active in this thread (LocaleMiddleware never switches back): later tests
-    expect the default language."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 # The declared list filters: the ones the documents describe as repeatable (OpenAPI `explode: true`).

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import translation
 
 from incidents.importing import import_batch_create, import_batch_revert, import_events
 from incidents.importing.formats import map_acled, map_ucdp
@@ -35,13 +34,6 @@ ACLED = DATA / "acled_export.csv"
 ACLED_NEWER = DATA / "acled_export_newer.csv"
 UCDP = DATA / "GEDEvent_v24_1.csv"
 ACLED_ATTRIBUTION = "Armed Conflict Location & Event Data Project (ACLED); acleddata.com"
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """Reports and reasons are written in the importer's language; these tests read the English ones."""
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

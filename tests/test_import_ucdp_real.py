@@ -13,7 +13,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import translation
 
 from incidents.importing import import_batch_create, import_batch_revert, import_events
 from incidents.models import Actor, ActorNameMapping, ImportBatch, ImportStatus, Incident, Status
@@ -25,12 +24,6 @@ pytestmark = pytest.mark.django_db
 
 UCDP_IRAQ = Path(__file__).parent / "data" / "ucdp" / "ged-iraq-hdx-sample.csv"
 ACLED_HEADER = (Path(__file__).parent / "data" / "import" / "acled_export.csv").read_text("utf-8-sig").splitlines()[0]
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def run_import(path, *, dry_run=False, status=Status.DRAFT, user=None):

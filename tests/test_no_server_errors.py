@@ -5,10 +5,8 @@ import datetime
 
 import pytest
 from django import forms
-from django.conf import settings as django_settings
 from django.contrib import admin
 from django.test import RequestFactory
-from django.utils import translation
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -16,14 +14,6 @@ from incidents.models import Incident
 from tests.test_admin import ADD_URL, incident_form
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    """An /ar/ request leaves Arabic active in this thread (LocaleMiddleware never switches back): later tests
-    expect the default language."""
-    yield
-    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 FUZZ = settings(

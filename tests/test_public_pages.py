@@ -19,13 +19,6 @@ def arabic(name, *args):
         return reverse(name, args=args)
 
 
-@pytest.fixture(autouse=True)
-def english_by_default():
-    """A request leaves its language active in the test's thread: start each test in English, as a visitor's
-    unprefixed URL is, so that reverse() gives the English URL."""
-    translation.activate("en")
-
-
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_about_page_credits_the_sources_and_links_to_downloads_and_apis(client, language):
     url = reverse("incidents:about") if language == "en" else arabic("incidents:about")
