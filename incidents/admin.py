@@ -686,17 +686,8 @@ REPORT_ERRORS_SHOWN = 1000
 NEW_ACTORS_MAPPABLE = 300
 
 
-@admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
-    """Publishers upload a file, see what it would do, confirm; each batch's report stays here afterwards."""
-
-    list_display = [
-        "id", "file_name", "dataset", "status", "created", "updated", "unchanged", "rejected", "warnings", "missing",
-        "created_by", "started_at",
-    ]  # fmt: skip
-    list_filter = ["status", "dataset"]
-    search_fields = ["file_name", "checksum"]
-    change_list_template = "admin/incidents/importbatch/change_list.html"
+class ImportersOnlyMixin:
+    """Import batches and the actor mappings they keep are for those who may import (Publishers), not all staff."""
 
     def _may_import(self, request):
         return request.user.is_active and request.user.has_perm("incidents.import_events")
@@ -706,6 +697,19 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self._may_import(request)
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ImportersOnlyMixin, admin.ModelAdmin):
+    """Publishers upload a file, see what it would do, confirm; each batch's report stays here afterwards."""
+
+    list_display = [
+        "id", "file_name", "dataset", "status", "created", "updated", "unchanged", "rejected", "warnings", "missing",
+        "created_by", "started_at",
+    ]  # fmt: skip
+    list_filter = ["status", "dataset"]
+    search_fields = ["file_name", "checksum"]
+    change_list_template = "admin/incidents/importbatch/change_list.html"
 
     def has_add_permission(self, request):
         return False  # batches come from the upload page or the command, never from a blank form
@@ -840,22 +844,13 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActorNameMapping)
-class ActorNameMappingAdmin(admin.ModelAdmin):
+class ActorNameMappingAdmin(ImportersOnlyMixin, admin.ModelAdmin):
     """The names Publishers linked to actors in import previews; deleting one lets the next import match afresh."""
 
     list_display = ["name", "dataset", "actor", "created_by", "created_at"]
     list_filter = ["dataset"]
     search_fields = ["name", "actor__name"]
     readonly_fields = ["dataset", "name", "actor", "created_by", "created_at"]
-
-    def _may_import(self, request):
-        return request.user.is_active and request.user.has_perm("incidents.import_events")
-
-    def has_view_permission(self, request, obj=None):
-        return self._may_import(request)
-
-    def has_module_permission(self, request):
-        return self._may_import(request)
 
     def has_add_permission(self, request):
         return False  # chosen in an import preview, beside the rows that name the actor
