@@ -67,6 +67,13 @@ def test_dev_settings_find_the_local_database_by_themselves():
     assert result.stdout.strip().splitlines()[-1] == "6"
 
 
+def test_production_takes_a_secret_key_that_starts_with_a_dollar_sign():
+    # Django's get_random_secret_key() draws from an alphabet with "$"; django-environ would read such a key as
+    # the name of another variable and report it missing.
+    result = manage("check", **{**PROD_ENV, "SECRET_KEY": "$" + PROD_ENV["SECRET_KEY"][1:]})
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize(
     "weak_key",
     ["x", "a" * 60, "django-insecure-" + "k3y5-0f-f1ft33n-ch4r5-4nd-m0r3-l3tt3rs-h3r3!", "short-but-varied-key-42"],

@@ -1,6 +1,7 @@
 """Settings shared by every environment; everything that varies is read from the environment."""
 
 import datetime
+import os
 from pathlib import Path
 
 import environ
@@ -23,7 +24,7 @@ def database_url():
     return ""
 
 
-SECRET_KEY = env("SECRET_KEY", default="")
+SECRET_KEY = os.environ.get("SECRET_KEY", "")  # as is: see prod.py
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

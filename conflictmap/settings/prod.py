@@ -1,5 +1,7 @@
 """Production: fails fast when a secret or the database is missing."""
 
+import os
+
 from django.core.checks.security.base import (
     SECRET_KEY_INSECURE_PREFIX,
     SECRET_KEY_MIN_LENGTH,
@@ -13,7 +15,9 @@ from .base import DATABASES, database_config, env
 DEBUG = False
 DEMO_DATA_ALLOWED = False
 
-SECRET_KEY = env("SECRET_KEY", default="")
+# Read as is: django-environ treats a value starting with "$" as the name of another variable, and Django's own
+# get_random_secret_key() starts a key with "$" about once in fifty.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not SECRET_KEY:
     raise ImproperlyConfigured("Production needs the SECRET_KEY environment variable.")
