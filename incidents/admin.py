@@ -20,6 +20,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from conflictmap import jobs
 from places.services import place_remember
 
 from . import services
@@ -33,7 +34,7 @@ from .forms import (
 )
 from .importing import ImportRevertError, import_batch_create, import_batch_revert
 from .importing.actors import actor_name_mappings_save
-from .importing.background import import_start
+from .importing.background import import_batch_rerun, import_start
 from .models import (
     Actor,
     ActorNameMapping,
@@ -726,6 +727,7 @@ class ImportBatchAdmin(ImportersOnlyMixin, admin.ModelAdmin):
             path("upload/", view(self.upload_view), name="incidents_importbatch_upload"),
             path("<int:batch_id>/confirm/", view(self.confirm_view), name="incidents_importbatch_confirm"),
             path("<int:batch_id>/revert/", view(self.revert_view), name="incidents_importbatch_revert"),
+            path("<int:batch_id>/rerun/", view(self.rerun_view), name="incidents_importbatch_rerun"),
             *super().get_urls(),
         ]
 
@@ -779,6 +781,8 @@ class ImportBatchAdmin(ImportersOnlyMixin, admin.ModelAdmin):
             "working": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
             "may_confirm": may_confirm,
             "may_revert": batch.status == ImportStatus.DONE and not batch.dry_run,
+            "may_rerun": batch.status == ImportStatus.FAILED and bool(batch.upload_path),
+            "job": jobs.job_summary(job_id=batch.job_id) if batch.job_id else None,
             "errors": errors[:REPORT_ERRORS_SHOWN],
             "errors_hidden": max(0, len(errors) - REPORT_ERRORS_SHOWN),
             "warnings": warnings[:REPORT_ERRORS_SHOWN],
@@ -828,6 +832,13 @@ class ImportBatchAdmin(ImportersOnlyMixin, admin.ModelAdmin):
         batch.refresh_from_db()
         actor_name_mappings_save(dataset=batch.dataset, choices=mapping_form.choices(), user=request.user)
         import_start(batch=batch, user=request.user, dataset=batch.dataset or "auto")
+        return redirect(self._batch_url(batch))
+
+    def rerun_view(self, request, batch_id):
+        self._check(request)
+        batch = get_object_or_404(ImportBatch, pk=batch_id)
+        if request.method == "POST" and not import_batch_rerun(batch=batch, user=request.user):
+            messages.error(request, _("Only a failed batch whose file is still there can run again."))
         return redirect(self._batch_url(batch))
 
     def revert_view(self, request, batch_id):

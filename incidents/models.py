@@ -1082,6 +1082,18 @@ class ImportBatch(models.Model):
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     reverted_at = models.DateTimeField(_("reverted at"), null=True, blank=True)
+    # The queue's job that runs the batch (the last one, after a run again); empty for the command line. No database
+    # constraint: the queue's tables are procrastinate's own.
+    job = models.ForeignKey(
+        "procrastinate.ProcrastinateJob",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("background job"),
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "csp",
     "places",
     "axes",
+    # Before the apps whose tasks.py it discovers (conflictmap/jobs.py).
+    "procrastinate.contrib.django",
     "conflictmap",
     "incidents",
 ]
@@ -283,9 +285,31 @@ API_DEFAULT_LIMIT = env.int("API_DEFAULT_LIMIT", default=100)
 API_MAX_LIMIT = env.int("API_MAX_LIMIT", default=10000)
 
 # Imports (manage.py import_events, admin "Import batches"): where an uploaded file waits between the preview and
-# the confirmation, and whether the admin runs imports in a background thread (off only for tests or debugging).
+# the confirmation (the admin runs imports as background jobs, below).
 IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=str(LOCAL_DIR / "imports")))
-IMPORTS_IN_BACKGROUND = env.bool("IMPORTS_IN_BACKGROUND", default=True)
 # Rows of a file that one write statement carries (all in the import's one transaction): the kept tables' triggers
 # then see at most this many incidents at once, so a million-row file costs ten times a 100,000-row one.
 IMPORT_WRITE_CHUNK_ROWS = env.int("IMPORT_WRITE_CHUNK_ROWS", default=100_000)
+
+# Background jobs (conflictmap/jobs.py, docs/operations.md): procrastinate's queue in this database, run by
+# `manage.py procrastinate worker`. JOBS_RUN_AT_ONCE runs a job in the process that asks for it instead (the tests
+# of the pages around a job, debugging); tests/test_jobs.py runs real workers.
+JOBS_RUN_AT_ONCE = env.bool("JOBS_RUN_AT_ONCE", default=False)
+# A worker notes it is alive this often; one silent for JOBS_STALLED_AFTER_SECONDS is taken for dead, and the sweep
+# (every JOBS_SWEEP_CRON: cron, a 6th field for seconds) runs its jobs again, at most JOBS_STALLED_RETRIES times
+# before marking them failed.
+JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=10.0)
+JOBS_STALLED_AFTER_SECONDS = env.float("JOBS_STALLED_AFTER_SECONDS", default=30.0)
+JOBS_STALLED_RETRIES = env.int("JOBS_STALLED_RETRIES", default=2)
+JOBS_SWEEP_CRON = env("JOBS_SWEEP_CRON", default="* * * * *")
+# Finished jobs of the periodic kind are deleted after this many days; an import's job stays as long as its batch.
+JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=7)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # Jobs at once per worker: an import and a download file do not wait for each other.
+    "concurrency": env.int("JOBS_WORKER_CONCURRENCY", default=2),
+    "update_heartbeat_interval": JOBS_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": JOBS_STALLED_AFTER_SECONDS,
+}
+# A new version of the public data gets its full-download files from a job: after every import, and at most this
+# long after an edit (cron).
+FULL_DOWNLOAD_REFRESH_CRON = env("FULL_DOWNLOAD_REFRESH_CRON", default="* * * * *")

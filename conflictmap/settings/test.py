@@ -28,9 +28,10 @@ if DATABASES.get("default"):
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 
-# Uploaded import files of the admin tests go to a scratch folder, and imports run inside the test's transaction.
+# Uploaded import files of the admin tests go to a scratch folder, and imports run inside the test's transaction
+# (tests/test_jobs.py puts them on the real queue, with real workers).
 IMPORT_UPLOAD_DIR = Path(tempfile.gettempdir()) / "conflictmap-test-imports"
-IMPORTS_IN_BACKGROUND = False
+JOBS_RUN_AT_ONCE = True
 
 # The map and the API tests make many requests from one address; tests/test_rate_limits.py lowers these itself.
 RATE_LIMITS = {"api": "100000/60", "download": "100000/60"}

@@ -39,6 +39,13 @@ def data_version(*, filename):
     return hashlib.sha256(fingerprint.encode()).hexdigest()[:32], changed
 
 
+def full_download_file(*, filename):
+    """(path, version, last change) of the file that holds the current data version of this download."""
+    version, changed = data_version(filename=filename)
+    stem, extension = filename.rsplit(".", 1)
+    return settings.DOWNLOAD_CACHE_DIR / f"{stem}-{version}.{extension}", version, changed
+
+
 @contextmanager
 def exclusive(lock_path):
     """One writer per file across gunicorn workers; the others wait, then find the file written."""
@@ -108,11 +115,11 @@ def file_part(path, first, last):
 def full_download_response(request, *, filename, content_type, chunks):
     """The whole export as a file: 200 with Content-Length, 206 for a Range, 304 for a current copy, 416 past the end.
 
-    `chunks` is called (to write the file) only when this data version has not been written yet.
+    `chunks` is called (to write the file) only when this data version has not been written yet: the
+    "incidents.full_downloads_write" job writes each new version in the background (incidents/tasks.py), so a
+    request writes it only when it comes first (it then waits for the job's write instead, under the same lock).
     """
-    version, changed = data_version(filename=filename)
-    stem, extension = filename.rsplit(".", 1)
-    path = settings.DOWNLOAD_CACHE_DIR / f"{stem}-{version}.{extension}"
+    path, version, changed = full_download_file(filename=filename)
     etag = f'"{version}"'
     last_modified = int(changed.timestamp()) if changed else None
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)

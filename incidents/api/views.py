@@ -5,10 +5,11 @@ import io
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.db import connection, transaction
+from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 
 from .. import selectors
-from . import openapi, sql
+from . import downloads, openapi, sql
 from .http import (
     GEOJSON,
     BadParameter,
@@ -148,6 +149,25 @@ class CSVView(PublicDataView):
         response = StreamingHttpResponse(csv_stream(sql.csv_rows(exported)), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
         return response
+
+
+# The outputs whose unfiltered request is a file (incidents/api/downloads.py), written for each new data version.
+FULL_DOWNLOAD_VIEWS = (GeoJSONView, CSVView)
+
+
+def full_downloads_write():
+    """Write the full-download files of the current data version that are not written yet; returns their paths."""
+    paths = []
+    for view_class in FULL_DOWNLOAD_VIEWS:
+        # One snapshot for the file's name (the data version) and its content, whatever is committed meanwhile.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            view = view_class()
+            view.filterset = selectors.incident_filterset(params=QueryDict())
+            path, _version, _changed = downloads.full_download_file(filename=view.download_filename)
+            downloads.materialise(path=path, chunks=view.download_chunks)
+        paths.append(path)
+    return paths
 
 
 class TimelineView(PublicDataView):

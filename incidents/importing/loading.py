@@ -147,7 +147,9 @@ def import_events(*, batch, path, dataset="auto", dataset_version="", user=None)
             )
             if batch.dry_run:
                 raise _DryRun
-        batch.status = ImportStatus.DONE
+            # In the same commit as the rows: a job run again after its worker died finds the batch done.
+            batch.status, batch.finished_at = ImportStatus.DONE, timezone.now()
+            batch.save()
     except _DryRun:
         batch.status = ImportStatus.PREVIEW
     except FileProblem as problem:

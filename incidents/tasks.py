@@ -1,0 +1,31 @@
+"""The incidents app's background jobs (conflictmap/jobs.py says how a task is declared, queued and looked after).
+
+A new job is a function here under `@jobs.task(name=...)`, queued with `jobs.job_defer(name, **arguments)` (JSON
+arguments: ids, not objects); a scheduled one adds `@app.periodic(cron=...)` and takes `timestamp`.
+"""
+
+from django.conf import settings
+from procrastinate.contrib.django import app
+
+from conflictmap import jobs
+
+from .api.views import full_downloads_write
+from .importing.background import import_batch_abandon, import_batch_run
+
+
+@jobs.task(name="incidents.import_batch_run", queue="imports", on_give_up=import_batch_abandon)
+def run_import_batch(*, batch_id, dataset, user_id):
+    import_batch_run(batch_id=batch_id, dataset=dataset, user_id=user_id)
+
+
+# At most one waiting at a time: edits in a burst make one file, not one per edit.
+@jobs.task(name="incidents.full_downloads_write", queue="downloads", queueing_lock="incidents.full_downloads_write")
+def write_full_downloads():
+    full_downloads_write()
+
+
+# Edits in the admin change the data version too; a file is written at most this long after the last one.
+@app.periodic(cron=settings.FULL_DOWNLOAD_REFRESH_CRON)
+@jobs.task(name="incidents.full_downloads_refresh", queue="downloads", queueing_lock="incidents.full_downloads_write")
+def refresh_full_downloads(*, timestamp):
+    full_downloads_write()
