@@ -15,13 +15,14 @@ run: setup
 	@echo "  Site:  http://$(HOST):$(PORT)/"
 	@echo "  Admin: http://$(HOST):$(PORT)/admin/"
 	@echo
-	@$(PY) manage.py runserver $(HOST):$(PORT)
+	@HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
 test: setup
 	@$(PY) -m pytest
 
 # Production settings on this machine: migrate, collectstatic, nginx on HOST:PORT in front of gunicorn (threaded
-# workers, on a Unix socket); nginx runs from .local/nginx/ (scripts/serve.sh, docs/operations.md).
+# workers, on a Unix socket) and a background-job worker; nginx runs from .local/nginx/ (scripts/serve.sh,
+# docs/operations.md).
 serve: setup
 	@HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make serve`: the site with production settings on this machine, as production runs it (docs/operations.md):
 # nginx on HOST:PORT in front, buffering every answer and sending static files and the full downloads itself, and
-# gunicorn (gunicorn.conf.py: threaded workers) behind it on a Unix socket. migrate and collectstatic first.
+# gunicorn (gunicorn.conf.py: threaded workers) behind it on a Unix socket, and a worker for the background jobs
+# (`manage.py procrastinate worker`). migrate and collectstatic first.
 # Every setting can come from the environment; for a local run the database is the project-local cluster, the
 # secret key is generated once into .local/secret_key, the hosts are 127.0.0.1 and localhost, and plain http is
 # allowed. nginx runs from a generated config in NGINX_RUN_DIR (.local/nginx: config, pid, logs, temporary files),
@@ -54,6 +55,10 @@ trap stop EXIT INT TERM
 pids+=($!)
 "$NGINX" -p "$RUN_DIR" -e "$RUN_DIR/error.log" -c "$RUN_DIR/nginx.conf" &
 pids+=($!)
-echo "Serving on http://$LISTEN/ with production settings: nginx ($RUN_DIR) in front of gunicorn (Ctrl-C stops)."
-# Either one ending ends both.
+# The background jobs (imports, the full-download files): conflictmap/jobs.py, docs/operations.md.
+"$PY" manage.py procrastinate worker &
+pids+=($!)
+echo "Serving on http://$LISTEN/ with production settings: nginx ($RUN_DIR) in front of gunicorn, and a job worker" \
+  "(Ctrl-C stops)."
+# Any one ending ends them all.
 wait -n

@@ -104,33 +104,3 @@ def test_batch_list_keeps_the_reports(client, publisher):
     page = client.get(reverse("admin:incidents_importbatch_changelist")).content.decode()
     assert "acled_bad_rows.csv" in page and "GEDEvent_v24_1.csv" in page and "Import a file" in page
 
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_upload_runs_in_the_background_and_the_page_follows_it(client, settings):
-    """The real thing: a thread with its own connection, committed rows, the page polled until it is done."""
-    import time
-
-    from tests.factories import UserFactory
-
-    settings.IMPORTS_IN_BACKGROUND = True
-    client.force_login(UserFactory(username="background-publisher", group="Publishers"))
-    response = upload(client, "acled_export.csv")
-    batch = ImportBatch.objects.get()
-    for _attempt in range(300):
-        page = client.get(response.url).content.decode()
-        batch.refresh_from_db()
-        if batch.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-            break
-        # Still running after the page was drawn, so it was running while drawn: the page must follow it.
-        assert '<meta http-equiv="refresh" content="2">' in page
-        time.sleep(0.1)
-    assert (batch.status, batch.created) == (ImportStatus.PREVIEW, 3)
-
-    client.post(reverse("admin:incidents_importbatch_confirm", args=[batch.pk]))
-    for _attempt in range(300):
-        batch.refresh_from_db()
-        if batch.status == ImportStatus.DONE:
-            break
-        time.sleep(0.1)
-    assert (batch.status, Incident.objects.filter(dataset="acled").count()) == (ImportStatus.DONE, 3)
-    assert '<meta http-equiv="refresh"' not in client.get(response.url).content.decode()

@@ -31,8 +31,8 @@ WHITENOISE_USE_FINDERS = True
 # Uploaded import files of the admin tests go to a scratch folder, and imports run inside the test's transaction
 # (tests/test_jobs.py puts them on the real queue, with real workers).
 IMPORT_UPLOAD_DIR = Path(tempfile.gettempdir()) / "conflictmap-test-imports"
-JOBS_RUN_AT_ONCE = True
+JOBS_RUN_AT_ONCE = env.bool("JOBS_RUN_AT_ONCE", default=True)
 
 # The map and the API tests make many requests from one address; tests/test_rate_limits.py lowers these itself.
 RATE_LIMITS = {"api": "100000/60", "download": "100000/60"}
-DOWNLOAD_CACHE_DIR = LOCAL_DIR / "test-downloads"
+DOWNLOAD_CACHE_DIR = Path(env("DOWNLOAD_CACHE_DIR", default=str(LOCAL_DIR / "test-downloads")))
