@@ -103,4 +103,3 @@ def test_batch_list_keeps_the_reports(client, publisher):
     upload(client, "GEDEvent_v24_1.csv")
     page = client.get(reverse("admin:incidents_importbatch_changelist")).content.decode()
     assert "acled_bad_rows.csv" in page and "GEDEvent_v24_1.csv" in page and "Import a file" in page
-
