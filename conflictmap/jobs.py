@@ -17,7 +17,7 @@ import traceback
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import close_old_connections, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -60,8 +60,6 @@ def task(*, name, queue="default", retry=DEFAULT_RETRY, queueing_lock=None, on_g
     def declare(function):
         @functools.wraps(function)
         def attempt(context, **arguments):
-            # A worker's threads outlive jobs: never start on a connection the database has closed meanwhile.
-            close_old_connections()
             try:
                 return function(**arguments)
             except Exception as error:
@@ -72,8 +70,6 @@ def task(*, name, queue="default", retry=DEFAULT_RETRY, queueing_lock=None, on_g
                 if on_give_up is not None and declared.get_retry_exception(exception=error, job=job) is None:
                     on_give_up(reason=_("The job failed: %(error)s") % {"error": error}, **arguments)
                 raise
-            finally:
-                connections.close_all()
 
         declared = app.task(name=name, queue=queue, retry=retry, queueing_lock=queueing_lock, pass_context=True)(
             attempt
@@ -82,6 +78,24 @@ def task(*, name, queue="default", retry=DEFAULT_RETRY, queueing_lock=None, on_g
         return declared
 
     return declare
+
+
+def fresh_connections(call_next, context, worker):
+    """A worker's task middleware: its threads outlive jobs, so each job starts and ends with the thread's database
+    connection checked (closed when broken or too old), never on one the database has closed meanwhile."""
+    close_old_connections()
+    try:
+        return call_next()
+    finally:
+        close_old_connections()
+
+
+def on_app_ready(procrastinate_app):
+    """PROCRASTINATE_ON_APP_READY: every worker runs sync tasks through fresh_connections."""
+    procrastinate_app.worker_defaults = {
+        **procrastinate_app.worker_defaults,
+        "task_middleware": [fresh_connections],
+    }
 
 
 def job_defer(name, **arguments):

@@ -781,7 +781,7 @@ class ImportBatchAdmin(ImportersOnlyMixin, admin.ModelAdmin):
             "working": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
             "may_confirm": may_confirm,
             "may_revert": batch.status == ImportStatus.DONE and not batch.dry_run,
-            "may_rerun": batch.status == ImportStatus.FAILED and bool(batch.upload_path),
+            "may_rerun": batch.may_run_again,
             "job": jobs.job_summary(job_id=batch.job_id) if batch.job_id else None,
             "errors": errors[:REPORT_ERRORS_SHOWN],
             "errors_hidden": max(0, len(errors) - REPORT_ERRORS_SHOWN),

@@ -5,6 +5,7 @@ with low / best / high estimates) so that our data maps onto theirs column by co
 """
 
 import re
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -1103,6 +1104,11 @@ class ImportBatch(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.file_name}"
+
+    @property
+    def may_run_again(self):
+        """A failed batch whose uploaded file is still there (kept for this) can be queued once more."""
+        return self.status == ImportStatus.FAILED and bool(self.upload_path) and Path(self.upload_path).exists()
 
     @property
     def progress_percent(self):

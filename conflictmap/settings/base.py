@@ -310,6 +310,7 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": JOBS_HEARTBEAT_SECONDS,
     "stalled_worker_timeout": JOBS_STALLED_AFTER_SECONDS,
 }
+PROCRASTINATE_ON_APP_READY = "conflictmap.jobs.on_app_ready"  # adds the workers' task middleware
 # A new version of the public data gets its full-download files from a job: after every import, and at most this
 # long after an edit (cron).
 FULL_DOWNLOAD_REFRESH_CRON = env("FULL_DOWNLOAD_REFRESH_CRON", default="* * * * *")

@@ -35,7 +35,7 @@ def import_start(*, batch, user, dataset="auto"):
 
 def import_batch_rerun(*, batch, user):
     """Queue a batch whose job failed or was abandoned once more, from its kept file; False if it cannot be."""
-    if not batch.upload_path or not Path(batch.upload_path).exists():
+    if not batch.may_run_again:
         return False
     with transaction.atomic():
         updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.FAILED).update(
