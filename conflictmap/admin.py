@@ -4,22 +4,42 @@ each attempt's error (conflictmap/jobs.py keeps those), for superusers and for t
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
+from procrastinate.contrib.django.admin import ProcrastinateEventInline, ProcrastinateJobAdmin
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from .jobs import job_state, job_timings
 from .models import JobError
 
 
-class JobErrorInline(admin.TabularInline):
-    model = JobError
-    fields = ["attempt", "at", "error_text"]
-    readonly_fields = fields
+def may_see_jobs(request):
+    user = request.user
+    return user.is_active and (user.is_superuser or user.has_perm("incidents.import_events"))
+
+
+class JobPartInline:
+    """A job's errors and events are seen by whoever may see the job."""
+
     extra = 0
     can_delete = False
 
+    def has_view_permission(self, request, obj=None):
+        return may_see_jobs(request)
+
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class JobEventInline(JobPartInline, ProcrastinateEventInline):
+    pass
+
+
+class JobErrorInline(JobPartInline, admin.TabularInline):
+    model = JobError
+    fields = ["attempt", "at", "error_text"]
+    readonly_fields = fields
 
     @admin.display(description=_("error"))
     def error_text(self, error):
@@ -33,18 +53,14 @@ admin.site.unregister(ProcrastinateJob)
 class JobAdmin(ProcrastinateJobAdmin):
     list_display = ["pk", "short_task_name", "pretty_args", "state", "attempts", "queued_at", "ran_for", "last_error"]
     list_filter = ["status", "queue_name", "task_name"]
-    inlines = [JobErrorInline, *ProcrastinateJobAdmin.inlines]
+    inlines = [JobErrorInline, JobEventInline]
     fields = [*ProcrastinateJobAdmin.fields, "state", "queued_at", "started_at", "finished_at", "last_error"]
 
-    def _may_see(self, request):
-        user = request.user
-        return user.is_active and (user.is_superuser or user.has_perm("incidents.import_events"))
-
     def has_view_permission(self, request, obj=None):
-        return self._may_see(request)
+        return may_see_jobs(request)
 
     def has_module_permission(self, request):
-        return self._may_see(request)
+        return may_see_jobs(request)
 
     def get_actions(self, request):
         # Retrying, cancelling or aborting by hand is for those who run the site.

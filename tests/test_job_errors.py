@@ -10,6 +10,7 @@ from procrastinate.contrib.django import app
 from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job
 
+from conflictmap import jobs
 from conflictmap.models import JobError
 from incidents.importing import background
 from incidents.models import ImportBatch, ImportStatus
@@ -55,3 +56,22 @@ def test_each_failed_attempt_keeps_its_error_and_the_last_one_fails_the_batch(di
     client.force_login(publisher)
     page = client.get(reverse("admin:incidents_importbatch_change", args=[batch.pk])).content.decode()
     assert "No space left on device" in page and "Run it again" not in page
+
+
+def test_the_job_admin_shows_state_attempts_and_last_error_to_importers_only(settings, client, publisher, editor):
+    settings.JOBS_RUN_AT_ONCE = False
+    job_id = jobs.job_defer("incidents.full_downloads_write")
+    assert jobs.job_defer("incidents.full_downloads_write") is None  # one waiting at a time
+    JobError.objects.create(job_id=job_id, attempt=1, error="Traceback …\nOSError: No space left on device")
+    changelist = reverse("admin:procrastinate_procrastinatejob_changelist")
+
+    client.force_login(editor)
+    assert client.get(changelist).status_code == 403
+    client.force_login(publisher)
+    page = client.get(changelist).content.decode()
+    row = page[page.index(f">{job_id}</a>") :]
+    row = row[: row.index("</tr>")]
+    assert "queued" in row and "OSError: No space left on device" in row
+    assert 'name="action"' not in page  # retry, cancel and abort are for superusers
+    detail = client.get(reverse("admin:procrastinate_procrastinatejob_change", args=[job_id])).content.decode()
+    assert "Traceback …" in detail and "queued" in detail
