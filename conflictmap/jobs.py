@@ -14,16 +14,18 @@ follow it when it will not run again.
 import functools
 import logging
 import traceback
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
-from procrastinate.contrib.django.models import ProcrastinateJob
+from procrastinate.contrib.django.models import ProcrastinateJob, ProcrastinateWorker
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
 
@@ -181,5 +183,9 @@ def job_summary(*, job_id):
         "started_at": started,
         "finished_at": finished,
         "error": errors[-1].error.strip().splitlines()[-1] if errors else "",
+        # A queued job with no worker alive waits for one to start: worth saying on the page.
+        "workers_alive": ProcrastinateWorker.objects.filter(
+            last_heartbeat__gte=timezone.now() - timedelta(seconds=settings.JOBS_STALLED_AFTER_SECONDS)
+        ).count(),
         "url": reverse("admin:procrastinate_procrastinatejob_change", args=[job.pk]),
     }

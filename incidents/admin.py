@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -748,16 +748,18 @@ class ImportBatchAdmin(ImportersOnlyMixin, admin.ModelAdmin):
             with open(stored, "wb") as destination:
                 for chunk in upload.chunks():
                     destination.write(chunk)
-            batch = import_batch_create(
-                path=stored,
-                user=request.user,
-                file_name=upload.name,
-                requested_status=form.cleaned_data["status"],
-                retract_missing=form.cleaned_data["retract_missing"],
-                dry_run=True,
-                upload_path=str(stored),
-            )
-            import_start(batch=batch, user=request.user, dataset=form.cleaned_data["format"])
+            # The batch and its job are committed together: no batch waits for a job that was never queued.
+            with transaction.atomic():
+                batch = import_batch_create(
+                    path=stored,
+                    user=request.user,
+                    file_name=upload.name,
+                    requested_status=form.cleaned_data["status"],
+                    retract_missing=form.cleaned_data["retract_missing"],
+                    dry_run=True,
+                    upload_path=str(stored),
+                )
+                import_start(batch=batch, user=request.user, dataset=form.cleaned_data["format"])
             return redirect(self._batch_url(batch))
         context = {
             **self.admin_site.each_context(request),

@@ -14,6 +14,7 @@ from conflictmap import jobs
 from conflictmap.models import JobError
 from incidents.importing import background
 from incidents.models import ImportBatch, ImportStatus
+from tests.test_import_admin import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,14 @@ def test_the_job_admin_shows_state_attempts_and_last_error_to_importers_only(set
     assert 'name="action"' not in page  # retry, cancel and abort are for superusers
     detail = client.get(reverse("admin:procrastinate_procrastinatejob_change", args=[job_id])).content.decode()
     assert "Traceback …" in detail and "queued" in detail
+
+
+def test_an_upload_waiting_for_a_worker_says_none_is_running(settings, client, publisher):
+    settings.JOBS_RUN_AT_ONCE = False
+    client.force_login(publisher)
+    response = upload(client, "acled_export.csv")
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.job.status, batch.job.task_name) == ("queued", "todo", "incidents.import_batch_run")
+    page = client.get(response.url).content.decode()
+    assert 'class="import-job-state">queued</strong>' in page
+    assert "No job worker is running" in page
