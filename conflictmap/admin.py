@@ -2,6 +2,7 @@
 each attempt's error (conflictmap/jobs.py keeps those), for superusers and for those who may import."""
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from procrastinate.contrib.django.admin import ProcrastinateEventInline, ProcrastinateJobAdmin
@@ -51,7 +52,7 @@ admin.site.unregister(ProcrastinateJob)
 
 @admin.register(ProcrastinateJob)
 class JobAdmin(ProcrastinateJobAdmin):
-    list_display = ["pk", "short_task_name", "pretty_args", "state", "attempts", "queued_at", "ran_for", "last_error"]
+    list_display = ["pk", "short_task_name", "arguments", "state", "attempts", "queued_at", "ran_for", "last_error"]
     list_filter = ["status", "queue_name", "task_name"]
     inlines = [JobErrorInline, JobEventInline]
     fields = [*ProcrastinateJobAdmin.fields, "state", "queued_at", "started_at", "finished_at", "last_error"]
@@ -79,13 +80,19 @@ class JobAdmin(ProcrastinateJobAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("errors")
 
+    @admin.display(description=_("arguments"))
+    def arguments(self, job):
+        # One line each: the list is read down its columns (the job's page shows them in full).
+        return ", ".join(f"{name}={value}" for name, value in job.args.items() if name != "timestamp")
+
     @admin.display(description=_("state"), ordering="status")
     def state(self, job):
         return job_state(job)
 
     @admin.display(description=_("queued at"))
     def queued_at(self, job):
-        return job_timings(job)[0]
+        queued = job_timings(job)[0]
+        return timezone.localtime(queued).strftime("%Y-%m-%d %H:%M:%S") if queued else "—"
 
     @admin.display(description=_("started at"))
     def started_at(self, job):
