@@ -231,6 +231,9 @@ class _Operand:
         return self.expression is None
 
 
+ARITHMETIC = {"+", "-", "*", "/", "%", "^", "div"}
+
+
 # A day interval's open end ('..' in an interval literal): before or after every day.
 class _Unbounded:
     def __init__(self, sign):
@@ -396,7 +399,7 @@ class _Translator:
         if op in _TEMPORAL or op == "t_disjoint":
             self._arity(op, args, 2)
             return self.temporal(op, self.interval(args[0]), self.interval(args[1]))
-        if op in ("+", "-", "*", "/", "%", "^", "div"):
+        if op in ARITHMETIC:
             raise FilterError("arithmetic is not supported.")
         if op in ("a_equals", "a_contains", "a_containedby", "a_overlaps"):
             raise FilterError("array functions are not supported: no queryable is an array.")
@@ -429,6 +432,8 @@ class _Translator:
             if inner.is_literal:
                 return _Operand("string", value=inner.value.lower())
             return _Operand("string", expression=Lower(inner.expression), queryable=inner.queryable)
+        if isinstance(node, dict) and node.get("op") in ARITHMETIC:
+            raise FilterError("arithmetic is not supported.")
         if isinstance(node, dict) and node.get("op") == "accenti":
             raise FilterError("ACCENTI() is not supported.")
         if isinstance(node, bool):
