@@ -268,9 +268,9 @@ CASES = [
         lambda i: i.end_date < D(2019, 3, 1),
     ),
     (
-        "T_AFTER(start_date, TIMESTAMP('2019-09-18T23:00:00Z'))",
-        {"op": "t_after", "args": [{"property": "start_date"}, {"timestamp": "2019-09-18T23:00:00Z"}]},
-        lambda i: i.start_date > D(2019, 9, 18),
+        "T_AFTER(start_date, TIMESTAMP('2019-07-20T23:00:00Z'))",
+        {"op": "t_after", "args": [{"property": "start_date"}, {"timestamp": "2019-07-20T23:00:00Z"}]},
+        lambda i: i.start_date > D(2019, 7, 20),
     ),
     (
         "T_EQUALS(start_date, DATE('2019-01-21'))",
