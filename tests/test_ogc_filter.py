@@ -289,15 +289,15 @@ CASES = [
         lambda i: not intersects(i, D(2019, 3, 5), D(2019, 4, 11)),
     ),
     (
-        "T_OVERLAPS(INTERVAL(start_date, end_date), INTERVAL('2019-01-06', '2019-12-31'))",
+        "T_OVERLAPS(INTERVAL(start_date, end_date), INTERVAL('2019-01-23', '2019-12-31'))",
         {
             "op": "t_overlaps",
             "args": [
                 {"interval": [{"property": "start_date"}, {"property": "end_date"}]},
-                {"interval": ["2019-01-06", "2019-12-31"]},
+                {"interval": ["2019-01-23", "2019-12-31"]},
             ],
         },
-        lambda i: i.start_date < D(2019, 1, 6) < i.end_date < D(2019, 12, 31),
+        lambda i: i.start_date < D(2019, 1, 23) < i.end_date < D(2019, 12, 31),
     ),
     ("TRUE", True, lambda i: True),
     ("1 = 2", {"op": "=", "args": [1, 2]}, lambda i: False),
