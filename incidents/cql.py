@@ -202,7 +202,7 @@ def parse_filter(text, *, language):
     try:
         expression = cql2.parse_json(text) if language == "cql2-json" else cql2.parse_text(text)
         return expression.to_json()
-    except (cql2.ParseError, ValueError) as error:
+    except Exception as error:  # cql2 raises plain Exceptions too (on POINT EMPTY): all mean bad text
         reason = " ".join(str(error).split())
         raise FilterError(f"is not valid {language}: {reason[:300]}") from None
 
@@ -391,6 +391,8 @@ class _Translator:
             subject = self.scalar(args[0])
             if subject.is_literal:
                 return subject.value is None
+            if subject.queryable is None:
+                return Q(sql_lookups.IsNull(subject.expression, True))
             # A vocabulary term is missing when the incident's own key is: no join to the vocabulary needed.
             return Q(sql_lookups.IsNull(F(subject.queryable.field.removesuffix("__slug")), True))
         if op in _SPATIAL:
@@ -431,7 +433,8 @@ class _Translator:
                 raise FilterError("CASEI() takes text.")
             if inner.is_literal:
                 return _Operand("string", value=inner.value.lower())
-            return _Operand("string", expression=Lower(inner.expression), queryable=inner.queryable)
+            # No queryable: a lower-cased vocabulary term is compared as text, not checked against the vocabulary.
+            return _Operand("string", expression=Lower(inner.expression))
         if isinstance(node, dict) and node.get("op") in ARITHMETIC:
             raise FilterError("arithmetic is not supported.")
         if isinstance(node, dict) and node.get("op") == "accenti":
@@ -466,7 +469,7 @@ class _Translator:
             rhs = Value(self.coerced(right, left.kind, queryable=left.queryable, op=op))
         else:
             if not _comparable(left.kind, right.kind):
-                raise FilterError(f"“{left.queryable.name}” and “{right.queryable.name}” cannot be compared.")
+                raise FilterError(f"a property of type {left.kind} and one of type {right.kind} cannot be compared.")
             rhs = right.expression
         if op == "<>":
             return ~Q(sql_lookups.Exact(left.expression, rhs))
@@ -539,6 +542,8 @@ class _Translator:
                 geometry = GEOSGeometry(json.dumps(node))
             except (GEOSException, GDALException, ValueError, TypeError):
                 raise FilterError(f"{_shown(node)} is not a valid geometry.") from None
+            if geometry.empty:
+                raise FilterError(f"the {geometry.geom_type} is empty.")
             if not geometry.valid:
                 raise FilterError(f"the {geometry.geom_type} is not valid: {geometry.valid_reason}.")
         else:

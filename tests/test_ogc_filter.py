@@ -305,6 +305,12 @@ CASES = [
         },
         lambda i: i.start_date < D(2019, 1, 23) < i.end_date < D(2019, 12, 31),
     ),
+    # CASEI() makes a vocabulary term plain text: no value is refused, and the capitals find nothing.
+    (
+        "CASEI(event_type) = CASEI('BATTLES') AND CASEI(event_type) <> 'BATTLES'",
+        None,
+        lambda i: i.event_type.slug == "battles",
+    ),
     ("TRUE", True, lambda i: True),
     ("1 = 2", {"op": "=", "args": [1, 2]}, lambda i: False),
 ]
@@ -427,6 +433,11 @@ def test_repeated_and_comma_sortby_mean_the_same(client, incidents):
         ({"filter": "geometry = 'x'"}, "filter", "spatial functions"),
         ({"filter": "S_INTERSECTS(geometry, POINT(200 10))"}, "filter", "within ±180"),
         ({"filter": "S_INTERSECTS(title, POINT(20 10))"}, "filter", "is not a geometry"),
+        ({"filter": "S_INTERSECTS(geometry, POINT EMPTY)"}, "filter", "is not valid cql2-text"),
+        ({"filter": "S_INTERSECTS(geometry, MULTIPOINT EMPTY)"}, "filter", "is empty"),
+        ({"filter": "S_WITHIN(geometry, POLYGON((0 0, 10 10, 10 0, 0 10, 0 0)))"}, "filter", "Self-intersection"),
+        ({"filter": "fatalities_best = title"}, "filter", "cannot be compared"),
+        ({"filter": "fatalities_best > 9223372036854775808"}, "filter", "out of range"),
         ({"filter": "T_INTERSECTS(fatalities_best, DATE('2019-01-01'))"}, "filter", "is not a date"),
         ({"filter": "T_DURING(start_date, INTERVAL('2019-05-01', '2019-01-01'))"}, "filter", "ends before"),
         ({"filter": "fatalities_best + 1 > 3"}, "filter", "arithmetic is not supported"),
