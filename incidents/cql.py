@@ -50,6 +50,12 @@ class Queryable:
     role: str = ""  # x-ogc-role
     choices: object = None  # a callable returning the allowed values, when they form a vocabulary
     extra: dict = field(default_factory=dict)  # more JSON Schema keywords
+    vocabulary: object = None  # the model whose slugs `field` reads through the incident's key
+
+    def key(self, slugs):
+        """The incident's own column (the vocabulary's key) and the keys of `slugs`, so = and IN need no join."""
+        keys = dict(self.vocabulary.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+        return F(self.field.removesuffix("__slug")), [keys[slug] for slug in slugs]
 
     def allowed(self):
         return list(self.choices()) if self.choices else None
@@ -95,9 +101,10 @@ QUERYABLES = {
                   extra={"pattern": "^[A-Z]{2}$"}),
         Queryable("location_precision", "Location precision (1 exact, 2 near, 3 region)", "integer",
                   "location_precision", choices=lambda: LocationPrecision.values),
-        Queryable("event_type", "Event type", "string", "event_type__slug", choices=_slugs(EventType)),
+        Queryable("event_type", "Event type", "string", "event_type__slug", choices=_slugs(EventType),
+                  vocabulary=EventType),
         Queryable("sub_event_type", "Sub-event type", "string", "sub_event_type__slug", nullable=True,
-                  choices=_slugs(SubEventType)),
+                  choices=_slugs(SubEventType), vocabulary=SubEventType),
         Queryable("fatalities_low", "Fatalities (low)", "integer", "fatalities_low", nullable=True,
                   extra={"minimum": 0}),
         Queryable("fatalities_best", "Fatalities (best estimate)", "integer", "fatalities_best", nullable=True,
@@ -385,6 +392,8 @@ class _Translator:
             if subject.is_literal or not all(value.is_literal for value in values):
                 return _any_of([self.comparison("=", subject, value) for value in values])
             coerced = [self.coerced(value, subject.kind, queryable=subject.queryable) for value in values]
+            if subject.queryable and subject.queryable.vocabulary:
+                return Q(sql_lookups.In(*subject.queryable.key(coerced)))
             return Q(sql_lookups.In(subject.expression, coerced))
         if op == "isNull":
             self._arity(op, args, 1)
@@ -465,15 +474,19 @@ class _Translator:
         if left.is_literal:  # property on the left, so the lookup is column OP value
             left, right = right, left
             op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        lhs = left.expression
         if right.is_literal:
-            rhs = Value(self.coerced(right, left.kind, queryable=left.queryable, op=op))
+            value = self.coerced(right, left.kind, queryable=left.queryable, op=op)
+            if op in ("=", "<>") and left.queryable and left.queryable.vocabulary:
+                lhs, (value,) = left.queryable.key([value])
+            rhs = Value(value)
         else:
             if not _comparable(left.kind, right.kind):
                 raise FilterError(f"a property of type {left.kind} and one of type {right.kind} cannot be compared.")
             rhs = right.expression
         if op == "<>":
-            return ~Q(sql_lookups.Exact(left.expression, rhs))
-        return Q(_COMPARISONS[op](left.expression, rhs))
+            return ~Q(sql_lookups.Exact(lhs, rhs))
+        return Q(_COMPARISONS[op](lhs, rhs))
 
     def coerced(self, literal, kind, *, queryable=None, op="="):
         """A literal's value as the type of what it is compared with; FilterError when it cannot be."""
@@ -524,9 +537,16 @@ class _Translator:
         if self.queryable(first_name).kind != "geometry":
             raise FilterError(f"“{first_name}” is not a geometry; the geometry property is “geometry”.")
         geometry = self.geometry(second)
-        return Q(_SPATIAL[op](F("location"), Value(geometry, output_field=GeometryField(srid=4326))))
+        if not isinstance(geometry, F):
+            geometry = Value(geometry, output_field=GeometryField(srid=4326))
+        return Q(_SPATIAL[op](F("location"), geometry))
 
     def geometry(self, node):
+        name = _property_name(node)
+        if name is not None:
+            if self.queryable(name).kind != "geometry":
+                raise FilterError(f"“{name}” is not a geometry; the geometry property is “geometry”.")
+            return F("location")
         if not isinstance(node, dict):
             raise FilterError(f"{_shown(node)} is not a geometry.")
         if set(node) == {"bbox"}:

@@ -311,6 +311,11 @@ CASES = [
         None,
         lambda i: i.event_type.slug == "battles",
     ),
+    (
+        "S_EQUALS(geometry, geometry) AND S_INTERSECTS(geometry, BBOX(37, 33, 40, 36))",
+        None,  # property against property, spatially
+        lambda i: BOX.intersects(i.location),
+    ),
     ("TRUE", True, lambda i: True),
     ("1 = 2", {"op": "=", "args": [1, 2]}, lambda i: False),
 ]
