@@ -1,9 +1,9 @@
 """OGC API – Features Part 3 over the incidents: the queryables, CQL2 filters and sortby, declared once here.
 
-`cql2` (cql2-rs, a parser that follows the standard's grammar) reads either encoding, text or JSON, into the standard's JSON form;
-this module walks that form into one condition on the incidents made of Django lookups, so every value reaches
-PostgreSQL as a bound parameter and never as SQL text. The caller applies the condition to the published incidents
-(selectors), so a filter can narrow what the public sees but never widen it.
+`cql2` (cql2-rs, a parser that follows the standard's grammar) reads either encoding, text or JSON, into the
+standard's JSON form; this module walks that form into one condition on the incidents made of Django lookups, so
+every value reaches PostgreSQL as a bound parameter and never as SQL text. The caller applies the condition to the
+published incidents (selectors), so a filter can narrow what the public sees but never widen it.
 
 Lookups are used as expressions (Exact(F(…), value)) rather than keyword filters: Django adds `OR x IS NULL` to a
 negated keyword filter, while CQL2 follows SQL, where NOT (fatalities_best > 10) leaves out incidents with no figure.
@@ -624,8 +624,8 @@ def _compare_days(left, op, right):
     if isinstance(left, _Unbounded) or isinstance(right, _Unbounded):
         left_rank = left.sign if isinstance(left, _Unbounded) else 0
         right_rank = right.sign if isinstance(right, _Unbounded) else 0
-        if left_rank == right_rank:  # both the same open end: only = holds, as two open ends are equal
-            return op in ("=", "<=", ">=") and isinstance(left, _Unbounded)
+        if left_rank == right_rank:  # the same open end on both sides: they are equal
+            return op in ("=", "<=", ">=")
         return _PYTHON_COMPARISONS[op](left_rank, right_rank)
     if isinstance(left, datetime.date) and isinstance(right, datetime.date):
         return _PYTHON_COMPARISONS[op](left, right)

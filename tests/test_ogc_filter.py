@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 ITEMS = reverse("incidents:ogc-items", args=["incidents"])
 QUERYABLES = reverse("incidents:ogc-queryables", args=["incidents"])
 TYPES = ["battles", "explosions-remote-violence", "protests"]
+TITLES = ["Shelling of Aleppo", "Clashes near Homs", "Protest in Mosul"]
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def _make_incidents():
         made.append(
             IncidentFactory(
                 published=True,
-                title=f"{['Shelling of', 'Clashes near', 'Protest in'][n % 3]} {['Aleppo', 'Homs', 'Mosul'][n % 3]} #{n}",
+                title=f"{TITLES[n % 3]} #{n}",
                 start_date=start,
                 end_date=start + datetime.timedelta(days=n % 3 * 5),
                 date_precision=1 + n % 3,
