@@ -124,7 +124,7 @@ def queryables_schema(*, schema_id, title):
         "$id": schema_id,
         "type": "object",
         "title": title,
-        "description": "The properties a CQL2 `filter` may test; `x-sortable` marks those `sortby` takes.",
+        "description": "The properties a CQL2 filter may test; x-sortable marks those that sortby can order by.",
         "properties": {
             name: queryable.schema() | ({"x-sortable": True} if queryable.sortable else {})
             for name, queryable in QUERYABLES.items()
