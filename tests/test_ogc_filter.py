@@ -593,3 +593,40 @@ def test_owslib_reads_the_queryables_and_filters_and_sorts_on_a_live_server(live
     as_json = json.dumps({"op": "=", "args": [{"property": "country"}, "IQ"]})
     found = api.collection_items("incidents", filter=as_json, limit=100, **{"filter-lang": "cql2-json"})
     assert {feature["id"] for feature in found["features"]} == {i.pk for i in iraq}
+
+
+OPERATORS = ["and", "or", "not", "=", "<>", "<", ">=", "like", "in", "between", "isNull", "casei", "s_intersects",
+             "s_within", "t_intersects", "t_during", "t_disjoint", "+", "accenti", "a_contains", "nope"]  # fmt: skip
+PROPERTIES = ["country", "title", "fatalities_best", "start_date", "updated_at", "geometry", "event_type", "nope"]
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+    st.sampled_from(PROPERTIES).map(lambda name: {"property": name}),
+    st.sampled_from(["2019-04-20", "2019-02-30", "..", "x"]).map(lambda day: {"date": day}),
+    st.sampled_from(["2019-04-20T10:00:00Z", "nope"]).map(lambda moment: {"timestamp": moment}),
+    st.lists(st.sampled_from(["2019-01-01", "..", "2018-01-01", "x"]), min_size=0, max_size=3).map(
+        lambda ends: {"interval": ends}
+    ),
+    st.lists(st.floats(min_value=-200, max_value=200), min_size=0, max_size=5).map(lambda box: {"bbox": box}),
+    st.sampled_from([{"type": "Point", "coordinates": [37, 34]}, {"type": "Polygon", "coordinates": []}]),
+)
+TREES = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.builds(
+            lambda op, args: {"op": op, "args": args}, st.sampled_from(OPERATORS), st.lists(children, max_size=3)
+        ),
+        st.lists(children, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+@given(tree=TREES)
+def test_no_cql2_json_tree_gives_a_server_error(client, incidents, tree):
+    response = client.get(ITEMS, {"filter": json.dumps(tree), "filter-lang": "cql2-json"})
+    assert response.status_code in (200, 400), (tree, response.status_code)
