@@ -4,7 +4,7 @@ Makes (or reuses) the bench database of bench/generate.py (1,000,000 realistic i
 with our app under gunicorn (one sync worker, DEBUG off) and times, each over `--runs` (≥ 5) requests on new
 connections after a warm-up:
 
-- OGC items?limit=10, target < 30 ms;
+- OGC items?limit=10, target < 30 ms; CQL2 filters on indexed properties at limit=100, target < 50 ms;
 - the timeline, every bucket, whole range and filtered by type, country and region, target < 100 ms;
 - the home page HTML, target < 100 ms;
 - the full GeoJSON download, streamed (every incident, built for the request), against the floor, a `COPY` of
@@ -40,6 +40,24 @@ import generate  # noqa: E402  (sets up Django on the bench database)
 import run_peers  # noqa: E402
 from django.db import connection  # noqa: E402
 
+# OGC API – Features Part 3: CQL2 filters on indexed properties (start date, the point), one page of 100.
+CQL2_CASES = [
+    (
+        "OGC CQL2 filter, start_date + event_type, limit=100",
+        {"limit": 100, "f": "json", "filter": "start_date >= DATE('2016-01-01') AND event_type = 'battles'"},
+        50,
+    ),
+    (
+        "OGC CQL2 filter, S_INTERSECTS(geometry, BBOX(…)), limit=100",
+        {"limit": 100, "f": "json", "filter": "S_INTERSECTS(geometry, BBOX(36.9, 36.0, 37.4, 36.4))"},
+        50,
+    ),
+    (
+        "OGC CQL2 filter + sortby=-fatalities_best, limit=100",
+        {"limit": 100, "f": "json", "filter": "country = 'SY'", "sortby": "-fatalities_best"},
+        None,  # no index orders by fatalities: every Syrian incident is read and the top 100 kept
+    ),
+]
 TIMELINE_CASES = [
     ("timeline, whole range (default bucket)", {}),
     ("timeline, bucket=day", {"bucket": "day"}),
@@ -150,6 +168,9 @@ def main():
     try:
         seconds, _ = timed(ours_port, "/ogcapi/collections/incidents/items?limit=10&f=json", runs)
         add("OGC items?limit=10", seconds, 30)
+        for label, params, target in CQL2_CASES:
+            seconds, _ = timed(ours_port, f"/ogcapi/collections/incidents/items?{urlencode(params)}", runs)
+            add(label, seconds, target)
         for label, params in TIMELINE_CASES:
             seconds, _ = timed(ours_port, f"/api/timeline?{urlencode(params)}", runs)
             add(label, seconds, 100)

@@ -243,6 +243,18 @@ def incident_export_queryset(*, queryset, after=None):
     return exported
 
 
+def incident_meeting(*, queryset, condition):
+    """Of the given incidents (the published ones under the query-string filters), those that meet a CQL2 filter's
+    condition (incidents/cql.py): a filter narrows the public set, never widens it."""
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def incident_sorted_ids(*, queryset, ordering, offset, limit):
+    """Ids of one page of the filtered incidents in an analyst's order (OGC sortby: ordering expressions ending with
+    the id, so incidents with equal keys keep their places from page to page)."""
+    return list(queryset.order_by(*ordering).values_list("pk", flat=True)[offset : offset + limit])
+
+
 def incident_extent(*, queryset):
     """Bounding box [minLon, minLat, maxLon, maxLat] (or None) and first start / last end date of the incidents."""
     extent = queryset.order_by().aggregate(box=Extent("location"), first=Min("start_date"), last=Max("end_date"))

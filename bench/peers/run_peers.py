@@ -227,11 +227,15 @@ def ours_server(database, port):
     return [ROOT / ".venv/bin/gunicorn", *GUNICORN, "-b", f"127.0.0.1:{port}", "conflictmap.wsgi:application"]
 
 
+CQL2_FILTER = "country = 'SY' AND fatalities_best >= 10"
 CASES = [
     ("items?limit=1000", single, {"limit": 1000}),
     ("items?limit=1000&bbox=36,33,40,37", single, {"limit": 1000, "bbox": "36,33,40,37"}),
     ("items?limit=10000", single, {"limit": 10000}),
     ("10,000 features, limit=1000, via next", paged, {"limit": 1000}),
+    # OGC API – Features Part 3: a CQL2 text filter both servers parse (pygeoapi's PostgreSQL provider through
+    # pygeofilter, ours through cql2), on columns that have the same names in both.
+    ("items?limit=100&filter=" + CQL2_FILTER, single, {"limit": 100, "filter": CQL2_FILTER}),
 ]
 
 

@@ -83,6 +83,31 @@ def parse_cursor(params):
         raise BadParameter("cursor", "is not a cursor this server issued; follow the `next` link as given.") from None
 
 
+POSITION_SALT = "incidents.api.position"
+
+
+def make_position_cursor(offset, ordering_key):
+    """A cursor for pages in an analyst's order (OGC sortby): how many incidents come before the page, bound to the
+    order it was issued for."""
+    return signing.dumps([offset, ordering_key], salt=POSITION_SALT, compress=True)
+
+
+def parse_position_cursor(params, ordering_key):
+    """How many incidents a signed sortby cursor skips (0 without one); a cursor of another order is refused."""
+    text = params.get("cursor")
+    if not text:
+        return 0
+    try:
+        offset, key = signing.loads(text, salt=POSITION_SALT)
+        if key != ordering_key or not isinstance(offset, int) or offset < 0:
+            raise ValueError(key)
+        return offset
+    except (signing.BadSignature, ValueError, TypeError):
+        raise BadParameter(
+            "cursor", "is not a cursor this server issued for this sortby; follow the `next` link as given."
+        ) from None
+
+
 def parse_flag(params, name):
     value = params.get(name, "").lower()
     if value not in ("", "0", "1", "true", "false"):

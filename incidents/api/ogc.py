@@ -1,7 +1,9 @@
-"""OGC API – Features, Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0) over the published incidents.
+"""OGC API – Features, Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0) and Part 3 (queryables, CQL2 `filter`, `sortby`)
+over the published incidents.
 
 The items are the same SQL-built features as /api/incidents.geojson, under the same FilterSet; `bbox`, `datetime`,
-`limit` and paging are OGC's names for what the map already filters on.
+`limit` and paging are OGC's names for what the map already filters on. A CQL2 filter (incidents/cql.py) narrows
+the FilterSet's incidents further; `sortby` orders them.
 """
 
 import datetime
@@ -13,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
-from .. import selectors
+from .. import cql, selectors
 from ..filters import IncidentFilterSet
 from . import docs, openapi, sql
 from .http import (
@@ -23,9 +25,11 @@ from .http import (
     PublicDataView,
     PublicGetView,
     make_cursor,
+    make_position_cursor,
     page_url,
     parse_cursor,
     parse_limit,
+    parse_position_cursor,
 )
 from .views import feature_collection_stream, page_members
 
@@ -36,10 +40,28 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Part 3: the queryables, and `filter` on the items in CQL2 text and JSON.
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    # CQL2: what incidents/cql.py translates (not arithmetic, arrays, ACCENTI or custom functions).
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
 ]
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+FILTER_PARAMETERS = {"filter", "filter-lang", "filter-crs", "sortby"}
 # Part 1 asks servers to refuse query parameters they do not define, so a typo is not silently ignored.
-ITEMS_PARAMETERS = {*IncidentFilterSet.base_filters, "datetime", "limit", "cursor", "f"}
+ITEMS_PARAMETERS = {*IncidentFilterSet.base_filters, "datetime", "limit", "cursor", "f", *FILTER_PARAMETERS}
 
 
 def parse_moment(text, *, end):
@@ -153,7 +175,35 @@ def html_context(request, document, *, title):
         context["geometry"] = _shown(document.get("geometry"))
     if "paths" in document:
         context["operations"] = docs.operations(document)
+    if "$schema" in document:
+        context["queryables"] = [_html_queryable(name, schema) for name, schema in document["properties"].items()]
+        context["links"] = [
+            {"href": document["$id"], "rel": "self", "type": SCHEMA, "title": "This document as JSON Schema"},
+            _link(request, "ogc-collection", "collection", "text/html", "The collection", query="?f=html",
+                  collection_id=COLLECTION_ID),
+        ]  # fmt: skip
+    if document.get("type") == "FeatureCollection":
+        context["filter_form"] = {
+            "action": reverse("incidents:ogc-items", args=[COLLECTION_ID]),
+            "filter": request.GET.get("filter", ""),
+            "filter_lang": request.GET.get("filter-lang", "cql2-text"),
+            "sortby": request.GET.get("sortby", ""),
+            "queryables": reverse("incidents:ogc-queryables", args=[COLLECTION_ID]) + "?f=html",
+        }
     return context
+
+
+def _html_queryable(name, schema):
+    kind = schema.get("type", "")
+    kind = " or ".join(kind) if isinstance(kind, list) else kind
+    return {
+        "name": name,
+        "title": schema.get("title", ""),
+        "type": ", ".join(part for part in (kind, schema.get("format", "")) if part),
+        "values": ", ".join(str(value) for value in schema.get("enum", [])),
+        "role": schema.get("x-ogc-role", ""),
+        "sortable": schema.get("x-sortable", False),
+    }
 
 
 def _link(request, name, rel, content_type, title="", query="", **kwargs):
@@ -215,6 +265,23 @@ def collection_document(request):
                 query="?f=html",
                 collection_id=COLLECTION_ID,
             ),
+            _link(
+                request,
+                "ogc-queryables",
+                QUERYABLES_REL,
+                SCHEMA,
+                "What a filter may test",
+                collection_id=COLLECTION_ID,
+            ),
+            _link(
+                request,
+                "ogc-queryables",
+                QUERYABLES_REL,
+                "text/html",
+                "What a filter may test, as HTML",
+                query="?f=html",
+                collection_id=COLLECTION_ID,
+            ),
         ],
     }
 
@@ -249,6 +316,63 @@ class CollectionView(OGCDataView):
         return render(request, collection_document(request), title="Incidents")
 
 
+class QueryablesView(PublicGetView):
+    """Part 3's queryables: a JSON Schema of what a filter may test, or the same as an HTML table."""
+
+    def get(self, request, collection_id):
+        _collection_or_404(collection_id)
+        unknown = sorted(set(request.GET) - {"f"})
+        if unknown:
+            raise BadParameter(unknown[0], "is not a parameter of this API (see /ogcapi/api).")
+        schema_id = _link(request, "ogc-queryables", "", SCHEMA, collection_id=COLLECTION_ID)["href"]
+        document = cql.queryables_schema(schema_id=schema_id, title="Incidents")
+        return render(request, document, title="Queryables of the incidents", content_type=SCHEMA)
+
+
+def _one_value(params, name):
+    """A single-valued parameter: repeating it with the same value is harmless, with another value is a 400."""
+    values = {value for value in params.getlist(name) if value.strip()}
+    if len(values) > 1:
+        raise BadParameter(name, "is given more than once with different values.")
+    return values.pop().strip() if values else None
+
+
+def parse_filter(params):
+    """`filter`, `filter-lang` and `filter-crs` → the condition the incidents must meet (a Q), or None.
+
+    Repeated `filter` parameters must all hold, as two filters of the query string do.
+    """
+    language = _one_value(params, "filter-lang") or "cql2-text"
+    language = cql.DRAFT_FILTER_LANGUAGES.get(language, language)
+    if language not in cql.FILTER_LANGUAGES:
+        raise BadParameter("filter-lang", "must be cql2-text or cql2-json.")
+    crs = _one_value(params, "filter-crs")
+    if crs not in (None, CRS84):
+        raise BadParameter("filter-crs", f"only {CRS84} (longitude, then latitude) is supported.")
+    texts = [text for text in params.getlist("filter") if text.strip()]
+    if not texts:
+        return None
+    try:
+        conditions = [cql.incident_condition(cql.parse_filter(text, language=language)) for text in texts]
+    except cql.FilterError as error:
+        raise BadParameter("filter", str(error)) from None
+    condition = conditions[0]
+    for other in conditions[1:]:
+        condition &= other
+    return condition
+
+
+def parse_sortby(params):
+    """`sortby` → (Django ordering, the order's key for cursors), or (None, None) for the default newest first."""
+    keys = [key.strip() for value in params.getlist("sortby") for key in value.split(",") if key.strip()]
+    if not keys:
+        return None, None
+    try:
+        return cql.parse_sortby(keys), ",".join(keys)
+    except cql.FilterError as error:
+        raise BadParameter("sortby", str(error)) from None
+
+
 class ItemsView(OGCDataView):
     def parse(self, request):
         _collection_or_404(self.kwargs["collection_id"])
@@ -258,20 +382,55 @@ class ItemsView(OGCDataView):
         if request.GET.get("f") not in (None, "json", "html"):
             raise BadParameter("f", "must be json or html.")
         params = request.GET.copy()
+        for name in FILTER_PARAMETERS:
+            params.pop(name, None)
         if request.GET.get("datetime"):
             if request.GET.get("start") or request.GET.get("end"):
                 raise BadParameter("datetime", "give either datetime or start/end, not both.")
             start, end = parse_datetime_interval(request.GET["datetime"])
             params["start"], params["end"] = (start.isoformat() if start else ""), (end.isoformat() if end else "")
         self.limit, self.warning = parse_limit(request.GET)
-        self.after = parse_cursor(request.GET)
+        self.condition = parse_filter(request.GET)
+        self.ordering, self.ordering_key = parse_sortby(request.GET)
+        if self.ordering is None:
+            self.after = parse_cursor(request.GET)
+        else:
+            self.offset = parse_position_cursor(request.GET, self.ordering_key)
         return params
+
+    def page_rows(self):
+        """One row more than the page holds (so the stream knows whether a next page exists)."""
+        matching = selectors.incident_meeting(queryset=self.filterset.qs, condition=self.condition)
+        if self.ordering is None:
+            exported = selectors.incident_export_queryset(queryset=matching, after=self.after)
+            return sql.feature_page(exported[: self.limit + 1])
+        ids = selectors.incident_sorted_ids(
+            queryset=matching, ordering=self.ordering, offset=self.offset, limit=self.limit + 1
+        )
+        return sql.features_in_order(ids, using=matching.db)
+
+    def page_links(self, request, last_row, has_more):
+        """`next` (and, in a sortby order, `prev`) links: the same query with another cursor."""
+        limit, links = self.limit, []
+        if self.ordering is None:
+            if has_more:
+                links.append(("next", make_cursor(last_row[1], last_row[2])))
+        else:
+            if has_more:
+                links.append(("next", make_position_cursor(self.offset + limit, self.ordering_key)))
+            if self.offset > 0:
+                links.append(("prev", make_position_cursor(max(0, self.offset - limit), self.ordering_key)))
+        titles = {"next": "Next page", "prev": "Previous page"}
+        return [
+            {"href": page_url(request, cursor=cursor, limit=limit), "rel": rel, "type": GEOJSON, "title": titles[rel]}
+            for rel, cursor in links
+        ]
 
     def render(self, request, collection_id):
         limit, warning = self.limit, self.warning
-        exported = selectors.incident_export_queryset(queryset=self.filterset.qs, after=self.after)
-        rows = sql.feature_page(exported[: limit + 1])
-        number_matched = selectors.incident_count_if_cheap(filters=self.filterset)
+        rows = self.page_rows()
+        # numberMatched only from the aggregates, which know nothing of a CQL2 filter.
+        number_matched = selectors.incident_count_if_cheap(filters=self.filterset) if self.condition is None else None
         items_link = _link(request, "ogc-items", "", GEOJSON, collection_id=COLLECTION_ID)["href"]
 
         def tail(count, last_row, has_more):
@@ -279,10 +438,8 @@ class ItemsView(OGCDataView):
                 {"href": request.build_absolute_uri(), "rel": "self", "type": GEOJSON, "title": "This page"},
                 {"href": page_url(request, f="html"), "rel": "alternate", "type": "text/html", "title": "As HTML"},
                 {"href": items_link.rsplit("/items", 1)[0], "rel": "collection", "type": "application/json"},
+                *self.page_links(request, last_row, has_more),
             ]
-            if has_more:
-                next_url = page_url(request, cursor=make_cursor(last_row[1], last_row[2]), limit=limit)
-                links.append({"href": next_url, "rel": "next", "type": GEOJSON, "title": "Next page"})
             members = page_members(number_matched=number_matched, count=count) | {"links": links}
             return members | ({"warnings": [warning]} if warning else {})
 

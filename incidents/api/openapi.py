@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from ..cql import QUERYABLES
 from ..filters import IncidentFilterSet
 
 GEOJSON = "application/geo+json"
@@ -28,6 +29,45 @@ def filter_parameters():
         schema = doc.pop("schema")
         parameters.append(_query(name, schema() if callable(schema) else schema, doc.pop("description"), **doc))
     return parameters
+
+
+def _sort_keys():
+    names = [name for name, queryable in QUERYABLES.items() if queryable.sortable]
+    return [f"{sign}{name}" for name in names for sign in ("", "+", "-")]
+
+
+def cql2_parameters():
+    """OGC API – Features Part 3's `filter` and its language and CRS, and `sortby` (incidents/cql.py)."""
+    return [
+        _query(
+            "filter",
+            {"type": "string"},
+            "A CQL2 filter on the queryables (/collections/incidents/queryables), e.g. "
+            "`event_type = 'battles' AND fatalities_best >= 10`; repeated filters must all hold.",
+            allowEmptyValue=True,
+        ),
+        _query(
+            "filter-lang",
+            # `cql-text` is the draft's name for CQL2 text, which GDAL before 3.7 looks for here before it sends
+            # an OGR -where to the server.
+            {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text"},
+            "The language of `filter`.",
+        ),
+        _query(
+            "filter-crs",
+            {"type": "string", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]},
+            "The coordinate reference system of the filter's geometries (longitude, then latitude).",
+        ),
+        _query(
+            "sortby",
+            {**_list({"type": "string", "enum": _sort_keys()}), "uniqueItems": True},
+            "Sort keys, `+name` (or `name`) ascending and `-name` descending, over the sortable queryables; "
+            "incidents with equal keys are in id order.",
+            style="form",
+            explode=False,
+            allowEmptyValue=True,
+        ),
+    ]
 
 
 def _limit():
@@ -264,9 +304,17 @@ def _ogc_document(*, server):
             _limit(),
             CURSOR,
             *filter_parameters(),
+            *cql2_parameters(),
         ],
     )
     items["get"]["responses"].update(CONDITIONAL)
+    queryables = document(
+        "getIncidentQueryables",
+        "What a CQL2 filter may test: a JSON Schema of the queryable properties.",
+        json_object,
+        "application/schema+json",
+        errors=("400", "404"),
+    )
     item = document(
         "getIncident",
         "One incident.",
@@ -285,6 +333,7 @@ def _ogc_document(*, server):
             "/collections": document("getCollections", "Collections.", json_object),
             "/collections/incidents": document("describeIncidents", "The incidents collection.", json_object),
             "/collections/incidents/items": items,
+            "/collections/incidents/queryables": queryables,
             "/collections/incidents/items/{featureId}": item,
         },
     }

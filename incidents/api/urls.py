@@ -14,6 +14,7 @@ urlpatterns = [
     path("ogcapi/collections", ogc.CollectionsView.as_view(), name="ogc-collections"),
     path("ogcapi/collections/<str:collection_id>", ogc.CollectionView.as_view(), name="ogc-collection"),
     path("ogcapi/collections/<str:collection_id>/items", ogc.ItemsView.as_view(), name="ogc-items"),
+    path("ogcapi/collections/<str:collection_id>/queryables", ogc.QueryablesView.as_view(), name="ogc-queryables"),
     path("ogcapi/collections/<str:collection_id>/items/<str:feature_id>", ogc.ItemView.as_view(), name="ogc-item"),
     path("ogcapi/api", ogc.OGCOpenAPIView.as_view(), name="ogc-openapi"),
 ]
