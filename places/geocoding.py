@@ -32,6 +32,7 @@ from geopy.point import Point as GeopyPoint
 
 from .models import LocationPrecision, Place, PlaceKind
 from .names import (
+    loose_agrees,
     loose_head_keys,
     loose_keys,
     name_key,
@@ -606,7 +607,12 @@ class GazetteerGeocoder(Geocoder):
             # Ashraf" names the camp, not a village whose name begins like it).
             head_keys = {HEAD_KEY_PREFIX + key for key in keys if " " not in key}
             found = self._places_inside(_transliteration_index.loose_lookup(head_keys), area)
-        return [(place, "loose", LOOSE_QUALITY, phrase.precision) for place in found]
+        written = [text for text in dict.fromkeys([phrase.text, whole])]
+        return [
+            (place, "loose", LOOSE_QUALITY, phrase.precision)
+            for place in found
+            if any(loose_agrees(text, place.name_keys) for text in written)
+        ]
 
     def _places_inside(self, ids, area):
         known = self.places_by_pk or {}

@@ -11,6 +11,7 @@ from geopy.distance import geodesic
 
 from places.geocoding import AreaContext, GazetteerGeocoder, phrase_parse
 from places.models import LocationPrecision
+from places.names import loose_agrees, name_key
 from tests.devset import inside_admin1, ucdp_evaluate, ucdp_rows, ucdp_summary
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gazetteer")]
@@ -110,6 +111,21 @@ def test_a_spelling_by_ear_is_matched_inside_the_admin1_only():
     assert top["match"] == "loose" and top["admin1"] == "Erbil" and not top["ambiguous"]
     assert km_from(top, 36.491273, 44.370178) <= 10  # UCDP's coordinates
     assert all(candidate["match"] != "loose" for candidate in candidates("Bāsarm town"))
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "agrees"),
+    [
+        ("Seneia", "Nahiyat as Siniyah", True),  # letters dropped by ear
+        ("Paynjuwayn", "Baynjiwayn", True),  # Kurdish p for Arabic b
+        ("Ḩalabchah", "Halabja", True),  # Kurdish ch for Arabic j
+        ("Sakranat", "Sakrana", True),  # the construct -at
+        ("Tuwaylah", "Talah", False),  # a w the coder wrote, missing from the name
+        ("Bayadir", "Badr", False),  # likewise a y before a vowel
+    ],
+)
+def test_a_look_alike_keeps_every_consonant_the_coder_wrote(query, name, agrees):
+    assert loose_agrees(query, [name_key(name)]) is agrees
 
 
 def test_a_village_called_by_its_head_alone_is_found_inside_the_admin1_only():
