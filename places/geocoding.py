@@ -80,6 +80,8 @@ FEATURE_SUFFIX = re.compile(
 # A wording that calls the place a settlement names the settlement, even when its name begins like a feature.
 SETTLEMENT_WORDS = {"town", "village", "locality", "settlement", "city"}
 FEATURE_PREFIX = re.compile(r"^(camp|jabal|jebel|jabel|mount|mt|wadi|lake|sahl)\s+(.+)$")
+# "Road between X and Y", "the highway between X and Y", "between X and Y": near X (or else Y), never a third place.
+BETWEEN = re.compile(r"^(?:(?:the\s+)?(?:road|highway|route|area)\s+)?between\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
 # UCDP's "Qaḑā’ al Mawşil": a district (admin2), located at its largest place with precision "region".
 DISTRICT_PREFIX = re.compile(r"^(?:qada|qadaa|qadha|kaza)\s+(.+)$")
 
@@ -147,6 +149,14 @@ def phrase_parse(text):
     to the named town with precision "near", as ACLED does, never to an invented offset.
     """
     phrases, country = [], None
+    if between := BETWEEN.match(text):
+        # "Road between Bayji town and X town": the event is near the first place named, then the second.
+        for part in between.groups():
+            phrase = _phrase_from_part(name_key(part))
+            phrases.append(
+                PlacePhrase(phrase.text, max(phrase.precision, LocationPrecision.NEAR), phrase.wording, phrase.feature)
+            )
+        return phrases, country
     for part in re.split(r"[,;،؛]|\s+(?:and|in|و)\s+(?=\S)", text):
         # "Baghdad - Al Adhamiyah": a neighbourhood of the city, found only near it; else the city, precision near.
         head, _dash, quarter = part.partition(" - ") if " - " in part else part.partition(" – ")

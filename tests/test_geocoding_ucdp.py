@@ -199,6 +199,18 @@ def test_feature_wording_names_the_place_and_says_what_it_is(wording, name, prec
     assert (phrase.text, phrase.precision, phrase.feature) == (name, precision, feature)
 
 
+def test_between_two_places_is_near_the_first_then_the_second():
+    """ "Road between Bayjī town and Seneia town" is near Bayji (UCDP's point is 3 km from it), not a third place
+    that the whole wording or "Seneia" alone might match first."""
+    phrases, _country = phrase_parse("Road between Bayjī town and Seneia town")
+    assert [(phrase.text, phrase.precision) for phrase in phrases] == [
+        ("bayji", LocationPrecision.NEAR),
+        ("seneia", LocationPrecision.NEAR),
+    ]
+    top = candidates("Road between Bayjī town and Seneia town", admin1="Şalāḩ ad Dīn province")[0]
+    assert top["precision"] == "near" and km_from(top, 34.9307, 43.493107) <= 10
+
+
 def test_geocode_command_takes_admin2():
     out = io.StringIO()
     call_command(
