@@ -77,6 +77,9 @@ FEATURE_SUFFIX = re.compile(
     r"(?:oil )?refinery|dam lake|dam|lake|plains?|mountains?|mountians|hills?|valley|river|bridge|checkpoint|"
     r"(?:railroad |railway )?station|island|junction|crossing)$"
 )
+# Feature words for an air base, and the words the gazetteer's air bases (WOF campuses) are named with.
+AERODROME_FEATURES = {"airbase", "air base", "airport", "airfield", "base", "military base"}
+AERODROME_WORDS = ("airport", "airbase", "air base", "airfield")
 # A wording that calls the place a settlement names the settlement, even when its name begins like a feature.
 SETTLEMENT_WORDS = {"town", "village", "locality", "settlement", "city"}
 FEATURE_PREFIX = re.compile(r"^(camp|jabal|jebel|jabel|mount|mt|wadi|lake|sahl)\s+(.+)$")
@@ -817,8 +820,15 @@ class GazetteerGeocoder(Geocoder):
                 matches = [
                     item for item in self._matches(whole, countries=countries, fuzzy=False) if item[1] != "fuzzy"
                 ]
+            if not matches and phrase.feature in AERODROME_FEATURES:
+                # "Al-Asad military base" is the base the gazetteer calls "Al Asad Airport" or "Al Asad Airbase".
+                for word in AERODROME_WORDS:
+                    named = self._matches(f"{phrase.text} {word}", countries=countries, fuzzy=False)
+                    matches += [item for item in named if item[0].kind == PlaceKind.OTHER]
             for place, match, quality in matches or self._matches(phrase.text, countries=countries):
                 kind_precision = LocationPrecision.REGION if place.kind == PlaceKind.ADMIN1 else phrase.precision
+                if matches and place.kind == PlaceKind.OTHER:
+                    kind_precision = LocationPrecision.EXACT  # the feature itself, by its own name
                 yield place, match, quality, kind_precision
             return
         regions = []

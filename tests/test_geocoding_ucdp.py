@@ -199,6 +199,16 @@ def test_feature_wording_names_the_place_and_says_what_it_is(wording, name, prec
     assert (phrase.text, phrase.precision, phrase.feature) == (name, precision, feature)
 
 
+def test_an_air_base_is_the_base_not_the_village_it_is_named_after():
+    """Who's On First's campuses are in the gazetteer: "Al-Asad military base" is the air base (Wikipedia: 33.7856 N,
+    42.4411 E), by its own name and precision exact, whichever word the coder used for a base."""
+    for wording in ("Al-Asad military base", "Al Asad Airbase", "al Asad air base"):
+        top = candidates(wording, admin1="Al Anbār province")[0]
+        assert (top["name"], top["precision"]) == ("Al Asad Airport", "exact"), wording
+        assert km_from(top, 33.7856, 42.4411) <= 3
+    assert candidates("Al Asad Airport")[0]["name"] == "Al Asad Airport"
+
+
 def test_between_two_places_is_near_the_first_then_the_second():
     """ "Road between Bayjī town and Seneia town" is near Bayji (UCDP's point is 3 km from it), not a third place
     that the whole wording or "Seneia" alone might match first."""
