@@ -32,6 +32,7 @@ from geopy.point import Point as GeopyPoint
 
 from .models import LocationPrecision, Place, PlaceKind
 from .names import (
+    loose_agrees,
     loose_head_keys,
     loose_keys,
     name_key,
@@ -76,9 +77,14 @@ FEATURE_SUFFIX = re.compile(
     r"(?:oil )?refinery|dam lake|dam|lake|plains?|mountains?|mountians|hills?|valley|river|bridge|checkpoint|"
     r"(?:railroad |railway )?station|island|junction|crossing)$"
 )
+# Feature words for an air base, and the words the gazetteer's air bases (WOF campuses) are named with.
+AERODROME_FEATURES = {"airbase", "air base", "airport", "airfield", "base", "military base"}
+AERODROME_WORDS = ("airport", "airbase", "air base", "airfield")
 # A wording that calls the place a settlement names the settlement, even when its name begins like a feature.
 SETTLEMENT_WORDS = {"town", "village", "locality", "settlement", "city"}
 FEATURE_PREFIX = re.compile(r"^(camp|jabal|jebel|jabel|mount|mt|wadi|lake|sahl)\s+(.+)$")
+# "Road between X and Y", "the highway between X and Y", "between X and Y": near X (or else Y), never a third place.
+BETWEEN = re.compile(r"^(?:(?:the\s+)?(?:road|highway|route|area)\s+)?between\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
 # UCDP's "Qaḑā’ al Mawşil": a district (admin2), located at its largest place with precision "region".
 DISTRICT_PREFIX = re.compile(r"^(?:qada|qadaa|qadha|kaza)\s+(.+)$")
 
@@ -146,6 +152,14 @@ def phrase_parse(text):
     to the named town with precision "near", as ACLED does, never to an invented offset.
     """
     phrases, country = [], None
+    if between := BETWEEN.match(text):
+        # "Road between Bayji town and X town": the event is near the first place named, then the second.
+        for part in between.groups():
+            phrase = _phrase_from_part(name_key(part))
+            phrases.append(
+                PlacePhrase(phrase.text, max(phrase.precision, LocationPrecision.NEAR), phrase.wording, phrase.feature)
+            )
+        return phrases, country
     for part in re.split(r"[,;،؛]|\s+(?:and|in|و)\s+(?=\S)", text):
         # "Baghdad - Al Adhamiyah": a neighbourhood of the city, found only near it; else the city, precision near.
         head, _dash, quarter = part.partition(" - ") if " - " in part else part.partition(" – ")
@@ -450,7 +464,10 @@ def _place_matches(key, *, countries=None, kinds=None, limit=60, fuzzy=True, pla
 
 
 def _km(first, second):
-    return first.point.distance(second.point) * 111.0  # degrees → km, close enough to tell 10 km from 50
+    """Kilometres between two places, on a local flat projection: a degree of longitude is cos(latitude) of a
+    degree of latitude (at 36° N plain degrees made 17 km east-west look like 21 km, over NAMESAKE_CLUSTER_KM)."""
+    cos_latitude = math.cos(math.radians((first.point.y + second.point.y) / 2))
+    return math.hypot(first.point.y - second.point.y, (first.point.x - second.point.x) * cos_latitude) * 111.2
 
 
 class GazetteerGeocoder(Geocoder):
@@ -603,7 +620,12 @@ class GazetteerGeocoder(Geocoder):
             # Ashraf" names the camp, not a village whose name begins like it).
             head_keys = {HEAD_KEY_PREFIX + key for key in keys if " " not in key}
             found = self._places_inside(_transliteration_index.loose_lookup(head_keys), area)
-        return [(place, "loose", LOOSE_QUALITY, phrase.precision) for place in found]
+        written = [text for text in dict.fromkeys([phrase.text, whole])]
+        return [
+            (place, "loose", LOOSE_QUALITY, phrase.precision)
+            for place in found
+            if any(loose_agrees(text, place.name_keys) for text in written)
+        ]
 
     def _places_inside(self, ids, area):
         known = self.places_by_pk or {}
@@ -798,8 +820,15 @@ class GazetteerGeocoder(Geocoder):
                 matches = [
                     item for item in self._matches(whole, countries=countries, fuzzy=False) if item[1] != "fuzzy"
                 ]
+            if not matches and phrase.feature in AERODROME_FEATURES:
+                # "Al-Asad military base" is the base the gazetteer calls "Al Asad Airport" or "Al Asad Airbase".
+                for word in AERODROME_WORDS:
+                    named = self._matches(f"{phrase.text} {word}", countries=countries, fuzzy=False)
+                    matches += [item for item in named if item[0].kind == PlaceKind.OTHER]
             for place, match, quality in matches or self._matches(phrase.text, countries=countries):
                 kind_precision = LocationPrecision.REGION if place.kind == PlaceKind.ADMIN1 else phrase.precision
+                if matches and place.kind == PlaceKind.OTHER:
+                    kind_precision = LocationPrecision.EXACT  # the feature itself, by its own name
                 yield place, match, quality, kind_precision
             return
         regions = []

@@ -338,7 +338,7 @@ def wof_places_load(countries=None):
     """
     from django.contrib.gis.geos import Point
 
-    from .models import District, Place, Region
+    from .models import District, Place, PlaceKind, Region
 
     admin_areas_load(region_model=Region, district_model=District)
     data = _read_json_gz(WOF_LOCALITIES)
@@ -369,6 +369,8 @@ def wof_places_load(countries=None):
             population=row["population"],
             source=source,
             wof_id=row["wof_id"],
+            # A campus (air base, airport) is a named feature, not a populated place.
+            kind=PlaceKind.OTHER if row.get("placetype") == "campus" else PlaceKind.POPULATED,
         )
         place.set_search_keys()
         new_places.append(place)

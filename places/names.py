@@ -252,3 +252,31 @@ def loose_head_keys(name):
     if len(words) < 2 or words[0] in ARTICLES:
         return ()
     return tuple(key for key in loose_keys(words[0]) if len(key) >= 3)
+
+
+# Letters Kurdish (and Persian) spellings write for Arabic ones: p for b (Paynjuwayn, Baynjiwayn), ch for j
+# (Halabcha, Halabja; transliteration_keys has already made ch the letter of sh).
+WRITTEN_LETTER_CLASSES = str.maketrans({"p": "b", "$": "j"})
+
+
+def _written_consonants(key):
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou ]", "", key).translate(WRITTEN_LETTER_CLASSES))
+
+
+def _in_order(letters, word):
+    remaining = iter(word)
+    return all(letter in remaining for letter in letters)
+
+
+def loose_agrees(query, names):
+    """Whether a consonant look-alike (loose_keys) keeps every consonant the query writes, w and y included where
+    they are pronounced, in order, in one of the names: a coder drops letters by ear ("Seneia" for "as Siniyah"),
+    but a letter the coder wrote and the place's name lacks says it is another name ("Huwaysah" is not "Hasa")."""
+    spellings = set()
+    for key in query_transliteration_keys(query):
+        consonants = _written_consonants(key)
+        spellings.add(consonants)
+        if consonants.endswith("t"):  # the construct -at: "Sakranat" is Sakrana
+            spellings.add(consonants[:-1])
+    names_consonants = [_written_consonants(key) for name in names for key in place_transliteration_keys([name])]
+    return any(_in_order(spelling, name) for spelling in spellings for name in names_consonants)

@@ -5,7 +5,8 @@
 Reads the unchanged `git archive` copies of whosonfirst-data-admin-<cc> and keeps only what the gazetteer uses:
 - regions (governorates) and counties (districts): id, names (English, Arabic, every variant), GeoNames id and a
   MultiPolygon simplified (topology preserved) to about 90 m, written as WKT at 5 decimals (about 1 m);
-- localities: id, GeoNames id, names (Latin and Arabic, alternates), point, population, and their region and county.
+- localities and campuses (air bases, airports): id, GeoNames id, names (Latin and Arabic, alternates), point,
+  population, their region and county, and which of the two it is.
 Superseded and deprecated records are left out; abandoned and destroyed villages (GeoNames PPLQ/PPLW, "not current"
 in WOF) are kept, because that is where conflict events are reported.
 
@@ -35,7 +36,12 @@ LOCALITY_COLUMNS = [
     "population",
     "region_wof_id",
     "district_wof_id",
+    "placetype",
 ]
+# Besides localities: campuses (air bases and airports: Al Asad, Al Taqaddum, Mosul, Qamishli), where reports place
+# events by the base's name. WOF's neighbourhoods are left out: names such as "Babil", "Ur" or "Asia" for Baghdad
+# quarters would meet a governorate, an ancient city or anything else, and "City - Quarter" wording is rare.
+POINT_PLACETYPES = ("locality", "campus")
 # Not a governorate: the Golan ceasefire zone (UNDOF) is mapped by WOF as a region of its own.
 SKIPPED_REGIONS = {85681385}
 NAME_PROPERTIES = [
@@ -146,7 +152,7 @@ def build(archive_paths):
                     "wkt": _wkt(geos, geometry),
                 }
             )
-        elif placetype == "locality":
+        elif placetype in POINT_PLACETYPES:
             geonames_id = _geonames_id(props)
             region_id, county_id = _hierarchy(props)
             row = [
@@ -159,6 +165,7 @@ def build(archive_paths):
                 int(props.get("gn:population") or props.get("wof:population") or 0),
                 region_id,
                 county_id,
+                placetype,
             ]
             # One row per GeoNames id: a current record beats a stale duplicate.
             key = geonames_id or f"wof:{props['wof:id']}"
