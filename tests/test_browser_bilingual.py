@@ -1,0 +1,127 @@
+"""Incident text in both languages, in a real Chromium: the map's list, popups and the incident page show Arabic on
+/ar/ and English on /, an English-only incident shows English marked as the original on /ar/, and a draft's text
+appears nowhere. Each test leaves a screenshot."""
+
+import datetime
+import importlib
+
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.gis.geos import Point
+from django.db import transaction
+from playwright.sync_api import expect
+
+from incidents.models import EventType
+from places.models import Place
+from tests.factories import ActorFactory, IncidentFactory
+from tests.test_browser_map import ROWS, orm_beside_playwright, screenshot  # noqa: F401 -- the module's fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+MAARAT_AR = "قصف مدفعي على معرة النعمان"
+DRAFT_AR = "مسودة لا يراها أحد"
+ENGLISH_MARK_AR = "الأصل بالإنجليزية"
+
+
+@pytest.fixture
+def bilingual(transactional_db):
+    if not EventType.objects.exists():
+        importlib.import_module("incidents.migrations.0002_acled_taxonomy").add_taxonomy(django_apps, None)
+    maarat = Place.objects.create(
+        name="Maarat al-Numan",
+        alternate_names=["مەعەڕە", "معرة النعمان"],
+        point=Point(36.68, 35.64, srid=4326),
+        admin1="Idlib",
+        country="SY",
+    )
+    with transaction.atomic():
+        both = IncidentFactory(
+            published=True,
+            title="Shelling of Maarat al-Numan",
+            title_ar=MAARAT_AR,
+            description="Artillery hit the market.",
+            description_ar="أصابت المدفعية السوق.",
+            start_date=datetime.date(2019, 4, 19),
+            location=Point(36.68, 35.64, srid=4326),
+            place=maarat,
+            place_name="Maarat al-Numan",
+            place_reported="Maarat al-Numan",
+            admin1="Idlib",
+            actors=[(ActorFactory(name="Syrian Arab Army", aliases=["SAA", "الجيش العربي السوري"]), "a")],
+        )
+    with transaction.atomic():
+        english = IncidentFactory(
+            published=True,
+            title="Airstrike on Khan Shaykhun",
+            start_date=datetime.date(2019, 4, 18),
+            location=Point(36.65, 35.44, srid=4326),
+        )
+    IncidentFactory(title="Unpublished draft", title_ar=DRAFT_AR, location=Point(36.6, 35.5, srid=4326))
+    return {"both": both, "english": english}
+
+
+def open_map(page, live_server, path):
+    page.goto(live_server.url + path)
+    expect(page.locator(ROWS)).to_have_count(2)
+    return page
+
+
+def test_arabic_map_shows_arabic_titles_places_and_marks_english_originals(page, live_server, bilingual):
+    open_map(page, live_server, "/ar/")
+    rows = page.locator("#incident-rows")
+    both_row = rows.locator(f'tr[data-id="{bilingual["both"].pk}"]')
+    expect(both_row.locator(".row-link")).to_have_text(MAARAT_AR)
+    expect(both_row.locator(".row-link")).to_have_attribute("lang", "ar")
+    expect(both_row).to_contain_text("معرة النعمان")
+    expect(both_row.locator(".original-mark")).to_have_count(0)
+    english_row = rows.locator(f'tr[data-id="{bilingual["english"].pk}"]')
+    expect(english_row.locator(".row-link")).to_have_text("Airstrike on Khan Shaykhun")
+    expect(english_row.locator(".row-link")).to_have_attribute("lang", "en")
+    expect(english_row.locator(".original-mark")).to_have_text(ENGLISH_MARK_AR)
+    expect(rows).not_to_contain_text(DRAFT_AR)
+
+    both_row.locator(".row-link").click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.locator("h3")).to_have_text(MAARAT_AR)
+    expect(popup).to_contain_text("معرة النعمان")
+    expect(popup).to_contain_text("الجيش العربي السوري")
+    where = popup.locator("p").nth(1)  # after the title and the dates
+    expect(where).to_contain_text("معرة النعمان — ")
+    expect(where).to_contain_text("، ")  # region and country joined by the Arabic comma
+    expect(where).not_to_contain_text(", ")
+    screenshot(page, "bilingual-map-arabic-popup")
+
+    english_row.locator(".row-link").click()
+    expect(popup.locator("h3")).to_have_text("Airstrike on Khan Shaykhun")
+    expect(popup.locator(".original-mark")).to_have_text(ENGLISH_MARK_AR)
+    screenshot(page, "bilingual-map-arabic-english-original")
+
+
+def test_english_map_shows_english_titles(page, live_server, bilingual):
+    open_map(page, live_server, "/")
+    rows = page.locator("#incident-rows")
+    expect(rows.locator(f'tr[data-id="{bilingual["both"].pk}"] .row-link')).to_have_text("Shelling of Maarat al-Numan")
+    expect(rows.locator(".original-mark")).to_have_count(0)
+    expect(rows).not_to_contain_text(MAARAT_AR)
+    rows.locator(".row-link", has_text="Shelling").click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.locator("h3")).to_have_text("Shelling of Maarat al-Numan")
+    expect(popup).to_contain_text("Maarat al-Numan — Idlib, Syria")
+    screenshot(page, "bilingual-map-english-popup")
+
+
+def test_incident_page_in_each_language(page, live_server, bilingual):
+    both, english = bilingual["both"], bilingual["english"]
+    page.goto(f"{live_server.url}/ar/incidents/{both.pk}/")
+    expect(page.locator("h1")).to_have_text(MAARAT_AR)
+    expect(page.locator(".incident-facts")).to_contain_text("أصابت المدفعية السوق.")
+    expect(page.locator(".incident-facts")).to_contain_text("معرة النعمان")
+    expect(page.locator(".original-mark")).to_have_count(0)
+    screenshot(page, "bilingual-incident-arabic")
+    page.goto(f"{live_server.url}/incidents/{both.pk}/")
+    expect(page.locator("h1")).to_have_text("Shelling of Maarat al-Numan")
+    expect(page.locator(".incident-facts")).to_contain_text("Artillery hit the market.")
+    page.goto(f"{live_server.url}/ar/incidents/{english.pk}/")
+    expect(page.locator("h1")).to_have_text("Airstrike on Khan Shaykhun")
+    expect(page.locator(".original-mark")).to_have_text(ENGLISH_MARK_AR)
+    screenshot(page, "bilingual-incident-english-original")
