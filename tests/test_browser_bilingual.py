@@ -92,7 +92,9 @@ def test_arabic_map_shows_arabic_titles_places_and_marks_english_originals(page,
     screenshot(page, "bilingual-map-arabic-popup")
 
     english_row.locator(".row-link").click()
-    expect(popup.locator("h3")).to_have_text("Airstrike on Khan Shaykhun")
+    # The first popup fades out while this one opens: take this one by its title.
+    popup = page.locator(".leaflet-popup-content", has=page.locator("h3", has_text="Airstrike on Khan Shaykhun"))
+    expect(popup.locator("h3")).to_have_attribute("lang", "en")
     expect(popup.locator(".original-mark")).to_have_text(ENGLISH_MARK_AR)
     screenshot(page, "bilingual-map-arabic-english-original")
 
