@@ -130,7 +130,8 @@ def incidents_load(*, path: Path = SEEDS_DIR / "incidents.geojson") -> LoadRepor
         )
         longitude, latitude = feature["geometry"]["coordinates"]
         numbers = ["date_precision", "location_precision", "fatalities_low", "fatalities_best", "fatalities_high"]
-        texts = ["title", "description", "place_reported", "place_name", "admin1", "admin2", "country"]
+        texts = ["title", "title_ar", "description", "description_ar", "place_reported", "place_name", "admin1"]
+        texts += ["admin2", "country"]
         incident = Incident(
             external_id=str(feature["id"]),
             **{key: props.get(key) for key in numbers},
