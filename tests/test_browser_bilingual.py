@@ -85,7 +85,7 @@ def test_arabic_map_shows_arabic_titles_places_and_marks_english_originals(page,
     expect(popup.locator("h3")).to_have_text(MAARAT_AR)
     expect(popup).to_contain_text("معرة النعمان")
     expect(popup).to_contain_text("الجيش العربي السوري")
-    where = popup.locator("p").nth(1)  # after the title and the dates
+    where = popup.locator(".popup-where")
     expect(where).to_contain_text("معرة النعمان — ")
     expect(where).to_contain_text("، ")  # region and country joined by the Arabic comma
     expect(where).not_to_contain_text(", ")
