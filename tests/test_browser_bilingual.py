@@ -14,7 +14,13 @@ from playwright.sync_api import expect
 from incidents.models import EventType
 from places.models import Place
 from tests.factories import ActorFactory, IncidentFactory
-from tests.test_browser_map import ROWS, orm_beside_playwright, screenshot  # noqa: F401 -- the module's fixture
+from tests.test_browser_map import (  # noqa: F401 -- orm_beside_playwright: that module's fixture, used here too
+    RECORD_CSP_VIOLATIONS,
+    ROWS,
+    assert_nothing_ran,
+    orm_beside_playwright,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -127,3 +133,31 @@ def test_incident_page_in_each_language(page, live_server, bilingual):
     expect(page.locator("h1")).to_have_text("Airstrike on Khan Shaykhun")
     expect(page.locator(".original-mark")).to_have_text(ENGLISH_MARK_AR)
     screenshot(page, "bilingual-incident-english-original")
+
+
+def test_arabic_text_with_html_shows_as_text_and_runs_nothing(page, live_server, bilingual):
+    hostile_title = '<img src=x onerror=window.__xss="title_ar">عنوان'
+    hostile_description = '<img src=x onerror=window.__xss="description_ar">وصف'
+    with transaction.atomic():
+        hostile = IncidentFactory(
+            published=True,
+            title="",
+            title_ar=hostile_title,
+            description_ar=hostile_description,
+            original_language="ar",
+            start_date=datetime.date(2019, 4, 20),
+            location=Point(36.7, 35.6, srid=4326),
+        )
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+    page.goto(live_server.url + "/ar/")
+    row = page.locator(f'#incident-rows tr[data-id="{hostile.pk}"] .row-link')
+    expect(row).to_have_text(hostile_title)
+    row.click()
+    expect(page.locator(".leaflet-popup-content h3")).to_have_text(hostile_title)
+    assert_nothing_ran(page)
+    page.goto(f"{live_server.url}/incidents/{hostile.pk}/")  # the English page shows the Arabic original, marked
+    expect(page.locator("h1")).to_have_text(hostile_title)
+    expect(page.locator(".original-mark").first).to_have_text("Arabic original")
+    expect(page.locator(".incident-facts")).to_contain_text(hostile_description)
+    assert_nothing_ran(page)
+    screenshot(page, "bilingual-incident-escaped")
