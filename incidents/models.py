@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from places.models import LocationPrecision, Place, PlaceKind  # noqa: F401 -- re-exported: incidents' vocabulary
+from places.models import LocationPrecision, Place, PlaceKind, place_arabic_names  # noqa: F401 -- re-exported: incidents' vocabulary
 from places.regions import admin_area_label
 
 http_url_validator = URLValidator(
@@ -663,10 +663,16 @@ class Incident(VersionedModel):
 
     @property
     def place_label(self):
-        """Where, as a reader of the active language knows it: the coded place's Arabic name on /ar/ when the
-        gazetteer has one, else the report's own words (or the coded place's name)."""
-        if get_language() == "ar" and self.place_id and (arabic := self.place.name_ar):
-            return arabic
+        """Where, as a reader of the active language knows it: on /ar/ the coded place's Arabic name when the gazetteer
+        has one (the linked place, or the place of that name), else the report's own words (or the coded name)."""
+        if get_language() == "ar":
+            if self.place_id:
+                arabic = self.place.name_ar
+            else:
+                key = (str(self.country), self.admin1, self.place_name)
+                arabic = place_arabic_names([key]).get(key)
+            if arabic:
+                return arabic
         return self.place_reported or self.place_name
 
     @property

@@ -10,7 +10,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_countries import countries
 
-from places.models import arabic_name
+from places.models import arabic_name, place_arabic_names
 
 from . import selectors
 from .api import docs as api_docs
@@ -151,13 +151,14 @@ class MapListView(MapView):
         listed = map_feed.incident_map_page(
             filters=filters, viewport=view["bbox"], page=view["page"], page_size=page_size
         )
+        places_ar = list_place_names_ar(listed["rows"]) if get_language() == "ar" else {}
         return JsonResponse(
             {
                 "total": listed["total"],
                 "page": view["page"],
                 "pages": max(1, math.ceil(listed["total"] / page_size)),
                 "page_size": page_size,
-                "incidents": [map_point(row) for row in listed["rows"]],
+                "incidents": [map_point(row, place_ar=places_ar.get(row["id"])) for row in listed["rows"]],
             }
         )
 
@@ -190,8 +191,19 @@ def shown_text_members(name, shown):
     return {name: shown.text, f"{name}_lang": shown.language, f"{name}_mark": shown.mark}
 
 
-def map_point(row):
-    place_ar = get_language() == "ar" and arabic_name(row["place__alternate_names"])
+def list_place_names_ar(rows):
+    """{incident id: its place's Arabic name} for list rows: the linked gazetteer place's, else the place of that
+    name (one query for the page)."""
+    names = {row["id"]: arabic_name(row["place__alternate_names"]) for row in rows}
+    by_name = place_arabic_names(
+        (row["country"], row["admin1"], row["place_name"]) for row in rows if not names[row["id"]]
+    )
+    for row in rows:
+        names[row["id"]] = names[row["id"]] or by_name.get((str(row["country"]), row["admin1"], row["place_name"]), "")
+    return names
+
+
+def map_point(row, *, place_ar=""):
     return {
         "id": row["id"],
         **shown_text_members("title", ShownText.of(english=row["title"], arabic=row["title_ar"])),

@@ -45,6 +45,25 @@ def arabic_name(spellings):
     )
 
 
+def place_arabic_names(keys):
+    """{(country, admin1, name): Arabic name} for the keys whose `name` is a gazetteer place's own name in that
+    country (and region, when admin1 is given), the most populous first; keys with no such place, or none with an
+    Arabic name, are left out. For incidents coded by name only (imports, seeds), not to a gazetteer row."""
+    keys = {(str(country), admin1 or "", name) for country, admin1, name in keys if name}
+    if not keys:
+        return {}
+    found = {}
+    places = Place.objects.filter(
+        name__in={name for _country, _admin1, name in keys}, country__in={country for country, _a, _n in keys}
+    ).order_by("-population", "pk")
+    for country, admin1, name, spellings in places.values_list("country", "admin1", "name", "alternate_names"):
+        if arabic := arabic_name(spellings):
+            for key in ((country, admin1, name), (country, "", name)):
+                if key in keys:
+                    found.setdefault(key, arabic)
+    return found
+
+
 class Place(models.Model):
     """A gazetteer entry the geocoder matches report wording against: GeoNames rows, or one an editor added."""
 

@@ -245,3 +245,17 @@ def test_the_assistant_writes_in_the_reports_language(client, editor, report, la
     assert created.original_language == language
     assert getattr(created, title_field) == forms[0].initial[title_field]
     assert getattr(created, empty_field) == ""
+
+
+def test_a_place_coded_by_name_only_is_shown_by_its_arabic_name(client, bilingual):
+    """Imports and seeds name the place without linking the gazetteer row: the place of that name in that country
+    and region gives the Arabic name; a name the gazetteer does not have stays as written."""
+    by_name = IncidentFactory(
+        published=True, place_name="Maarat al-Numan", place_reported="Maarat al-Numan", admin1="Idlib"
+    )
+    unknown = IncidentFactory(published=True, place_name="Nowhere Farm", place_reported="Nowhere Farm")
+    rows = {row["id"]: row for row in client.get("/ar/map/list.json?bbox=30,30,45,40&zoom=6").json()["incidents"]}
+    assert rows[by_name.pk]["place"] == "معرة النعمان"
+    assert rows[unknown.pk]["place"] == "Nowhere Farm"
+    assert client.get(f"/ar/incidents/{by_name.pk}.json").json()["place"] == "معرة النعمان"
+    assert client.get(f"/incidents/{by_name.pk}.json").json()["place"] == "Maarat al-Numan"

@@ -18,7 +18,9 @@ MAP_POINT_FIELDS = (
     "location_precision",
     "place_reported",
     "place_name",
-    "place__alternate_names",  # the place's Arabic name on /ar/ (Place.name_ar)
+    "place__alternate_names",  # the place's Arabic name on /ar/ (Place.name_ar), or by its name in its country:
+    "country",
+    "admin1",
     "lat",
     "lon",
     "event_type__slug",
