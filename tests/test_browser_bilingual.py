@@ -66,6 +66,15 @@ def bilingual(transactional_db):
     return {"both": both, "english": english}
 
 
+@pytest.fixture(autouse=True)
+def requests_answered(page):
+    """The map asks the live server for the view again after a row is clicked: let those answers arrive before the
+    test ends, or the flush that follows a transactional test can deadlock with a query still running."""
+    yield
+    if not page.is_closed():
+        page.wait_for_load_state("networkidle")
+
+
 def open_map(page, live_server, path):
     page.goto(live_server.url + path)
     expect(page.locator(ROWS)).to_have_count(2)
