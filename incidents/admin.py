@@ -303,6 +303,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
     inlines = [IncidentActorInline, IncidentSourceInline]
     list_display = [
         "title",
+        "title_ar",
         "start_date",
         "event_type",
         "admin1",
@@ -328,7 +329,8 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
     date_hierarchy = "start_date"
     # "=event_id": an editor pastes the publisher's id (SYR12345) from the file or its website.
     search_fields = [
-        "title", "description", "place_reported", "place_name", "admin1", "actors__name", "=event_id", "=external_id",
+        "title", "title_ar", "description", "description_ar", "place_reported", "place_name", "admin1",
+        "actors__name", "=event_id", "=external_id",
     ]  # fmt: skip
     autocomplete_fields = ["sub_event_type"]
     raw_id_fields = ["place"]  # set by the place search box's script, which knows the place's id
@@ -349,7 +351,18 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         "original_record",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "description", ("event_type", "sub_event_type")]}),
+        # The two languages side by side, English first (left to right), Arabic beside it (right to left).
+        (
+            None,
+            {
+                "fields": [
+                    "original_language",
+                    ("title", "title_ar"),
+                    ("description", "description_ar"),
+                    ("event_type", "sub_event_type"),
+                ]
+            },
+        ),
         (_("When"), {"fields": [("start_date", "end_date"), ("date_precision", "time_of_day")]}),
         (
             _("Where"),
@@ -490,7 +503,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
             for message in getattr(refusal, "messages", [str(refusal)]):
                 self.message_user(request, message, messages.ERROR)
         else:
-            self.message_user(request, done % {"title": incident.title}, messages.SUCCESS)
+            self.message_user(request, done % {"title": incident}, messages.SUCCESS)
         return HttpResponseRedirect(change_url)
 
     def publish_view(self, request, object_id):
@@ -514,7 +527,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
             )
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Retract “%(title)s”") % {"title": incident.title},
+            "title": _("Retract “%(title)s”") % {"title": incident},
             "incidents": [incident],
             "form": form,
             "opts": self.model._meta,

@@ -23,7 +23,7 @@ from . import services
 from .extraction import ReportTextError, extract_candidates, report_text_clean
 from .extraction.dates import publication_date_in
 from .extraction.text import MAX_REPORT_CHARS, MAX_UPLOAD_BYTES, report_text_from_bytes, report_title
-from .models import Actor, DatePrecision, EventType, LocationPrecision, SubEventType
+from .models import Actor, ContentLanguage, DatePrecision, EventType, LocationPrecision, SubEventType
 
 FIELD_LABELS = {
     "place": gettext_lazy("place"),
@@ -113,7 +113,22 @@ ACTORS_HINT = gettext_lazy(
 
 class CandidateForm(forms.Form):
     keep = forms.BooleanField(label=gettext_lazy("Create this incident"), required=False)
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=300, required=False)
+    # The proposal is written in the report's language (its original); the other title is the editor's to add.
+    original_language = forms.ChoiceField(
+        label=gettext_lazy("Original language"), choices=ContentLanguage.choices, initial=ContentLanguage.ENGLISH
+    )
+    title = forms.CharField(
+        label=gettext_lazy("Title (English)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "en", "dir": "ltr", "size": 60}),
+    )
+    title_ar = forms.CharField(
+        label=gettext_lazy("Title (Arabic)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "ar", "dir": "rtl", "size": 60}),
+    )
     event_type = forms.ModelChoiceField(EventType.objects.all(), label=gettext_lazy("Event type"), required=False)
     sub_event_type = forms.ModelChoiceField(
         SubEventType.objects.select_related("event_type"), label=gettext_lazy("Sub-event type"), required=False
@@ -170,8 +185,9 @@ class CandidateForm(forms.Form):
         data = super().clean()
         if not data.get("keep"):
             return data
+        original_title = "title_ar" if data.get("original_language") == ContentLanguage.ARABIC else "title"
         for name, message in [
-            ("title", _("Give the incident a title.")),
+            (original_title, _("Give the incident a title in its original language.")),
             ("event_type", _("Choose an event type.")),
             ("start_date", _("Give the start date: the report did not say when.")),
         ]:
@@ -202,7 +218,9 @@ class CandidateForm(forms.Form):
         if data.get("latitude") is not None and data.get("longitude") is not None:
             location = Point(data["longitude"], data["latitude"], srid=4326)
         return {
-            "title": data["title"],
+            "title": data.get("title", ""),
+            "title_ar": data.get("title_ar", ""),
+            "original_language": data["original_language"],
             "event_type": data["event_type"],
             "sub_event_type": data.get("sub_event_type"),
             "start_date": data["start_date"],
@@ -230,7 +248,8 @@ CandidateFormSet = forms.formset_factory(CandidateForm, extra=0, max_num=100, va
 def _initial(candidate):
     return {
         "keep": True,
-        "title": candidate.title,
+        "original_language": candidate.language,
+        ("title_ar" if candidate.language == ContentLanguage.ARABIC else "title"): candidate.title,
         "event_type": candidate.event_type_id,
         "sub_event_type": candidate.sub_event_type_id,
         "start_date": candidate.start_date,

@@ -135,6 +135,18 @@ class IncidentAdminForm(EditVersionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _database_defaults_resolve(self.instance)
+        # Each language's fields are typed and read in their own direction, whatever the admin's language.
+        for name, language, direction in [
+            ("title", "en", "ltr"),
+            ("description", "en", "ltr"),
+            ("title_ar", "ar", "rtl"),
+            ("description_ar", "ar", "rtl"),
+        ]:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update({"lang": language, "dir": direction})
+        if "original_language" in self.fields:
+            # A post without it (a script written before the field) keeps the incident's language: English by default.
+            self.fields["original_language"].required = False
         if "place_search" in self.fields:
             self.fields["place_search"].widget.attrs.update(
                 {
@@ -158,6 +170,9 @@ class IncidentAdminForm(EditVersionForm):
         if self.instance.location is not None:
             self.initial.setdefault("latitude", round(self.instance.location.y, 6))
             self.initial.setdefault("longitude", round(self.instance.location.x, 6))
+
+    def clean_original_language(self):
+        return self.cleaned_data["original_language"] or self.instance.original_language
 
     def clean_latitude(self):
         latitude = self.cleaned_data["latitude"]

@@ -5,6 +5,7 @@ with low / best / high estimates) so that our data maps onto theirs column by co
 """
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from places.models import LocationPrecision, Place, PlaceKind  # noqa: F401 -- re-exported: incidents' vocabulary
+from places.models import LocationPrecision, Place, PlaceKind, place_arabic_names  # noqa: F401 -- re-exported: incidents' vocabulary
 from places.regions import admin_area_label
 
 http_url_validator = URLValidator(
@@ -110,6 +111,37 @@ class VersionedModel(models.Model):
             except BaseException:
                 self.version = read_version
                 raise
+
+
+class ContentLanguage(models.TextChoices):
+    """The languages an incident's own words (title, description) are written in; the interface's languages."""
+
+    ENGLISH = "en", _("English")
+    ARABIC = "ar", _("Arabic")
+
+
+# What a reader is told beside text shown in the other language because theirs is missing.
+ORIGINAL_MARK = {ContentLanguage.ENGLISH: _("English original"), ContentLanguage.ARABIC: _("Arabic original")}
+
+
+@dataclass(frozen=True)
+class ShownText:
+    """An incident's text as a reader of one language sees it: the text, the language it is in, and the mark to show
+    beside it when it is not the reader's language (empty when it is)."""
+
+    text: str
+    language: str
+    mark: str
+
+    @classmethod
+    def of(cls, *, english, arabic, language=None):
+        """The reader's language when there is text in it, else the other, marked. `language`: the active one."""
+        wanted = ContentLanguage.ARABIC if (language or get_language()) == "ar" else ContentLanguage.ENGLISH
+        other = ContentLanguage.ENGLISH if wanted == ContentLanguage.ARABIC else ContentLanguage.ARABIC
+        texts = {ContentLanguage.ENGLISH: english or "", ContentLanguage.ARABIC: arabic or ""}
+        if texts[wanted] or not texts[other]:
+            return cls(texts[wanted], str(wanted), "")
+        return cls(texts[other], str(other), str(ORIGINAL_MARK[other]))
 
 
 class Dataset(models.TextChoices):
@@ -386,8 +418,24 @@ class Incident(VersionedModel):
     )
 
     # what
-    title = models.CharField(_("title"), max_length=300)
-    description = models.TextField(_("description"), blank=True)
+    # Our own words in both interface languages: plain columns (not django-modeltranslation's proxied ones), so the
+    # database's kept features and downloads read each language by name (docs/architecture.md, "Incident text in
+    # two languages"). `title` and `description` are the English ones, as every output has always read them.
+    title = models.CharField(_("title (English)"), max_length=300, blank=True)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=300, blank=True, db_default="")
+    description = models.TextField(_("description (English)"), blank=True)
+    description_ar = models.TextField(_("description (Arabic)"), blank=True, db_default="")
+    original_language = models.CharField(
+        _("original language"),
+        max_length=2,
+        choices=ContentLanguage.choices,
+        default=ContentLanguage.ENGLISH,
+        db_default=ContentLanguage.ENGLISH,
+        help_text=_(
+            "The language the incident was first written in (its report's, usually); the other is a translation. "
+            "Its title is required; the other may stay empty, and readers of that language then see this one, marked."
+        ),
+    )
     event_type = models.ForeignKey(
         EventType, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("event type")
     )
@@ -543,6 +591,12 @@ class Incident(VersionedModel):
         ]
         constraints = [
             models.CheckConstraint(
+                condition=Q(original_language=ContentLanguage.ENGLISH, title__gt="")
+                | Q(original_language=ContentLanguage.ARABIC, title_ar__gt=""),
+                name="incident_original_has_title",
+                violation_error_message=_("Give the incident a title in its original language."),
+            ),
+            models.CheckConstraint(
                 condition=Q(end_date__gte=F("start_date")),
                 name="incident_end_after_start",
                 violation_error_message=_("The end date cannot be before the start date."),
@@ -597,7 +651,30 @@ class Incident(VersionedModel):
         return admin_area_label(self.admin1, country=self.country)
 
     def __str__(self):
-        return self.title
+        return self.title or self.title_ar
+
+    @property
+    def shown_title(self):
+        """The title in the active language, or the other one marked as such (ShownText)."""
+        return ShownText.of(english=self.title, arabic=self.title_ar)
+
+    @property
+    def shown_description(self):
+        return ShownText.of(english=self.description, arabic=self.description_ar)
+
+    @property
+    def place_label(self):
+        """Where, as a reader of the active language knows it: on /ar/ the coded place's Arabic name when the gazetteer
+        has one (the linked place, or the place of that name), else the report's own words (or the coded name)."""
+        if get_language() == "ar":
+            if self.place_id:
+                arabic = self.place.name_ar
+            else:
+                key = (str(self.country), self.admin1, self.place_name)
+                arabic = place_arabic_names([key]).get(key)
+            if arabic:
+                return arabic
+        return self.place_reported or self.place_name
 
     @property
     def dataset_attribution(self):
@@ -623,6 +700,9 @@ class Incident(VersionedModel):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             errors["end_date"] = _("The end date cannot be before the start date.")
         errors.update(self._fatality_order_errors())
+        original_title = "title_ar" if self.original_language == ContentLanguage.ARABIC else "title"
+        if not getattr(self, original_title):
+            errors[original_title] = _("Give the incident a title in its original language.")
         if self.location is not None and not (-90 <= self.location.y <= 90 and -180 <= self.location.x <= 180):
             errors["location"] = _("Latitude must be within ±90 and longitude within ±180.")
         if self.status == Status.PUBLISHED and self.location is None:

@@ -40,7 +40,12 @@ CREATE OR REPLACE FUNCTION conflictmap_country_names() RETURNS jsonb
 # was re-aggregated for every incident of a 10,000-row import (seconds became minutes).
 # The actor and the source of each link are read by primary key from the link (a subquery per link), never joined
 # the other way round: with stale statistics PostgreSQL otherwise probed the links once per actor.
-FEATURE_ACTORS = """SELECT '[' || string_agg((SELECT '{"name":' || to_json(a.name) FROM incidents_actor a WHERE a.id = ia.actor_id)
+# An actor's Arabic name is its first alias in Arabic script (models.Actor.display_name), null when it has none.
+FEATURE_ACTORS = """SELECT '[' || string_agg((SELECT '{"name":' || to_json(a.name) || ',"name_ar":'
+                                   || COALESCE(to_json((SELECT alias FROM unnest(a.aliases) WITH ORDINALITY AS x(alias, n)
+                                                         WHERE alias ~ '[\u0600-\u06ff]' ORDER BY n LIMIT 1))::text,
+                                               'null')
+                                   FROM incidents_actor a WHERE a.id = ia.actor_id)
                             || ',"side":' || to_json(ia.side)
                             || CASE WHEN ia.is_associated THEN ',"associated":true}' ELSE ',"associated":false}' END,
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
@@ -63,6 +68,9 @@ FEATURE_TEXT = """'{"type":"Feature","id":' || i.id
   || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
+  || ',"title_ar":' || to_json(i.title_ar)
+  || ',"description_ar":' || to_json(i.description_ar)
+  || ',"original_language":' || to_json(i.original_language)
   || ',"start_date":' || to_json(i.start_date)
   || ',"end_date":' || to_json(i.end_date)
   || ',"date_precision":' || i.date_precision
@@ -158,4 +166,9 @@ CSV_COLUMNS = [
     ("fatalities_low", "i.fatalities_low"),
     ("fatalities_high", "i.fatalities_high"),
     ("source_urls", _text("source_links.source_urls")),
+    # Our own words in Arabic beside the English `title` and `notes` (empty when not written), and which of the two
+    # is the original: every file carries both, whatever the language of the page it was downloaded from.
+    ("title_ar", _text("i.title_ar")),
+    ("notes_ar", _text("i.description_ar")),
+    ("original_language", "i.original_language"),
 ]

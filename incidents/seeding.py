@@ -11,7 +11,11 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history
+
+from places.regions import admin_area_label
 
 from .models import (
     Actor,
@@ -130,7 +134,8 @@ def incidents_load(*, path: Path = SEEDS_DIR / "incidents.geojson") -> LoadRepor
         )
         longitude, latitude = feature["geometry"]["coordinates"]
         numbers = ["date_precision", "location_precision", "fatalities_low", "fatalities_best", "fatalities_high"]
-        texts = ["title", "description", "place_reported", "place_name", "admin1", "admin2", "country"]
+        texts = ["title", "title_ar", "description", "description_ar", "place_reported", "place_name", "admin1"]
+        texts += ["admin2", "country"]
         incident = Incident(
             external_id=str(feature["id"]),
             **{key: props.get(key) for key in numbers},
@@ -169,6 +174,7 @@ def incidents_load(*, path: Path = SEEDS_DIR / "incidents.geojson") -> LoadRepor
 
 DEMO_LABEL = "Synthetic demo data"
 DEMO_PREFIX = f"[{DEMO_LABEL}]"
+DEMO_LABEL_AR = "بيانات تجريبية مصطنعة"
 
 # Real towns, so the fiction lands in plausible places: (name, admin1, country, latitude, longitude). admin1 is
 # spelt as the gazetteer spells it (one vocabulary for the region filter); the first town of each admin1 is its
@@ -267,6 +273,15 @@ def _demo_fatalities(rng, event_type_name):
     return max(0, best - rng.randint(0, best)), best, best + rng.randint(1, best + 2)
 
 
+def _demo_arabic(sub_event_type, admin1, country):
+    with translation.override("ar"):
+        what, where = gettext(sub_event_type.name), admin_area_label(admin1, country=country)
+    return {
+        "title_ar": f"[{DEMO_LABEL_AR}] {what}، {where}",
+        "description_ar": f"{DEMO_LABEL_AR}: وُلّدت للعرض، ليست حدثاً ولا تقريراً حقيقياً.",
+    }
+
+
 def _demo_incident(rng, number, event_types, actors, source):
     name, admin1, country, latitude, longitude = rng.choice(DEMO_PLACES)
     location_precision = rng.choice(LocationPrecision.values)
@@ -288,6 +303,8 @@ def _demo_incident(rng, number, event_types, actors, source):
         is_demo=True,
         title=f"{DEMO_PREFIX} {sub_event_type.name}, {place_reported}",
         description=f"{DEMO_LABEL}: generated for demonstration, not a real event or report.",
+        # Every other one also in Arabic, so /ar/ shows both cases: Arabic text, and English marked as the original.
+        **(_demo_arabic(sub_event_type, admin1, country) if number % 2 else {}),
         start_date=start,
         end_date=start + timedelta(days=duration),
         date_precision=rng.choices(DatePrecision.values, weights=[8, 2, 1])[0],

@@ -32,7 +32,7 @@ def published_incidents():
 def incident_public_list():
     return (
         published_incidents()
-        .select_related("event_type", "sub_event_type")
+        .select_related("event_type", "sub_event_type", "place")
         .prefetch_related(
             Prefetch("incident_actors", queryset=IncidentActor.objects.select_related("actor")),
             "sources",

@@ -141,7 +141,7 @@ def incident_publish(*, incident: Incident, user=None) -> Incident:
     if problems:
         raise ValidationError(
             _("“%(title)s” cannot be published: %(problems)s.")
-            % {"title": incident.title, "problems": _(" and ").join(problems)}
+            % {"title": incident, "problems": _(" and ").join(problems)}
         )
     incident.status = Status.PUBLISHED
     incident.retraction_reason = ""

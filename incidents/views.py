@@ -5,10 +5,12 @@ from django.http import Http404, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_countries import countries
+
+from places.models import arabic_name, place_arabic_names
 
 from . import selectors
 from .api import docs as api_docs
@@ -16,7 +18,7 @@ from .api import openapi
 from .api.views import PublicGetMixin
 from .filters import MapViewForm, map_filter_keys
 from .map import feed as map_feed
-from .models import DATASET_ATTRIBUTION, ActorKind, Dataset, DatePrecision, Incident, LocationPrecision, Side
+from .models import DATASET_ATTRIBUTION, ActorKind, Dataset, DatePrecision, Incident, LocationPrecision, ShownText, Side
 from .templatetags.incident_format import dates_label, fatalities_label
 
 
@@ -149,13 +151,14 @@ class MapListView(MapView):
         listed = map_feed.incident_map_page(
             filters=filters, viewport=view["bbox"], page=view["page"], page_size=page_size
         )
+        places_ar = list_place_names_ar(listed["rows"]) if get_language() == "ar" else {}
         return JsonResponse(
             {
                 "total": listed["total"],
                 "page": view["page"],
                 "pages": max(1, math.ceil(listed["total"] / page_size)),
                 "page_size": page_size,
-                "incidents": [map_point(row) for row in listed["rows"]],
+                "incidents": [map_point(row, place_ar=places_ar.get(row["id"])) for row in listed["rows"]],
             }
         )
 
@@ -174,7 +177,7 @@ def map_marker(row):
     """What a marker needs; the list's rows (map_point) carry the dates and place in words."""
     return {
         "id": row["id"],
-        "title": row["title"],
+        "title": ShownText.of(english=row["title"], arabic=row["title_ar"]).text,
         "precision": row["location_precision"],
         "lat": round(row["lat"], 5),
         "lon": round(row["lon"], 5),
@@ -183,15 +186,32 @@ def map_marker(row):
     }
 
 
-def map_point(row):
+def shown_text_members(name, shown):
+    """`name`, `name_lang` and `name_mark` of a ShownText: the page marks text in the other language as such."""
+    return {name: shown.text, f"{name}_lang": shown.language, f"{name}_mark": shown.mark}
+
+
+def list_place_names_ar(rows):
+    """{incident id: its place's Arabic name} for list rows: the linked gazetteer place's, else the place of that
+    name (one query for the page)."""
+    names = {row["id"]: arabic_name(row["place__alternate_names"]) for row in rows}
+    by_name = place_arabic_names(
+        (row["country"], row["admin1"], row["place_name"]) for row in rows if not names[row["id"]]
+    )
+    for row in rows:
+        names[row["id"]] = names[row["id"]] or by_name.get((str(row["country"]), row["admin1"], row["place_name"]), "")
+    return names
+
+
+def map_point(row, *, place_ar=""):
     return {
         "id": row["id"],
-        "title": row["title"],
+        **shown_text_members("title", ShownText.of(english=row["title"], arabic=row["title_ar"])),
         "start": row["start_date"],
         "end": row["end_date"],
         "when": dates_label(row["start_date"], row["end_date"], row["date_precision"]),
         "precision": row["location_precision"],
-        "place": row["place_reported"] or row["place_name"],
+        "place": place_ar or row["place_reported"] or row["place_name"],
         "lat": round(row["lat"], 5),
         "lon": round(row["lon"], 5),
         "type": row["event_type__slug"],
@@ -248,9 +268,9 @@ class IncidentJsonView(PublicGetMixin, IncidentDetailView):
 def incident_popup(incident):
     return {
         "id": incident.pk,
-        "title": incident.title,
+        **shown_text_members("title", incident.shown_title),
         "when": dates_label(incident.start_date, incident.end_date, incident.date_precision),
-        "place": incident.place_reported or incident.place_name,
+        "place": incident.place_label,
         "region": pgettext("list separator", ", ").join(
             part for part in (incident.admin1_label, incident.country.name) if part
         ),

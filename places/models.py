@@ -1,5 +1,6 @@
 """The gazetteer: places the geocoder matches report wording against, and how precisely a point locates an event."""
 
+import re
 import unicodedata
 
 from django.contrib.gis.db import models
@@ -25,6 +26,42 @@ class PlaceKind(models.TextChoices):
     ADMIN1 = "admin1", _("Admin region (governorate / province)")
     NATURAL = "natural", _("Natural feature")
     OTHER = "other", _("Other")
+
+
+# A name in Arabic proper: words of two or more Arabic letters (and vowel marks), a teh marbuta (ة) only at a word's
+# end. GeoNames lists Persian and Kurdish spellings among the alternate names with no language tag: their own
+# letters (پ چ ژ گ ک ی ە ڵ ۆ ێ ڕ) and a mid-word ة ("كةربالا") tell them apart, as a lone letter tells a typo ("د مشق").
+_ARABIC_LETTER = "[\u0621-\u0628\u062a-\u063a\u0640-\u0652\u0670]"  # no ة (U+0629): it only ends a word
+_ARABIC_WORD = f"(?:{_ARABIC_LETTER}{{2,}}\u0629?|{_ARABIC_LETTER}\u0629)"
+ARABIC_NAME = re.compile(f"{_ARABIC_WORD}(?:[ -]{_ARABIC_WORD})*")
+# "محافظة حلب" (Aleppo governorate) names the region, not the place.
+_REGION_WORD_AR = "محافظة"
+
+
+def arabic_name(spellings):
+    """A place's Arabic name among its spellings: the first in Arabic proper that names the place itself, or ""."""
+    return next(
+        (name for name in spellings or () if ARABIC_NAME.fullmatch(name) and not name.startswith(_REGION_WORD_AR)), ""
+    )
+
+
+def place_arabic_names(keys):
+    """{(country, admin1, name): Arabic name} for the keys whose `name` is a gazetteer place's own name in that
+    country (and region, when admin1 is given), the most populous first; keys with no such place, or none with an
+    Arabic name, are left out. For incidents coded by name only (imports, seeds), not to a gazetteer row."""
+    keys = {(str(country), admin1 or "", name) for country, admin1, name in keys if name}
+    if not keys:
+        return {}
+    found = {}
+    places = Place.objects.filter(
+        name__in={name for _country, _admin1, name in keys}, country__in={country for country, _a, _n in keys}
+    ).order_by("-population", "pk")
+    for country, admin1, name, spellings in places.values_list("country", "admin1", "name", "alternate_names"):
+        if arabic := arabic_name(spellings):
+            for key in ((country, admin1, name), (country, "", name)):
+                if key in keys:
+                    found.setdefault(key, arabic)
+    return found
 
 
 class Place(models.Model):
@@ -78,6 +115,10 @@ class Place(models.Model):
     def __str__(self):
         region = ", ".join(part for part in (self.admin1, str(self.country)) if part)
         return f"{self.name} ({region})" if region else self.name
+
+    @property
+    def name_ar(self):
+        return arabic_name(self.alternate_names)
 
     def set_search_keys(self):
         from .names import place_search_keys

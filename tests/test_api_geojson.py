@@ -32,6 +32,7 @@ def test_a_feature_carries_every_property_in_lon_lat_order(client, export_incide
     properties = feature["properties"]
     assert properties["title"] == "IS assault north of Palmyra"
     assert properties["description"] == "Fighters attacked army positions, “at least 35” killed."
+    assert (properties["title_ar"], properties["description_ar"], properties["original_language"]) == ("", "", "en")
     assert (properties["start_date"], properties["end_date"], properties["date_precision"]) == (
         "2019-04-18",
         "2019-04-19",
@@ -50,9 +51,9 @@ def test_a_feature_carries_every_property_in_lon_lat_order(client, export_incide
     assert (properties["event_type"], properties["event_type_name"]) == ("battles", "Battles")
     assert (properties["sub_event_type"], properties["sub_event_type_name"]) == ("battles-armed-clash", "Armed clash")
     assert properties["actors"] == [
-        {"name": "Islamic State", "side": "a", "associated": False},
-        {"name": "Syrian Arab Army", "side": "b", "associated": False},
-        {"name": "Liwa al-Quds", "side": "b", "associated": True},
+        {"name": "Islamic State", "name_ar": None, "side": "a", "associated": False},
+        {"name": "Syrian Arab Army", "name_ar": None, "side": "b", "associated": False},
+        {"name": "Liwa al-Quds", "name_ar": None, "side": "b", "associated": True},
     ]
     assert (properties["fatalities_low"], properties["fatalities_best"], properties["fatalities_high"]) == (
         35,

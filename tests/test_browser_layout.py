@@ -157,7 +157,7 @@ def test_phone_popup_opens_clear_of_the_zoom_buttons(map_page, incidents, page, 
 def test_popup_region_uses_the_arabic_comma(map_page, incidents, page):
     page = map_page("/ar/")
     page.locator(".row-link").first.click()
-    where = page.locator(".leaflet-popup-content p").nth(1)
+    where = page.locator(".leaflet-popup-content .popup-where")
     expect(where).to_contain_text("، ")
     expect(where).not_to_contain_text(", ")
 

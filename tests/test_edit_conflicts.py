@@ -46,9 +46,11 @@ def test_second_editor_is_told_what_the_first_changed(client, editor, second_edi
     assert refused.status_code == 200
     errors = " ".join(refused.context["adminform"].form.non_field_errors())
     assert "ed saved this incident while you were editing it." in errors
-    assert "title: “IS assault north of Palmyra”" in errors
+    assert "title (English): “IS assault north of Palmyra”" in errors
     assert "Your edits were not saved" in errors
-    assert "title: “IS assault north of Palmyra”" in refused.content.decode()  # shown on the page, not only kept
+    assert (
+        "title (English): “IS assault north of Palmyra”" in refused.content.decode()
+    )  # shown on the page, not only kept
     incident.refresh_from_db()
     assert (incident.title, incident.fatalities_best, incident.version) == ("IS assault north of Palmyra", 35, 2)
 

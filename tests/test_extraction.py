@@ -23,7 +23,7 @@ SEED_REPORT = Path(__file__).parent / "data" / "seed_report_rewritten.txt"
 REPORTS = Path(__file__).parent / "data" / "reports"
 PUBLISHED = datetime.date(2019, 4, 20)
 JSON_KEYS = {
-    "title", "start_date", "end_date", "date_precision", "date_basis", "place_reported", "latitude", "longitude",
+    "title", "language", "start_date", "end_date", "date_precision", "date_basis", "place_reported", "latitude", "longitude",
     "location_precision", "admin1", "country", "fatalities_low", "fatalities_best", "fatalities_high", "event_type",
     "actors", "evidence", "confidence",
 }  # fmt: skip

@@ -99,6 +99,8 @@ def test_list_rows_say_when_where_and_how_many_in_words(client, spring_2019):
     assert body["incidents"][2] == {
         "id": spring_2019["palmyra"].pk,
         "title": "IS assault north of Palmyra",
+        "title_lang": "en",
+        "title_mark": "",
         "start": "2019-04-18",
         "end": "2019-04-20",
         "when": "18–20 Apr 2019",

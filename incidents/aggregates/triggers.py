@@ -449,7 +449,7 @@ FEATURE_AFFECTED = {
     (INCIDENTS, "UPDATE"): "SELECT id FROM new_rows",
     (INCIDENTS, "DELETE"): "SELECT id FROM old_rows",
     **{(table, event): _LINKED[event] for table in (LINKS, "incidents_incidentsource") for event in REFERENCING},
-    ("incidents_actor", "UPDATE"): _changed(["name"], via=(LINKS, "actor_id")),
+    ("incidents_actor", "UPDATE"): _changed(["name", "aliases"], via=(LINKS, "actor_id")),
     ("incidents_source", "UPDATE"): _changed(
         ["publisher", "title", "url", "published_on"], via=("incidents_incidentsource", "source_id")
     ),

@@ -12,11 +12,12 @@ import json
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 
 from .. import cql, selectors
 from ..filters import IncidentFilterSet
+from ..models import ShownText
 from . import docs, openapi, sql
 from .http import (
     GEOJSON,
@@ -128,10 +129,13 @@ def _html_feature(request, feature):
     properties = feature.get("properties") or {}
     start, end = properties.get("start_date"), properties.get("end_date")
     item = reverse("incidents:ogc-item", args=[COLLECTION_ID, feature["id"]])
+    with translation.override("en"):  # the pages are in English: an Arabic-only title is shown, marked as such
+        title = ShownText.of(english=properties.get("title"), arabic=properties.get("title_ar"), language="en")
+        title = {"text": title.text, "language": title.language, "mark": str(title.mark)}
     return {
         "id": feature["id"],
         "url": f"{item}?f=html",
-        "title": properties.get("title", ""),
+        "title": title,
         "dates": start if not end or end == start else f"{start} – {end}",
         "place": ", ".join(
             part
@@ -475,7 +479,12 @@ class ItemView(OGCDataView):
             *_self_links(request, "ogc-item", GEOJSON, collection_id=COLLECTION_ID, feature_id=feature_id),
             _link(request, "ogc-collection", "collection", "application/json", collection_id=COLLECTION_ID),
         ]
-        return render(request, feature, title=feature["properties"]["title"], content_type=GEOJSON)
+        return render(
+            request,
+            feature,
+            title=feature["properties"]["title"] or feature["properties"]["title_ar"],
+            content_type=GEOJSON,
+        )
 
 
 class OGCOpenAPIView(PublicGetView):

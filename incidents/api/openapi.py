@@ -113,7 +113,17 @@ FEATURE = {
             "type": "object",
             "required": ["title", "start_date", "end_date", "event_type", "actors", "sources", "updated_at"],
             "properties": {
-                "title": {"type": "string"},
+                "title": {
+                    "type": "string",
+                    "description": "In English; empty when the incident is written in Arabic only.",
+                },
+                "description": {"type": "string", "description": "In English (may be empty)."},
+                "title_ar": {"type": "string", "description": "In Arabic; empty when not written."},
+                "description_ar": {"type": "string", "description": "In Arabic (may be empty)."},
+                "original_language": {
+                    "enum": ["en", "ar"],
+                    "description": "The language the incident was first written in; its title is never empty.",
+                },
                 "start_date": {"type": "string", "format": "date"},
                 "end_date": {"type": "string", "format": "date"},
                 "date_precision": {"type": "integer", "enum": [1, 2, 3]},
@@ -127,6 +137,7 @@ FEATURE = {
                         "type": "object",
                         "properties": {
                             "name": {"type": "string"},
+                            "name_ar": {"type": "string", "nullable": True},
                             "side": {"enum": ["a", "b"]},
                             "associated": {"type": "boolean"},
                         },
@@ -152,7 +163,8 @@ FEATURE_COLLECTION = {
     },
 }
 CSV_DESCRIPTION = (
-    "One row per incident. A text cell (title, notes, location, place_reported, actors, source, admin1, admin2, "
+    "One row per incident; title_ar and notes_ar hold the Arabic title and description beside the English title "
+    "and notes, original_language (en or ar) which was written first. A text cell (title, notes, location, place_reported, actors, source, admin1, admin2, "
     "external_id, …) that begins with =, +, -, @ (or their fullwidth and small forms ＝ ＋ － ＠ ﹦ ﹢ ﹣ ﹫), a tab "
     "or a carriage return is written with a leading single "
     "quote ('), so that spreadsheet programs do not run it as a formula; numeric columns are never changed."

@@ -12,7 +12,12 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from ..models import DatePrecision, LocationPrecision
+from django.utils import translation
+from django.utils.translation import gettext
+
+from places.regions import admin_area_label
+
+from ..models import Actor, DatePrecision, LocationPrecision
 from . import gazetteer
 from .actors import (
     actor_mentions,
@@ -26,7 +31,7 @@ from .actors import (
 )
 from .dates import date_mentions, dateline_date, day_offset
 from .places import place_mentions
-from .text import split_sentences
+from .text import report_language, split_sentences
 from .tolls import toll_mentions
 
 PRECISION_NAMES = {LocationPrecision.EXACT: "exact", LocationPrecision.NEAR: "near", LocationPrecision.REGION: "region"}
@@ -93,6 +98,7 @@ class Candidate:
     date_source: SentenceReading | None = None
     # Filled by resolve():
     title: str = ""
+    language: str = "en"  # the report's: the title is written in it, and the draft's original language is it
     start_date: date | None = None
     end_date: date | None = None
     date_precision: int | None = None
@@ -245,6 +251,9 @@ def _extract(text, published, lookups):
         orphan = Candidate()
         orphan.readings = pending
         candidates.append(orphan)
+    language = report_language(text)
+    for candidate in candidates:
+        candidate.language = language
     resolved = [_resolve(candidate, published, report_day, lookups) for candidate in candidates]
     return [
         candidate
@@ -487,6 +496,32 @@ def _reported_name(candidate):
 
 
 def _title(candidate):
+    """What, where and who, in the report's language."""
+    return _title_ar(candidate) if candidate.language == "ar" else _title_en(candidate)
+
+
+def _title_ar(candidate):
+    """ "اشتباكات مسلحة قرب تدمر: الدولة الإسلامية – الجيش العربي السوري": the taxonomy's Arabic names, the report's
+    own words for the place (the governorate's Arabic name when only the region is known), actors' Arabic aliases."""
+    with translation.override("ar"):
+        ids = [actor["id"] for actor in candidate.actors]
+        names = {actor.pk: actor.display_name for actor in Actor.objects.filter(pk__in=ids)}
+        side_a = [names.get(actor["id"], actor["name"]) for actor in candidate.actors if actor["side"] == "A"]
+        side_b = [names.get(actor["id"], actor["name"]) for actor in candidate.actors if actor["side"] == "B"]
+        what = gettext(candidate.sub_event_type or candidate.event_type or "Incident")
+        where = ""
+        if candidate.place_name:
+            word = "قرب" if candidate.location_precision == LocationPrecision.NEAR else "في"
+            if candidate.location_precision == LocationPrecision.REGION and candidate.admin1:
+                name = "محافظة " + admin_area_label(candidate.admin1, country=candidate.country or "")
+            else:
+                name = _reported_name(candidate)
+            where = f" {word} {name}"
+        who = f": {'، '.join(side_a) or '؟'} – {'، '.join(side_b) or '؟'}" if side_a or side_b else ""
+    return f"{what}{where}{who}"[:300]
+
+
+def _title_en(candidate):
     side_a = [actor["name"] for actor in candidate.actors if actor["side"] == "A"]
     side_b = [actor["name"] for actor in candidate.actors if actor["side"] == "B"]
     what = candidate.sub_event_type or candidate.event_type or "Incident"
@@ -509,6 +544,7 @@ def candidate_json(candidate):
         cited.setdefault(item.sentence, []).append(item)
     return {
         "title": candidate.title,
+        "language": candidate.language,
         "start_date": candidate.start_date.isoformat() if candidate.start_date else None,
         "end_date": candidate.end_date.isoformat() if candidate.end_date else None,
         "date_precision": {1: "day", 2: "week", 3: "month"}.get(candidate.date_precision),

@@ -12,6 +12,15 @@ MAX_REPORT_CHARS = 200_000
 MAX_UPLOAD_BYTES = 1_000_000
 
 
+ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
+LATIN_LETTER = re.compile("[A-Za-z]")
+
+
+def report_language(text):
+    """ "ar" for a report written mostly in Arabic script, else "en": the language its drafts are written in."""
+    return "ar" if len(ARABIC_LETTER.findall(text)) > len(LATIN_LETTER.findall(text)) else "en"
+
+
 class ReportTextError(ValueError):
     """Input that is not a usable report; the message is meant for the editor."""
 

@@ -11,12 +11,16 @@ from .live import incident_cluster_totals, incident_map_clusters, map_read
 MAP_POINT_FIELDS = (
     "id",
     "title",
+    "title_ar",
     "start_date",
     "end_date",
     "date_precision",
     "location_precision",
     "place_reported",
     "place_name",
+    "place__alternate_names",  # the place's Arabic name on /ar/ (Place.name_ar), or by its name in its country:
+    "country",
+    "admin1",
     "lat",
     "lon",
     "event_type__slug",
@@ -30,6 +34,7 @@ MAP_POINT_FIELDS = (
 MAP_MARKER_FIELDS = (
     "id",
     "title",
+    "title_ar",
     "start_date",
     "location_precision",
     "lat",

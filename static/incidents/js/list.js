@@ -51,7 +51,8 @@ export class IncidentList {
       const row = element("tr", { attrs: { "data-id": point.id, "data-type": point.type } }, this.rows);
       element("td", { text: point.when }, row);
       const title = element("td", {}, row);
-      const button = element("button", { text: point.title, className: "row-link", attrs: { type: "button", dir: "auto" } }, title);
+      const button = element("button", { text: point.title, className: "row-link", attrs: { type: "button", dir: "auto", lang: point.title_lang } }, title);
+      if (point.title_mark) element("span", { text: point.title_mark, className: "original-mark" }, title);
       button.addEventListener("click", () => this.onSelect(point));
       isolated(point.place, element("td", {}, row));
       element("td", { text: point.fatalities_label, className: "number" }, row);

@@ -161,9 +161,10 @@ export class IncidentMap {
 
   buildPopup(box, detail) {
     const strings = this.strings;
-    element("h3", { text: detail.title, attrs: { dir: "auto" } }, box);
+    element("h3", { text: detail.title, attrs: { dir: "auto", lang: detail.title_lang } }, box);
+    if (detail.title_mark) element("p", { text: detail.title_mark, className: "original-mark" }, box);
     element("p", { text: detail.when, className: "popup-when" }, box);
-    const where = element("p", {}, box);
+    const where = element("p", { className: "popup-where" }, box);
     [detail.place, detail.region].filter(Boolean).forEach((part, index) => {
       if (index) where.append(" — ");
       isolated(part, where);
