@@ -1117,3 +1117,31 @@ class ImportChange(models.Model):
         verbose_name = _("imported change")
         verbose_name_plural = _("imported changes")
         indexes = [models.Index(fields=["incident_id"], name="import_change_incident")]
+
+
+class ChangeKind(models.TextChoices):
+    """What a change did to the public set (the change feed, /api/changes)."""
+
+    CREATED = "created", _("Created")  # entered the public set: published, or published again
+    UPDATED = "updated", _("Updated")  # still public, its public feature changed
+    UNPUBLISHED = "unpublished", _("Unpublished")  # back to draft: left the public set
+    RETRACTED = "retracted", _("Retracted")  # left the public set with a retraction note
+    DELETED = "deleted", _("Deleted")  # removed from the database (an import reverted)
+
+
+class IncidentChange(models.Model):
+    """One change to the public set, in commit order (its id): written by triggers on IncidentFeature
+    (aggregates/triggers.py), never by Django. It holds no content: the feed reads the current feature, so a change
+    that later left the public set (retracted, unpublished, a location coarsened) is never sent again."""
+
+    incident_id = models.BigIntegerField(_("incident id"))  # no foreign key: a deleted incident keeps its record
+    kind = models.CharField(_("kind"), max_length=12, choices=ChangeKind.choices)
+    # The public feature's members that changed (properties, or "geometry"), for an update.
+    fields = ArrayField(models.TextField(), verbose_name=_("changed fields"), default=list, blank=True)
+    note = models.TextField(_("retraction note"), blank=True)
+    data_version = models.BigIntegerField(_("data version"))
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("public change")
+        verbose_name_plural = _("public changes")

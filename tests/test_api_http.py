@@ -75,7 +75,7 @@ def test_writes_are_not_allowed(client):
 def test_the_openapi_document_lists_our_endpoints_and_filters(client):
     document = client.get(reverse("incidents:api-openapi")).json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/api/incidents.geojson", "/api/incidents.csv", "/api/timeline"}
+    assert set(document["paths"]) == {"/api/incidents.geojson", "/api/incidents.csv", "/api/changes", "/api/timeline"}
     parameters = {p["name"]: p for p in document["paths"]["/api/incidents.geojson"]["get"]["parameters"]}
     from incidents.filters import IncidentFilterSet
     from incidents.models import EventType

@@ -58,6 +58,7 @@ def test_api_endpoints_hold_to_their_openapi_document(export_incidents):
     assert fuzz("/api/openapi.json") == [
         "GET /api/incidents.geojson",
         "GET /api/incidents.csv",
+        "GET /api/changes",
         "GET /api/timeline",
     ]
 
@@ -85,7 +86,8 @@ def breaks_a_stated_rule(case):
         return True  # "download=1: then without limit and cursor"
     if query.get("datetime") and not a_real_interval(query["datetime"], query):
         return True
-    return bool(query.get("cursor"))  # "opaque position from a next link": only the server makes valid ones
+    # "opaque position from a next link", "opaque token from a next or resume link": only the server makes valid ones
+    return bool(query.get("cursor")) or bool(query.get("since"))
 
 
 def a_real_interval(text, query):

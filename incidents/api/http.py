@@ -6,12 +6,16 @@ Last-Modified without reading incidents), and let any origin read the answer (CO
 A subclass says which parameters it takes besides the filters (`parse`) and how to render (`render`).
 """
 
+import base64
+import binascii
 import datetime
 import hashlib
+import re
 
 from django.conf import settings
 from django.core import signing
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.utils.translation import get_language
@@ -81,6 +85,32 @@ def parse_cursor(params):
         return datetime.date.fromisoformat(start_date), int(pk)
     except (signing.BadSignature, ValueError, TypeError):
         raise BadParameter("cursor", "is not a cursor this server issued; follow the `next` link as given.") from None
+
+
+# A change feed token: after change N ("c") or after data version N ("v", what a full download was made at). Opaque to
+# clients (base64), not signed: it reveals nothing, and must stay valid however the server's keys change.
+CHANGE_TOKEN = re.compile(r"^([cv])(\d{1,18})$")
+
+
+def make_change_token(kind, number):
+    return base64.urlsafe_b64encode(f"{kind}{number}".encode()).decode().rstrip("=")
+
+
+def parse_change_token(params):
+    """("c", change id) or ("v", data version) from `since`, or None without one; a token not issued here is refused."""
+    values = params.getlist("since")
+    if len(values) > 1:
+        raise BadParameter("since", "give one token, the one the last page's `resume` link carries.")
+    if not values or values[0] == "":
+        return None
+    text = values[0]
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        decoded = ""
+    if not (match := CHANGE_TOKEN.match(decoded)) or not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise BadParameter("since", "is not a token this server issued; follow the `next` or `resume` link as given.")
+    return match[1], int(match[2])
 
 
 def parse_flag(params, name):
@@ -209,12 +239,18 @@ class PublicDataView(PublicGetView):
             request.GET, flag_required=self.download_flag_required
         ):
             return None
-        return downloads.full_download_response(
+        # Read before the file is: the file holds this version or a newer one, so the change feed from this version
+        # on brings a copy up to date (applying a change already in the file again changes nothing).
+        version, _changed = selectors.public_data_version()
+        response = downloads.full_download_response(
             request,
             filename=self.download_filename,
             content_type=self.download_content_type,
             chunks=self.download_chunks,
         )
+        changes = reverse("incidents:api-changes") + "?since=" + make_change_token("v", version)
+        response["Link"] = f'<{request.build_absolute_uri(changes)}>; rel="changes"'
+        return response
 
     def render(self, request, *args, **kwargs):
         raise NotImplementedError

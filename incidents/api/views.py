@@ -15,8 +15,10 @@ from .http import (
     PublicDataView,
     PublicGetMixin,
     PublicGetView,
+    make_change_token,
     make_cursor,
     page_url,
+    parse_change_token,
     parse_cursor,
     parse_flag,
     parse_limit,
@@ -165,6 +167,40 @@ class TimelineView(PublicDataView):
         # The buckets go out as PostgreSQL encoded them; only the few other members are encoded here.
         head = json.dumps(document, cls=DjangoJSONEncoder)
         return HttpResponse(f'{head[:-1]}, "buckets": {buckets}}}', content_type="application/json")
+
+
+class ChangesView(PublicGetView):
+    """The change feed: every public change in commit order after `since` (a token from a page's `next` or `resume`
+    link, or a full download's Link header), `limit` at a time; without `since`, from the first."""
+
+    def get(self, request):
+        since = parse_change_token(request.GET)
+        limit, warning = parse_limit(request.GET)
+        if (response := self.not_modified()) is not None:
+            return response
+        after = 0
+        if since is not None:
+            kind, number = since
+            after = number if kind == "c" else selectors.incident_change_after_version(version=number)
+        changes, last, has_more, version = selectors.incident_change_page(after=after, limit=limit)
+        resume = make_change_token("c", last if last is not None else after)
+        next_url = page_url(request, since=resume, limit=limit) if has_more else None
+        links = [{"rel": "self", "type": "application/json", "href": request.build_absolute_uri()}]
+        if next_url:
+            links.append({"rel": "next", "type": "application/json", "href": next_url})
+        members = {
+            "numberReturned": len(changes),
+            "limit": limit,
+            "data_version": version,
+            "next": next_url,
+            # Where to ask again later for what changes after this page (the same as `next` while more follow).
+            "resume": page_url(request, since=resume, limit=limit),
+            "links": links,
+            **({"warnings": [warning]} if warning else {}),
+        }
+        head = json.dumps(members)
+        body = f'{{"changes":[{",".join(changes)}],{head[1:]}'
+        return self.with_validators(HttpResponse(body, content_type="application/json"))
 
 
 class OpenAPIView(PublicGetView):
