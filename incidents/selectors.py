@@ -250,6 +250,16 @@ def incident_extent(*, queryset):
     return {"bbox": list(extent["box"]) if extent["box"] else None, "first": extent["first"], "last": extent["last"]}
 
 
+def incident_recently_changed(*, filters, limit):
+    """The published incidents under the filters whose public record changed last (published, edited), newest first:
+    the Atom feeds of the map's filters."""
+    return list(
+        filters.qs.select_related("event_type", "sub_event_type")
+        .prefetch_related("sources")
+        .order_by("-updated_at", "-id")[:limit]
+    )
+
+
 # --- The change feed (/api/changes): the log the feature table's triggers write (aggregates/triggers.py), whose ids
 # are handed out in commit order. Each change is sent as JSON text built by PostgreSQL; a created or updated change
 # carries the incident's public feature as it is *now* (models.IncidentFeature, public.py's feature, nothing more),

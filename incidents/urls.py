@@ -2,7 +2,7 @@ from django.urls import path
 
 from places import views as places_views
 
-from . import views
+from . import feeds, views
 
 app_name = "incidents"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("incidents/<int:pk>.json", views.IncidentJsonView.as_view(), name="detail-json"),
     path("map/incidents.json", views.MapFeedView.as_view(), name="map-feed"),
     path("map/list.json", views.MapListView.as_view(), name="map-list"),
+    path("map/incidents.atom", feeds.MapAtomFeed(), name="map-atom"),
 ]

@@ -38,6 +38,7 @@ class HomeView(TemplateView):
             "incidentJsonUrl": reverse("incidents:detail-json", args=[0]),
             "geojsonUrl": reverse("incidents:api-geojson"),
             "csvUrl": reverse("incidents:api-csv"),
+            "atomUrl": reverse("incidents:map-atom"),
             "outlinesUrl": static("vendor/world-atlas/countries-50m.json"),
             "hasTiles": bool(settings.LEAFLET_CONFIG.get("TILES")),
             "eventTypes": event_types,
