@@ -83,7 +83,7 @@ def test_the_openapi_document_lists_our_endpoints_and_filters(client):
     # Generated from the FilterSet: exactly its filters, then the page's own parameters.
     assert list(parameters) == [*IncidentFilterSet.base_filters, "limit", "cursor", "download"]
     csv_parameters = [p["name"] for p in document["paths"]["/api/incidents.csv"]["get"]["parameters"]]
-    assert csv_parameters == list(IncidentFilterSet.base_filters)
+    assert csv_parameters == [*IncidentFilterSet.base_filters, "hxl"]
     # Values the filter takes from the database are listed as they are now.
     slugs = parameters["event_type"]["schema"]["items"]["enum"]
     assert sorted(slugs) == sorted(EventType.objects.values_list("slug", flat=True))

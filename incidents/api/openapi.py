@@ -236,7 +236,16 @@ def _api_document(*, server):
                     "operationId": "incidentsCSV",
                     "summary": "All incidents under the filters, ACLED-compatible columns, UTF-8.",
                     "description": CSV_DESCRIPTION,
-                    "parameters": filter_parameters(),
+                    "parameters": [
+                        *filter_parameters(),
+                        _query(
+                            "hxl",
+                            {"type": "integer", "enum": [0, 1]},
+                            "1: an HXL hashtag row (#date, #event+type, #adm1+name, #geo+lat, #affected+killed, …) "
+                            "right under the header, for humanitarian tools; the rows are the same.",
+                            allowEmptyValue=True,
+                        ),
+                    ],
                     "responses": {**_ok("text/csv", {"type": "string"}), **CONDITIONAL, **_errors("400")},
                 }
             },

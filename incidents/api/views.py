@@ -117,11 +117,14 @@ class GeoJSONView(PublicDataView):
         return StreamingHttpResponse(feature_collection_stream(rows, limit=limit, tail=tail), content_type=GEOJSON)
 
 
-def csv_stream(rows):
-    """The header, then the rows in batches: each yielded chunk is a few thousand lines of text."""
+def csv_stream(rows, *, hxl=False):
+    """The header (and with `hxl` the HXL hashtag row), then the rows in batches: each yielded chunk is a few
+    thousand lines of text."""
     batch = io.StringIO()
     writer = csv.writer(batch)
     writer.writerow(sql.CSV_HEADER)
+    if hxl:
+        writer.writerow(sql.CSV_HXL_TAGS)
     # The header goes out at once: a download that then fails is visibly cut (no final chunk), not an empty 500.
     yield batch.getvalue()
     batch.seek(0)
@@ -142,12 +145,18 @@ class CSVView(PublicDataView):
     download_content_type = "text/csv; charset=utf-8"
     download_flag_required = False
 
+    def parse(self, request):
+        self.hxl = parse_flag(request.GET, "hxl")  # with it, never the whole-dataset file (not a bare query)
+        return request.GET
+
     def download_chunks(self):
         return csv_stream(sql.csv_rows(selectors.incident_export_queryset(queryset=self.filterset.qs)))
 
     def render(self, request):
         exported = selectors.incident_export_queryset(queryset=self.filterset.qs)
-        response = StreamingHttpResponse(csv_stream(sql.csv_rows(exported)), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            csv_stream(sql.csv_rows(exported), hxl=self.hxl), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
         return response
 
