@@ -1145,3 +1145,32 @@ class IncidentChange(models.Model):
     class Meta:
         verbose_name = _("public change")
         verbose_name_plural = _("public changes")
+
+
+class Release(models.Model):
+    """A numbered, frozen copy of the published set (incidents/releases.py writes its files): what a citation names
+    and `?release=<name>` answers from, whatever changed since."""
+
+    name = models.SlugField(_("name"), max_length=100, unique=True)
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    data_version = models.BigIntegerField(_("data version"))
+    incidents = models.PositiveIntegerField(_("incidents"))
+    # {"files": {name: {"bytes", "sha256"}}, "citation", …}: the manifest.json written beside the files.
+    manifest = models.JSONField(_("manifest"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
+
+    def __str__(self):
+        return f"{self.number}: {self.name}"

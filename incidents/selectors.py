@@ -16,6 +16,7 @@ from .models import (
     IncidentActor,
     IncidentChange,
     PublishedRegion,
+    Release,
     TimelineCell,
     TimelineDay,
 )
@@ -304,3 +305,15 @@ def incident_change_page(*, after, limit):
         return [], None, False, public_data_version()[0]
     shown = rows[:limit]
     return [text for _id, text, _version in shown], shown[-1][0], len(rows) > limit, shown[-1][2] or 0
+
+
+# --- Releases (incidents/releases.py writes them). ---
+
+
+def release_list():
+    return list(Release.objects.order_by("-number"))
+
+
+def release_get(*, name):
+    """The release of that name, or Release.DoesNotExist."""
+    return Release.objects.get(name=name)

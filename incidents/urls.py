@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="detail"),
     path("about/", views.AboutView.as_view(), name="about"),
+    path("releases/", views.ReleaseListView.as_view(), name="releases"),
     path("api/", views.ApiDocsView.as_view(), name="api-docs"),
     path("places/search.json", places_views.PlaceSearchView.as_view(), name="place-search"),
     path("places/reverse.json", places_views.PlaceReverseView.as_view(), name="place-reverse"),

@@ -281,6 +281,15 @@ def incident_popup(incident):
     }
 
 
+class ReleaseListView(TemplateView):
+    """Every release with its counts, checksums, citation and files (incidents/releases.py)."""
+
+    template_name = "incidents/releases.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "releases": selectors.release_list()}
+
+
 class AboutView(TemplateView):
     """How the data is made, what its codes mean, whom to credit, and where to get it."""
 

@@ -35,3 +35,4 @@ IMPORTS_IN_BACKGROUND = False
 # The map and the API tests make many requests from one address; tests/test_rate_limits.py lowers these itself.
 RATE_LIMITS = {"api": "100000/60", "download": "100000/60"}
 DOWNLOAD_CACHE_DIR = LOCAL_DIR / "test-downloads"
+RELEASES_DIR = LOCAL_DIR / "test-releases"

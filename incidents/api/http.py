@@ -14,7 +14,7 @@ import re
 
 from django.conf import settings
 from django.core import signing
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -22,6 +22,7 @@ from django.utils.translation import get_language
 from django.views import View
 
 from .. import selectors
+from ..models import Release
 from . import downloads
 
 CURSOR_SALT = "incidents.api.cursor"
@@ -216,6 +217,8 @@ class PublicDataView(PublicGetView):
         return ""
 
     def get(self, request, *args, **kwargs):
+        if self.download_filename is not None and any(request.GET.getlist("release")):
+            return self.release_download(request)
         self.params = self.parse(request)
         self.filterset = selectors.incident_filterset(params=self.params)
         # A whole-dataset file answers with its own validators (ETag per data version, Range, If-Range).
@@ -250,6 +253,32 @@ class PublicDataView(PublicGetView):
         )
         changes = reverse("incidents:api-changes") + "?since=" + make_change_token("v", version)
         response["Link"] = f'<{request.build_absolute_uri(changes)}>; rel="changes"'
+        return response
+
+    def release_download(self, request):
+        """`?release=<name>`: the release's file as it was written, whatever changed since (incidents/releases.py).
+        A release is one file: no filter or paging goes with it."""
+        from ..releases import release_file_path  # releases.py writes its files with this package's outputs
+
+        names = [name for name in request.GET.getlist("release") if name]
+        others = set(request.GET) - {"release", "download"}
+        if len(names) != 1 or others:
+            raise BadParameter("release", "a release is served whole: give one name and no other parameter.")
+        try:
+            release = selectors.release_get(name=names[0])
+        except Release.DoesNotExist:
+            raise BadParameter("release", "there is no release of that name; /api/releases.json lists them.") from None
+        etag = f'"{release.manifest["files"][self.download_filename]["sha256"]}"'
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            not_modified["ETag"] = etag
+            return not_modified
+        path = release_file_path(release=release, filename=self.download_filename)
+        response = FileResponse(path.open("rb"), content_type=self.download_content_type)
+        stem, extension = self.download_filename.rsplit(".", 1)
+        response["Content-Disposition"] = f'attachment; filename="{stem}-{release.name}.{extension}"'
+        response["ETag"] = etag
+        response["Cache-Control"] = "public, max-age=31536000, immutable"  # a release never changes
         return response
 
     def render(self, request, *args, **kwargs):

@@ -152,6 +152,35 @@ CSV_DESCRIPTION = (
     "or a carriage return is written with a leading single "
     "quote ('), so that spreadsheet programs do not run it as a formula; numeric columns are never changed."
 )
+RELEASE = _query(
+    "release",
+    {"type": "string"},
+    "A release's name (/api/releases.json lists them): its file exactly as it was frozen, whatever changed since; "
+    "with no other parameter (download=1 aside).",
+    allowEmptyValue=True,
+)
+RELEASES = {
+    "type": "object",
+    "required": ["releases"],
+    "properties": {
+        "releases": _list(
+            {
+                "type": "object",
+                "required": ["name", "number", "created_at", "data_version", "incidents", "files", "citation", "urls"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "number": {"type": "integer"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "data_version": {"type": "integer"},
+                    "incidents": {"type": "integer"},
+                    "files": {"type": "object"},
+                    "citation": {"type": "string"},
+                    "urls": {"type": "object"},
+                },
+            }
+        )
+    },
+}
 CONDITIONAL = {"304": {"description": "Not modified since the ETag / Last-Modified the client sent."}}
 
 
@@ -227,6 +256,7 @@ def _api_document(*, server):
                             "1: the whole set as a file (then without limit and cursor).",
                             allowEmptyValue=True,
                         ),
+                        RELEASE,
                     ],
                     "responses": {**_ok(GEOJSON, FEATURE_COLLECTION), **CONDITIONAL, **_errors("400")},
                 }
@@ -245,6 +275,7 @@ def _api_document(*, server):
                             "right under the header, for humanitarian tools; the rows are the same.",
                             allowEmptyValue=True,
                         ),
+                        RELEASE,
                     ],
                     "responses": {**_ok("text/csv", {"type": "string"}), **CONDITIONAL, **_errors("400")},
                 }
@@ -265,6 +296,13 @@ def _api_document(*, server):
                         _limit(),
                     ],
                     "responses": {**_ok("application/json", CHANGES), **CONDITIONAL, **_errors("400")},
+                }
+            },
+            "/api/releases.json": {
+                "get": {
+                    "operationId": "releases",
+                    "summary": "Every release: its manifest (counts, SHA-256 checksums, data version), citation and files.",
+                    "responses": {**_ok("application/json", RELEASES), **CONDITIONAL},
                 }
             },
             "/api/timeline": {

@@ -6,6 +6,7 @@ import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import reverse
 
 from .. import selectors
 from . import openapi, sql
@@ -210,6 +211,23 @@ class ChangesView(PublicGetView):
         head = json.dumps(members)
         body = f'{{"changes":[{",".join(changes)}],{head[1:]}'
         return self.with_validators(HttpResponse(body, content_type="application/json"))
+
+
+class ReleasesView(PublicGetView):
+    """Every release's manifest (counts, checksums, data version, citation) and the URLs of its files."""
+
+    def get(self, request):
+        releases = []
+        for release in selectors.release_list():
+            files = {
+                name: request.build_absolute_uri(reverse(route) + f"?release={release.name}")
+                for name, route in (
+                    ("incidents.geojson", "incidents:api-geojson"),
+                    ("incidents.csv", "incidents:api-csv"),
+                )
+            }
+            releases.append({**release.manifest, "urls": files})
+        return JsonResponse({"releases": releases})
 
 
 class OpenAPIView(PublicGetView):
