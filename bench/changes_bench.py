@@ -70,6 +70,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--release", action="store_true", help="also time a release against the full downloads")
     args = parser.parse_args()
     database = generate.open_database()
     generate.fill(args.rows)
@@ -92,7 +93,38 @@ def main():
         print(f"  {label:<44}{statistics.median(times) * 1000:>9,.0f} ms  ({size / 1024:,.0f} KiB a page)")
     for label, seconds in write_cost().items():
         print(f"  100,000 features removed and rebuilt, {label:<20}{seconds:>7,.1f} s")
+    if args.release:
+        release_against_downloads(client)
     return 0
+
+
+def release_against_downloads(client):
+    """A release (both files in one snapshot) against writing today's two full-download files, in a scratch folder."""
+    import tempfile
+
+    from django.conf import settings
+
+    from incidents.models import Release
+    from incidents.releases import release_create
+
+    with tempfile.TemporaryDirectory(dir=settings.LOCAL_DIR) as scratch:
+        settings.DOWNLOAD_CACHE_DIR = Path(scratch) / "downloads"
+        settings.RELEASES_DIR = Path(scratch) / "releases"
+        started = time.perf_counter()
+        for path in ("/api/incidents.geojson?download=1", "/api/incidents.csv"):
+            response = client.get(path)  # writes the file, then serves it
+            assert response.status_code == 200
+            response.close()
+        downloads = time.perf_counter() - started
+        started = time.perf_counter()
+        release = release_create(name=f"bench-{int(time.time())}")
+        took = time.perf_counter() - started
+        sizes = ", ".join(
+            f"{name} {entry['bytes'] / 2**20:,.0f} MiB" for name, entry in release.manifest["files"].items()
+        )
+        Release.objects.filter(pk=release.pk).delete()
+    print(f"  the two full-download files written     {downloads:>9,.1f} s")
+    print(f"  a release of the same                    {took:>9,.1f} s  ({took / downloads:.2f}×; {sizes})")
 
 
 if __name__ == "__main__":
