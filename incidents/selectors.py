@@ -285,11 +285,12 @@ SELECT c.id,
 def incident_change_after_version(*, version):
     """The last change a copy of the public data at data version `version` has seen (0 for none).
 
-    Ids and versions grow together (both in commit order), so this reads the log backwards from its end, only as far
-    as the changes since that version."""
+    Ids and versions grow together (both in commit order): the last change at or before the version, by its index."""
     with connections[router.db_for_read(IncidentChange)].cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM incidents_incidentchange WHERE data_version <= %s ORDER BY id DESC LIMIT 1", [version]
+            "SELECT id FROM incidents_incidentchange WHERE data_version <= %s ORDER BY data_version DESC, id DESC"
+            " LIMIT 1",
+            [version],
         )
         row = cursor.fetchone()
     return row[0] if row else 0
