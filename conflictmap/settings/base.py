@@ -283,6 +283,10 @@ MAP_TERM_MAX_TERMS = env.int("MAP_TERM_MAX_TERMS", default=24)
 # Data API (/api/incidents.geojson, OGC API items): features per page by default and at most.
 API_DEFAULT_LIMIT = env.int("API_DEFAULT_LIMIT", default=100)
 API_MAX_LIMIT = env.int("API_MAX_LIMIT", default=10000)
+# Where `manage.py release` writes each release's files (GeoJSON, CSV, manifest, citation); keep it backed up.
+RELEASES_DIR = Path(env("RELEASES_DIR", default=str(LOCAL_DIR / "releases")))
+# Entries of an Atom feed of the map's filters (/map/incidents.atom).
+ATOM_FEED_ENTRIES = env.int("ATOM_FEED_ENTRIES", default=50)
 
 # Imports (manage.py import_events, admin "Import batches"): where an uploaded file waits between the preview and
 # the confirmation (the admin runs imports as background jobs, below).
