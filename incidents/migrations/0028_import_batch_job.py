@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0024_kept_tables"),
+        ("incidents", "0027_releases"),
         ("procrastinate", "0041_post_retry_failed_job"),
     ]
 
