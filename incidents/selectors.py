@@ -308,6 +308,18 @@ def incident_change_page(*, after, limit):
     return [text for _id, text, _version in shown], shown[-1][0], len(rows) > limit, shown[-1][2] or 0
 
 
+def incident_change_rows(*, after, limit):
+    """[(change id, its kind, its incident, the change feed's JSON text of it)] after change `after`, in commit
+    order, at most `limit`: the webhooks' deliveries carry exactly what the feed shows."""
+    with connections[router.db_for_read(IncidentChange)].cursor() as cursor:
+        cursor.execute(
+            f"SELECT q.id, c.kind, c.incident_id, q.text FROM ({CHANGE_PAGE_SQL}) q(id, text, version)"
+            " JOIN incidents_incidentchange c ON c.id = q.id ORDER BY q.id",
+            {"after": after, "limit": limit},
+        )
+        return cursor.fetchall()
+
+
 # --- Releases (incidents/releases.py writes them). ---
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "procrastinate.contrib.django",
     "conflictmap",
     "incidents",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -318,3 +319,14 @@ PROCRASTINATE_ON_APP_READY = "conflictmap.jobs.on_app_ready"  # adds the workers
 # A new version of the public data gets its full-download files from a job: after every import, and at most this
 # long after an edit (cron).
 FULL_DOWNLOAD_REFRESH_CRON = env("FULL_DOWNLOAD_REFRESH_CRON", default="* * * * *")
+
+# Webhooks (webhooks/, docs/api.md#webhooks): every WEBHOOKS_CRON a worker picks up new public changes and sends them;
+# a failed send is tried again after WEBHOOKS_RETRY_FIRST_SECONDS, doubling up to WEBHOOKS_RETRY_MAX_SECONDS (then the
+# webhook is marked failing, and still tried at that pace). Private, loopback and reserved targets are refused unless
+# WEBHOOKS_ALLOW_PRIVATE (the tests' loopback receiver).
+WEBHOOKS_CRON = env("WEBHOOKS_CRON", default="*/15 * * * * *")
+WEBHOOKS_RETRY_FIRST_SECONDS = env.float("WEBHOOKS_RETRY_FIRST_SECONDS", default=60.0)
+WEBHOOKS_RETRY_MAX_SECONDS = env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=86_400.0)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+WEBHOOKS_RESPONSE_MAX_BYTES = env.int("WEBHOOKS_RESPONSE_MAX_BYTES", default=65_536)
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)

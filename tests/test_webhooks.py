@@ -1,0 +1,194 @@
+"""Signed webhooks against a real HTTP receiver on loopback: the signature verifies, a receiver that is down gets
+every event once it is back, in change order and none twice, replays keep their event id, filters and kinds hold,
+drafts never go out, and private targets are refused in the admin form."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from incidents import services as incident_services
+from tests.factories import IncidentFactory
+from webhooks import services
+from webhooks.models import Delivery, DeliveryStatus, Webhook
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that can be stopped and started again on the same port."""
+
+    def __init__(self):
+        self.received = []
+        self.answer = 200
+        self.server = None
+        self.port = 0
+
+    def start(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                self.send_response(receiver.answer)
+                self.end_headers()
+                self.wfile.write(b"ok " * 1000)
+
+            def log_message(self, *args):
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def events(self):
+        return [(headers["Conflictmap-Event-Id"], json.loads(body)) for headers, body in self.received]
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    receiver = Receiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+def register(receiver, *, user, **fields):
+    return services.webhook_create(webhook=Webhook(name="Research copy", url=receiver.url, **fields), user=user)
+
+
+def verify(*, secret, headers, body):
+    """What docs/api.md tells receivers to do."""
+    timestamp = headers["Conflictmap-Timestamp"]
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(headers["Conflictmap-Signature"], f"v1={expected}")
+
+
+def test_a_change_arrives_signed_in_the_change_feeds_shape(client, receiver, superuser):
+    webhook = register(receiver, user=superuser)
+    incident = IncidentFactory(published=True, title="Shelling of Idlib market")
+    IncidentFactory(title="A draft nobody sees")
+    services.webhooks_tick()
+
+    headers, body = receiver.received[0]
+    assert verify(secret=webhook.secret, headers=headers, body=body)
+    assert not verify(secret="another secret", headers=headers, body=body)
+    assert abs(int(headers["Conflictmap-Timestamp"]) - time.time()) < 60
+    sent = [json.loads(body) for _headers, body in receiver.received]
+    feed = json.loads(client.get("/api/changes").content)["changes"]
+    assert sent == [change for change in feed if change["incident"] == incident.pk]  # one format for both
+    assert sent[0]["change"] == "created" and sent[0]["feature"]["properties"]["title"] == "Shelling of Idlib market"
+    assert {change["incident"] for change in sent} == {incident.pk}  # the draft is absent
+    delivery = Delivery.objects.filter(webhook=webhook).order_by("change_id").first()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == (DeliveryStatus.DELIVERED, 1, 200)
+    assert delivery.response_excerpt == ("ok " * 1000)[:500]
+    assert str(delivery.event_id) == headers["Conflictmap-Event-Id"]
+
+
+def test_a_receiver_that_was_down_gets_every_event_once_in_order(receiver, superuser, publisher):
+    register(receiver, user=superuser)
+    receiver.stop()
+    first = IncidentFactory(published=True, title="First")
+    second = IncidentFactory(published=True, title="Second")
+    incident_services.incident_retract(incident=first, reason="Duplicate of another report.", user=publisher)
+    for _round in range(4):  # down: each round tries the oldest delivery once, the later ones wait behind it
+        services.webhooks_tick()
+        time.sleep(0.45)
+    pending = Delivery.objects.order_by("change_id")
+    assert [delivery.attempts for delivery in pending][:2] == [4, 0]
+    assert "ConnectionError" in pending[0].error
+    assert Webhook.objects.get().failing_since is not None  # the back-off reached its cap (0.4 s in tests)
+
+    receiver.start()
+    services.webhooks_tick()
+    services.webhooks_tick()  # nothing more to send
+    events = receiver.events()
+    assert [(body["change"], body["incident"]) for _id, body in events] == [
+        ("created", first.pk),
+        ("updated", first.pk),  # its source cited
+        ("created", second.pk),
+        ("updated", second.pk),
+        ("retracted", first.pk),
+    ]
+    assert len({event_id for event_id, _body in events}) == 5
+    assert events[-1][1]["note"] == "Duplicate of another report."
+    assert all(delivery.status == DeliveryStatus.DELIVERED for delivery in Delivery.objects.all())
+    assert Webhook.objects.get().failing_since is None
+
+
+def test_a_receiver_answering_500_is_retried_and_replay_keeps_the_event_id(admin_client, receiver, superuser):
+    register(receiver, user=superuser)
+    receiver.answer = 500
+    IncidentFactory(published=True)
+    services.webhooks_tick()
+    delivery = Delivery.objects.order_by("change_id").first()
+    assert (delivery.status, delivery.response_code) == (DeliveryStatus.PENDING, 500)
+    assert "500" in delivery.error
+    receiver.answer = 200
+    time.sleep(0.06)
+    services.webhooks_tick()
+    assert [event_id for event_id, _body in receiver.events()][:2] == [str(delivery.event_id)] * 2
+    sent = len(receiver.received)
+
+    page = admin_client.get("/admin/webhooks/delivery/")
+    assert page.status_code == 200 and str(delivery.change_id) in page.content.decode()
+    response = admin_client.post(
+        "/admin/webhooks/delivery/", {"action": "replay", "_selected_action": [delivery.pk]}, follow=True
+    )
+    assert "1 delivery queued again." in response.content.decode()
+    assert len(receiver.received) == sent + 1
+    assert receiver.events()[-1][0] == str(delivery.event_id)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 3)
+
+
+def test_filter_and_kinds_choose_what_is_sent(receiver, superuser, publisher):
+    register(receiver, user=superuser, filters="country=IQ", kinds=["created", "retracted"])
+    syria = IncidentFactory(published=True, country="SY")
+    iraq = IncidentFactory(published=True, country="IQ")
+    incident_services.incident_retract(incident=syria, reason="Wrong date.", user=publisher)
+    services.webhooks_tick()
+    assert [(body["change"], body["incident"]) for _id, body in receiver.events()] == [
+        ("created", iraq.pk),  # not its "updated" (kinds), not Syria's "created" (filter)
+        ("retracted", syria.pk),  # a removal goes out whatever the filter
+    ]
+
+
+def test_the_admin_form_refuses_private_targets_and_bad_filters(admin_client, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    form = {"name": "Internal", "url": "http://127.0.0.1:8000/hook", "filters": "start=yesterday", "active": "on"}
+    page = admin_client.post("/admin/webhooks/webhook/add/", form).content.decode()
+    assert "127.0.0.1 is a private, loopback or reserved address (127.0.0.1)" in page
+    assert "start:" in page
+    form = {**form, "url": "http://10.1.2.3/hook", "filters": "country=SY"}
+    assert "10.1.2.3 is a private" in admin_client.post("/admin/webhooks/webhook/add/", form).content.decode()
+    assert not Webhook.objects.exists()
+
+
+def test_the_secret_is_shown_once_then_only_to_superusers(admin_client, client, settings, receiver):
+    from tests.factories import UserFactory
+
+    form = {"name": "Copy", "url": receiver.url, "filters": "?country=SY", "kinds": ["created"], "active": "on"}
+    response = admin_client.post("/admin/webhooks/webhook/add/", form, follow=True)
+    webhook = Webhook.objects.get()
+    assert webhook.filters == "country=SY" and webhook.kinds == ["created"]
+    assert webhook.secret in response.content.decode()
+    assert webhook.secret in admin_client.get(f"/admin/webhooks/webhook/{webhook.pk}/change/").content.decode()
+    client.force_login(UserFactory(username="ed2", group="Editors"))
+    page = client.get(f"/admin/webhooks/webhook/{webhook.pk}/change/").content.decode()
+    assert "Shown once when the webhook was created" in page and webhook.secret not in page
