@@ -100,7 +100,7 @@ def on_app_ready(procrastinate_app):
     }
 
 
-def job_defer(name, *, queueing_lock=None, **arguments):
+def job_defer(name, /, *, queueing_lock=None, **arguments):
     """Queue the task `name` with these arguments; returns the job's id (None when run at once or already queued).
 
     The row is written in the current transaction, so the job exists exactly when the caller's work is committed.
@@ -166,6 +166,12 @@ def job_timings(job):
     if finished and started and finished < started:
         finished = None  # finished once, started again since (a retry)
     return queued, started, finished
+
+
+def job_list(*, task_name, argument, limit):
+    """[(job id, the job's `argument`)] of the latest jobs of a task, newest first."""
+    rows = ProcrastinateJob.objects.filter(task_name=task_name).order_by("-id").values_list("id", "args")[:limit]
+    return [(job_id, arguments.get(argument)) for job_id, arguments in rows]
 
 
 def job_summary(*, job_id):

@@ -21,6 +21,8 @@ from django.core.validators import validate_slug
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from conflictmap import jobs
+
 from . import selectors
 from .api import sql
 from .api.views import csv_stream, feature_collection_download
@@ -139,3 +141,8 @@ def release_create(*, name, user=None) -> Release:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return release
+
+
+def release_queue(*, name, user):
+    """Ask a worker to make release `name` (the job incidents.release_create, which calls release_create)."""
+    jobs.job_defer("incidents.release_create", name=name, user_id=user.pk)

@@ -92,3 +92,29 @@ def test_bad_names_and_parameters_are_refused(client, export_incidents):
     # An immutable file: a client holding it gets 304.
     served = client.get("/api/incidents.csv?release=one")
     assert client.get("/api/incidents.csv?release=one", HTTP_IF_NONE_MATCH=served["ETag"]).status_code == 304
+
+
+def test_publishers_make_a_release_from_the_admin_through_a_job(client, export_incidents, publisher, editor):
+    client.force_login(editor)
+    assert client.get("/admin/incidents/release/make/").status_code == 403
+    client.force_login(publisher)
+    page = client.get("/admin/incidents/release/").content.decode()
+    assert "/admin/incidents/release/make/" in page  # the "Make a release" button
+
+    response = client.post("/admin/incidents/release/make/", {"name": "2026-12"}, follow=True)
+    release = Release.objects.get(name="2026-12")  # the job ran in the request (JOBS_RUN_AT_ONCE in tests)
+    assert (release.number, release.incidents, release.created_by) == (1, 3, publisher)
+    assert "Release “2026-12” is being made" in response.content.decode()
+    again = client.post("/admin/incidents/release/make/", {"name": "2026-12"}).content.decode()
+    assert "There is already a release “2026-12”." in again
+    assert "Enter a valid “slug”" in client.post("/admin/incidents/release/make/", {"name": "a b"}).content.decode()
+
+
+def test_a_queued_release_job_shows_its_state_on_the_release_list(client, export_incidents, publisher, settings):
+    settings.JOBS_RUN_AT_ONCE = False  # queued for a worker; none runs in this test
+    client.force_login(publisher)
+    client.post("/admin/incidents/release/make/", {"name": "2027-01"})
+    assert not Release.objects.exists()
+    page = client.get("/admin/incidents/release/").content.decode()
+    assert "2027-01" in page and '<strong class="release-job-state">queued</strong>' in page
+    assert "No job worker is running" in page
