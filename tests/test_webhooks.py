@@ -10,13 +10,17 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import transaction
 
 from incidents import services as incident_services
+from tests import test_jobs
 from tests.factories import IncidentFactory
+from tests.test_jobs import wait_for
 from webhooks import services
 from webhooks.models import Delivery, DeliveryStatus, Webhook
 
 pytestmark = pytest.mark.django_db
+workers = test_jobs.workers  # real worker subprocesses, as tests/test_jobs.py starts them
 
 
 class Receiver:
@@ -192,3 +196,27 @@ def test_the_secret_is_shown_once_then_only_to_superusers(admin_client, client, 
     client.force_login(UserFactory(username="ed2", group="Editors"))
     page = client.get(f"/admin/webhooks/webhook/{webhook.pk}/change/").content.decode()
     assert "Shown once when the webhook was created" in page and webhook.secret not in page
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_worker_sends_what_a_receiver_missed_while_down_once_it_is_back(receiver, superuser, workers):
+    webhook = register(receiver, user=superuser)
+    receiver.stop()
+    with transaction.atomic():  # a published incident cites its source by the end of its transaction
+        incidents = [IncidentFactory(published=True, title=f"Clash {n}") for n in range(3)]
+    workers.start(WEBHOOKS_ALLOW_PRIVATE="true", WEBHOOKS_CRON="* * * * * *")
+
+    def first_attempts():
+        first = Delivery.objects.order_by("change_id").first()
+        return first is not None and first.attempts >= 2
+
+    wait_for(first_attempts, seconds=60, explain=workers.logs)  # down: tried, and tried again
+    assert not receiver.received
+    receiver.start()
+    wait_for(lambda: not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists(), explain=workers.logs)
+    events = receiver.events()
+    assert [(body["change"], body["incident"]) for _id, body in events] == [
+        (kind, incident.pk) for incident in incidents for kind in ("created", "updated")
+    ]
+    assert len({event_id for event_id, _body in events}) == len(events) == 6
+    assert all(verify(secret=webhook.secret, headers=headers, body=body) for headers, body in receiver.received)
