@@ -14,7 +14,7 @@ from django.db import transaction
 
 from incidents import services as incident_services
 from tests import test_jobs
-from tests.factories import IncidentFactory
+from tests.factories import IncidentFactory, UserFactory
 from tests.test_jobs import wait_for
 from webhooks import services
 from webhooks.models import Delivery, DeliveryStatus, Webhook
@@ -185,8 +185,6 @@ def test_the_admin_form_refuses_private_targets_and_bad_filters(admin_client, se
 
 
 def test_the_secret_is_shown_once_then_only_to_superusers(admin_client, client, settings, receiver):
-    from tests.factories import UserFactory
-
     form = {"name": "Copy", "url": receiver.url, "filters": "?country=SY", "kinds": ["created"], "active": "on"}
     response = admin_client.post("/admin/webhooks/webhook/add/", form, follow=True)
     webhook = Webhook.objects.get()
@@ -220,3 +218,22 @@ def test_a_real_worker_sends_what_a_receiver_missed_while_down_once_it_is_back(r
     ]
     assert len({event_id for event_id, _body in events}) == len(events) == 6
     assert all(verify(secret=webhook.secret, headers=headers, body=body) for headers, body in receiver.received)
+
+
+def test_a_target_that_became_private_is_refused_at_sending_time(receiver, superuser, settings):
+    register(receiver, user=superuser)
+    settings.WEBHOOKS_ALLOW_PRIVATE = False  # registered while allowed; the setting changed since
+    IncidentFactory(published=True)
+    services.webhooks_tick()
+    assert not receiver.received
+    delivery = Delivery.objects.order_by("change_id").first()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == (DeliveryStatus.PENDING, 1, None)
+    assert "127.0.0.1 is a private, loopback or reserved address" in delivery.error
+
+
+def test_only_staff_reach_webhooks_and_their_deliveries(client, admin_client):
+    assert admin_client.get("/admin/webhooks/webhook/add/").status_code == 200
+    for url in ("/admin/webhooks/webhook/", "/admin/webhooks/delivery/"):
+        assert client.get(url).status_code == 302  # to the sign-in page
+    client.force_login(UserFactory(username="not-staff", is_staff=False))
+    assert client.get("/admin/webhooks/delivery/").status_code == 302
