@@ -237,3 +237,13 @@ def test_only_staff_reach_webhooks_and_their_deliveries(client, admin_client):
         assert client.get(url).status_code == 302  # to the sign-in page
     client.force_login(UserFactory(username="not-staff", is_staff=False))
     assert client.get("/admin/webhooks/delivery/").status_code == 302
+
+
+def test_the_webhook_list_counts_pending_deliveries_and_links_to_them(admin_client, receiver, superuser):
+    webhook = register(receiver, user=superuser)
+    receiver.stop()
+    IncidentFactory(published=True)
+    services.webhooks_tick()
+    page = admin_client.get("/admin/webhooks/webhook/").content.decode()
+    assert f'<a href="/admin/webhooks/delivery/?webhook__id__exact={webhook.pk}">2</a>' in page
+    receiver.start()

@@ -2,6 +2,9 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -9,7 +12,7 @@ from incidents import selectors
 from incidents.models import ChangeKind
 
 from . import services
-from .models import Delivery, Webhook
+from .models import Delivery, DeliveryStatus, Webhook
 
 
 class StaffOnlyMixin:
@@ -80,9 +83,18 @@ class WebhookAdmin(StaffOnlyMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return self._staff(request)
 
-    @admin.display(description=_("pending deliveries"))
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("created_by")
+            .annotate(pending_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)))
+        )
+
+    @admin.display(description=_("pending deliveries"), ordering="pending_count")
     def pending(self, webhook):
-        return webhook.deliveries.filter(status="pending").count()
+        url = reverse("admin:webhooks_delivery_changelist")
+        return format_html('<a href="{}?webhook__id__exact={}">{}</a>', url, webhook.pk, webhook.pending_count)
 
     @admin.display(description=_("secret"))
     def secret(self, webhook):
