@@ -186,7 +186,12 @@ def test_the_admin_form_refuses_private_targets_and_bad_filters(admin_client, se
     page = admin_client.post("/admin/webhooks/webhook/add/", form).content.decode()
     assert "127.0.0.1 is a private, loopback or reserved address (127.0.0.1)" in page
     assert "start:" in page
-    form = {**form, "url": "http://10.1.2.3/hook", "filters": "country=SY"}
+    form = {**form, "url": "http://localhost:8000/hook", "filters": "country=SY"}
+    assert (
+        "localhost is a private, loopback or reserved address"
+        in admin_client.post("/admin/webhooks/webhook/add/", form).content.decode()
+    )
+    form = {**form, "url": "http://10.1.2.3/hook"}
     assert "10.1.2.3 is a private" in admin_client.post("/admin/webhooks/webhook/add/", form).content.decode()
     assert not Webhook.objects.exists()
 

@@ -6,11 +6,12 @@ import hmac
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import requests
+import urllib3
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import QueryDict
@@ -38,29 +39,65 @@ class WebhookRefused(Exception):
 
 
 def webhook_target_check(url):
-    """Raise WebhookRefused unless every address `url`'s host resolves to is a public one (or WEBHOOKS_ALLOW_PRIVATE):
-    a webhook must not become a way to reach the site's own network."""
+    """The address to send to: raise WebhookRefused unless every address `url`'s host resolves to is a public one
+    (or WEBHOOKS_ALLOW_PRIVATE), so a webhook cannot become a way to reach the site's own network. The sender
+    connects to the address returned, so a name that resolves elsewhere a moment later (DNS rebinding) changes
+    nothing."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookRefused(_("Only http and https addresses can receive webhooks."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)}
+        addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)]
     except (OSError, ValueError) as error:
         raise WebhookRefused(
             _("%(host)s cannot be resolved: %(error)s") % {"host": parts.hostname, "error": error}
         ) from None
-    if settings.WEBHOOKS_ALLOW_PRIVATE:
-        return
-    for address in sorted(addresses):
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            raise WebhookRefused(
-                _(
-                    "%(host)s is a private, loopback or reserved address (%(address)s): webhooks are only sent to public addresses."
+    if not settings.WEBHOOKS_ALLOW_PRIVATE:
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if not ip.is_global:
+                raise WebhookRefused(
+                    _(
+                        "%(host)s is a private, loopback or reserved address (%(address)s): webhooks are only sent "
+                        "to public addresses."
+                    )
+                    % {"host": parts.hostname, "address": ip}
                 )
-                % {"host": parts.hostname, "address": ip}
-            )
+    return addresses[0]
+
+
+def _post(*, url, address, body, headers):
+    """POST to `url` at the checked `address` (TLS still checks the URL's host name): (status, the answer's first
+    WEBHOOKS_RESPONSE_MAX_BYTES). No redirects, no retries of its own: the delivery's back-off does that."""
+    parts = urlsplit(url)
+    timeout = urllib3.Timeout(connect=settings.WEBHOOKS_TIMEOUT_SECONDS, read=settings.WEBHOOKS_TIMEOUT_SECONDS)
+    if parts.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            parts.port or 443,
+            timeout=timeout,
+            retries=False,
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            ssl_context=ssl.create_default_context(),
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, parts.port or 80, timeout=timeout, retries=False)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            target,
+            body=body,
+            headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
+            redirect=False,
+            preload_content=False,
+        )
+        try:
+            return response.status, response.read(settings.WEBHOOKS_RESPONSE_MAX_BYTES) or b""
+        finally:
+            response.release_conn()
 
 
 def webhook_filters_check(filters):
@@ -156,22 +193,12 @@ def delivery_send(*, delivery):
     started = time.monotonic()
     code, excerpt, error = None, "", ""
     try:
-        webhook_target_check(webhook.url)  # again at sending time: the name may resolve elsewhere now
-        with requests.post(
-            webhook.url,
-            data=body,
-            headers=headers,
-            timeout=settings.WEBHOOKS_TIMEOUT_SECONDS,
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            code = response.status_code
-            # Read no more than the limit: a receiver cannot make a worker hold a large answer.
-            received = response.raw.read(settings.WEBHOOKS_RESPONSE_MAX_BYTES, decode_content=True) or b""
-            excerpt = received[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
+        address = webhook_target_check(webhook.url)  # at every attempt: the name may resolve elsewhere now
+        code, received = _post(url=webhook.url, address=address, body=body, headers=headers)
+        excerpt = received[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
     except WebhookRefused as refused:
         error = str(refused)
-    except requests.RequestException as failure:
+    except (urllib3.exceptions.HTTPError, OSError) as failure:  # refused, timed out, TLS, a broken answer
         error = f"{type(failure).__name__}: {failure}"[:2000]
     now = timezone.now()
     delivery.attempts += 1
