@@ -3,12 +3,14 @@ every event once it is back, in change order and none twice, replays keep their 
 drafts never go out, and private targets are refused in the admin form."""
 
 import json
+import ssl
 import textwrap
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 from django.conf import settings
 from django.db import transaction
 
@@ -26,11 +28,12 @@ workers = test_jobs.workers  # real worker subprocesses, as tests/test_jobs.py s
 class Receiver:
     """A webhook receiver on 127.0.0.1 that can be stopped and started again on the same port."""
 
-    def __init__(self):
+    def __init__(self, *, tls=None, host="127.0.0.1"):
         self.received = []
         self.answer = 200
         self.server = None
         self.port = 0
+        self.tls, self.host = tls, host  # an ssl.SSLContext makes it an https receiver
 
     def start(self):
         receiver = self
@@ -49,6 +52,8 @@ class Receiver:
         ThreadingHTTPServer.allow_reuse_address = True
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = self.server.server_address[1]
+        if self.tls:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
@@ -57,7 +62,7 @@ class Receiver:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}/hook"
 
     def events(self):
         return [(headers["Conflictmap-Event-Id"], json.loads(body)) for headers, body in self.received]
@@ -259,3 +264,39 @@ def test_the_webhook_list_counts_pending_deliveries_and_links_to_them(admin_clie
     page = admin_client.get("/admin/webhooks/webhook/").content.decode()
     assert f'<a href="/admin/webhooks/delivery/?webhook__id__exact={webhook.pk}">2</a>' in page
     receiver.start()
+
+
+def test_https_receivers_are_checked_against_trusted_certificates(superuser, settings, tmp_path):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    authority = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(tls)
+    receiver = Receiver(tls=tls, host="localhost")
+    receiver.start()
+    try:
+        register(receiver, user=superuser)
+        IncidentFactory(published=True)
+        services.webhooks_tick()  # a certificate from a CA the system does not trust
+        delivery = Delivery.objects.order_by("change_id").first()
+        assert delivery.status == DeliveryStatus.PENDING and "CERTIFICATE_VERIFY_FAILED" in delivery.error
+        assert not receiver.received
+
+        authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+        settings.WEBHOOKS_CA_FILE = str(tmp_path / "ca.pem")  # an internal CA, named in the settings
+        time.sleep(0.06)
+        services.webhooks_tick()
+        assert [body["change"] for _id, body in receiver.events()] == ["created", "updated"]
+    finally:
+        receiver.stop()
+
+    other = Receiver(tls=ssl.create_default_context(ssl.Purpose.CLIENT_AUTH), host="localhost")
+    authority.issue_cert("example.org").configure_cert(other.tls)  # trusted, but for another name
+    other.start()
+    try:
+        webhook = register(other, user=superuser)
+        IncidentFactory(published=True)
+        services.webhooks_tick()
+        delivery = Delivery.objects.filter(webhook=webhook).order_by("change_id").first()
+        assert "hostname 'localhost' doesn't match 'example.org'" in delivery.error and not other.received
+    finally:
+        other.stop()

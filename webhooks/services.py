@@ -80,7 +80,7 @@ def _post(*, url, address, body, headers):
             retries=False,
             server_hostname=parts.hostname,
             assert_hostname=parts.hostname,
-            ssl_context=ssl.create_default_context(),
+            ssl_context=ssl.create_default_context(cafile=settings.WEBHOOKS_CA_FILE),
         )
     else:
         pool = urllib3.HTTPConnectionPool(address, parts.port or 80, timeout=timeout, retries=False)
