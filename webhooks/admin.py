@@ -128,6 +128,7 @@ class DeliveryAdmin(StaffOnlyMixin, admin.ModelAdmin):
         "last_attempt_at", "next_attempt_at", "delivered_at",
     ]  # fmt: skip
     list_filter = ["status", "kind", "webhook"]
+    list_select_related = ["webhook"]
     search_fields = ["event_id", "incident_id"]
     actions = ["replay"]
     readonly_fields = [field.name for field in Delivery._meta.fields]

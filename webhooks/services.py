@@ -123,7 +123,9 @@ def webhook_collect(*, webhook_id):
     added = 0
     while True:
         with transaction.atomic():
-            webhook = Webhook.objects.select_for_update().get(pk=webhook_id)
+            webhook = Webhook.objects.select_for_update().filter(pk=webhook_id).first()
+            if webhook is None:  # deleted meanwhile
+                return added
             rows = selectors.incident_change_rows(after=webhook.last_change_id, limit=COLLECT_PAGE)
             if not rows:
                 return added
