@@ -7,12 +7,14 @@ import ssl
 import textwrap
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import trustme
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from incidents import services as incident_services
 from tests import test_jobs
@@ -300,3 +302,18 @@ def test_https_receivers_are_checked_against_trusted_certificates(superuser, set
         assert "hostname 'localhost' doesn't match 'example.org'" in delivery.error and not other.received
     finally:
         other.stop()
+
+
+def test_delivered_deliveries_leave_the_log_after_the_days_kept(receiver, superuser):
+    register(receiver, user=superuser)
+    IncidentFactory(published=True)
+    services.webhooks_tick()
+    old, recent = Delivery.objects.order_by("change_id")
+    Delivery.objects.filter(pk=old.pk).update(delivered_at=timezone.now() - timedelta(days=31))
+    Delivery.objects.filter(pk=recent.pk).update(
+        status=DeliveryStatus.PENDING, delivered_at=timezone.now() - timedelta(days=40)
+    )
+    receiver.stop()  # the pending one stays pending
+    services.webhooks_tick()
+    receiver.start()
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]

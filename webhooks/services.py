@@ -155,9 +155,13 @@ def webhook_collect(*, webhook_id):
 
 
 def webhooks_tick():
-    """What a worker does every WEBHOOKS_CRON: pick up new changes for every active webhook, and queue the sending
-    of those with a delivery due."""
+    """What a worker does every WEBHOOKS_CRON: pick up new changes for every active webhook, queue the sending of
+    those with a delivery due, and forget deliveries older than WEBHOOKS_KEEP_DAYS."""
     now = timezone.now()
+    # The log keeps what was delivered for WEBHOOKS_KEEP_DAYS (pending ones stay until delivered).
+    Delivery.objects.filter(
+        status=DeliveryStatus.DELIVERED, delivered_at__lt=now - timedelta(days=settings.WEBHOOKS_KEEP_DAYS)
+    ).delete()
     for webhook_id in Webhook.objects.filter(active=True).values_list("pk", flat=True):
         webhook_collect(webhook_id=webhook_id)
         first = (
