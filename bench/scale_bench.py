@@ -12,6 +12,8 @@ connections after a warm-up:
   before and after (flat: it must not grow with the rows); then the unfiltered download's file, written by the
   first request of the run and served to the next;
 - the map feed for a few viewports and zooms (`/map/incidents.json?bbox=…&zoom=…`, the map's endpoint);
+- the change feed (`/api/changes`): pages of 1,000 changes at the start, middle and end of the log and from a
+  download's token, target < 100 ms, and 10,000 changes followed page by page (bench/changes_bench.py);
 - first paint of the map page in headless Chromium (clusters and timeline bars, target < 1.5 s) and the timeline's
   playback (each step redrawn within its interval, none dropped), by bench/first_paint.py on its own server
   (production settings, static files collected, one sync worker); `--no-browser` leaves them out;
@@ -35,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "peers"))
 
+import changes_bench  # noqa: E402
 import first_paint  # noqa: E402
 import generate  # noqa: E402  (sets up Django on the bench database)
 import run_peers  # noqa: E402
@@ -181,6 +184,11 @@ def main():
         for label, params in MAP_CASES:
             seconds, size = timed(ours_port, f"/map/incidents.json?{urlencode(params)}", runs)
             add(label, seconds, 150, f"{size // 1024} KiB")
+        # The change feed (bench/changes_bench.py): one page of 1,000 < 100 ms; ten pages followed, no target.
+        _count, feed_cases = changes_bench.feed_paths()
+        for label, paths in feed_cases:
+            seconds = sum(timed(ours_port, path, runs)[0] for path in paths)
+            add(label, seconds, 100 if len(paths) == 1 else None)
         memory_before = peak_rss_kib(server.pid)
         streamed_times, file_times = [], []
         for _ in range(0 if args.no_download else args.download_runs):

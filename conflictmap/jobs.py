@@ -100,11 +100,12 @@ def on_app_ready(procrastinate_app):
     }
 
 
-def job_defer(name, **arguments):
+def job_defer(name, /, *, queueing_lock=None, **arguments):
     """Queue the task `name` with these arguments; returns the job's id (None when run at once or already queued).
 
     The row is written in the current transaction, so the job exists exactly when the caller's work is committed.
-    A task with a queueing lock is queued at most once at a time: asking again while one waits is a no-op.
+    A task with a queueing lock (its own, or `queueing_lock` for this call) is queued at most once at a time:
+    asking again while one waits is a no-op.
     """
     if settings.JOBS_RUN_AT_ONCE:
         function, _on_give_up = _declared[name]
@@ -112,7 +113,8 @@ def job_defer(name, **arguments):
         return None
     try:
         with transaction.atomic():  # a savepoint: a refused duplicate must not spoil the caller's transaction
-            return app.configure_task(name=name).defer(**arguments)
+            deferrer = app.configure_task(name=name, **({"queueing_lock": queueing_lock} if queueing_lock else {}))
+            return deferrer.defer(**arguments)
     except AlreadyEnqueued:
         return None
 
@@ -164,6 +166,12 @@ def job_timings(job):
     if finished and started and finished < started:
         finished = None  # finished once, started again since (a retry)
     return queued, started, finished
+
+
+def job_list(*, task_name, argument, limit):
+    """[(job id, the job's `argument`)] of the latest jobs of a task, newest first."""
+    rows = ProcrastinateJob.objects.filter(task_name=task_name).order_by("-id").values_list("id", "args")[:limit]
+    return [(job_id, arguments.get(argument)) for job_id, arguments in rows]
 
 
 def job_summary(*, job_id):

@@ -7,7 +7,7 @@ from . import jobs
 
 # Queues whose finished jobs are only housekeeping: an import's job is kept as long as its batch (the batch page
 # links to it).
-HOUSEKEEPING_QUEUES = ["maintenance", "downloads"]
+HOUSEKEEPING_QUEUES = ["maintenance", "downloads", "webhooks"]
 
 
 @app.periodic(cron=settings.JOBS_SWEEP_CRON)

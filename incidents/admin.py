@@ -45,10 +45,12 @@ from .models import (
     Incident,
     IncidentActor,
     IncidentSource,
+    Release,
     Source,
     Status,
     SubEventType,
 )
+from .releases import release_queue
 
 
 class GuardedHistoryAdmin(SimpleHistoryAdmin):
@@ -886,3 +888,71 @@ class ActorNameMappingAdmin(ImportersOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._may_import(request)
+
+
+class ReleaseForm(forms.Form):
+    name = forms.SlugField(
+        label=_("Release name"),
+        max_length=100,
+        help_text=_("Letters, digits, hyphens and underscores, e.g. 2026-12; it names the release in citations."),
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if Release.objects.filter(name=name).exists():
+            raise ValidationError(_("There is already a release “%(name)s”.") % {"name": name})
+        return name
+
+
+@admin.register(Release)
+class ReleaseAdmin(ImportersOnlyMixin, admin.ModelAdmin):
+    """Releases are listed here and made by a job (*Make a release*), like an import; /releases/ is their public
+    page."""
+
+    list_display = ["number", "name", "created_at", "data_version", "incidents", "created_by"]
+    readonly_fields = ["number", "name", "created_at", "data_version", "incidents", "manifest", "created_by"]
+    change_list_template = "admin/incidents/release/change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # made by the job from the release form, never from a blank model form
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a release is cited: it stays
+
+    def get_urls(self):
+        return [
+            path("make/", self.admin_site.admin_view(self.make_view), name="incidents_release_make"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        # The release jobs of late, with their state, as an import batch's page shows its job.
+        release_jobs = [
+            {**summary, "name": name}
+            for job_id, name in jobs.job_list(task_name="incidents.release_create", argument="name", limit=5)
+            if (summary := jobs.job_summary(job_id=job_id))
+        ]
+        return super().changelist_view(request, extra_context={**(extra_context or {}), "release_jobs": release_jobs})
+
+    def make_view(self, request):
+        if not self._may_import(request):
+            raise PermissionDenied
+        form = ReleaseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            release_queue(name=form.cleaned_data["name"], user=request.user)
+            messages.success(
+                request,
+                _("Release “%(name)s” is being made; it is listed here once written.")
+                % {"name": form.cleaned_data["name"]},
+            )
+            return redirect("admin:incidents_release_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Make a release"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/incidents/release/make.html", context)

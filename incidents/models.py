@@ -1215,3 +1215,63 @@ class ImportChange(models.Model):
         verbose_name = _("imported change")
         verbose_name_plural = _("imported changes")
         indexes = [models.Index(fields=["incident_id"], name="import_change_incident")]
+
+
+class ChangeKind(models.TextChoices):
+    """What a change did to the public set (the change feed, /api/changes)."""
+
+    CREATED = "created", _("Created")  # entered the public set: published, or published again
+    UPDATED = "updated", _("Updated")  # still public, its public feature changed
+    UNPUBLISHED = "unpublished", _("Unpublished")  # back to draft: left the public set
+    RETRACTED = "retracted", _("Retracted")  # left the public set with a retraction note
+    DELETED = "deleted", _("Deleted")  # removed from the database (an import reverted)
+
+
+class IncidentChange(models.Model):
+    """One change to the public set, in commit order (its id): written by triggers on IncidentFeature
+    (aggregates/triggers.py), never by Django. It holds no content: the feed reads the current feature, so a change
+    that later left the public set (retracted, unpublished, a location coarsened) is never sent again."""
+
+    incident_id = models.BigIntegerField(_("incident id"))  # no foreign key: a deleted incident keeps its record
+    kind = models.CharField(_("kind"), max_length=12, choices=ChangeKind.choices)
+    # The public feature's members that changed (properties, or "geometry"), for an update.
+    fields = ArrayField(models.TextField(), verbose_name=_("changed fields"), default=list, blank=True)
+    note = models.TextField(_("retraction note"), blank=True)
+    data_version = models.BigIntegerField(_("data version"))
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("public change")
+        verbose_name_plural = _("public changes")
+        # A full download's token names a data version: its last change is found here at once (ids and versions
+        # grow together, but one import's 100,000 changes share a version).
+        indexes = [models.Index(fields=["data_version", "id"], name="incident_change_version")]
+
+
+class Release(models.Model):
+    """A numbered, frozen copy of the published set (incidents/releases.py writes its files): what a citation names
+    and `?release=<name>` answers from, whatever changed since."""
+
+    name = models.SlugField(_("name"), max_length=100, unique=True)
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    data_version = models.BigIntegerField(_("data version"))
+    incidents = models.PositiveIntegerField(_("incidents"))
+    # {"files": {name: {"bytes", "sha256"}}, "citation", …}: the manifest.json written beside the files.
+    manifest = models.JSONField(_("manifest"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
+
+    def __str__(self):
+        return f"{self.number}: {self.name}"

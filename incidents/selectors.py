@@ -4,7 +4,7 @@ The map's reads are in incidents/map/; here: the public list, the filter entry p
 
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Count, DateField, Func, Max, Min, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -14,7 +14,9 @@ from .models import (
     DataVersion,
     Incident,
     IncidentActor,
+    IncidentChange,
     PublishedRegion,
+    Release,
     TimelineCell,
     TimelineDay,
 )
@@ -259,3 +261,84 @@ def incident_extent(*, queryset):
     """Bounding box [minLon, minLat, maxLon, maxLat] (or None) and first start / last end date of the incidents."""
     extent = queryset.order_by().aggregate(box=Extent("location"), first=Min("start_date"), last=Max("end_date"))
     return {"bbox": list(extent["box"]) if extent["box"] else None, "first": extent["first"], "last": extent["last"]}
+
+
+def incident_recently_changed(*, filters, limit):
+    """The published incidents under the filters whose public record changed last (published, edited), newest first:
+    the Atom feeds of the map's filters."""
+    return list(
+        filters.qs.select_related("event_type", "sub_event_type")
+        .prefetch_related("sources")
+        .order_by("-updated_at", "-id")[:limit]
+    )
+
+
+# --- The change feed (/api/changes): the log the feature table's triggers write (aggregates/triggers.py), whose ids
+# are handed out in commit order. Each change is sent as JSON text built by PostgreSQL; a created or updated change
+# carries the incident's public feature as it is *now* (models.IncidentFeature, public.py's feature, nothing more),
+# or null once it has left the public set again, so no content that was retracted, unpublished or corrected (a
+# location made vaguer) is ever sent again, and applying a change twice or late does no harm.
+CHANGE_PAGE_SQL = """
+SELECT c.id,
+       '{"change":' || to_json(c.kind) || ',"incident":' || c.incident_id || ',"data_version":' || c.data_version
+       || ',"changed_at":' || to_json(c.changed_at)
+       || CASE c.kind WHEN 'updated' THEN ',"fields":' || to_json(c.fields) ELSE '' END
+       || CASE c.kind WHEN 'retracted' THEN ',"note":' || to_json(c.note) ELSE '' END
+       || CASE WHEN c.kind IN ('created', 'updated') THEN ',"feature":' || COALESCE(f.feature, 'null') ELSE '' END
+       || '}',
+       (SELECT version FROM incidents_dataversion WHERE id = 1)
+  FROM incidents_incidentchange c
+  LEFT JOIN incidents_incidentfeature f ON f.incident_id = c.incident_id AND c.kind IN ('created', 'updated')
+ WHERE c.id > %(after)s
+ ORDER BY c.id
+ LIMIT %(limit)s"""
+
+
+def incident_change_after_version(*, version):
+    """The last change a copy of the public data at data version `version` has seen (0 for none).
+
+    Ids and versions grow together (both in commit order): the last change at or before the version, by its index."""
+    with connections[router.db_for_read(IncidentChange)].cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM incidents_incidentchange WHERE data_version <= %s ORDER BY data_version DESC, id DESC"
+            " LIMIT 1",
+            [version],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def incident_change_page(*, after, limit):
+    """(changes as JSON texts, the last one's id or None, whether more follow, the data version once they are
+    applied) of the public changes after change `after`, in commit order, at most `limit`, read in one statement."""
+    with connections[router.db_for_read(IncidentChange)].cursor() as cursor:
+        cursor.execute(CHANGE_PAGE_SQL, {"after": after, "limit": limit + 1})
+        rows = cursor.fetchall()
+    if not rows:
+        return [], None, False, public_data_version()[0]
+    shown = rows[:limit]
+    return [text for _id, text, _version in shown], shown[-1][0], len(rows) > limit, shown[-1][2] or 0
+
+
+def incident_change_rows(*, after, limit):
+    """[(change id, its kind, its incident, the change feed's JSON text of it)] after change `after`, in commit
+    order, at most `limit`: the webhooks' deliveries carry exactly what the feed shows."""
+    with connections[router.db_for_read(IncidentChange)].cursor() as cursor:
+        cursor.execute(
+            f"SELECT q.id, c.kind, c.incident_id, q.text FROM ({CHANGE_PAGE_SQL}) q(id, text, version)"
+            " JOIN incidents_incidentchange c ON c.id = q.id ORDER BY q.id",
+            {"after": after, "limit": limit},
+        )
+        return cursor.fetchall()
+
+
+# --- Releases (incidents/releases.py writes them). ---
+
+
+def release_list():
+    return list(Release.objects.order_by("-number"))
+
+
+def release_get(*, name):
+    """The release of that name, or Release.DoesNotExist."""
+    return Release.objects.get(name=name)

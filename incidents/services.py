@@ -161,7 +161,7 @@ def incident_unpublish(*, incident: Incident, user=None) -> Incident:
 
 @transaction.atomic
 def incident_retract(*, incident: Incident, reason: str, user=None) -> Incident:
-    """Kept for the record, never shown publicly."""
+    """Kept for the record, off every public page; the change feed's tombstone carries the reason alone."""
     _check_permission(user, "retract_incident")
     reason = (reason or "").strip()
     if not reason:

@@ -5,12 +5,14 @@ arguments: ids, not objects); a scheduled one adds `@app.periodic(cron=...)` and
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from procrastinate.contrib.django import app
 
 from conflictmap import jobs
 
 from .api.views import full_downloads_write
 from .importing.background import import_batch_abandon, import_batch_run
+from .releases import release_create
 
 
 @jobs.task(name="incidents.import_batch_run", queue="imports", on_give_up=import_batch_abandon)
@@ -29,3 +31,9 @@ def write_full_downloads():
 @jobs.task(name="incidents.full_downloads_refresh", queue="downloads", queueing_lock="incidents.full_downloads_write")
 def refresh_full_downloads(*, timestamp):
     full_downloads_write()
+
+
+# A release is written once: retrying after a failure could only fail again on the same name (docs/operations.md).
+@jobs.task(name="incidents.release_create", queue="releases", retry=False)
+def create_release(*, name, user_id):
+    release_create(name=name, user=get_user_model().objects.filter(pk=user_id).first())

@@ -40,6 +40,7 @@ class HomeView(TemplateView):
             "incidentJsonUrl": reverse("incidents:detail-json", args=[0]),
             "geojsonUrl": reverse("incidents:api-geojson"),
             "csvUrl": reverse("incidents:api-csv"),
+            "atomUrl": reverse("incidents:map-atom"),
             "outlinesUrl": static("vendor/world-atlas/countries-50m.json"),
             "hasTiles": bool(settings.LEAFLET_CONFIG.get("TILES")),
             "eventTypes": event_types,
@@ -298,6 +299,15 @@ def incident_popup(incident):
         ],
         "url": incident.get_absolute_url(),
     }
+
+
+class ReleaseListView(TemplateView):
+    """Every release with its counts, checksums, citation and files (incidents/releases.py)."""
+
+    template_name = "incidents/releases.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "releases": selectors.release_list()}
 
 
 class AboutView(TemplateView):

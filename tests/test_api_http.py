@@ -75,15 +75,21 @@ def test_writes_are_not_allowed(client):
 def test_the_openapi_document_lists_our_endpoints_and_filters(client):
     document = client.get(reverse("incidents:api-openapi")).json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/api/incidents.geojson", "/api/incidents.csv", "/api/timeline"}
+    assert set(document["paths"]) == {
+        "/api/incidents.geojson",
+        "/api/incidents.csv",
+        "/api/changes",
+        "/api/releases.json",
+        "/api/timeline",
+    }
     parameters = {p["name"]: p for p in document["paths"]["/api/incidents.geojson"]["get"]["parameters"]}
     from incidents.filters import IncidentFilterSet
     from incidents.models import EventType
 
     # Generated from the FilterSet: exactly its filters, then the page's own parameters.
-    assert list(parameters) == [*IncidentFilterSet.base_filters, "limit", "cursor", "download"]
+    assert list(parameters) == [*IncidentFilterSet.base_filters, "limit", "cursor", "download", "release"]
     csv_parameters = [p["name"] for p in document["paths"]["/api/incidents.csv"]["get"]["parameters"]]
-    assert csv_parameters == list(IncidentFilterSet.base_filters)
+    assert csv_parameters == [*IncidentFilterSet.base_filters, "hxl", "release"]
     # Values the filter takes from the database are listed as they are now.
     slugs = parameters["event_type"]["schema"]["items"]["enum"]
     assert sorted(slugs) == sorted(EventType.objects.values_list("slug", flat=True))

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "procrastinate.contrib.django",
     "conflictmap",
     "incidents",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,10 @@ MAP_TERM_MAX_TERMS = env.int("MAP_TERM_MAX_TERMS", default=24)
 # Data API (/api/incidents.geojson, OGC API items): features per page by default and at most.
 API_DEFAULT_LIMIT = env.int("API_DEFAULT_LIMIT", default=100)
 API_MAX_LIMIT = env.int("API_MAX_LIMIT", default=10000)
+# Where `manage.py release` writes each release's files (GeoJSON, CSV, manifest, citation); keep it backed up.
+RELEASES_DIR = Path(env("RELEASES_DIR", default=str(LOCAL_DIR / "releases")))
+# Entries of an Atom feed of the map's filters (/map/incidents.atom).
+ATOM_FEED_ENTRIES = env.int("ATOM_FEED_ENTRIES", default=50)
 
 # Imports (manage.py import_events, admin "Import batches"): where an uploaded file waits between the preview and
 # the confirmation (the admin runs imports as background jobs, below).
@@ -314,3 +319,17 @@ PROCRASTINATE_ON_APP_READY = "conflictmap.jobs.on_app_ready"  # adds the workers
 # A new version of the public data gets its full-download files from a job: after every import, and at most this
 # long after an edit (cron).
 FULL_DOWNLOAD_REFRESH_CRON = env("FULL_DOWNLOAD_REFRESH_CRON", default="* * * * *")
+
+# Webhooks (webhooks/, docs/api.md#webhooks): every WEBHOOKS_CRON a worker picks up new public changes and sends them;
+# a failed send is tried again after WEBHOOKS_RETRY_FIRST_SECONDS, doubling up to WEBHOOKS_RETRY_MAX_SECONDS (then the
+# webhook is marked failing, and still tried at that pace). Private, loopback and reserved targets are refused unless
+# WEBHOOKS_ALLOW_PRIVATE (the tests' loopback receiver).
+WEBHOOKS_CRON = env("WEBHOOKS_CRON", default="*/15 * * * * *")
+WEBHOOKS_RETRY_FIRST_SECONDS = env.float("WEBHOOKS_RETRY_FIRST_SECONDS", default=60.0)
+WEBHOOKS_RETRY_MAX_SECONDS = env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=86_400.0)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+WEBHOOKS_RESPONSE_MAX_BYTES = env.int("WEBHOOKS_RESPONSE_MAX_BYTES", default=65_536)
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_KEEP_DAYS = env.int("WEBHOOKS_KEEP_DAYS", default=30)  # delivered ones leave the delivery log after this
+# Certificates that https receivers may present: the system's store unless a PEM bundle is named (an internal CA).
+WEBHOOKS_CA_FILE = env("WEBHOOKS_CA_FILE", default=None)

@@ -36,3 +36,9 @@ JOBS_RUN_AT_ONCE = env.bool("JOBS_RUN_AT_ONCE", default=True)
 # The map and the API tests make many requests from one address; tests/test_rate_limits.py lowers these itself.
 RATE_LIMITS = {"api": "100000/60", "download": "100000/60"}
 DOWNLOAD_CACHE_DIR = Path(env("DOWNLOAD_CACHE_DIR", default=str(LOCAL_DIR / "test-downloads")))
+RELEASES_DIR = LOCAL_DIR / "test-releases"
+
+# Webhook retries in milliseconds, not minutes (tests/test_webhooks.py lets the loopback receiver in itself).
+WEBHOOKS_RETRY_FIRST_SECONDS = 0.05
+WEBHOOKS_RETRY_MAX_SECONDS = 0.4
+WEBHOOKS_TIMEOUT_SECONDS = 2.0

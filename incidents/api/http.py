@@ -6,18 +6,23 @@ Last-Modified without reading incidents), and let any origin read the answer (CO
 A subclass says which parameters it takes besides the filters (`parse`) and how to render (`render`).
 """
 
+import base64
+import binascii
 import datetime
 import hashlib
+import re
 
 from django.conf import settings
 from django.core import signing
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
+from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.utils.translation import get_language
 from django.views import View
 
 from .. import selectors
+from ..models import Release
 from . import downloads
 
 CURSOR_SALT = "incidents.api.cursor"
@@ -106,6 +111,32 @@ def parse_position_cursor(params, ordering_key):
         raise BadParameter(
             "cursor", "is not a cursor this server issued for this sortby; follow the `next` link as given."
         ) from None
+
+
+# A change feed token: after change N ("c") or after data version N ("v", what a full download was made at). Opaque to
+# clients (base64), not signed: it reveals nothing, and must stay valid however the server's keys change.
+CHANGE_TOKEN = re.compile(r"^([cv])(\d{1,18})$")
+
+
+def make_change_token(kind, number):
+    return base64.urlsafe_b64encode(f"{kind}{number}".encode()).decode().rstrip("=")
+
+
+def parse_change_token(params):
+    """("c", change id) or ("v", data version) from `since`, or None without one; a token not issued here is refused."""
+    values = params.getlist("since")
+    if len(values) > 1:
+        raise BadParameter("since", "give one token, the one the last page's `resume` link carries.")
+    if not values or values[0] == "":
+        return None
+    text = values[0]
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        decoded = ""
+    if not (match := CHANGE_TOKEN.match(decoded)) or not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise BadParameter("since", "is not a token this server issued; follow the `next` or `resume` link as given.")
+    return match[1], int(match[2])
 
 
 def parse_flag(params, name):
@@ -211,6 +242,8 @@ class PublicDataView(PublicGetView):
         return ""
 
     def get(self, request, *args, **kwargs):
+        if self.download_filename is not None and any(request.GET.getlist("release")):
+            return self.release_download(request)
         self.params = self.parse(request)
         self.filterset = selectors.incident_filterset(params=self.params)
         # A whole-dataset file answers with its own validators (ETag per data version, Range, If-Range).
@@ -234,12 +267,44 @@ class PublicDataView(PublicGetView):
             request.GET, flag_required=self.download_flag_required
         ):
             return None
-        return downloads.full_download_response(
+        # Read before the file is: the file holds this version or a newer one, so the change feed from this version
+        # on brings a copy up to date (applying a change already in the file again changes nothing).
+        version, _changed = selectors.public_data_version()
+        response = downloads.full_download_response(
             request,
             filename=self.download_filename,
             content_type=self.download_content_type,
             chunks=self.download_chunks,
         )
+        changes = reverse("incidents:api-changes") + "?since=" + make_change_token("v", version)
+        response["Link"] = f'<{request.build_absolute_uri(changes)}>; rel="changes"'
+        return response
+
+    def release_download(self, request):
+        """`?release=<name>`: the release's file as it was written, whatever changed since (incidents/releases.py).
+        A release is one file: no filter or paging goes with it."""
+        from ..releases import release_file_path  # releases.py writes its files with this package's outputs
+
+        names = [name for name in request.GET.getlist("release") if name]
+        others = set(request.GET) - {"release", "download"}
+        if len(names) != 1 or others:
+            raise BadParameter("release", "a release is served whole: give one name and no other parameter.")
+        try:
+            release = selectors.release_get(name=names[0])
+        except Release.DoesNotExist:
+            raise BadParameter("release", "there is no release of that name; /api/releases.json lists them.") from None
+        etag = f'"{release.manifest["files"][self.download_filename]["sha256"]}"'
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            not_modified["ETag"] = etag
+            return not_modified
+        path = release_file_path(release=release, filename=self.download_filename)
+        response = FileResponse(path.open("rb"), content_type=self.download_content_type)
+        stem, extension = self.download_filename.rsplit(".", 1)
+        response["Content-Disposition"] = f'attachment; filename="{stem}-{release.name}.{extension}"'
+        response["ETag"] = etag
+        response["Cache-Control"] = "public, max-age=31536000, immutable"  # a release never changes
+        return response
 
     def render(self, request, *args, **kwargs):
         raise NotImplementedError

@@ -162,6 +162,41 @@ FEATURE_COLLECTION = {
         "warnings": _list({"type": "string"}),
     },
 }
+CHANGE = {
+    "type": "object",
+    "required": ["change", "incident", "data_version", "changed_at"],
+    "properties": {
+        "change": {"enum": ["created", "updated", "unpublished", "retracted", "deleted"]},
+        "incident": {"type": "integer"},
+        "data_version": {"type": "integer"},
+        "changed_at": {"type": "string", "format": "date-time"},
+        "fields": _list({"type": "string"}),
+        "note": {"type": "string"},
+        "feature": {**FEATURE, "nullable": True},
+    },
+}
+CHANGES = {
+    "type": "object",
+    "required": ["changes", "numberReturned", "data_version", "next", "resume", "links"],
+    "properties": {
+        "changes": _list(CHANGE),
+        "numberReturned": {"type": "integer", "minimum": 0},
+        "limit": {"type": "integer"},
+        "data_version": {"type": "integer"},
+        "next": {"type": "string", "nullable": True},
+        "resume": {"type": "string"},
+        "links": _list(LINK),
+        "warnings": _list({"type": "string"}),
+    },
+}
+CHANGES_DESCRIPTION = (
+    "Every change to the published set, in commit order: `created` (published, or published again), `updated` "
+    "(`fields`: the feature's members that changed), `unpublished` (back to draft), `retracted` (`note`: the "
+    "retraction note) and `deleted`. A created or updated change carries the incident's feature as it is now, or "
+    "null once it has left the published set again; the others carry none. Apply them in order to a copy of the full "
+    'download (whose `Link` header, rel="changes", gives the first URL): put each feature in, take out the incident '
+    "of every other change (or of a null feature); follow `next` while there is one, then keep `resume` for later."
+)
 CSV_DESCRIPTION = (
     "One row per incident; title_ar and notes_ar hold the Arabic title and description beside the English title "
     "and notes, original_language (en or ar) which was written first. A text cell (title, notes, location, place_reported, actors, source, admin1, admin2, "
@@ -169,6 +204,35 @@ CSV_DESCRIPTION = (
     "or a carriage return is written with a leading single "
     "quote ('), so that spreadsheet programs do not run it as a formula; numeric columns are never changed."
 )
+RELEASE = _query(
+    "release",
+    {"type": "string"},
+    "A release's name (/api/releases.json lists them): its file exactly as it was frozen, whatever changed since; "
+    "with no other parameter (download=1 aside).",
+    allowEmptyValue=True,
+)
+RELEASES = {
+    "type": "object",
+    "required": ["releases"],
+    "properties": {
+        "releases": _list(
+            {
+                "type": "object",
+                "required": ["name", "number", "created_at", "data_version", "incidents", "files", "citation", "urls"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "number": {"type": "integer"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "data_version": {"type": "integer"},
+                    "incidents": {"type": "integer"},
+                    "files": {"type": "object"},
+                    "citation": {"type": "string"},
+                    "urls": {"type": "object"},
+                },
+            }
+        )
+    },
+}
 CONDITIONAL = {"304": {"description": "Not modified since the ETag / Last-Modified the client sent."}}
 
 
@@ -244,6 +308,7 @@ def _api_document(*, server):
                             "1: the whole set as a file (then without limit and cursor).",
                             allowEmptyValue=True,
                         ),
+                        RELEASE,
                     ],
                     "responses": {**_ok(GEOJSON, FEATURE_COLLECTION), **CONDITIONAL, **_errors("400")},
                 }
@@ -253,8 +318,43 @@ def _api_document(*, server):
                     "operationId": "incidentsCSV",
                     "summary": "All incidents under the filters, ACLED-compatible columns, UTF-8.",
                     "description": CSV_DESCRIPTION,
-                    "parameters": filter_parameters(),
+                    "parameters": [
+                        *filter_parameters(),
+                        _query(
+                            "hxl",
+                            {"type": "integer", "enum": [0, 1]},
+                            "1: an HXL hashtag row (#date, #event+type, #adm1+name, #geo+lat, #affected+killed, …) "
+                            "right under the header, for humanitarian tools; the rows are the same.",
+                            allowEmptyValue=True,
+                        ),
+                        RELEASE,
+                    ],
                     "responses": {**_ok("text/csv", {"type": "string"}), **CONDITIONAL, **_errors("400")},
+                }
+            },
+            "/api/changes": {
+                "get": {
+                    "operationId": "changes",
+                    "summary": "The changes to the published incidents since a token, in commit order.",
+                    "description": CHANGES_DESCRIPTION,
+                    "parameters": [
+                        _query(
+                            "since",
+                            {"type": "string"},
+                            "Opaque token from a `next` or `resume` link or a full download's Link header; "
+                            "without it, from the first change.",
+                            allowEmptyValue=True,
+                        ),
+                        _limit(),
+                    ],
+                    "responses": {**_ok("application/json", CHANGES), **CONDITIONAL, **_errors("400")},
+                }
+            },
+            "/api/releases.json": {
+                "get": {
+                    "operationId": "releases",
+                    "summary": "Every release: its manifest (counts, SHA-256 checksums, data version), citation and files.",
+                    "responses": {**_ok("application/json", RELEASES), **CONDITIONAL},
                 }
             },
             "/api/timeline": {

@@ -68,10 +68,11 @@ source_links AS (
    GROUP BY cite.incident_id)"""
 
 
-CSV_HEADER = [name for name, _sql in CSV_COLUMNS]
+CSV_HEADER = [name for name, _sql, _hxl in CSV_COLUMNS]
+CSV_HXL_TAGS = [hxl for _name, _sql, hxl in CSV_COLUMNS]
 
 CSV_SQL = f"""WITH {_CHOSEN}, {_ACTOR_NAMES}, {_SOURCE_NAMES}
-SELECT {", ".join(column_sql for _name, column_sql in CSV_COLUMNS)}
+SELECT {", ".join(column_sql for _name, column_sql, _hxl in CSV_COLUMNS)}
 FROM chosen
   JOIN incidents_incident i ON i.id = chosen.id
   JOIN incidents_eventtype et ON et.id = i.event_type_id

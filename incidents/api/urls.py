@@ -7,6 +7,8 @@ from . import ogc, views
 urlpatterns = [
     path("api/incidents.geojson", views.GeoJSONView.as_view(), name="api-geojson"),
     path("api/incidents.csv", views.CSVView.as_view(), name="api-csv"),
+    path("api/changes", views.ChangesView.as_view(), name="api-changes"),
+    path("api/releases.json", views.ReleasesView.as_view(), name="api-releases"),
     path("api/timeline", views.TimelineView.as_view(), name="api-timeline"),
     path("api/openapi.json", views.OpenAPIView.as_view(), name="api-openapi"),
     path("ogcapi/", ogc.LandingView.as_view(), name="ogc-landing"),

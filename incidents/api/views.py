@@ -7,6 +7,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.urls import reverse
 
 from .. import selectors
 from . import downloads, openapi, sql
@@ -16,8 +17,10 @@ from .http import (
     PublicDataView,
     PublicGetMixin,
     PublicGetView,
+    make_change_token,
     make_cursor,
     page_url,
+    parse_change_token,
     parse_cursor,
     parse_flag,
     parse_limit,
@@ -116,11 +119,14 @@ class GeoJSONView(PublicDataView):
         return StreamingHttpResponse(feature_collection_stream(rows, limit=limit, tail=tail), content_type=GEOJSON)
 
 
-def csv_stream(rows):
-    """The header, then the rows in batches: each yielded chunk is a few thousand lines of text."""
+def csv_stream(rows, *, hxl=False):
+    """The header (and with `hxl` the HXL hashtag row), then the rows in batches: each yielded chunk is a few
+    thousand lines of text."""
     batch = io.StringIO()
     writer = csv.writer(batch)
     writer.writerow(sql.CSV_HEADER)
+    if hxl:
+        writer.writerow(sql.CSV_HXL_TAGS)
     # The header goes out at once: a download that then fails is visibly cut (no final chunk), not an empty 500.
     yield batch.getvalue()
     batch.seek(0)
@@ -141,12 +147,18 @@ class CSVView(PublicDataView):
     download_content_type = "text/csv; charset=utf-8"
     download_flag_required = False
 
+    def parse(self, request):
+        self.hxl = parse_flag(request.GET, "hxl")  # with it, never the whole-dataset file (not a bare query)
+        return request.GET
+
     def download_chunks(self):
         return csv_stream(sql.csv_rows(selectors.incident_export_queryset(queryset=self.filterset.qs)))
 
     def render(self, request):
         exported = selectors.incident_export_queryset(queryset=self.filterset.qs)
-        response = StreamingHttpResponse(csv_stream(sql.csv_rows(exported)), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            csv_stream(sql.csv_rows(exported), hxl=self.hxl), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
         return response
 
@@ -185,6 +197,57 @@ class TimelineView(PublicDataView):
         # The buckets go out as PostgreSQL encoded them; only the few other members are encoded here.
         head = json.dumps(document, cls=DjangoJSONEncoder)
         return HttpResponse(f'{head[:-1]}, "buckets": {buckets}}}', content_type="application/json")
+
+
+class ChangesView(PublicGetView):
+    """The change feed: every public change in commit order after `since` (a token from a page's `next` or `resume`
+    link, or a full download's Link header), `limit` at a time; without `since`, from the first."""
+
+    def get(self, request):
+        since = parse_change_token(request.GET)
+        limit, warning = parse_limit(request.GET)
+        if (response := self.not_modified()) is not None:
+            return response
+        after = 0
+        if since is not None:
+            kind, number = since
+            after = number if kind == "c" else selectors.incident_change_after_version(version=number)
+        changes, last, has_more, version = selectors.incident_change_page(after=after, limit=limit)
+        resume = make_change_token("c", last if last is not None else after)
+        next_url = page_url(request, since=resume, limit=limit) if has_more else None
+        links = [{"rel": "self", "type": "application/json", "href": request.build_absolute_uri()}]
+        if next_url:
+            links.append({"rel": "next", "type": "application/json", "href": next_url})
+        members = {
+            "numberReturned": len(changes),
+            "limit": limit,
+            "data_version": version,
+            "next": next_url,
+            # Where to ask again later for what changes after this page (the same as `next` while more follow).
+            "resume": page_url(request, since=resume, limit=limit),
+            "links": links,
+            **({"warnings": [warning]} if warning else {}),
+        }
+        head = json.dumps(members)
+        body = f'{{"changes":[{",".join(changes)}],{head[1:]}'
+        return self.with_validators(HttpResponse(body, content_type="application/json"))
+
+
+class ReleasesView(PublicGetView):
+    """Every release's manifest (counts, checksums, data version, citation) and the URLs of its files."""
+
+    def get(self, request):
+        releases = []
+        for release in selectors.release_list():
+            files = {
+                name: request.build_absolute_uri(reverse(route) + f"?release={release.name}")
+                for name, route in (
+                    ("incidents.geojson", "incidents:api-geojson"),
+                    ("incidents.csv", "incidents:api-csv"),
+                )
+            }
+            releases.append({**release.manifest, "urls": files})
+        return JsonResponse({"releases": releases})
 
 
 class OpenAPIView(PublicGetView):

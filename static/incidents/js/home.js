@@ -198,6 +198,11 @@ window.addEventListener("map:init", (event) => {
       if (url) link.href = `${url}?${extra}${params}`;
     }
     document.getElementById("downloads-pending").hidden = Boolean(config.geojsonUrl || config.csvUrl);
+    // The Atom feed of the same filters and view; the page's <link rel="alternate"> follows for feed readers.
+    const feed = `${config.atomUrl}${String(params) ? `?${params}` : ""}`;
+    document.getElementById("atom-feed").href = feed;
+    const alternate = document.querySelector('link[rel="alternate"][type="application/atom+xml"]');
+    if (alternate) alternate.href = feed;
   }
 
   function showIncident(point) {

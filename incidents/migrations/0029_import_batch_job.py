@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0024_kept_tables"),
+        ("incidents", "0028_incident_change_version_index"),
         ("procrastinate", "0041_post_retry_failed_job"),
     ]
 

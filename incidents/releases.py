@@ -1,0 +1,148 @@
+"""Releases: the published set frozen under a name and a number, to cite and to read back exactly as it was.
+
+release_create() writes the GeoJSON and the CSV of every published incident (the full downloads' own writers, so a
+release is byte for byte what the full download was at its data version), then a manifest (counts, SHA-256
+checksums, the data version) and a citation (text and CITATION.cff), and records the Release. Both files are read
+in one REPEATABLE READ snapshot, so they hold the same incidents whatever editors do meanwhile. Written to a
+temporary folder and renamed, so a release appears whole or not at all. A service function: `manage.py release`
+calls it (and a job queue can).
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from conflictmap import jobs
+
+from . import selectors
+from .api import sql
+from .api.views import csv_stream, feature_collection_download
+from .models import Incident, Release
+
+# name: (content type, what writes it from the exported queryset)
+RELEASE_FILES = {
+    "incidents.geojson": (
+        "application/geo+json",
+        lambda exported: feature_collection_download(sql.feature_batches(exported)),
+    ),
+    "incidents.csv": ("text/csv; charset=utf-8", lambda exported: csv_stream(sql.csv_rows(exported))),
+}
+
+
+class ReleaseError(Exception):
+    pass
+
+
+def release_dir(release_or_name):
+    name = release_or_name.name if isinstance(release_or_name, Release) else release_or_name
+    return Path(settings.RELEASES_DIR) / name
+
+
+def release_file_path(*, release, filename):
+    return release_dir(release) / filename
+
+
+def _citation(*, number, name, created_at, data_version, incidents):
+    day = created_at.date().isoformat()
+    text = (
+        f"conflictmap contributors ({created_at.year}). conflictmap: armed-conflict incidents, release {number} "
+        f"“{name}” ({incidents:,} published incidents, data version {data_version}), {day}."
+    )
+    cff = "\n".join(
+        [
+            "cff-version: 1.2.0",
+            'message: "If you use these data, please cite them as below."',
+            "type: dataset",
+            f'title: "conflictmap: armed-conflict incidents, release {number} ({name})"',
+            "authors:",
+            '  - name: "conflictmap contributors"',
+            f'version: "{number} ({name})"',
+            f"date-released: {day}",
+            f'abstract: "{incidents} published incidents, data version {data_version}."',
+            "",
+        ]
+    )
+    return text, cff
+
+
+def release_create(*, name, user=None) -> Release:
+    """Freeze the published incidents as release `name` (a slug, not used before); the next number."""
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise ReleaseError(f"“{name}” is not a release name: letters, digits, hyphens and underscores only.") from None
+    if Release.objects.filter(name=name).exists() or release_dir(name).exists():
+        raise ReleaseError(f"There is already a release “{name}”.")
+    database = router.db_for_write(Incident)
+    Path(settings.RELEASES_DIR).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=settings.RELEASES_DIR, prefix=f".{name}."))
+    folder.chmod(0o755)  # mkdtemp's is private; a release is public (a proxy may serve the folder)
+    # One snapshot for the count, the version and both files; a caller already in a transaction (a test) keeps its
+    # own, where nothing else writes anyway.
+    own_transaction = not connections[database].in_atomic_block
+    try:
+        with transaction.atomic(using=database):
+            with connections[database].cursor() as cursor:
+                if own_transaction:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute("LOCK TABLE incidents_release IN SHARE ROW EXCLUSIVE MODE")  # one number each
+            number = (
+                Release.objects.using(database).order_by("-number").values_list("number", flat=True).first() or 0
+            ) + 1
+            data_version = selectors.public_data_version()[0]
+            exported = selectors.incident_export_queryset(queryset=selectors.published_incidents().using(database))
+            incidents = exported.count()
+            files = {}
+            for filename, (_content_type, write) in RELEASE_FILES.items():
+                digest, size = hashlib.sha256(), 0
+                with open(folder / filename, "wb") as output:
+                    for chunk in write(exported):
+                        data = chunk.encode()
+                        digest.update(data)
+                        size += len(data)
+                        output.write(data)
+                    output.flush()
+                    os.fsync(output.fileno())
+                files[filename] = {"bytes": size, "sha256": digest.hexdigest()}
+            created_at = timezone.now()
+            citation, cff = _citation(
+                number=number, name=name, created_at=created_at, data_version=data_version, incidents=incidents
+            )
+            manifest = {
+                "name": name,
+                "number": number,
+                "created_at": created_at.isoformat(),
+                "data_version": data_version,
+                "incidents": incidents,
+                "files": files,
+                "citation": citation,
+            }
+            (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+            (folder / "CITATION.cff").write_text(cff)
+            release = Release.objects.using(database).create(
+                name=name,
+                number=number,
+                data_version=data_version,
+                incidents=incidents,
+                manifest=manifest,
+                created_by=user if user and user.is_authenticated else None,
+            )
+            os.replace(folder, release_dir(name))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return release
+
+
+def release_queue(*, name, user):
+    """Ask a worker to make release `name` (the job incidents.release_create, which calls release_create)."""
+    jobs.job_defer("incidents.release_create", name=name, user_id=user.pk)
