@@ -92,3 +92,11 @@ def test_bad_names_and_parameters_are_refused(client, export_incidents):
     # An immutable file: a client holding it gets 304.
     served = client.get("/api/incidents.csv?release=one")
     assert client.get("/api/incidents.csv?release=one", HTTP_IF_NONE_MATCH=served["ETag"]).status_code == 304
+
+
+def test_a_release_whose_files_are_gone_is_a_404_not_a_500(client, export_incidents, settings):
+    call_command("release", "lost")
+    (settings.RELEASES_DIR / "lost" / "incidents.csv").unlink()
+    response = client.get("/api/incidents.csv?release=lost")
+    assert response.status_code == 404
+    assert "missing" in response.json()["description"]
