@@ -186,11 +186,13 @@ def test_the_feed_sends_only_what_the_public_feature_carries(client, export_inci
     assert len(earlier) > 1 and all(c["feature"] is None for c in earlier)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_changes_are_numbered_in_commit_order(export_incidents_committed):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the taxonomy back after other tests' flushes
+def test_changes_are_numbered_in_commit_order():
     """The second writer starts while the first is still open and must wait: its changes come after the first's
     commit, so a reader that saw the second's could never miss the first's."""
-    palmyra, mosul = export_incidents_committed
+    with transaction.atomic():
+        palmyra = IncidentFactory(published=True, title="IS assault north of Palmyra")
+        mosul = IncidentFactory(published=True, title="Protest in Mosul")
     baseline = IncidentChange.objects.order_by("-id").values_list("id", flat=True).first()
     first_open, release_first = threading.Event(), threading.Event()
     finished = []
@@ -224,11 +226,3 @@ def test_changes_are_numbered_in_commit_order(export_incidents_committed):
     assert finished == ["first", "second"]
     updates = IncidentChange.objects.filter(id__gt=baseline).order_by("id")
     assert list(updates.values_list("incident_id", "kind")) == [(palmyra.pk, "updated"), (mosul.pk, "updated")]
-
-
-@pytest.fixture
-def export_incidents_committed(transactional_db):
-    with transaction.atomic():
-        palmyra = IncidentFactory(published=True, title="IS assault north of Palmyra")
-        mosul = IncidentFactory(published=True, title="Protest in Mosul")
-    return palmyra, mosul

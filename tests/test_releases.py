@@ -118,3 +118,11 @@ def test_a_queued_release_job_shows_its_state_on_the_release_list(client, export
     page = client.get("/admin/incidents/release/").content.decode()
     assert "2027-01" in page and '<strong class="release-job-state">queued</strong>' in page
     assert "No job worker is running" in page
+
+
+def test_a_release_whose_files_are_gone_is_a_404_not_a_500(client, export_incidents, settings):
+    call_command("release", "lost")
+    (settings.RELEASES_DIR / "lost" / "incidents.csv").unlink()
+    response = client.get("/api/incidents.csv?release=lost")
+    assert response.status_code == 404
+    assert "missing" in response.json()["description"]

@@ -299,6 +299,8 @@ class PublicDataView(PublicGetView):
             not_modified["ETag"] = etag
             return not_modified
         path = release_file_path(release=release, filename=self.download_filename)
+        if not path.is_file():  # RELEASES_DIR lost or not restored with the database
+            raise NotFound(f"The files of release {release.name} are missing on this server.")
         response = FileResponse(path.open("rb"), content_type=self.download_content_type)
         stem, extension = self.download_filename.rsplit(".", 1)
         response["Content-Disposition"] = f'attachment; filename="{stem}-{release.name}.{extension}"'
