@@ -1,9 +1,0 @@
-from django.db import migrations
-
-from incidents.aggregates.operations import InstallKeptTables
-
-
-class Migration(migrations.Migration):
-    dependencies = [("incidents", "0025_incident_text_in_arabic")]
-
-    operations = [InstallKeptTables(version=2, fill=True, previous=1)]
