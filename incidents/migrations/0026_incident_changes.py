@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0024_kept_tables"),
+        ("incidents", "0025_incident_text_in_arabic"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0026_kept_tables_v2"),
+        ("incidents", "0026_incident_changes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
