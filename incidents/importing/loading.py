@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -522,6 +522,9 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
     # rows: their kept GeoJSON features (IncidentFeature) are rebuilt once, at the end, rather than by each
     # statement's trigger.
     cursor.execute("SET LOCAL conflictmap.features_deferred = 'on'")
+    # "A published incident cites a source" is checked once below for all the file's incidents, not by a deferred
+    # trigger per incident at commit (migration 0025).
+    cursor.execute("SET LOCAL conflictmap.sources_checked = 'on'")
     chunks = _write_chunks(cursor, table=table, rows=settings.IMPORT_WRITE_CHUNK_ROWS)
     updated_sql = f"SELECT incident_id FROM {table} WHERE state = 'updated'"
     snapshot_links(cursor, batch=batch, action=ImportChangeAction.UPDATED, incident_ids_sql=updated_sql, params=[])
@@ -600,6 +603,7 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
                 ) AS cited ORDER BY incident_id, rank""",
             [*chunk, dataset_source_id],
         )
+    _check_published_have_sources(cursor, table=table)
     for state, history_type in (("created", "+"), ("updated", "~")):
         record_history(
             cursor,
@@ -617,6 +621,21 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
             chunk,
         )
     cursor.execute(f"DROP TABLE {actor_table}, {source_table}")
+
+
+def _check_published_have_sources(cursor, *, table):
+    """The import's own check that each published incident it wrote cites a source (what the deferred trigger of
+    migration 0004 checks per incident), in one query; then later writes in the transaction are checked again."""
+    cursor.execute(
+        f"""SELECT i.id FROM {table} s JOIN incidents_incident i ON i.id = s.incident_id
+             WHERE s.state IN ('created', 'updated') AND i.status = 'published'
+               AND NOT EXISTS (SELECT 1 FROM incidents_incidentsource c WHERE c.incident_id = i.id)
+             LIMIT 1"""
+    )
+    unsourced = cursor.fetchone()
+    if unsourced:
+        raise IntegrityError(f"published incident {unsourced[0]} cites no source")
+    cursor.execute("SET LOCAL conflictmap.sources_checked = 'off'")
 
 
 # The rows of one chunk of the staging table (see _write_chunks), for a statement that already has a WHERE.
