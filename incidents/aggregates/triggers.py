@@ -35,8 +35,9 @@ def _upsert(kept, key, sums, delta, *, emptied="incidents = 0"):
     rows that reached nothing.
 
     The sums are written in the order of the kept table's key (its unique index): a large statement then walks the
-    index's pages in order instead of at random, which keeps it fast once the index outgrows shared buffers (the
-    terms' cells of 100,000 incidents, 1.2 million rows: 9.3 s of CPU sorted against 12.4 s hashed)."""
+    index's pages in order instead of at random, which is what matters once the index outgrows shared buffers (a
+    million incidents' term cells). The terms' cells of 100,000 incidents, 1.2 million rows, into a small table:
+    9.3–9.4 s of CPU sorted, 8.9–12.8 s in hash order (bench/RESULTS.md, "Import at scale")."""
     key = ", ".join(key)
     summed = ", ".join(f"sum({_SUMS[name]})" for name in sums)
     moved = " OR ".join(f"sum({_SUMS[name]}) <> 0" for name in sums)
