@@ -5,7 +5,7 @@ import csv
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from incidents.importing import import_batch_create, import_events
@@ -88,3 +88,41 @@ def test_an_import_written_in_chunks_leaves_every_kept_table_equal_to_a_recount(
         for table in ("incidents_mapactorpaircell", "incidents_maptermcell", "incidents_incidentfeature"):
             cursor.execute(f"SELECT count(*) FROM {table}")
             assert cursor.fetchone()[0] > 0, f"{table} has rows to compare"
+
+
+def test_a_published_incident_without_a_source_still_fails_the_import(tmp_path, monkeypatch):
+    """The import checks "a published incident cites a source" itself, once, instead of the deferred trigger per
+    incident: a writer that lost an incident's sources must still leave nothing written."""
+    from incidents.importing import loading
+
+    checked = loading._check_published_have_sources
+
+    def losing_one_incidents_sources(cursor, *, table):
+        cursor.execute(
+            f"DELETE FROM incidents_incidentsource WHERE incident_id = (SELECT min(incident_id) FROM {table})"
+        )
+        checked(cursor, table=table)
+
+    monkeypatch.setattr(loading, "_check_published_have_sources", losing_one_incidents_sources)
+    path = tmp_path / "rows.csv"
+    write_acled(path, [acled_row(number) for number in range(5)])
+    batch = run_import(path)
+
+    assert batch.status == "failed"
+    assert "cites no source" in batch.message
+    assert not Incident.objects.filter(event_id__startswith="CHK").exists()
+
+
+def test_after_an_import_the_same_transaction_is_checked_per_incident_again(tmp_path):
+    path = tmp_path / "rows.csv"
+    write_acled(path, [acled_row(number) for number in range(3)])
+    assert run_import(path).status == "done"
+    incident = Incident.objects.get(event_id="CHK1")
+
+    with pytest.raises(IntegrityError, match="cites no source"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('conflictmap.sources_checked', true)")
+            assert cursor.fetchone()[0] in (None, "", "off")
+        incident.sources.clear()
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -407,7 +407,9 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
         if cursor.fetchone()[0] == 0:
             raise FileProblem(_("The file has a header but no events."))
         cursor.execute(
-            f"ALTER TABLE {table} ADD COLUMN incident_id bigint, ADD COLUMN state text; "
+            # 'created' until matched below: a default is not written into the rows, so the rows not matched need no
+            # second pass (a million-row file's staging table is rewritten once less).
+            f"ALTER TABLE {table} ADD COLUMN incident_id bigint, ADD COLUMN state text NOT NULL DEFAULT 'created'; "
             f"CREATE UNIQUE INDEX ON {table} (event_id); ANALYZE {table}"
         )
         batch.dataset_version = _dataset_version(event_file.dataset, path, latest, dataset_version)
@@ -420,7 +422,6 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
                   FROM incidents_incident i WHERE i.dataset = %s AND i.event_id = s.event_id""",
             [batch.dataset],
         )
-        cursor.execute(f"UPDATE {table} SET state = 'created' WHERE state IS NULL")
         cursor.execute(f"SELECT state, count(*) FROM {table} GROUP BY state")
         counts = dict(cursor.fetchall())
         batch.created, batch.updated = counts.get("created", 0), counts.get("updated", 0)
@@ -524,10 +525,15 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
     # rows: their kept GeoJSON features (IncidentFeature) are rebuilt once, at the end, rather than by each
     # statement's trigger.
     cursor.execute("SET LOCAL conflictmap.features_deferred = 'on'")
+    # "A published incident cites a source" is checked once below for all the file's incidents, not by a deferred
+    # trigger per incident at commit (migration 0025).
+    cursor.execute("SET LOCAL conflictmap.sources_checked = 'on'")
     chunks = _write_chunks(cursor, table=table, rows=settings.IMPORT_WRITE_CHUNK_ROWS)
     updated_sql = f"SELECT incident_id FROM {table} WHERE state = 'updated'"
+    # A file of new events only updates nothing: its chunks are not read three times over to find no updated rows.
+    updated_chunks = chunks if batch.updated else []
     snapshot_links(cursor, batch=batch, action=ImportChangeAction.UPDATED, incident_ids_sql=updated_sql, params=[])
-    for chunk in chunks:
+    for chunk in updated_chunks:
         cursor.execute(
             f"""UPDATE incidents_incident SET {IMPORTED_COLUMNS}, updated_at = now(), updated_by_id = %s,
                        version = incidents_incident.version + 1
@@ -535,9 +541,9 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
                    AND s.line >= %s AND s.line < %s""",
             [user_id, *chunk],
         )
-    for chunk in chunks:
+    for chunk in updated_chunks:
         cursor.execute(f"DELETE FROM incidents_incidentactor WHERE incident_id IN ({updated_sql} {IN_CHUNK})", chunk)
-    for chunk in chunks:
+    for chunk in updated_chunks:
         cursor.execute(f"DELETE FROM incidents_incidentsource WHERE incident_id IN ({updated_sql} {IN_CHUNK})", chunk)
 
     published = batch.requested_status == Status.PUBLISHED
@@ -602,6 +608,7 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
                 ) AS cited ORDER BY incident_id, rank""",
             [*chunk, dataset_source_id],
         )
+    _check_published_have_sources(cursor, table=table)
     for state, history_type in (("created", "+"), ("updated", "~")):
         record_history(
             cursor,
@@ -619,6 +626,21 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
             chunk,
         )
     cursor.execute(f"DROP TABLE {actor_table}, {source_table}")
+
+
+def _check_published_have_sources(cursor, *, table):
+    """The import's own check that each published incident it wrote cites a source (what the deferred trigger of
+    migration 0004 checks per incident), in one query; then later writes in the transaction are checked again."""
+    cursor.execute(
+        f"""SELECT i.id FROM {table} s JOIN incidents_incident i ON i.id = s.incident_id
+             WHERE s.state IN ('created', 'updated') AND i.status = 'published'
+               AND NOT EXISTS (SELECT 1 FROM incidents_incidentsource c WHERE c.incident_id = i.id)
+             LIMIT 1"""
+    )
+    unsourced = cursor.fetchone()
+    if unsourced:
+        raise IntegrityError(f"published incident {unsourced[0]} cites no source")
+    cursor.execute("SET LOCAL conflictmap.sources_checked = 'off'")
 
 
 # The rows of one chunk of the staging table (see _write_chunks), for a statement that already has a WHERE.

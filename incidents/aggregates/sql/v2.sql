@@ -20,7 +20,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM new_rows i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapcell WHERE incidents = 0;
     RETURN NULL;
@@ -40,7 +40,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM new_rows i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapcell WHERE incidents = 0;
     RETURN NULL;
@@ -56,7 +56,7 @@ BEGIN
                    -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
               FROM old_rows i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapcell WHERE incidents = 0;
     RETURN NULL;
@@ -72,7 +72,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM new_rows i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapdetailcell WHERE incidents = 0;
     RETURN NULL;
@@ -92,7 +92,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM new_rows i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapdetailcell WHERE incidents = 0;
     RETURN NULL;
@@ -108,7 +108,7 @@ BEGIN
                    -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
               FROM old_rows i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapdetailcell WHERE incidents = 0;
     RETURN NULL;
@@ -116,7 +116,7 @@ END $fn$;
 CREATE TRIGGER incidents_incident_mapdetailcell_delete AFTER DELETE ON incidents_incident REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_mapdetailcell_delete();
 DROP TRIGGER IF EXISTS incidents_incident_maptermcell_insert ON incidents_incident;
-CREATE OR REPLACE FUNCTION incidents_incident_maptermcell_insert() RETURNS trigger LANGUAGE plpgsql SET work_mem = '64MB' AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incident_maptermcell_insert() RETURNS trigger LANGUAGE plpgsql SET work_mem = '256MB' AS $fn$
 BEGIN
     IF EXISTS (SELECT FROM incidents_mapterm) THEN
     WITH terms AS MATERIALIZED (
@@ -128,9 +128,10 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM new_rows i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows OFFSET 0) AS r
-     CROSS JOIN LATERAL (SELECT t.id FROM terms t
-                          WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0) AS matched
+     CROSS JOIN LATERAL unnest(ARRAY(SELECT t.id FROM terms t
+                          WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0)) AS matched (id)
      GROUP BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     ORDER BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (term_id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents,
         fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x,
         sum_y = c.sum_y + EXCLUDED.sum_y;
@@ -141,7 +142,7 @@ END $fn$;
 CREATE TRIGGER incidents_incident_maptermcell_insert AFTER INSERT ON incidents_incident REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_maptermcell_insert();
 DROP TRIGGER IF EXISTS incidents_incident_maptermcell_update ON incidents_incident;
-CREATE OR REPLACE FUNCTION incidents_incident_maptermcell_update() RETURNS trigger LANGUAGE plpgsql SET work_mem = '64MB' AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incident_maptermcell_update() RETURNS trigger LANGUAGE plpgsql SET work_mem = '256MB' AS $fn$
 BEGIN
     IF EXISTS (SELECT FROM incidents_mapterm) THEN
     WITH terms AS MATERIALIZED (
@@ -157,9 +158,10 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM new_rows i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows OFFSET 0) AS r
-     CROSS JOIN LATERAL (SELECT t.id FROM terms t
-                          WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0) AS matched
+     CROSS JOIN LATERAL unnest(ARRAY(SELECT t.id FROM terms t
+                          WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0)) AS matched (id)
      GROUP BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     ORDER BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (term_id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents,
         fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x,
         sum_y = c.sum_y + EXCLUDED.sum_y;
@@ -170,7 +172,7 @@ END $fn$;
 CREATE TRIGGER incidents_incident_maptermcell_update AFTER UPDATE ON incidents_incident REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_maptermcell_update();
 DROP TRIGGER IF EXISTS incidents_incident_maptermcell_delete ON incidents_incident;
-CREATE OR REPLACE FUNCTION incidents_incident_maptermcell_delete() RETURNS trigger LANGUAGE plpgsql SET work_mem = '64MB' AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incident_maptermcell_delete() RETURNS trigger LANGUAGE plpgsql SET work_mem = '256MB' AS $fn$
 BEGIN
     IF EXISTS (SELECT FROM incidents_mapterm) THEN
     WITH terms AS MATERIALIZED (
@@ -182,9 +184,10 @@ BEGIN
                    -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
               FROM old_rows i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows OFFSET 0) AS r
-     CROSS JOIN LATERAL (SELECT t.id FROM terms t
-                          WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0) AS matched
+     CROSS JOIN LATERAL unnest(ARRAY(SELECT t.id FROM terms t
+                          WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0)) AS matched (id)
      GROUP BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     ORDER BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (term_id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents,
         fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x,
         sum_y = c.sum_y + EXCLUDED.sum_y;
@@ -205,9 +208,10 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM incidents_incident i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows OFFSET 0) AS r
-     CROSS JOIN LATERAL (SELECT t.id FROM terms t
-                          WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0) AS matched
+     CROSS JOIN LATERAL unnest(ARRAY(SELECT t.id FROM terms t
+                          WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0)) AS matched (id)
      GROUP BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     ORDER BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (term_id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents,
         fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x,
         sum_y = c.sum_y + EXCLUDED.sum_y;
@@ -221,7 +225,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM new_rows i JOIN incidents_incidentactor l ON l.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
     RETURN NULL;
@@ -237,7 +241,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM incidents_incident i JOIN new_rows l ON l.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
     RETURN NULL;
@@ -257,7 +261,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM new_rows i JOIN incidents_incidentactor l ON l.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
     RETURN NULL;
@@ -277,7 +281,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM incidents_incident i JOIN new_rows l ON l.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
     RETURN NULL;
@@ -293,7 +297,7 @@ BEGIN
                    -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
               FROM old_rows i JOIN incidents_incidentactor l ON l.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
     RETURN NULL;
@@ -309,7 +313,7 @@ BEGIN
                    -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
               FROM incidents_incident i JOIN old_rows l ON l.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
     RETURN NULL;
@@ -329,7 +333,7 @@ BEGIN
         CASE WHEN a.actor_id < b.actor_id THEN b.side ELSE a.side END AS side_high FROM incidents_incidentactor a JOIN incidents_incidentactor b
     ON b.incident_id = a.incident_id AND a.actor_id < b.actor_id WHERE a.incident_id IN (SELECT id FROM new_rows)) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
     RETURN NULL;
@@ -351,7 +355,7 @@ BEGIN
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
     RETURN NULL;
@@ -379,7 +383,7 @@ BEGIN
         CASE WHEN a.actor_id < b.actor_id THEN b.side ELSE a.side END AS side_high FROM incidents_incidentactor a JOIN incidents_incidentactor b
     ON b.incident_id = a.incident_id AND a.actor_id < b.actor_id WHERE a.incident_id IN (SELECT id FROM new_rows)) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
     RETURN NULL;
@@ -410,7 +414,7 @@ BEGIN
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
     RETURN NULL;
@@ -430,7 +434,7 @@ BEGIN
         CASE WHEN a.actor_id < b.actor_id THEN b.side ELSE a.side END AS side_high FROM incidents_incidentactor a JOIN incidents_incidentactor b
     ON b.incident_id = a.incident_id AND a.actor_id < b.actor_id WHERE a.incident_id IN (SELECT id FROM old_rows)) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
     RETURN NULL;
@@ -451,7 +455,7 @@ BEGIN
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
     RETURN NULL;
@@ -465,21 +469,21 @@ BEGIN
     SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date, i.end_date, i.event_type_id, i.country, i.admin1, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f
               FROM new_rows i WHERE i.status = 'published') AS rows
-     GROUP BY start_date, end_date, event_type_id, country, admin1 HAVING sum(n) <> 0 OR sum(f) <> 0
+     GROUP BY start_date, end_date, event_type_id, country, admin1 HAVING sum(n) <> 0 OR sum(f) <> 0 ORDER BY start_date, end_date, event_type_id, country, admin1
     ON CONFLICT (start_date, end_date, event_type_id, country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelinecell WHERE incidents = 0;
     INSERT INTO incidents_timelineday AS c (start_date, end_date, event_type_id, incidents, fatalities)
     SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date, i.end_date, i.event_type_id, i.country, i.admin1, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f
               FROM new_rows i WHERE i.status = 'published') AS rows
-     GROUP BY start_date, end_date, event_type_id HAVING sum(n) <> 0 OR sum(f) <> 0
+     GROUP BY start_date, end_date, event_type_id HAVING sum(n) <> 0 OR sum(f) <> 0 ORDER BY start_date, end_date, event_type_id
     ON CONFLICT (start_date, end_date, event_type_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelineday WHERE incidents = 0;
     INSERT INTO incidents_publishedregion AS c (country, admin1, incidents)
     SELECT country, admin1, sum(n) FROM (SELECT i.start_date, i.end_date, i.event_type_id, i.country, i.admin1, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f
               FROM new_rows i WHERE i.status = 'published') AS rows
-     GROUP BY country, admin1 HAVING sum(n) <> 0
+     GROUP BY country, admin1 HAVING sum(n) <> 0 ORDER BY country, admin1
     ON CONFLICT (country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedregion WHERE incidents = 0;
     IF EXISTS (SELECT 1 FROM new_rows WHERE status IN ('published', 'retracted')) THEN
@@ -497,7 +501,7 @@ BEGIN
     INSERT INTO incidents_publishedactor AS c (actor_id, incidents)
     SELECT actor_id, sum(n) FROM (SELECT t.actor_id, 1 AS n FROM new_rows t
                       JOIN incidents_incident i ON i.id = t.incident_id WHERE i.status = 'published') AS rows
-     GROUP BY actor_id HAVING sum(n) <> 0
+     GROUP BY actor_id HAVING sum(n) <> 0 ORDER BY actor_id
     ON CONFLICT (actor_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedactor WHERE incidents <= 0;
     IF EXISTS (SELECT 1 FROM new_rows t JOIN incidents_incident i ON i.id = t.incident_id
@@ -532,7 +536,7 @@ BEGIN
               FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date, i.end_date, i.event_type_id, i.country, i.admin1, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f
               FROM new_rows i WHERE i.status = 'published') AS rows
-     GROUP BY start_date, end_date, event_type_id, country, admin1 HAVING sum(n) <> 0 OR sum(f) <> 0
+     GROUP BY start_date, end_date, event_type_id, country, admin1 HAVING sum(n) <> 0 OR sum(f) <> 0 ORDER BY start_date, end_date, event_type_id, country, admin1
     ON CONFLICT (start_date, end_date, event_type_id, country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelinecell WHERE incidents = 0;
     INSERT INTO incidents_timelineday AS c (start_date, end_date, event_type_id, incidents, fatalities)
@@ -541,7 +545,7 @@ BEGIN
               FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date, i.end_date, i.event_type_id, i.country, i.admin1, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f
               FROM new_rows i WHERE i.status = 'published') AS rows
-     GROUP BY start_date, end_date, event_type_id HAVING sum(n) <> 0 OR sum(f) <> 0
+     GROUP BY start_date, end_date, event_type_id HAVING sum(n) <> 0 OR sum(f) <> 0 ORDER BY start_date, end_date, event_type_id
     ON CONFLICT (start_date, end_date, event_type_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelineday WHERE incidents = 0;
     INSERT INTO incidents_publishedregion AS c (country, admin1, incidents)
@@ -550,7 +554,7 @@ BEGIN
               FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date, i.end_date, i.event_type_id, i.country, i.admin1, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f
               FROM new_rows i WHERE i.status = 'published') AS rows
-     GROUP BY country, admin1 HAVING sum(n) <> 0
+     GROUP BY country, admin1 HAVING sum(n) <> 0 ORDER BY country, admin1
     ON CONFLICT (country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedregion WHERE incidents = 0;
     INSERT INTO incidents_publishedactor AS c (actor_id, incidents)
@@ -558,7 +562,7 @@ BEGIN
               FROM new_rows n JOIN old_rows o ON o.id = n.id
               JOIN incidents_incidentactor ia ON ia.incident_id = n.id
              WHERE (n.status = 'published') <> (o.status = 'published')) AS rows
-     GROUP BY actor_id HAVING sum(n) <> 0
+     GROUP BY actor_id HAVING sum(n) <> 0 ORDER BY actor_id
     ON CONFLICT (actor_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedactor WHERE incidents <= 0;
     IF EXISTS (SELECT 1 FROM old_rows WHERE status IN ('published', 'retracted')) OR EXISTS (SELECT 1 FROM new_rows WHERE status IN ('published', 'retracted')) THEN
@@ -577,7 +581,7 @@ BEGIN
     SELECT actor_id, sum(n) FROM (SELECT t.actor_id, -1 AS n FROM old_rows t
                       JOIN incidents_incident i ON i.id = t.incident_id WHERE i.status = 'published' UNION ALL SELECT t.actor_id, 1 AS n FROM new_rows t
                       JOIN incidents_incident i ON i.id = t.incident_id WHERE i.status = 'published') AS rows
-     GROUP BY actor_id HAVING sum(n) <> 0
+     GROUP BY actor_id HAVING sum(n) <> 0 ORDER BY actor_id
     ON CONFLICT (actor_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedactor WHERE incidents <= 0;
     IF EXISTS (SELECT 1 FROM old_rows t JOIN incidents_incident i ON i.id = t.incident_id
@@ -612,21 +616,21 @@ BEGIN
     SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date, i.end_date, i.event_type_id, i.country, i.admin1, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f
               FROM old_rows i WHERE i.status = 'published') AS rows
-     GROUP BY start_date, end_date, event_type_id, country, admin1 HAVING sum(n) <> 0 OR sum(f) <> 0
+     GROUP BY start_date, end_date, event_type_id, country, admin1 HAVING sum(n) <> 0 OR sum(f) <> 0 ORDER BY start_date, end_date, event_type_id, country, admin1
     ON CONFLICT (start_date, end_date, event_type_id, country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelinecell WHERE incidents = 0;
     INSERT INTO incidents_timelineday AS c (start_date, end_date, event_type_id, incidents, fatalities)
     SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date, i.end_date, i.event_type_id, i.country, i.admin1, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f
               FROM old_rows i WHERE i.status = 'published') AS rows
-     GROUP BY start_date, end_date, event_type_id HAVING sum(n) <> 0 OR sum(f) <> 0
+     GROUP BY start_date, end_date, event_type_id HAVING sum(n) <> 0 OR sum(f) <> 0 ORDER BY start_date, end_date, event_type_id
     ON CONFLICT (start_date, end_date, event_type_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelineday WHERE incidents = 0;
     INSERT INTO incidents_publishedregion AS c (country, admin1, incidents)
     SELECT country, admin1, sum(n) FROM (SELECT i.start_date, i.end_date, i.event_type_id, i.country, i.admin1, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f
               FROM old_rows i WHERE i.status = 'published') AS rows
-     GROUP BY country, admin1 HAVING sum(n) <> 0
+     GROUP BY country, admin1 HAVING sum(n) <> 0 ORDER BY country, admin1
     ON CONFLICT (country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedregion WHERE incidents = 0;
     IF EXISTS (SELECT 1 FROM old_rows WHERE status IN ('published', 'retracted')) THEN
@@ -644,7 +648,7 @@ BEGIN
     INSERT INTO incidents_publishedactor AS c (actor_id, incidents)
     SELECT actor_id, sum(n) FROM (SELECT t.actor_id, -1 AS n FROM old_rows t
                       JOIN incidents_incident i ON i.id = t.incident_id WHERE i.status = 'published') AS rows
-     GROUP BY actor_id HAVING sum(n) <> 0
+     GROUP BY actor_id HAVING sum(n) <> 0 ORDER BY actor_id
     ON CONFLICT (actor_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedactor WHERE incidents <= 0;
     IF EXISTS (SELECT 1 FROM old_rows t JOIN incidents_incident i ON i.id = t.incident_id
@@ -1860,7 +1864,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM incidents_incident i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapcell WHERE incidents = 0;
     INSERT INTO incidents_mapdetailcell AS c (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
@@ -1869,7 +1873,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM incidents_incident i
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapdetailcell WHERE incidents = 0;
     PERFORM incidents_maptermcell_fill();
@@ -1879,7 +1883,7 @@ BEGIN
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
               FROM incidents_incident i JOIN incidents_incidentactor l ON l.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
     INSERT INTO incidents_mapactorpaircell AS c (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
@@ -1892,7 +1896,7 @@ BEGIN
         CASE WHEN a.actor_id < b.actor_id THEN b.side ELSE a.side END AS side_high FROM incidents_incidentactor a JOIN incidents_incidentactor b
     ON b.incident_id = a.incident_id AND a.actor_id < b.actor_id) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
-     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
+     GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
     INSERT INTO incidents_timelinecell (start_date, end_date, event_type_id, country, admin1, incidents, fatalities)
