@@ -347,11 +347,12 @@ BEGIN
     SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
-              FROM incidents_incident i JOIN (SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
+              FROM incidents_incident i JOIN (WITH s AS MATERIALIZED (SELECT t.id, t.incident_id, t.actor_id, t.side, own.id IS NOT NULL AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM new_rows)) AS t
+                 LEFT JOIN new_rows own ON own.id = t.id)
+        SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
         CASE WHEN m.actor_id < s.actor_id THEN m.side ELSE s.side END AS side_low,
         GREATEST(m.actor_id, s.actor_id) AS actor_high_id,
-        CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM new_rows m JOIN (SELECT t.id, t.incident_id, t.actor_id, t.side, own.id IS NOT NULL AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM new_rows)) AS t
-                 LEFT JOIN new_rows own ON own.id = t.id) s
+        CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM new_rows m JOIN s
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
@@ -397,20 +398,22 @@ BEGIN
     SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
-              FROM incidents_incident i JOIN (SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
+              FROM incidents_incident i JOIN (WITH s AS MATERIALIZED (SELECT t.id, t.incident_id, t.actor_id, t.side, false AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM old_rows)) AS t WHERE NOT EXISTS (SELECT FROM new_rows own WHERE own.id = t.id) UNION ALL SELECT t.id, t.incident_id, t.actor_id, t.side, true FROM old_rows t)
+        SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
         CASE WHEN m.actor_id < s.actor_id THEN m.side ELSE s.side END AS side_low,
         GREATEST(m.actor_id, s.actor_id) AS actor_high_id,
-        CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM old_rows m JOIN (SELECT t.id, t.incident_id, t.actor_id, t.side, false AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM old_rows)) AS t WHERE NOT EXISTS (SELECT FROM new_rows own WHERE own.id = t.id) UNION ALL SELECT t.id, t.incident_id, t.actor_id, t.side, true FROM old_rows t) s
+        CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM old_rows m JOIN s
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
-              FROM incidents_incident i JOIN (SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
+              FROM incidents_incident i JOIN (WITH s AS MATERIALIZED (SELECT t.id, t.incident_id, t.actor_id, t.side, own.id IS NOT NULL AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM new_rows)) AS t
+                 LEFT JOIN new_rows own ON own.id = t.id)
+        SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
         CASE WHEN m.actor_id < s.actor_id THEN m.side ELSE s.side END AS side_low,
         GREATEST(m.actor_id, s.actor_id) AS actor_high_id,
-        CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM new_rows m JOIN (SELECT t.id, t.incident_id, t.actor_id, t.side, own.id IS NOT NULL AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM new_rows)) AS t
-                 LEFT JOIN new_rows own ON own.id = t.id) s
+        CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM new_rows m JOIN s
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
@@ -448,10 +451,11 @@ BEGIN
     SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
-              FROM incidents_incident i JOIN (SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
+              FROM incidents_incident i JOIN (WITH s AS MATERIALIZED (SELECT t.id, t.incident_id, t.actor_id, t.side, false AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM old_rows)) AS t UNION ALL SELECT t.id, t.incident_id, t.actor_id, t.side, true FROM old_rows t)
+        SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
         CASE WHEN m.actor_id < s.actor_id THEN m.side ELSE s.side END AS side_low,
         GREATEST(m.actor_id, s.actor_id) AS actor_high_id,
-        CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM old_rows m JOIN (SELECT t.id, t.incident_id, t.actor_id, t.side, false AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM old_rows)) AS t UNION ALL SELECT t.id, t.incident_id, t.actor_id, t.side, true FROM old_rows t) s
+        CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM old_rows m JOIN s
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
              WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
