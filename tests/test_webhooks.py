@@ -3,6 +3,7 @@ every event once it is back, in change order and none twice, replays keep their 
 drafts never go out, and private targets are refused in the admin form."""
 
 import json
+import socket
 import ssl
 import textwrap
 import threading
@@ -317,3 +318,32 @@ def test_delivered_deliveries_leave_the_log_after_the_days_kept(receiver, superu
     services.webhooks_tick()
     receiver.start()
     assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_a_name_that_resolves_first_to_an_address_nobody_listens_on_is_sent_to_the_next(
+    receiver, superuser, monkeypatch
+):
+    # Debian's /etc/hosts gives "localhost" ::1 before 127.0.0.1; this receiver listens on 127.0.0.1 only.
+    resolved = [
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", receiver.port, 0, 0)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", receiver.port)),
+    ]
+    real = socket.getaddrinfo
+    monkeypatch.setattr(
+        services.socket,
+        "getaddrinfo",
+        lambda host, *args, **kw: resolved if host == "localhost" else real(host, *args, **kw),
+    )
+    with socket.socket(socket.AF_INET6) as nobody:  # make sure nothing answers on ::1 at the receiver's port
+        try:
+            nobody.connect(("::1", receiver.port))
+            pytest.skip("something listens on [::1] at the receiver's port")
+        except OSError:
+            pass
+    webhook = services.webhook_create(
+        webhook=Webhook(name="Research copy", url=f"http://localhost:{receiver.port}/hook"), user=superuser
+    )
+    IncidentFactory(published=True)
+    services.webhooks_tick()
+    assert [body["change"] for _id, body in receiver.events()] == ["created", "updated"]
+    assert Delivery.objects.filter(webhook=webhook, status=DeliveryStatus.DELIVERED).count() == 2

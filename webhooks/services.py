@@ -39,10 +39,10 @@ class WebhookRefused(Exception):
 
 
 def webhook_target_check(url):
-    """The address to send to: raise WebhookRefused unless every address `url`'s host resolves to is a public one
-    (or WEBHOOKS_ALLOW_PRIVATE), so a webhook cannot become a way to reach the site's own network. The sender
-    connects to the address returned, so a name that resolves elsewhere a moment later (DNS rebinding) changes
-    nothing."""
+    """The addresses to send to, in the resolver's order: raise WebhookRefused unless every address `url`'s host
+    resolves to is a public one (or WEBHOOKS_ALLOW_PRIVATE), so a webhook cannot become a way to reach the site's
+    own network. The sender connects only to the addresses returned, so a name that resolves elsewhere a moment
+    later (DNS rebinding) changes nothing."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookRefused(_("Only http and https addresses can receive webhooks."))
@@ -64,7 +64,18 @@ def webhook_target_check(url):
                     )
                     % {"host": parts.hostname, "address": ip}
                 )
-    return addresses[0]
+    return list(dict.fromkeys(addresses))
+
+
+def _post_first_listening(*, url, addresses, **request):
+    """_post to each checked address in turn until one accepts the connection, as a browser would: a name such as
+    "localhost" resolves to ::1 and 127.0.0.1, and a receiver may listen on only one of them."""
+    for address in addresses[:-1]:
+        try:
+            return _post(url=url, address=address, **request)
+        except urllib3.exceptions.NewConnectionError:
+            continue
+    return _post(url=url, address=addresses[-1], **request)
 
 
 def _post(*, url, address, body, headers):
@@ -199,8 +210,8 @@ def delivery_send(*, delivery):
     started = time.monotonic()
     code, excerpt, error = None, "", ""
     try:
-        address = webhook_target_check(webhook.url)  # at every attempt: the name may resolve elsewhere now
-        code, received = _post(url=webhook.url, address=address, body=body, headers=headers)
+        addresses = webhook_target_check(webhook.url)  # at every attempt: the name may resolve elsewhere now
+        code, received = _post_first_listening(url=webhook.url, addresses=addresses, body=body, headers=headers)
         excerpt = received[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
     except WebhookRefused as refused:
         error = str(refused)
