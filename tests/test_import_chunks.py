@@ -126,3 +126,29 @@ def test_after_an_import_the_same_transaction_is_checked_per_incident_again(tmp_
         incident.sources.clear()
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_the_import_runs_with_its_own_settings_and_gives_the_session_its_own_back(tmp_path, monkeypatch):
+    """work_mem and jit for the import's statements only (bench/RESULTS.md, "Import at scale"): what the writes saw,
+    and that the caller's transaction has its values again afterwards."""
+    from incidents.importing import loading
+
+    seen, write_events = {}, loading._write_events
+
+    def noting_settings(cursor, **kwargs):
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        seen["during"] = cursor.fetchone()
+        write_events(cursor, **kwargs)
+
+    monkeypatch.setattr(loading, "_write_events", noting_settings)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '5MB'")
+        cursor.execute("SET LOCAL jit = on")
+    path = tmp_path / "rows.csv"
+    write_acled(path, [acled_row(number) for number in range(3)])
+    assert run_import(path).status == "done"
+
+    assert seen["during"] == (loading.IMPORT_SESSION_SETTINGS["work_mem"], "off")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        assert cursor.fetchone() == ("5MB", "on")

@@ -47,6 +47,13 @@ MISSING_LISTED = 1000
 WARNINGS_LISTED = 1000
 # An imported place is the same as a gazetteer place of that name this close (ACLED codes towns to a point).
 PLACE_MERGE_METRES = 300
+# Settings for the import's own transaction (SET LOCAL: they end with it). work_mem: each write statement's
+# transition table (a chunk of IMPORT_WRITE_CHUNK_ROWS incidents with their text, import record and stored words;
+# the rebuilt features, about 180 MB a chunk) is held in memory by PostgreSQL up to work_mem and written to a temporary
+# file past it, which every trigger of the statement then reads back; at the default 4 MB that was about 750 MB of
+# temporary files per 100,000 rows. jit: the statements' JIT compilation (LLVM) cost about 2.5 % of the import's
+# PostgreSQL CPU and won back less. bench/RESULTS.md, "Import at scale".
+IMPORT_SESSION_SETTINGS = {"work_mem": "256MB", "jit": "off"}
 
 STAGING_COLUMNS = """
   line int, event_id text, start_date date, end_date date, date_precision smallint,
@@ -394,6 +401,7 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
     reason = change_reason(batch)
     user_id = user.pk if user else None
     with open(path, "rb") as binary, connection.cursor() as cursor:
+        previous = _set_local(cursor, IMPORT_SESSION_SETTINGS)
         event_file = EventFile(binary, dataset=dataset)
         batch.dataset = event_file.dataset
         cursor.execute(f"DROP TABLE IF EXISTS {table}; CREATE TEMP TABLE {table} ({STAGING_COLUMNS})")
@@ -488,6 +496,17 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
 
         places_from_import(cursor=cursor, table=table, batch=batch)
         cursor.execute(f"DROP TABLE {table}")
+        # Back to the caller's values: inside a caller's transaction (a savepoint here) SET LOCAL would outlast us.
+        _set_local(cursor, previous)
+
+
+def _set_local(cursor, values):
+    """SET LOCAL each of `values` ({name: value}); returns their values before."""
+    previous = {}
+    for name, value in values.items():
+        cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
+        previous[name] = cursor.fetchone()[0]
+    return previous
 
 
 # How many rows of each kind (created, updated, unchanged) the batch page shows, the file's first ones.
