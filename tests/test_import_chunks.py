@@ -152,3 +152,20 @@ def test_the_import_runs_with_its_own_settings_and_gives_the_session_its_own_bac
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
         assert cursor.fetchone() == ("5MB", "on")
+
+
+def test_names_with_quotes_backslashes_and_braces_arrive_as_written(tmp_path):
+    """The file's actor and outlet lists go to the staging table as text[] literals written by the import itself."""
+    row = acled_row(1)
+    row["actor1"] = 'The "Red" Brigade \\ North {1}'
+    row["assoc_actor_1"] = "NULL; Front, East"
+    row["source"] = 'Wire "One"; C:\\Wire\\Two'
+    path = tmp_path / "rows.csv"
+    write_acled(path, [row])
+    assert run_import(path).status == "done"
+
+    incident = Incident.objects.get(event_id="CHK1")
+    actors = set(incident.actors.values_list("name", flat=True))
+    assert {'The "Red" Brigade \\ North {1}', "NULL", "Front, East"} <= actors
+    publishers = set(incident.sources.values_list("publisher", flat=True))
+    assert {'Wire "One"', "C:\\Wire\\Two"} <= publishers
