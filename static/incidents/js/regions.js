@@ -159,7 +159,7 @@ export class RegionView {
       element("span", { className: "legend-swatch", attrs: { "aria-hidden": "true" } }, item).style.background = fill;
       element("span", { text }, item);
     };
-    swatch(NONE, "0");
+    swatch(NONE, this.number.format(0));
     for (const [low, high] of classes) swatch(colour(high), low === high ? this.number.format(low) : `${this.number.format(low)}–${this.number.format(high)}`);
   }
 
