@@ -9,6 +9,9 @@ A region is the incident's own country, admin1 and admin2, as in every kept tabl
 """
 
 import datetime
+import functools
+import json
+import operator
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
@@ -132,16 +135,17 @@ def _kept_parts(filters, dimensions):
     kept_values = "".join(f"{DIMENSIONS[name][0]} AS {name}, " for name in dimensions)
     kept = f"SELECT {kept_values}{_KEPT_SUMS} FROM incidents_regionmonth WHERE {' AND '.join(conditions)}"
     sql, params = bind(kept, **values)
-    # The edge months' incidents outside the range, taken back out.
-    outside = Q(pk__in=[])
+    # The edge months' incidents outside the range, taken back out (none can be both: it would end before `start`
+    # and start after `end`).
+    outside = []
     if start and start.day != 1:
-        outside |= Q(end_date__gte=start.replace(day=1), end_date__lt=start)
+        outside.append(Q(end_date__gte=start.replace(day=1), end_date__lt=start))
     if end and end != _month_end(end):
-        outside |= Q(start_date__gt=end, start_date__lte=_month_end(end))
-    if outside != Q(pk__in=[]):
+        outside.append(Q(start_date__gt=end, start_date__lte=_month_end(end)))
+    if outside:
         undated = incident_filter(params=params_without(filters.data, "start", "end"))
         try:
-            edge_sql, edge_params = _live_part(undated.filter(outside), dimensions, -1)
+            edge_sql, edge_params = _live_part(undated.filter(functools.reduce(operator.or_, outside)), dimensions, -1)
         except EmptyResultSet:
             return sql, params
         sql, params = f"{sql} UNION ALL {edge_sql}", params + edge_params
@@ -211,8 +215,6 @@ def region_boundaries_geojson(*, level):
     cache_key = f"regional:geojson:{level}:{_areas_version(level)}"
     text = cache.get(cache_key)
     if text is None:
-        import json
-
         features = []
         for key, area in region_areas(level=level).items():
             properties = {name: area[name] for name in ("country", "admin1", "admin2", "name", "name_ar", "lat", "lon")}
@@ -238,7 +240,8 @@ def region_counts(*, filters, level):
     for row in region_month_totals(filters=filters, dimensions=dimensions):
         key = region_key(row["country"], row["admin1"], row.get("admin2") if level == "admin2" else None)
         area = areas.get(key)
-        name = row.get("admin2", row["admin1"]) if level == "admin2" else row["admin1"]
+        # A district's row with no district coded is its region's remainder, named after the region.
+        name = (row["admin2"] or row["admin1"]) if level == "admin2" else row["admin1"]
         rows.append(
             {
                 "key": key,

@@ -87,7 +87,7 @@ def test_region_view_adds_up_states_its_classes_and_is_reachable_by_keyboard(map
     expect(legend.locator("p")).to_contain_text("quantile" if not prefix else "كمّية")
     rows = page.locator("#region-rows tr")
     expect(rows).to_have_count(5)  # four governorates and the incident with no region
-    expect(rows.first.locator("th")).to_have_text("Aleppo" if not prefix else "حلب")
+    expect(rows.first.locator("th button")).to_have_text("Aleppo" if not prefix else "حلب")
     assert western(rows.first.locator("td").first.inner_text()) == "12"
     screenshot(page, f"regions-governorates{'-ar' if prefix else ''}")
 
@@ -102,13 +102,27 @@ def test_region_view_adds_up_states_its_classes_and_is_reachable_by_keyboard(map
     expect(page).to_have_url(re.compile(r"at=(7|8|9)/36\.2"))
     assert axe_violations(page) == []
 
-    # Zoomed in: districts, still adding up.
+    # The region view is in the address bar: a link to it opens it, here zoomed in to districts, still adding up.
+    assert "show=regions" in page.url
     page.goto(page.url.replace(re.search(r"at=[^&]+", page.url).group(0), "at=9/36.2000/37.1600"))
-    show_regions(page)
+    expect(region_view).to_be_visible()
     expect(region_view).to_have_attribute("data-level", "admin2")
+    expect(page.locator(".leaflet-regions-pane path").first).to_be_attached()
     expect(page.locator("#region-rows tr").first.locator("th")).to_contain_text(re.compile("Jebel Saman|جبل سمعان"))
     expect(region_view).to_have_attribute("data-region-sum", str(total))
     screenshot(page, f"regions-districts{'-ar' if prefix else ''}")
+
+
+def test_a_governorates_page_shows_its_trends(map_page, by_region, page):
+    page = map_page("/?at=6/35.0000/39.0000&show=regions")
+    page.locator("#region-rows a.region-page").first.click()
+    expect(page.locator("h1")).to_have_text("Aleppo")
+    expect(page.locator("#main")).to_contain_text("12 published incidents in this governorate")
+    chart = page.locator("#trends .trend svg[role=img]")
+    expect(chart).to_have_count(1)
+    expect(chart).to_have_attribute("aria-label", re.compile(r"Battles: 12 incidents"))
+    screenshot(page, "region-page")
+    assert axe_violations(page) == []
 
 
 def test_trends_draw_a_chart_and_a_table_per_event_type(map_page, by_region, page):

@@ -38,12 +38,12 @@ window.addEventListener("map:init", (event) => {
     config,
     strings,
     lang,
-    onToggle(enabled) {
+    onToggle(enabled, { record }) {
       for (const layer of [incidentMap.markers, incidentMap.clusters]) {
         if (enabled) map.removeLayer(layer);
         else map.addLayer(layer);
       }
-      if (enabled) regionView.update(requestParams(permalink.formParams()));
+      if (record) permalink.write(state());
     },
   });
   const trends = new Trends(document.getElementById("trends"), { strings, lang });
@@ -63,12 +63,13 @@ window.addEventListener("map:init", (event) => {
     },
   });
 
-  const state = () => ({ timelineDomain, map, scope: wholeArea() ? "all" : "" });
+  const state = () => ({ timelineDomain, map, scope: wholeArea() ? "all" : "", show: regionView.enabled ? "regions" : "points" });
 
   function readUrl() {
     const read = permalink.read();
     timelineDomain = read.timelineDomain;
     for (const box of scopeBoxes) box.checked = box.value === (read.scope === "all" ? "all" : "view");
+    regionView.show(read.show === "regions");
     if (read.view) map.setView(read.view.center, read.view.zoom, { animate: false });
   }
 

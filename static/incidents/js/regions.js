@@ -46,17 +46,26 @@ export class RegionView {
     this.legend = document.getElementById("region-legend");
     this.table = document.getElementById("region-rows");
     this.caption = document.getElementById("region-caption");
-    this.toggle.addEventListener("change", () => {
-      this.box.hidden = !this.enabled;
-      this.onToggle(this.enabled);
-      if (this.enabled) this.refresh();
-      else this.clear();
-    });
+    this.toggle.addEventListener("change", () => this.switched());
     this.measure.addEventListener("change", () => this.draw());
     map.on("zoomend", () => {
       if (this.enabled && this.levelForZoom() !== this.level) this.refresh();
     });
     map.createPane("regions").style.zIndex = 390; // above the tiles, under the markers (400) and popups
+  }
+
+  // The view in the URL (`show=regions`): set without a change event, then switched as a click would.
+  show(enabled) {
+    if (this.toggle.checked === enabled) return;
+    this.toggle.checked = enabled;
+    this.switched({ record: false });
+  }
+
+  switched({ record = true } = {}) {
+    this.box.hidden = !this.enabled;
+    this.onToggle(this.enabled, { record });
+    if (this.enabled) this.refresh();
+    else this.clear();
   }
 
   get enabled() {
@@ -173,6 +182,10 @@ export class RegionView {
         const button = element("button", { className: "link-button", attrs: { type: "button" } }, cell);
         isolated(this.name(row), button);
         button.addEventListener("click", () => this.map.setView([row.lat, row.lon], Math.max(this.map.getZoom(), row.admin2 ? 9 : 7)));
+        if (this.level === "admin1") {
+          const href = this.config.regionPageUrl.replace(/\/0\/$/, `/${row.region_id}/`);
+          element("a", { text: " ↗", className: "region-page", attrs: { href, "aria-label": interpolate(this.strings.regionPage, { name: this.name(row) }) } }, cell);
+        }
       } else isolated(this.name(row), cell);
       element("td", { text: this.number.format(row.incidents) }, tr);
       element("td", { text: `${this.number.format(row.fatalities_best)} (${this.number.format(row.fatalities_low)}–${this.number.format(row.fatalities_high)})` }, tr);
