@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from places.models import District, Region
 
 from .map.live import bind, map_read
-from .models import Actor, EventType, SubEventType
+from .models import Actor, EventType
 from .selectors import filters_given, incident_filter, params_without
 
 # The filters RegionMonth answers: its key's, and the dates through its months.
@@ -68,7 +68,8 @@ _LIVE_SUMS = """{sign} AS incidents, {sign} * COALESCE(i.fatalities_low, i.fatal
        {sign} * COALESCE(i.fatalities_best, 0)::bigint AS fb,
        {sign} * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh"""
 _KEPT_SUMS = "incidents, fatalities_low AS fl, fatalities AS fb, fatalities_high AS fh"
-_GROUPED = """SELECT {dimensions}{comma}sum(incidents)::bigint, sum(fl)::bigint, sum(fb)::bigint, sum(fh)::bigint
+_GROUPED = """SELECT {dimensions}{comma}sum(incidents)::bigint AS incidents, sum(fl)::bigint AS fatalities_low,
+       sum(fb)::bigint AS fatalities_best, sum(fh)::bigint AS fatalities_high
   FROM ({parts}) AS parts {group} HAVING sum(incidents) <> 0"""
 SUMS = ("incidents", "fatalities_low", "fatalities_best", "fatalities_high")
 
@@ -96,6 +97,18 @@ def region_month_totals(*, filters, dimensions):
     """[{dimension: value, …, incidents, fatalities_low, fatalities_best, fatalities_high}] of the published
     incidents under the validated FilterSet `filters`, grouped by `dimensions` (names of DIMENSIONS); groups with
     no incident are left out."""
+    grouped = _grouped_sql(filters, dimensions)
+    if grouped is None:
+        return []
+    with map_read(filters.qs) as cursor:
+        cursor.execute(*grouped)
+        names = [*dimensions, *SUMS]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _grouped_sql(filters, dimensions):
+    """(SQL, params) of the groups' sums (the dimensions' names, then SUMS), or None when Django proves the
+    filters match nothing."""
     dimensions = list(dimensions)
     if kept_answers(filters=filters, dimensions=dimensions):
         parts, params = _kept_parts(filters, dimensions)
@@ -103,7 +116,7 @@ def region_month_totals(*, filters, dimensions):
         try:
             parts, params = _live_part(filters.qs, dimensions, 1)
         except EmptyResultSet:
-            return []
+            return None
     columns = ", ".join(dimensions)
     sql = _GROUPED.format(
         dimensions=columns,
@@ -111,10 +124,7 @@ def region_month_totals(*, filters, dimensions):
         parts=parts,
         group=f"GROUP BY {columns}" if dimensions else "",
     )
-    with map_read(filters.qs) as cursor:
-        cursor.execute(sql, params)
-        names = [*dimensions, *SUMS]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return sql, params
 
 
 def _kept_parts(filters, dimensions):
@@ -337,36 +347,62 @@ AGGREGATE_COLUMNS = [
 ]
 
 
-def aggregated_rows(*, filters, period, level, sub_types):
-    """Rows of AGGREGATE_COLUMNS (admin2 empty at admin1 level, sub_event_type empty without `sub_types`), ordered by
-    period, country, region, district, type and sub-type; the centroid is the region's (or district's) when the
-    gazetteer has its boundary, else empty."""
+# The export built by PostgreSQL, one CSV line (or JSON object) per row in order: at 1 M incidents the month ×
+# governorate × type × sub-type export is some 40,000 rows, which Python would otherwise turn into dicts one by one.
+# Text columns are always quoted (RFC 4180); the centroids come from the gazetteer's cached areas, as a parameter.
+_AGGREGATED_ROWS = """
+SELECT g.period, g.country, g.admin1, {admin2} AS admin2, et.slug AS event_type,
+       {sub_type} AS sub_event_type, g.incidents AS events, g.fatalities_low, g.fatalities_best, g.fatalities_high,
+       round((%(centroids)s::jsonb -> ({key}) ->> 0)::numeric, 5) AS centroid_latitude,
+       round((%(centroids)s::jsonb -> ({key}) ->> 1)::numeric, 5) AS centroid_longitude
+  FROM ({{grouped}}) AS g
+  JOIN incidents_eventtype et ON et.id = g.event_type
+  {sub_type_join}
+ ORDER BY {order}"""
+_QUOTED = "'\"' || replace({}, '\"', '\"\"') || '\"'"
+AGGREGATED_CSV = """
+SELECT concat_ws(',', period, {country}, {admin1}, {admin2}, {event_type}, {sub_event_type}, events, fatalities_low,
+                 fatalities_best, fatalities_high, COALESCE(centroid_latitude::text, ''),
+                 COALESCE(centroid_longitude::text, ''))
+  FROM ({rows}) AS r""".format(
+    rows="{rows}",
+    **{name: _QUOTED.format(name) for name in ("country", "admin1", "admin2", "event_type", "sub_event_type")},
+)
+AGGREGATED_JSON = "SELECT COALESCE(json_agg(r)::text, '[]') FROM ({rows}) AS r"
+
+
+def aggregated_export(*, filters, period, level, sub_types, format):
+    """The aggregated export's body: CSV text (a header, then a line per row) or a JSON array of row objects, with
+    AGGREGATE_COLUMNS (admin2 empty at admin1 level, sub_event_type empty without `sub_types`), ordered by period,
+    country, region, district, type and sub-type; the centroid is the region's (district's) when the gazetteer has its
+    boundary, else empty."""
     dimensions = [period, "country", "admin1"] + (["admin2"] if level == "admin2" else []) + ["event_type"]
     if sub_types:
         dimensions.append("sub_event_type")
-    rows = region_month_totals(filters=filters, dimensions=dimensions)
-    areas = region_areas(level=level)
-    types = dict(EventType.objects.values_list("pk", "slug"))
-    sub_type_slugs = dict(SubEventType.objects.values_list("pk", "slug")) if sub_types else {}
-    out = []
-    for row in rows:
-        admin2 = row.get("admin2", "") if level == "admin2" else ""
-        area = areas.get(region_key(row["country"], row["admin1"], admin2 if level == "admin2" else None))
-        out.append(
-            [
-                row[period],
-                row["country"],
-                row["admin1"],
-                admin2,
-                types.get(row["event_type"], ""),
-                sub_type_slugs.get(row.get("sub_event_type"), ""),
-                row["incidents"],
-                row["fatalities_low"],
-                row["fatalities_best"],
-                row["fatalities_high"],
-                area["lat"] if area else None,
-                area["lon"] if area else None,
-            ]
-        )
-    out.sort(key=lambda values: tuple("" if value is None else str(value) for value in values[:6]))
-    return out
+    grouped = _grouped_sql(filters, dimensions)
+    if grouped is None:
+        return ",".join(AGGREGATE_COLUMNS) + "\r\n" if format == "csv" else "[]"
+    grouped_sql, grouped_params = grouped
+    grouped_sql = grouped_sql.replace(f"SELECT {period},", f"SELECT {period} AS period,", 1)
+    admin2 = "g.admin2" if level == "admin2" else "''"
+    rows = _AGGREGATED_ROWS.format(
+        admin2=admin2,
+        key="g.country || '/' || g.admin1" + (" || '/' || g.admin2" if level == "admin2" else ""),
+        sub_type="COALESCE(st.slug, '')" if sub_types else "''",
+        sub_type_join="LEFT JOIN incidents_subeventtype st ON st.id = g.sub_event_type" if sub_types else "",
+        order=", ".join(
+            ["g.period", "g.country", "g.admin1"]
+            + (["g.admin2"] if level == "admin2" else [])
+            + ["et.slug"]
+            + (["st.slug NULLS FIRST"] if sub_types else [])
+        ),
+    )
+    centroids = json.dumps({key: [area["lat"], area["lon"]] for key, area in region_areas(level=level).items()})
+    template = (AGGREGATED_CSV if format == "csv" else AGGREGATED_JSON).format(rows=rows)
+    sql, params = bind(template, centroids=centroids, grouped=(grouped_sql, grouped_params))
+    with map_read(filters.qs) as cursor:
+        cursor.execute(sql, params)
+        if format == "csv":
+            lines = [",".join(AGGREGATE_COLUMNS), *(line for (line,) in cursor.fetchall())]
+            return "\r\n".join(lines) + "\r\n"
+        return cursor.fetchone()[0]

@@ -132,7 +132,7 @@ def test_trends_draw_a_chart_and_a_table_per_event_type(map_page, by_region, pag
     expect(charts).to_have_count(1)  # every incident here is a battle
     expect(charts.first.locator("svg[role=img]")).to_have_attribute("aria-label", re.compile(r"24 incidents"))
     page.locator("#trends [name=trends_by]").select_option("actor")
-    expect(page.locator("#trends .trend-charts p")).to_be_visible()  # no actor named: nothing to draw
+    expect(page.locator("#trends .trend-none")).to_be_visible()  # no actor named: nothing to draw
     csv_link = page.locator("#trends .trends-csv")
     expect(csv_link).to_have_attribute("href", re.compile(r"/api/trends\.csv\?.*by=actor"))
     screenshot(page, "trends")

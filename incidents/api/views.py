@@ -380,16 +380,12 @@ class AggregatedView(PublicDataView):
         return request.GET
 
     def render(self, request):
-        rows = regional.aggregated_rows(
-            filters=self.filterset, period=self.period, level=self.level, sub_types=self.sub_types
+        body = regional.aggregated_export(
+            filters=self.filterset, period=self.period, level=self.level, sub_types=self.sub_types, format=self.format
         )
         if self.format == "csv":
-            return _csv_response(regional.AGGREGATE_COLUMNS, rows, f"aggregated-{self.period}-{self.level}.csv")
-        return _json_response(
-            {
-                "period": self.period,
-                "level": self.level,
-                "columns": regional.AGGREGATE_COLUMNS,
-                "rows": [dict(zip(regional.AGGREGATE_COLUMNS, row, strict=True)) for row in rows],
-            }
-        )
+            response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="aggregated-{self.period}-{self.level}.csv"'
+            return response
+        head = json.dumps({"period": self.period, "level": self.level, "columns": regional.AGGREGATE_COLUMNS})
+        return HttpResponse(f'{head[:-1]}, "rows": {body}}}', content_type="application/json")

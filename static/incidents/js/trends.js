@@ -71,7 +71,7 @@ export class Trends {
     this.charts.replaceChildren();
     this.container.dataset.series = String(this.body.series.length);
     if (!this.body.series.length) {
-      element("p", { text: this.strings.noIncidents }, this.charts);
+      element("p", { className: "trend-none", text: this.strings.noIncidents }, this.charts);
       return;
     }
     const barWidth = WIDTH / Math.max(1, periods.length);
@@ -95,6 +95,10 @@ export class Trends {
         const bar = svg("rect", { x: x.toFixed(2), y: (HEIGHT - height).toFixed(2), width: Math.max(0.5, barWidth - 0.5).toFixed(2), height: height.toFixed(2) }, chart);
         svg("title", {}, bar).textContent = `${point.period}: ${this.number.format(point[measure])}`;
       }
+      // Time runs left to right in every language, as in the timeline; the first and last periods under the bars.
+      const axis = element("p", { className: "trend-axis", attrs: { "aria-hidden": "true" } }, figure);
+      element("span", { text: periods[0] }, axis);
+      element("span", { text: periods[periods.length - 1] }, axis);
       const details = element("details", { className: "trend-table" }, figure);
       element("summary", { text: this.strings.trendTable }, details);
       const table = element("table", {}, details);
