@@ -351,12 +351,14 @@ AGGREGATE_COLUMNS = [
 # governorate × type × sub-type export is some 40,000 rows, which Python would otherwise turn into dicts one by one.
 # Text columns are always quoted (RFC 4180); the centroids come from the gazetteer's cached areas, as a parameter.
 _AGGREGATED_ROWS = """
+WITH centroids AS MATERIALIZED (
+    SELECT key, (value ->> 0)::numeric AS lat, (value ->> 1)::numeric AS lon FROM jsonb_each(%(centroids)s::jsonb))
 SELECT g.period, g.country, g.admin1, {admin2} AS admin2, et.slug AS event_type,
        {sub_type} AS sub_event_type, g.incidents AS events, g.fatalities_low, g.fatalities_best, g.fatalities_high,
-       round((%(centroids)s::jsonb -> ({key}) ->> 0)::numeric, 5) AS centroid_latitude,
-       round((%(centroids)s::jsonb -> ({key}) ->> 1)::numeric, 5) AS centroid_longitude
+       c.lat AS centroid_latitude, c.lon AS centroid_longitude
   FROM ({{grouped}}) AS g
   JOIN incidents_eventtype et ON et.id = g.event_type
+  LEFT JOIN centroids c ON c.key = {key}
   {sub_type_join}
  ORDER BY {order}"""
 _QUOTED = "'\"' || replace({}, '\"', '\"\"') || '\"'"
