@@ -12,6 +12,8 @@ connections after a warm-up:
   before and after (flat: it must not grow with the rows); then the unfiltered download's file, written by the
   first request of the run and served to the next;
 - the map feed for a few viewports and zooms (`/map/incidents.json?bbox=…&zoom=…`, the map's endpoint);
+- the region view's numbers, the trends and the aggregated export (REGION_CASES: target < 150 ms, the export of
+  14 years × every governorate × type and sub-type < 1 s);
 - the change feed (`/api/changes`): pages of 1,000 changes at the start, middle and end of the log and from a
   download's token, target < 100 ms, and 10,000 changes followed page by page (bench/changes_bench.py);
 - first paint of the map page in headless Chromium (clusters and timeline bars, target < 1.5 s) and the timeline's
@@ -25,6 +27,7 @@ Prints one table with the targets and the ratios.
 
 import argparse
 import http.client
+import math
 import shutil
 import statistics
 import sys
@@ -73,6 +76,38 @@ TIMELINE_CASES = [
     ("timeline, 2015, type + country", {"start": "2015-01-01", "end": "2015-12-31", "event_type": "battles",
                                          "country": "IQ"}),
 ]  # fmt: skip
+# The analyst's views (incidents/regional.py): the region view's numbers under any filter (kept table or live), the
+# trends and ACLED's aggregated shape, 14 years × every governorate × event types.
+REGION_CASES = [
+    ("region view, admin1, no filter", "/api/regions.json", {}, 150),
+    ("region view, admin2, no filter", "/api/regions.json", {"level": "admin2"}, 150),
+    ("region view, mid-month range + type", "/api/regions.json",
+     {"start": "2014-03-10", "end": "2016-08-20", "event_type": "battles"}, 150),
+    ("region view, country + precision", "/api/regions.json", {"country": "SY", "precision": "1"}, 150),
+    ("region view, actor (live)", "/api/regions.json", {"actor": "ACTOR"}, 150),
+    ("region view, fatalities_min=5 (live)", "/api/regions.json", {"fatalities_min": 5}, 150),
+    ("region view, q=Aleppo (live)", "/api/regions.json", {"q": "Aleppo"}, 150),
+    ("region view, Aleppo city bbox (live)", "/api/regions.json", {"bbox": "37.1,36.17,37.22,36.24"}, 150),
+    ("trends, event type per month", "/api/trends.json", {}, 150),
+    ("trends, event type per week, 2015", "/api/trends.json",
+     {"period": "week", "start": "2015-01-01", "end": "2015-12-31"}, 150),
+    ("trends, actor per month (live)", "/api/trends.json", {"by": "actor"}, 150),
+    ("trends, actor per month, admin1=Aleppo (live)", "/api/trends.json", {"by": "actor", "admin1": "Aleppo"}, 150),
+    ("aggregated, month × admin1 × type × sub-type", "/api/aggregated.csv", {"period": "month"}, 1000),
+    ("aggregated, week × admin1 × type × sub-type (live)", "/api/aggregated.csv", {}, 1000),
+    ("region boundaries, admin2 (cached)", "/api/regions/boundaries.geojson", {"level": "admin2"}, None),
+]  # fmt: skip
+
+
+def region_cases():
+    """REGION_CASES with the bench's first actor in place of ACTOR."""
+    actor = str(generate.Actor.objects.order_by("pk").values_list("pk", flat=True).first())
+    return [
+        (label, path, {name: actor if value == "ACTOR" else value for name, value in params.items()}, target)
+        for label, path, params, target in REGION_CASES
+    ]
+
+
 # Viewports of the map: all of Syria and Iraq, a governorate, a city; the zoom levels the map would ask at.
 MAP_CASES = [
     ("map feed, region, zoom 6", {"bbox": "34.5,29,48.5,38", "zoom": 6}),
@@ -184,6 +219,14 @@ def main():
         for label, params in MAP_CASES:
             seconds, size = timed(ours_port, f"/map/incidents.json?{urlencode(params)}", runs)
             add(label, seconds, 150, f"{size // 1024} KiB")
+        for label, path, params, target in region_cases():
+            # Their target is a p95: the median is the table's figure, the p95 (of at least 20 GETs) its note.
+            url = f"{path}?{urlencode(params)}"
+            seconds, size = timed(ours_port, url, runs)
+            times = sorted(get(ours_port, url)[0] for _ in range(max(20, runs)))
+            p95 = times[math.ceil(0.95 * len(times)) - 1]
+            ok = target is None or p95 * 1000 < target
+            add(label, seconds, target, f"p95 {p95 * 1000:,.0f} ms{'' if ok else ' (over)'}, {size // 1024} KiB")
         # The change feed (bench/changes_bench.py): one page of 1,000 < 100 ms; ten pages followed, no target.
         _count, feed_cases = changes_bench.feed_paths()
         for label, paths in feed_cases:

@@ -184,6 +184,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         "Event type slug(s), e.g. battles.",
         _slugs_of(EventType.objects.all()),
         explode=True,
+        allowEmptyValue=True,
     )
     sub_event_type = documented(
         django_filters.ModelMultipleChoiceFilter(
@@ -197,6 +198,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         "Sub-event type slug(s).",
         _slugs_of(SubEventType.objects.all()),
         explode=True,
+        allowEmptyValue=True,
     )
     actor = documented(
         django_filters.ModelMultipleChoiceFilter(
@@ -205,6 +207,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         "Actor id(s).",
         _actor_ids,
         explode=True,
+        allowEmptyValue=True,
     )
     side = documented(
         django_filters.ChoiceFilter(choices=Side.choices, method="filter_noop", label=_("side of the actor")),
@@ -242,6 +245,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         "Location precision code(s).",
         {"type": "array", "items": {"type": "integer", "enum": list(LocationPrecision.values)}},
         explode=True,
+        allowEmptyValue=True,
     )
     q = documented(
         django_filters.CharFilter(method="filter_text", max_length=200, label=_("search")),

@@ -1090,6 +1090,49 @@ class PublishedRegion(models.Model):
         constraints = [models.UniqueConstraint(fields=["country", "admin1"], name="published_region_key")]
 
 
+class RegionMonth(models.Model):
+    """Published incidents per start month, end month, event type, sub-type, region, district and location precision,
+    with the sums of their fatality estimates: the region view's, the trends' and the aggregated export's counts.
+
+    An unknown low or high estimate adds the best one (0 when that is unknown too), so low <= best <= high holds for
+    every sum as it does for every incident."""
+
+    start_month = models.DateField(_("start month"))
+    end_month = models.DateField(_("end month"))
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
+    )
+    sub_type = models.IntegerField(_("sub-event type (0 none)"))
+    country = models.CharField(_("country"), max_length=2)
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
+    admin2 = models.CharField(_("admin2 (district)"), max_length=100)
+    location_precision = models.PositiveSmallIntegerField(_("location precision"))
+    incidents = models.IntegerField(_("incidents"))
+    fatalities_low = models.BigIntegerField(_("fatalities (low)"))
+    fatalities = models.BigIntegerField(_("fatalities (best estimate)"))
+    fatalities_high = models.BigIntegerField(_("fatalities (high)"))
+
+    class Meta:
+        verbose_name = _("region month")
+        verbose_name_plural = _("region months")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "start_month",
+                    "end_month",
+                    "event_type",
+                    "sub_type",
+                    "country",
+                    "admin1",
+                    "admin2",
+                    "location_precision",
+                ],
+                name="region_month_key",
+            )
+        ]
+        indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="region_month_empty")]
+
+
 class PublishedActor(models.Model):
     """Actors that published incidents show, with in how many: the map's actor choices."""
 

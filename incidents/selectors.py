@@ -9,6 +9,8 @@ from django.db.models import Count, DateField, Func, Max, Min, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
+from places.models import Region
+
 from .filters import IncidentFilterSet
 from .models import (
     DataVersion,
@@ -330,6 +332,11 @@ def incident_change_rows(*, after, limit):
             {"after": after, "limit": limit},
         )
         return cursor.fetchall()
+
+
+def region_get(*, pk):
+    """A governorate of the gazetteer (its boundary left in the database), or Region.DoesNotExist."""
+    return Region.objects.defer("boundary").get(pk=pk)
 
 
 # --- Releases (incidents/releases.py writes them). ---

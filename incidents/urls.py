@@ -9,6 +9,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="detail"),
+    path("regions/<int:pk>/", views.RegionDetailView.as_view(), name="region"),
     path("about/", views.AboutView.as_view(), name="about"),
     path("releases/", views.ReleaseListView.as_view(), name="releases"),
     path("api/", views.ApiDocsView.as_view(), name="api-docs"),

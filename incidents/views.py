@@ -1,7 +1,7 @@
 import math
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
@@ -10,9 +10,9 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_countries import countries
 
-from places.models import arabic_name, place_arabic_names
+from places.models import Region, arabic_name, place_arabic_names
 
-from . import selectors
+from . import regional, selectors
 from .api import docs as api_docs
 from .api import openapi
 from .api.views import PublicGetMixin
@@ -41,6 +41,10 @@ class HomeView(TemplateView):
             "geojsonUrl": reverse("incidents:api-geojson"),
             "csvUrl": reverse("incidents:api-csv"),
             "atomUrl": reverse("incidents:map-atom"),
+            "regionsUrl": reverse("incidents:api-regions"),
+            "regionsCsvUrl": reverse("incidents:api-regions-csv"),
+            "regionBoundariesUrl": reverse("incidents:api-region-boundaries"),
+            "regionPageUrl": reverse("incidents:region", args=[0]),
             "outlinesUrl": static("vendor/world-atlas/countries-50m.json"),
             "hasTiles": bool(settings.LEAFLET_CONFIG.get("TILES")),
             "eventTypes": event_types,
@@ -64,6 +68,20 @@ class HomeView(TemplateView):
                 "timeline": gettext("Timeline of incidents"),
                 "clusterLabel": gettext("%(n)s incidents, %(f)s fatalities: zoom in to see them"),
                 "groupLabel": gettext("%(n)s incidents close together: zoom in to see them"),
+                "regionTooltip": gettext("%(n)s incidents, %(f)s fatalities (%(low)s–%(high)s)"),
+                "regionNone": gettext("no incidents"),
+                "regionLegend": gettext("%(measure)s per %(level)s: quantile classes of the areas with any"),
+                "regionIncidents": gettext("Incidents"),
+                "regionFatalities": gettext("Fatalities (best estimate)"),
+                "governorates": gettext("governorate"),
+                "districts": gettext("district"),
+                "regionCaption": gettext("%(n)s incidents by area, most first"),
+                "noRegion": gettext("(no region given)"),
+                "regionPage": gettext("%(name)s: the governorate's page, with its trends"),
+                "trendIncidents": gettext("%(name)s: %(n)s incidents from %(first)s to %(last)s"),
+                "trendFatalities": gettext("%(name)s: %(n)s fatalities from %(first)s to %(last)s"),
+                "trendTable": gettext("Numbers"),
+                "trendPeriod": gettext("Period"),
                 "buckets": {
                     "incidents": {
                         "day": gettext("Bars: incidents per day"),
@@ -299,6 +317,46 @@ def incident_popup(incident):
         ],
         "url": incident.get_absolute_url(),
     }
+
+
+def trends_strings():
+    """What the trends' script (static/incidents/js/trends.js) writes, in the page's language."""
+    return {
+        "loadFailed": gettext("Could not load the incidents."),
+        "noIncidents": gettext("No incidents match these filters."),
+        "incidents": gettext("Incidents"),
+        "fatalities": gettext("Fatalities"),
+        "trendIncidents": gettext("%(name)s: %(n)s incidents from %(first)s to %(last)s"),
+        "trendFatalities": gettext("%(name)s: %(n)s fatalities from %(first)s to %(last)s"),
+        "trendTable": gettext("Numbers"),
+        "trendPeriod": gettext("Period"),
+    }
+
+
+class RegionDetailView(DetailView):
+    """A governorate's page: its totals and its trends by event type and actor (the map's region filter)."""
+
+    template_name = "incidents/region_detail.html"
+    context_object_name = "region"
+
+    def get_object(self, queryset=None):
+        try:
+            return selectors.region_get(pk=self.kwargs["pk"])
+        except Region.DoesNotExist:
+            raise Http404("No region with that number.") from None
+
+    def get_context_data(self, **kwargs):
+        region = self.object
+        query = QueryDict(mutable=True)
+        query.update({"country": str(region.country), "admin1": region.name})
+        totals = regional.region_month_totals(filters=selectors.incident_filterset(params=query), dimensions=[])
+        empty = dict.fromkeys(regional.SUMS, 0)
+        return {
+            **super().get_context_data(**kwargs),
+            "totals": totals[0] if totals else empty,
+            "map_query": query.urlencode(),
+            "page_strings": trends_strings(),
+        }
 
 
 class ReleaseListView(TemplateView):

@@ -52,6 +52,17 @@ RECOUNTS = {
         """SELECT l.actor_id, count(*) AS incidents FROM incidents_incident i
              JOIN incidents_incidentactor l ON l.incident_id = i.id WHERE i.status = 'published' GROUP BY 1""",
     ),
+    "incidents_regionmonth": (
+        "start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision",
+        "incidents, fatalities_low, fatalities, fatalities_high",
+        f"""SELECT date_trunc('month', i.start_date)::date AS start_month,
+                   date_trunc('month', i.end_date)::date AS end_month, i.event_type_id,
+                   COALESCE(i.sub_event_type_id, 0) AS sub_type, i.country, i.admin1, i.admin2, i.location_precision,
+                   count(*) AS incidents, sum(COALESCE(i.fatalities_low, i.fatalities_best, 0)) AS fatalities_low,
+                   sum(COALESCE(i.fatalities_best, 0)) AS fatalities,
+                   sum(COALESCE(i.fatalities_high, i.fatalities_best, 0)) AS fatalities_high
+              {PUBLISHED} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
+    ),
     "incidents_mapcell": (CELL_KEY, "incidents, fatalities, sum_x, sum_y",
                           f"SELECT {CELL}, {SUMS} {LOCATED} GROUP BY {CELL_KEY}"),
     "incidents_mapdetailcell": (DETAIL_KEY, "incidents, fatalities, sum_x, sum_y",

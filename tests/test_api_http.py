@@ -81,6 +81,13 @@ def test_the_openapi_document_lists_our_endpoints_and_filters(client):
         "/api/changes",
         "/api/releases.json",
         "/api/timeline",
+        "/api/regions.json",
+        "/api/regions.csv",
+        "/api/regions/boundaries.geojson",
+        "/api/trends.json",
+        "/api/trends.csv",
+        "/api/aggregated.json",
+        "/api/aggregated.csv",
     }
     parameters = {p["name"]: p for p in document["paths"]["/api/incidents.geojson"]["get"]["parameters"]}
     from incidents.filters import IncidentFilterSet

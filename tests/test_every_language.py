@@ -7,6 +7,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import translation
 
 from conflictmap.middleware import UNLIMITED_ROUTES
+from places.models import Region
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,8 @@ ROUTES = dict(public_routes())
 
 def url_of(name, language, incident):
     arguments = {"pk": incident.pk, "collection_id": "incidents", "feature_id": str(incident.pk)}
+    if name == "region":  # a governorate's page: the pk is the gazetteer's region
+        arguments["pk"] = Region.objects.order_by("pk").values_list("pk", flat=True).first()
     with translation.override(language):
         url = reverse(f"incidents:{name}", kwargs={key: arguments[key] for key in ROUTES[name]})
     return f"{url}?{QUERIES[name]}" if name in QUERIES else url

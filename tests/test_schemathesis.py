@@ -61,6 +61,13 @@ def test_api_endpoints_hold_to_their_openapi_document(export_incidents):
         "GET /api/changes",
         "GET /api/releases.json",
         "GET /api/timeline",
+        "GET /api/regions.json",
+        "GET /api/regions.csv",
+        "GET /api/regions/boundaries.geojson",
+        "GET /api/trends.json",
+        "GET /api/trends.csv",
+        "GET /api/aggregated.json",
+        "GET /api/aggregated.csv",
     ]
 
 

@@ -145,6 +145,20 @@ TIMELINE_DAY = PublicTable(
     "incidents_timelineday", ("start_date", "end_date", "event_type_id"), ("incidents", "fatalities")
 )
 PUBLISHED_REGION = PublicTable("incidents_publishedregion", ("country", "admin1"), ("incidents",))
-PUBLIC_TABLES = [TIMELINE_CELL, TIMELINE_DAY, PUBLISHED_REGION]
+# The region view, the trends and the aggregated export (incidents/regional.py): by month, type, sub-type, region,
+# district and precision, with the sums of the three fatality estimates. Regions are the incident's own admin1 and
+# admin2, as every kept table's.
+REGION_MONTH = PublicTable(
+    "incidents_regionmonth",
+    ("start_month", "end_month", "event_type_id", "sub_type", "country", "admin1", "admin2", "location_precision"),
+    ("incidents", "fatalities_low", "fatalities", "fatalities_high"),
+)
+PUBLIC_TABLES = [TIMELINE_CELL, TIMELINE_DAY, PUBLISHED_REGION, REGION_MONTH]
+# A public table's key columns that are not the incident's own column of the name: their value in SQL.
+PUBLIC_KEY_SQL = {
+    "start_month": "date_trunc('month', i.start_date)::date",
+    "end_month": "date_trunc('month', i.end_date)::date",
+    "sub_type": "COALESCE(i.sub_event_type_id, 0)",
+}
 # PublishedActor (actors that published incidents show, with in how many) and DataVersion (bumped by every write a
 # public answer can see) are written by their own rules in triggers.py; IncidentFeature is public.py's feature.

@@ -26,7 +26,14 @@ REFERENCING = {
 # The transition tables of each event, with the sign of their rows.
 SIGNED = {"INSERT": [("new_rows", 1)], "UPDATE": [("old_rows", -1), ("new_rows", 1)], "DELETE": [("old_rows", -1)]}
 # What each summed column of a kept table adds up, in the signed rows.
-_SUMS = {"incidents": "n", "fatalities": "f", "sum_x": "sx", "sum_y": "sy"}
+_SUMS = {
+    "incidents": "n",
+    "fatalities": "f",
+    "sum_x": "sx",
+    "sum_y": "sy",
+    "fatalities_low": "fl",
+    "fatalities_high": "fh",
+}
 CELL_SUMS = ("incidents", "fatalities", "sum_x", "sum_y")
 
 
@@ -313,8 +320,12 @@ def _bump(condition):
 
 def _public_rows(table, sign):
     columns = list(dict.fromkeys(column for kept in registry.PUBLIC_TABLES for column in kept.key))
-    return f"""SELECT {", ".join(f"i.{column}" for column in columns)}, {sign} AS n,
-                   {sign} * COALESCE(i.fatalities_best, 0)::bigint AS f
+    values = [f"{registry.PUBLIC_KEY_SQL.get(column, f'i.{column}')} AS {column}" for column in columns]
+    # An unknown low or high estimate counts as the best one (models.RegionMonth).
+    return f"""SELECT {", ".join(values)}, {sign} AS n,
+                   {sign} * COALESCE(i.fatalities_best, 0)::bigint AS f,
+                   {sign} * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
+                   {sign} * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
               FROM {table} i WHERE i.status = 'published'"""
 
 

@@ -51,7 +51,8 @@ def cql2_parameters():
             # `cql-text` is the draft's name for CQL2 text, which GDAL before 3.7 looks for here before it sends
             # an OGR -where to the server.
             {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text"},
-            "The language of `filter`.",
+            "The language of `filter`; given empty, the default.",
+            allowEmptyValue=True,
         ),
         _query(
             "filter-crs",
@@ -278,6 +279,160 @@ def api_document(*, server):
     return _with_service_responses(_api_document(server=server))
 
 
+_SUMS_SCHEMA = {
+    name: {"type": "integer"} for name in ("incidents", "fatalities_low", "fatalities_best", "fatalities_high")
+}
+_LEVEL = _query(
+    "level",
+    {"type": "string", "enum": ["admin1", "admin2"]},
+    "admin1: governorates / provinces (the default); admin2: districts.",
+    allowEmptyValue=True,
+)
+REGION_COUNTS = {
+    "type": "object",
+    "required": ["level", "total", "regions"],
+    "properties": {
+        "level": {"enum": ["admin1", "admin2"]},
+        "total": {"type": "integer"},
+        "total_fatalities": {"type": "integer"},
+        "regions": _list(
+            {
+                "type": "object",
+                "required": ["key", "country", "admin1", "name", "incidents"],
+                "properties": {
+                    "key": {"type": "string"},
+                    "country": {"type": "string"},
+                    "admin1": {"type": "string"},
+                    "admin2": {"type": "string"},
+                    "name": {"type": "string"},
+                    "name_ar": {"type": "string"},
+                    "region_id": {"type": "integer", "nullable": True},
+                    "lat": {"type": "number", "nullable": True},
+                    "lon": {"type": "number", "nullable": True},
+                    **_SUMS_SCHEMA,
+                },
+            }
+        ),
+    },
+}
+BOUNDARIES = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"enum": ["FeatureCollection"]},
+        "features": _list(
+            {
+                "type": "object",
+                "required": ["type", "id", "properties", "geometry"],
+                "properties": {
+                    "type": {"enum": ["Feature"]},
+                    "id": {"type": "string", "description": "country/admin1 (/admin2): the key of /api/regions.json"},
+                    "properties": {"type": "object"},
+                    "geometry": {"type": "object", "description": "Polygon or MultiPolygon, simplified"},
+                },
+            }
+        ),
+    },
+}
+TRENDS = {
+    "type": "object",
+    "required": ["by", "period", "series"],
+    "properties": {
+        "by": {"enum": ["event_type", "actor"]},
+        "period": {"enum": ["week", "month", "year"]},
+        "series": _list(
+            {
+                "type": "object",
+                "required": ["key", "label", "points"],
+                "properties": {
+                    "key": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+                    "label": {"type": "string"},
+                    "label_ar": {"type": "string"},
+                    "incidents": {"type": "integer"},
+                    "fatalities_best": {"type": "integer"},
+                    "points": _list(
+                        {
+                            "type": "object",
+                            "properties": {"period": {"type": "string", "format": "date"}, **_SUMS_SCHEMA},
+                        }
+                    ),
+                },
+            }
+        ),
+    },
+}
+TRENDS_PARAMETERS = [
+    _query(
+        "by",
+        {"type": "string", "enum": ["event_type", "actor"]},
+        "Group by event type (the default) or by actor (an incident counts once for each actor it names).",
+        allowEmptyValue=True,
+    ),
+    _query(
+        "period",
+        {"type": "string", "enum": ["week", "month", "year"]},
+        "Period of the start date: ISO week (from Monday), month (the default) or year.",
+        allowEmptyValue=True,
+    ),
+    _query(
+        "top",
+        {"type": "integer", "minimum": 1, "maximum": 20},
+        "How many groups to show (most incidents first, default 5); the rest are summed as `other`.",
+        allowEmptyValue=True,
+    ),
+]
+AGGREGATED = {
+    "type": "object",
+    "required": ["period", "level", "columns", "rows"],
+    "properties": {
+        "period": {"enum": ["week", "month"]},
+        "level": {"enum": ["admin1", "admin2"]},
+        "columns": _list({"type": "string"}),
+        "rows": _list({"type": "object"}),
+    },
+}
+AGGREGATED_PARAMETERS = [
+    _query(
+        "period",
+        {"type": "string", "enum": ["week", "month"]},
+        "ISO week from Monday (the default, as ACLED's aggregated files) or month, of the start date.",
+        allowEmptyValue=True,
+    ),
+    _LEVEL,
+    _query(
+        "sub_event_types",
+        {"type": "integer", "enum": [0, 1]},
+        "1 (the default): a row per sub-event type too; 0: per event type only.",
+        allowEmptyValue=True,
+    ),
+]
+AGGREGATED_DESCRIPTION = (
+    "ACLED's aggregated shape: one row per period × country × admin1 (× admin2) × event type (× sub-event type) with "
+    "the number of events, the sums of the low, best and high fatality estimates (an unknown low or high counts as "
+    "the best) and the region's centroid (empty when the gazetteer has no boundary for it)."
+)
+
+
+def _json_and_csv(path, operation_id, summary, parameters, schema, description=""):
+    """The JSON document and its CSV twin: the same parameters and numbers."""
+    operations = {}
+    for suffix, content_type, response_schema in (("json", "application/json", schema), ("csv", "text/csv", None)):
+        operations[f"{path}.{suffix}"] = {
+            "get": {
+                "operationId": f"{operation_id}{suffix.upper()}",
+                "summary": f"{summary} ({suffix.upper()})",
+                **({"description": description} if description else {}),
+                "parameters": [*filter_parameters(), *parameters],
+                "responses": {
+                    **_ok(content_type, response_schema or {"type": "string"}),
+                    **CONDITIONAL,
+                    **_errors("400"),
+                },
+            }
+        }
+    return operations
+
+
 def _api_document(*, server):
     timeline = {
         "type": "object",
@@ -373,6 +528,36 @@ def _api_document(*, server):
                     "responses": {**_ok("application/json", timeline), **CONDITIONAL, **_errors("400")},
                 }
             },
+            **_json_and_csv(
+                "/api/regions",
+                "regions",
+                "Incidents and fatalities per governorate or district under the filters",
+                [_LEVEL],
+                REGION_COUNTS,
+            ),
+            "/api/regions/boundaries.geojson": {
+                "get": {
+                    "operationId": "regionBoundaries",
+                    "summary": "The governorates' or districts' boundaries, simplified, keyed as in /api/regions.json.",
+                    "parameters": [_LEVEL],
+                    "responses": {**_ok(GEOJSON, BOUNDARIES), **CONDITIONAL, **_errors("400")},
+                }
+            },
+            **_json_and_csv(
+                "/api/trends",
+                "trends",
+                "Incidents and fatalities per period by event type or actor, the top groups and `other`",
+                TRENDS_PARAMETERS,
+                TRENDS,
+            ),
+            **_json_and_csv(
+                "/api/aggregated",
+                "aggregated",
+                "Events and fatalities per week or month, region and event type (ACLED's aggregated shape)",
+                AGGREGATED_PARAMETERS,
+                AGGREGATED,
+                AGGREGATED_DESCRIPTION,
+            ),
         },
     }
 

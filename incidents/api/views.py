@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 
-from .. import selectors
+from .. import regional, selectors
 from . import downloads, openapi, sql
 from .http import (
     GEOJSON,
@@ -256,3 +256,136 @@ class OpenAPIView(PublicGetView):
     def get(self, request):
         document = openapi.api_document(server=request.build_absolute_uri("/").rstrip("/"))
         return JsonResponse(document, content_type="application/vnd.oai.openapi+json;version=3.0")
+
+
+# --- The analyst's views by region and period (incidents/regional.py): one view per document, JSON or CSV by the
+# URL's suffix, the same FilterSet, 400s and ETags as every output.
+
+
+def _choice(params, name, choices, default):
+    """One value of a choice parameter; a repeated one must agree with itself (the map's URL may repeat it)."""
+    values = [value for value in params.getlist(name) if value != ""]
+    if not values:
+        return default
+    if len(set(values)) > 1 or values[0] not in choices:
+        raise BadParameter(name, f"must be one of {', '.join(choices)}.")
+    return values[0]
+
+
+def _whole_number(params, name, *, default, low, high):
+    values = [value for value in params.getlist(name) if value != ""]
+    if not values:
+        return default
+    try:
+        numbers = {int(value) for value in values}
+    except ValueError:
+        raise BadParameter(name, "must be a whole number.") from None
+    number = numbers.pop()
+    if numbers or not low <= number <= high:
+        raise BadParameter(name, f"must be one whole number from {low} to {high}.")
+    return number
+
+
+def _csv_response(header, rows, filename):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _json_response(document):
+    return HttpResponse(
+        json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False), content_type="application/json"
+    )
+
+
+# The parameters of these views beside the filters: a FilterSet ignores names it does not know.
+class RegionCountsView(PublicDataView):
+    """The region view's numbers: published incidents and fatalities (low, best, high sums) per governorate (admin1)
+    or district (admin2) under the filters; the boundaries come once from RegionBoundariesView."""
+
+    format = "json"
+
+    def parse(self, request):
+        self.level = _choice(request.GET, "level", regional.LEVELS, "admin1")
+        return request.GET
+
+    def render(self, request):
+        rows = regional.region_counts(filters=self.filterset, level=self.level)
+        if self.format == "csv":
+            columns = ["country", "admin1", *(["admin2"] if self.level == "admin2" else []), "name_ar"]
+            columns += [*regional.SUMS, "lat", "lon"]
+            return _csv_response(
+                columns, ([row[name] for name in columns] for row in rows), f"incidents-by-{self.level}.csv"
+            )
+        return _json_response(
+            {
+                "level": self.level,
+                "total": sum(row["incidents"] for row in rows),
+                "total_fatalities": sum(row["fatalities_best"] for row in rows),
+                "regions": rows,
+            }
+        )
+
+
+class RegionBoundariesView(PublicGetView):
+    """The governorates' (or districts') boundaries, simplified, with their keys, names and centroids: fetched once
+    by the map's region view (the counts change with the filters, the boundaries do not)."""
+
+    def get(self, request):
+        level = _choice(request.GET, "level", regional.LEVELS, "admin1")
+        response = HttpResponse(regional.region_boundaries_geojson(level=level), content_type=GEOJSON)
+        response["Cache-Control"] = "public, max-age=3600"
+        return response
+
+
+class TrendsView(PublicDataView):
+    """Incidents and fatalities per week, month or year by event type or by actor: the top `top` and the rest as
+    "other", under the filters."""
+
+    format = "json"
+
+    def parse(self, request):
+        self.by = _choice(request.GET, "by", regional.TREND_GROUPS, "event_type")
+        self.period = _choice(request.GET, "period", regional.TREND_PERIODS, "month")
+        self.top = _whole_number(request.GET, "top", default=5, low=1, high=20)
+        return request.GET
+
+    def render(self, request):
+        trends = regional.region_trends(filters=self.filterset, by=self.by, period=self.period, top=self.top)
+        if self.format == "csv":
+            rows = (
+                [point["period"], series["key"], series["label"], *(point[name] for name in regional.SUMS)]
+                for series in trends["series"]
+                for point in series["points"]
+            )
+            header = [self.period, self.by, "label", *regional.SUMS]
+            return _csv_response(header, rows, f"trends-by-{self.by}.csv")
+        return _json_response(trends)
+
+
+class AggregatedView(PublicDataView):
+    """ACLED's aggregated shape: events and fatalities per week (or month) × admin1 (or admin2) × event type (and
+    sub-type), with the region's centroid, under the filters."""
+
+    format = "json"
+
+    def parse(self, request):
+        self.period = _choice(request.GET, "period", regional.AGGREGATE_PERIODS, "week")
+        self.level = _choice(request.GET, "level", regional.LEVELS, "admin1")
+        self.sub_types = _choice(request.GET, "sub_event_types", ("0", "1"), "1") == "1"
+        return request.GET
+
+    def render(self, request):
+        body = regional.aggregated_export(
+            filters=self.filterset, period=self.period, level=self.level, sub_types=self.sub_types, format=self.format
+        )
+        if self.format == "csv":
+            response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="aggregated-{self.period}-{self.level}.csv"'
+            return response
+        head = json.dumps({"period": self.period, "level": self.level, "columns": regional.AGGREGATE_COLUMNS})
+        return HttpResponse(f'{head[:-1]}, "rows": {body}}}', content_type="application/json")

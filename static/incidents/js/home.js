@@ -6,6 +6,8 @@ import { IncidentMap } from "./map.js";
 import { matchesNothing, Permalink, requestParams } from "./permalink.js";
 import { Timeline, toDay, toIso } from "./timeline.js";
 import { safeColor } from "./dom.js";
+import { RegionView } from "./regions.js";
+import { Trends } from "./trends.js";
 
 const config = JSON.parse(document.getElementById("map-config").textContent);
 const strings = config.strings;
@@ -31,6 +33,20 @@ window.addEventListener("map:init", (event) => {
   // The legend starts open where there is room for it, folded on a phone (one line until asked for).
   document.getElementById("legend").open = !phone.matches;
   const scopeBoxes = [...document.querySelectorAll('input[name="scope"]')];
+  // By region: the shaded areas replace the markers and circles (the same incidents, counted by area).
+  const regionView = new RegionView(map, {
+    config,
+    strings,
+    lang,
+    onToggle(enabled, { record }) {
+      for (const layer of [incidentMap.markers, incidentMap.clusters]) {
+        if (enabled) map.removeLayer(layer);
+        else map.addLayer(layer);
+      }
+      if (record) permalink.write(state());
+    },
+  });
+  const trends = new Trends(document.getElementById("trends"), { strings, lang });
   const wholeArea = () => scopeBoxes.some((box) => box.checked && box.value === "all");
 
   const timeline = new Timeline(document.getElementById("timeline-chart"), {
@@ -47,12 +63,13 @@ window.addEventListener("map:init", (event) => {
     },
   });
 
-  const state = () => ({ timelineDomain, map, scope: wholeArea() ? "all" : "" });
+  const state = () => ({ timelineDomain, map, scope: wholeArea() ? "all" : "", show: regionView.enabled ? "regions" : "points" });
 
   function readUrl() {
     const read = permalink.read();
     timelineDomain = read.timelineDomain;
     for (const box of scopeBoxes) box.checked = box.value === (read.scope === "all" ? "all" : "view");
+    regionView.show(read.show === "regions");
     if (read.view) map.setView(read.view.center, read.view.zoom, { animate: false });
   }
 
@@ -98,6 +115,8 @@ window.addEventListener("map:init", (event) => {
       lastView = { key: filterKey(filters), bbox: downloadBbox(map), total: body.total, noDates: !filters.get("start") && !filters.get("end") };
       if (decideView() && !timeline.playing) refreshTimeline();
       updateDownloads(scopedParams(filters));
+      regionView.update(matchesNothing(filters) ? null : requestParams(filters));
+      if (!playing) trends.update(scopedParams(filters));
       if (playing) list.load(params, 1); // after the list's delay, unless the next step cancels it first
     } catch (error) {
       showLoadError(error);

@@ -43,13 +43,15 @@ export class Permalink {
     return {
       timelineDomain: zoomFrom && zoomTo ? [toDay(zoomFrom), toDay(zoomTo)] : null,
       scope: params.get("scope") === "all" ? "all" : "view",
+      show: params.get("show") === "regions" ? "regions" : "points",
       view: at.length === 3 && at.every(Number.isFinite) ? { zoom: at[0], center: [at[1], at[2]] } : null,
     };
   }
 
-  url({ timelineDomain, map, scope }) {
+  url({ timelineDomain, map, scope, show }) {
     const params = this.formParams();
     if (scope === "all") params.set("scope", "all");
+    if (show === "regions") params.set("show", "regions");
     if (timelineDomain) {
       params.set("tl_from", toIso(timelineDomain[0]));
       params.set("tl_to", toIso(timelineDomain[1]));
