@@ -234,7 +234,8 @@ class IncidentFilterSet(django_filters.FilterSet):
     )
     precision = documented(
         django_filters.MultipleChoiceFilter(
-            field_name="location_precision",
+            # The public precision: a sensitive incident shown at its district's centre is not "exact" to anyone.
+            field_name="public_location_precision",
             choices=LocationPrecision.choices,
             label=_("location precision"),
             widget=ListParameterWidget,
