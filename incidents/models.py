@@ -770,10 +770,20 @@ class Incident(VersionedModel):
     def get_absolute_url(self):
         return reverse("incidents:detail", args=[self.pk])
 
+    # Computed by the database on every write (aggregates/privacy.py): a saved incident reads them again when asked.
+    DATABASE_COMPUTED = (
+        "generalised_location",
+        "generalised_precision",
+        "public_location",
+        "public_location_precision",
+    )
+
     def save(self, *args, **kwargs):
         if self.end_date is None:
             self.end_date = self.start_date
         super().save(*args, **kwargs)
+        for name in self.DATABASE_COMPUTED:
+            self.__dict__.pop(name, None)
 
     def clean(self):
         """The same invariants as the database constraints, in the same words, on the fields an editor must fix."""

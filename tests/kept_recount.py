@@ -10,13 +10,13 @@ from django.db import connection
 from incidents.models import Incident, incident_text_haystack
 
 PUBLISHED = "FROM incidents_incident i WHERE i.status = 'published'"
-LOCATED = f"{PUBLISHED} AND i.location IS NOT NULL"
-CELL = """conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y,
+LOCATED = f"{PUBLISHED} AND i.public_location IS NOT NULL"
+CELL = """conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y,
           date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month,
-          i.event_type_id, i.country, i.admin1, i.location_precision"""
+          i.event_type_id, i.country, i.admin1, i.public_location_precision AS location_precision"""
 DETAIL = f"{CELL}, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best"
 COUNTS = "count(*) AS incidents, COALESCE(sum(i.fatalities_best), 0) AS fatalities"
-SUMS = f"{COUNTS}, sum(ST_X(i.location)) AS sum_x, sum(ST_Y(i.location)) AS sum_y"
+SUMS = f"{COUNTS}, sum(ST_X(i.public_location)) AS sum_x, sum(ST_Y(i.public_location)) AS sum_y"
 CELL_KEY = "cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision"
 DETAIL_KEY = f"{CELL_KEY}, sub_type, fatalities_best"
 PAIRS = """JOIN incidents_incidentactor a ON a.incident_id = i.id
@@ -61,14 +61,14 @@ RECOUNTS = {
         "incidents, fatalities, sum_x, sum_y",
         f"""SELECT l.actor_id, l.side, {DETAIL}, {SUMS} FROM incidents_incident i
               JOIN incidents_incidentactor l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL GROUP BY l.actor_id, l.side, {DETAIL_KEY}""",
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL GROUP BY l.actor_id, l.side, {DETAIL_KEY}""",
     ),
     "incidents_mapactorpaircell": (
         f"actor_low_id, actor_high_id, side_low, side_high, {DETAIL_KEY}",
         "incidents, fatalities, sum_x, sum_y",
         f"""SELECT a.actor_id AS actor_low_id, b.actor_id AS actor_high_id, a.side AS side_low, b.side AS side_high,
                    {DETAIL}, {SUMS} FROM incidents_incident i {PAIRS}
-             WHERE i.status = 'published' AND i.location IS NOT NULL
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL
              GROUP BY a.actor_id, b.actor_id, a.side, b.side, {DETAIL_KEY}""",
     ),
     "incidents_maptermcell": (
@@ -79,7 +79,7 @@ RECOUNTS = {
               JOIN (HAYSTACK) h ON h.id = i.id
               JOIN incidents_mapterm t ON i.search_words @@ websearch_to_tsquery('simple', t.term)
                                        OR upper(h.haystack) LIKE '%%' || upper(t.term) || '%%'
-             WHERE i.status = 'published' AND i.location IS NOT NULL GROUP BY t.id, {CELL_KEY}""",
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL GROUP BY t.id, {CELL_KEY}""",
     ),
 }  # fmt: skip
 

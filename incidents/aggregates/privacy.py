@@ -127,5 +127,7 @@ def public_location_sql():
 
 def public_location_fill_sql():
     """Every incident's generalised point computed again (the fill from scratch, a changed grid or districts)."""
-    return _recompute(f"SELECT id FROM {INCIDENTS} WHERE sensitive OR generalised_location IS NOT NULL OR id IN "
-                      f"(SELECT incident_id FROM {CITES} WHERE source_id IN {_SENSITIVE})")
+    return _recompute(
+        f"SELECT id FROM {INCIDENTS} WHERE sensitive OR generalised_location IS NOT NULL OR id IN "
+        f"(SELECT incident_id FROM {CITES} WHERE source_id IN {_SENSITIVE})"
+    )

@@ -205,7 +205,9 @@ def incident_map_cell_clusters(
     if outside:
         # The same filters but the dates, for what the edge months hold outside the range.
         undated = incident_filter(params=params_without(filters.data, "start", "end"))
-        inner = undated.in_view(viewport).filter(public_location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
+        inner = (
+            undated.in_view(viewport).filter(public_location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
+        )
         if multiple[0]:  # an incident not in `multiple` names one or two of the actors: the tables count it once
             weight = "-" + _COUNTED.format(m="coalesce(multiple.m, 1)")
             live_parts.append((inner, _INNER_CELL, weight, "LEFT JOIN multiple ON incident_id = id"))

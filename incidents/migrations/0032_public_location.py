@@ -8,56 +8,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0031_kept_tables_v2'),
-        ('places', '0002_regions'),
+        ("incidents", "0031_kept_tables_v2"),
+        ("places", "0002_regions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalincident',
-            name='sensitive',
-            field=models.BooleanField(db_default=False, default=False, help_text="Tick when the exact place could endanger witnesses, victims or sources. The public then sees the incident at its district's centre (or a coarse grid cell), with precision “only the region is known”; editors still see the exact point. Also avoid naming the exact place in the title and description.", verbose_name='sensitive'),
+            model_name="historicalincident",
+            name="sensitive",
+            field=models.BooleanField(
+                db_default=False,
+                default=False,
+                help_text="Tick when the exact place could endanger witnesses, victims or sources. The public then sees the incident at its district's centre (or a coarse grid cell), with precision “only the region is known”; editors still see the exact point. Also avoid naming the exact place in the title and description.",
+                verbose_name="sensitive",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalsource',
-            name='sensitive',
-            field=models.BooleanField(db_default=False, default=False, help_text="Tick when naming this source could endanger someone (a witness's own post, a local page that identifies the place): the public sees only its publisher, never its title or link, and every incident citing it is shown at a generalised location.", verbose_name='sensitive'),
+            model_name="historicalsource",
+            name="sensitive",
+            field=models.BooleanField(
+                db_default=False,
+                default=False,
+                help_text="Tick when naming this source could endanger someone (a witness's own post, a local page that identifies the place): the public sees only its publisher, never its title or link, and every incident citing it is shown at a generalised location.",
+                verbose_name="sensitive",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='generalised_location',
-            field=django.contrib.gis.db.models.fields.PointField(blank=True, editable=False, help_text='Set by the database: the public point of a sensitive incident, empty otherwise.', null=True, srid=4326, verbose_name='generalised location'),
+            model_name="incident",
+            name="generalised_location",
+            field=django.contrib.gis.db.models.fields.PointField(
+                blank=True,
+                editable=False,
+                help_text="Set by the database: the public point of a sensitive incident, empty otherwise.",
+                null=True,
+                srid=4326,
+                verbose_name="generalised location",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='generalised_precision',
-            field=models.PositiveSmallIntegerField(blank=True, choices=[(1, 'Exact place'), (2, 'Near a named place'), (3, 'Only the region is known')], editable=False, null=True, verbose_name='generalised location precision'),
+            model_name="incident",
+            name="generalised_precision",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                choices=[(1, "Exact place"), (2, "Near a named place"), (3, "Only the region is known")],
+                editable=False,
+                null=True,
+                verbose_name="generalised location precision",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='sensitive',
-            field=models.BooleanField(db_default=False, default=False, help_text="Tick when the exact place could endanger witnesses, victims or sources. The public then sees the incident at its district's centre (or a coarse grid cell), with precision “only the region is known”; editors still see the exact point. Also avoid naming the exact place in the title and description.", verbose_name='sensitive'),
+            model_name="incident",
+            name="sensitive",
+            field=models.BooleanField(
+                db_default=False,
+                default=False,
+                help_text="Tick when the exact place could endanger witnesses, victims or sources. The public then sees the incident at its district's centre (or a coarse grid cell), with precision “only the region is known”; editors still see the exact point. Also avoid naming the exact place in the title and description.",
+                verbose_name="sensitive",
+            ),
         ),
         migrations.AddField(
-            model_name='source',
-            name='sensitive',
-            field=models.BooleanField(db_default=False, default=False, help_text="Tick when naming this source could endanger someone (a witness's own post, a local page that identifies the place): the public sees only its publisher, never its title or link, and every incident citing it is shown at a generalised location.", verbose_name='sensitive'),
+            model_name="source",
+            name="sensitive",
+            field=models.BooleanField(
+                db_default=False,
+                default=False,
+                help_text="Tick when naming this source could endanger someone (a witness's own post, a local page that identifies the place): the public sees only its publisher, never its title or link, and every incident citing it is shown at a generalised location.",
+                verbose_name="sensitive",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='public_location',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Coalesce('generalised_location', 'location'), output_field=django.contrib.gis.db.models.fields.PointField(null=True, srid=4326), verbose_name='public location'),
+            model_name="incident",
+            name="public_location",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Coalesce("generalised_location", "location"),
+                output_field=django.contrib.gis.db.models.fields.PointField(null=True, srid=4326),
+                verbose_name="public location",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='public_location_precision',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Coalesce('generalised_precision', 'location_precision'), output_field=models.PositiveSmallIntegerField(choices=[(1, 'Exact place'), (2, 'Near a named place'), (3, 'Only the region is known')]), verbose_name='public location precision'),
+            model_name="incident",
+            name="public_location_precision",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Coalesce(
+                    "generalised_precision", "location_precision"
+                ),
+                output_field=models.PositiveSmallIntegerField(
+                    choices=[(1, "Exact place"), (2, "Near a named place"), (3, "Only the region is known")]
+                ),
+                verbose_name="public location precision",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=django.contrib.postgres.indexes.GistIndex(fields=['public_location'], name='incident_public_location'),
+            model_name="incident",
+            index=django.contrib.postgres.indexes.GistIndex(
+                fields=["public_location"], name="incident_public_location"
+            ),
         ),
     ]
