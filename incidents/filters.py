@@ -240,7 +240,7 @@ class IncidentFilterSet(django_filters.FilterSet):
             label=_("location precision"),
             widget=ListParameterWidget,
         ),
-        "Location precision code(s).",
+        "Location precision code(s) of the public location (1 exact, 2 near, 3 region, or generalised).",
         {"type": "array", "items": {"type": "integer", "enum": list(LocationPrecision.values)}},
         explode=True,
     )
