@@ -19,6 +19,9 @@ COUNTS = "count(*) AS incidents, COALESCE(sum(i.fatalities_best), 0) AS fataliti
 SUMS = f"{COUNTS}, sum(ST_X(i.public_location)) AS sum_x, sum(ST_Y(i.public_location)) AS sum_y"
 CELL_KEY = "cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision"
 DETAIL_KEY = f"{CELL_KEY}, sub_type, fatalities_best"
+# GROUP BY reads a name as the table's column before the output's: the public precision is grouped by its own name.
+CELL_GROUP = CELL_KEY.replace("location_precision", "i.public_location_precision")
+DETAIL_GROUP = DETAIL_KEY.replace("location_precision", "i.public_location_precision")
 PAIRS = """JOIN incidents_incidentactor a ON a.incident_id = i.id
            JOIN incidents_incidentactor b ON b.incident_id = i.id AND a.actor_id < b.actor_id"""
 
@@ -53,15 +56,15 @@ RECOUNTS = {
              JOIN incidents_incidentactor l ON l.incident_id = i.id WHERE i.status = 'published' GROUP BY 1""",
     ),
     "incidents_mapcell": (CELL_KEY, "incidents, fatalities, sum_x, sum_y",
-                          f"SELECT {CELL}, {SUMS} {LOCATED} GROUP BY {CELL_KEY}"),
+                          f"SELECT {CELL}, {SUMS} {LOCATED} GROUP BY {CELL_GROUP}"),
     "incidents_mapdetailcell": (DETAIL_KEY, "incidents, fatalities, sum_x, sum_y",
-                                f"SELECT {DETAIL}, {SUMS} {LOCATED} GROUP BY {DETAIL_KEY}"),
+                                f"SELECT {DETAIL}, {SUMS} {LOCATED} GROUP BY {DETAIL_GROUP}"),
     "incidents_mapactorcell": (
         f"actor_id, side, {DETAIL_KEY}",
         "incidents, fatalities, sum_x, sum_y",
         f"""SELECT l.actor_id, l.side, {DETAIL}, {SUMS} FROM incidents_incident i
               JOIN incidents_incidentactor l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.public_location IS NOT NULL GROUP BY l.actor_id, l.side, {DETAIL_KEY}""",
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL GROUP BY l.actor_id, l.side, {DETAIL_GROUP}""",
     ),
     "incidents_mapactorpaircell": (
         f"actor_low_id, actor_high_id, side_low, side_high, {DETAIL_KEY}",
@@ -69,7 +72,7 @@ RECOUNTS = {
         f"""SELECT a.actor_id AS actor_low_id, b.actor_id AS actor_high_id, a.side AS side_low, b.side AS side_high,
                    {DETAIL}, {SUMS} FROM incidents_incident i {PAIRS}
              WHERE i.status = 'published' AND i.public_location IS NOT NULL
-             GROUP BY a.actor_id, b.actor_id, a.side, b.side, {DETAIL_KEY}""",
+             GROUP BY a.actor_id, b.actor_id, a.side, b.side, {DETAIL_GROUP}""",
     ),
     "incidents_maptermcell": (
         f"term_id, {CELL_KEY}",
@@ -79,7 +82,7 @@ RECOUNTS = {
               JOIN (HAYSTACK) h ON h.id = i.id
               JOIN incidents_mapterm t ON i.search_words @@ websearch_to_tsquery('simple', t.term)
                                        OR upper(h.haystack) LIKE '%%' || upper(t.term) || '%%'
-             WHERE i.status = 'published' AND i.public_location IS NOT NULL GROUP BY t.id, {CELL_KEY}""",
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL GROUP BY t.id, {CELL_GROUP}""",
     ),
 }  # fmt: skip
 
