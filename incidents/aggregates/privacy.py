@@ -81,7 +81,7 @@ CREATE TRIGGER incidents_incident_public_location_update BEFORE UPDATE ON {INCID
 """
 
 
-def _recompute(candidates):
+def recompute_sql(candidates):
     """Set the generalised point of the incidents `candidates` (a query of ids) selects where it is not what it
     should be; the row trigger then sets the precision (and computes the same point)."""
     return f"""
@@ -93,7 +93,7 @@ def _recompute(candidates):
 
 _SENSITIVE = f"(SELECT id FROM {SOURCES} WHERE sensitive)"
 # (table, event): the incidents whose sensitive citations the statement may have changed.
-_CANDIDATES = {
+CANDIDATES = {
     (CITES, "INSERT"): f"SELECT incident_id FROM new_rows WHERE source_id IN {_SENSITIVE}",
     (CITES, "DELETE"): f"SELECT incident_id FROM old_rows WHERE source_id IN {_SENSITIVE}",
     (CITES, "UPDATE"): f"""SELECT incident_id FROM new_rows WHERE source_id IN {_SENSITIVE}
@@ -101,33 +101,17 @@ _CANDIDATES = {
     (SOURCES, "UPDATE"): f"""SELECT l.incident_id FROM new_rows n JOIN old_rows o ON o.id = n.id
                       JOIN {CITES} l ON l.source_id = n.id WHERE n.sensitive IS DISTINCT FROM o.sensitive""",
 }
-_REFERENCING = {
-    "INSERT": "NEW TABLE AS new_rows",
-    "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-    "DELETE": "OLD TABLE AS old_rows",
-}
 
 
-def _statement_trigger(table, event, candidates):
-    name = f"{table}_public_location_{event.lower()}"
-    return f"""
-DROP TRIGGER IF EXISTS {name} ON {table};
-CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN{_recompute(candidates)}
-    RETURN NULL;
-END $fn$;
-CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {_REFERENCING[event]}
-    FOR EACH STATEMENT EXECUTE FUNCTION {name}();"""
-
-
-def public_location_sql():
-    """The functions and triggers that keep the public location, for the kept tables' script."""
-    return _GENERALISE + _ROW_TRIGGER + "".join(_statement_trigger(t, e, c) for (t, e), c in _CANDIDATES.items())
+def public_location_functions_sql():
+    """The functions and the row trigger that compute the public location (triggers.py adds the statement-level
+    triggers on links and sources, which run `recompute_sql` over CANDIDATES)."""
+    return _GENERALISE + _ROW_TRIGGER
 
 
 def public_location_fill_sql():
     """Every incident's generalised point computed again (the fill from scratch, a changed grid or districts)."""
-    return _recompute(
+    return recompute_sql(
         f"SELECT id FROM {INCIDENTS} WHERE sensitive OR generalised_location IS NOT NULL OR id IN "
         f"(SELECT incident_id FROM {CITES} WHERE source_id IN {_SENSITIVE})"
     )

@@ -13,8 +13,7 @@ kept_tables_sql() is the whole script; operations.InstallKeptTables installs a f
 
 from ..map.grid import CELL_FUNCTIONS_SQL
 from ..public import country_names_sql, feature_sql
-from . import registry
-from .privacy import public_location_fill_sql, public_location_sql
+from . import privacy, registry
 from .registry import ACTOR, ACTOR_PAIR, INCIDENT, TERM
 
 INCIDENTS, LINKS = "incidents_incident", "incidents_incidentactor"
@@ -544,13 +543,21 @@ def _change_triggers():
     return script
 
 
+def _public_location_triggers():
+    """The links' and sources' statements that change which incidents cite a sensitive source (privacy.py)."""
+    return [
+        _trigger(f"{table}_public_location_{event.lower()}", table, event, privacy.recompute_sql(candidates))
+        for (table, event), candidates in privacy.CANDIDATES.items()
+    ]
+
+
 def kept_tables_fill_sql():
     """conflictmap_kept_tables_fill(): every kept table emptied and counted again from the incidents (a new version
     of a table's key; the tests' check that the triggers keep what a fill makes)."""
     tables = [*(kept.table for kept in registry.CELL_TABLES), *(kept.table for kept in registry.PUBLIC_TABLES)]
     tables += ["incidents_publishedactor"]
     # The public locations first: every count below is keyed on them.
-    body = public_location_fill_sql()
+    body = privacy.public_location_fill_sql()
     body += f"\n    TRUNCATE {', '.join(tables)};"
     body += "".join(_cell_fill(kept) for kept in registry.CELL_TABLES)
     body += _public_fill()
@@ -572,7 +579,8 @@ def kept_tables_sql():
     script = [
         CELL_FUNCTIONS_SQL,
         country_names_sql(),
-        public_location_sql(),
+        privacy.public_location_functions_sql(),
+        *_public_location_triggers(),
         *_cell_triggers(),
         *_public_triggers(),
         *_feature_triggers(),
