@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from incidents import services
 from incidents.models import ChangeKind, Incident, IncidentChange, IncidentSource, LocationPrecision, Source
 from places.models import District
 from tests.factories import IncidentFactory, SourceFactory
@@ -299,3 +300,16 @@ def test_editors_see_the_exact_point_and_the_public_one_in_the_admin(client, pub
     assert f"{incident.public_location.y:.6f}, {incident.public_location.x:.6f}" in page
     assert "generalised: the incident is sensitive" in page
     assert 'name="sensitive"' in page
+
+
+def test_a_revert_to_a_sensitive_version_generalises_the_public_location_again(publisher):
+    incident = IncidentFactory(sensitive=True, location=Point(*IN_RAQQA, srid=4326))
+    sensitive_version = incident.history.earliest().history_id
+    incident.sensitive = False
+    incident.save()
+    assert not incident.shown_generalised
+
+    services.record_revert(record=incident, history_id=sensitive_version, user=publisher)
+    incident.refresh_from_db()
+    assert incident.sensitive and incident.shown_generalised
+    assert incident.public_location_precision == LocationPrecision.REGION
