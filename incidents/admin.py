@@ -175,7 +175,7 @@ class ActorAdmin(SharedRecordAdmin):
 @admin.register(Source)
 class SourceAdmin(SharedRecordAdmin):
     form = SourceAdminForm
-    list_display = ["publisher", "title", "published_on"]
+    list_display = ["publisher", "title", "published_on", "sensitive"]
     list_filter = ["publisher"]
     search_fields = ["publisher", "title", "url"]
     date_hierarchy = "published_on"
@@ -322,6 +322,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         "admin1",
         "country",
         "location_precision",
+        "sensitive",
         "start_date",
         "is_demo",
         "dataset",
@@ -351,6 +352,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         "fatalities_as_published",
         "import_warnings_shown",
         "original_record",
+        "public_location_shown",
     ]
     fieldsets = [
         # The two languages side by side, English first (left to right), Arabic beside it (right to left).
@@ -376,6 +378,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
                     ("latitude", "longitude"),
                     ("place_name", "place", "location_precision"),
                     ("admin1", "admin2", "country"),
+                    ("sensitive", "public_location_shown"),
                 ]
             },
         ),
@@ -578,6 +581,19 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
                 "<li><code>{}</code> <bdi>{}</bdi>: {}</li>",
                 ((w["column"], w["value"], w["reason"]) for w in incident.import_warnings),
             ),
+        )
+
+    @admin.display(description=_("public location"))
+    def public_location_shown(self, incident):
+        """What the public sees beside the exact point the editor works on (the database computes it on save)."""
+        if incident.pk is None or incident.public_location is None:
+            return "—"
+        point = f"{incident.public_latitude:.6f}, {incident.public_longitude:.6f}"
+        if not incident.shown_generalised:
+            return format_html("{} ({}) — {}", point, incident.public_precision_label, _("the exact point"))
+        why = _("the incident is sensitive") if incident.sensitive else _("it cites a sensitive source")
+        return format_html(
+            "{} ({}) — {}", point, incident.public_precision_label, _("generalised: %(why)s") % {"why": why}
         )
 
     @admin.display(description=_("original record"))

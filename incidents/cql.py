@@ -85,7 +85,7 @@ QUERYABLES = {
     queryable.name: queryable
     for queryable in [
         Queryable("id", "Incident id", "integer", "pk", role="id"),
-        Queryable("geometry", "Location (WGS 84 point)", "geometry", "location", sortable=False,
+        Queryable("geometry", "Public location (WGS 84 point)", "geometry", "public_location", sortable=False,
                   role="primary-geometry"),
         Queryable("title", "Title", "string", "title"),
         Queryable("description", "Description", "string", "description", sortable=False),
@@ -99,8 +99,8 @@ QUERYABLES = {
         Queryable("admin2", "District (admin2)", "string", "admin2"),
         Queryable("country", "Country (ISO 3166-1 alpha-2)", "string", "country",
                   extra={"pattern": "^[A-Z]{2}$"}),
-        Queryable("location_precision", "Location precision (1 exact, 2 near, 3 region)", "integer",
-                  "location_precision", choices=lambda: LocationPrecision.values),
+        Queryable("location_precision", "Public location precision (1 exact, 2 near, 3 region or generalised)",
+                  "integer", "public_location_precision", choices=lambda: LocationPrecision.values),
         Queryable("event_type", "Event type", "string", "event_type__slug", choices=_slugs(EventType),
                   vocabulary=EventType),
         Queryable("sub_event_type", "Sub-event type", "string", "sub_event_type__slug", nullable=True,
@@ -539,14 +539,14 @@ class _Translator:
         geometry = self.geometry(second)
         if not isinstance(geometry, F):
             geometry = Value(geometry, output_field=GeometryField(srid=4326))
-        return Q(_SPATIAL[op](F("location"), geometry))
+        return Q(_SPATIAL[op](F("public_location"), geometry))
 
     def geometry(self, node):
         name = _property_name(node)
         if name is not None:
             if self.queryable(name).kind != "geometry":
                 raise FilterError(f"“{name}” is not a geometry; the geometry property is “geometry”.")
-            return F("location")
+            return F("public_location")
         if not isinstance(node, dict):
             raise FilterError(f"{_shown(node)} is not a geometry.")
         if set(node) == {"bbox"}:

@@ -237,12 +237,13 @@ class IncidentFilterSet(django_filters.FilterSet):
     )
     precision = documented(
         django_filters.MultipleChoiceFilter(
-            field_name="location_precision",
+            # The public precision: a sensitive incident shown at its district's centre is not "exact" to anyone.
+            field_name="public_location_precision",
             choices=LocationPrecision.choices,
             label=_("location precision"),
             widget=ListParameterWidget,
         ),
-        "Location precision code(s).",
+        "Location precision code(s) of the public location (1 exact, 2 near, 3 region, or generalised).",
         {"type": "array", "items": {"type": "integer", "enum": list(LocationPrecision.values)}},
         explode=True,
         allowEmptyValue=True,

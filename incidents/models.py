@@ -11,13 +11,13 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import router, transaction
 from django.db.models import F, FloatField, Func, Q, TextField, Value
-from django.db.models.functions import Concat, Lower, Upper
+from django.db.models.functions import Coalesce, Concat, Lower, Upper
 from django.db.models.lookups import Range
 from django.urls import reverse
 from django.utils.translation import get_language, gettext
@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from places.models import LocationPrecision, Place, PlaceKind, place_arabic_names  # noqa: F401 -- re-exported: incidents' vocabulary
+from places.models import District, LocationPrecision, Place, PlaceKind, place_arabic_names  # noqa: F401 -- re-exported: incidents' vocabulary
 from places.regions import admin_area_label
 
 http_url_validator = URLValidator(
@@ -282,6 +282,16 @@ class Source(VersionedModel):
         _("URL"), max_length=1000, blank=True, validators=[http_url_validator], help_text=_("http or https only.")
     )
     published_on = models.DateField(_("publication date"), null=True, blank=True)
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Tick when naming this source could endanger someone (a witness's own post, a local page that identifies "
+            "the place): the public sees only its publisher, never its title or link, and every incident citing it "
+            "is shown at a generalised location."
+        ),
+    )
     text_checksum = models.CharField(
         _("text checksum"),
         max_length=64,
@@ -308,6 +318,15 @@ class Source(VersionedModel):
     def __str__(self):
         when = f", {self.published_on:%d %b %Y}" if self.published_on else ""
         return f"{self.publisher}: {self.title}{when}"
+
+    @property
+    def public_title(self):
+        """What the public sees of the title: nothing when the source is sensitive (public.py says the same)."""
+        return "" if self.sensitive else self.title
+
+    @property
+    def public_url(self):
+        return "" if self.sensitive else self.url
 
 
 # PostGIS stores any numbers in a geometry; the range check on longitude / latitude is ours.
@@ -360,8 +379,9 @@ class IncidentQuerySet(models.QuerySet):
         return queryset
 
     def in_bbox(self, bbox):
-        """bbox: a Polygon (see django.contrib.gis.geos.Polygon.from_bbox)."""
-        return self.filter(location__intersects=bbox)
+        """bbox: a Polygon (see django.contrib.gis.geos.Polygon.from_bbox). On the public location: a box drawn round a
+        sensitive incident's exact point must not find it there."""
+        return self.filter(public_location__intersects=bbox)
 
     def in_view(self, viewport):
         """Incidents in a map view: a MultiPolygon of axis-aligned boxes (filters.parse_viewport). A point lies in a
@@ -369,7 +389,7 @@ class IncidentQuerySet(models.QuerySet):
         test; one condition per box, as the two halves of a view across the antimeridian have a world-wide envelope."""
         inside = Q()
         for box in viewport:
-            inside |= Q(location__bboverlaps=box)
+            inside |= Q(public_location__bboverlaps=box)
         return self.filter(inside)
 
 
@@ -415,6 +435,44 @@ class Incident(VersionedModel):
     country = CountryField(_("country"), blank=True)
     location_precision = models.PositiveSmallIntegerField(
         _("location precision"), choices=LocationPrecision.choices, default=LocationPrecision.EXACT
+    )
+    # Exact and public location (docs/architecture.md, "Public and exact locations"). The public side reads only
+    # public_location and public_location_precision; the database computes them on every write, whoever writes (the
+    # admin, the services, an import's set-based SQL, the assistant): generalised_* are set by a trigger
+    # (aggregates/privacy.py) when the incident is sensitive or cites a sensitive source, and the public columns are
+    # generated from them, so a bulk insert of ordinary incidents pays nothing.
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Tick when the exact place could endanger witnesses, victims or sources. The public then sees the "
+            "incident at its district's centre (or a coarse grid cell), with precision “only the region is known”; "
+            "editors still see the exact point. Also avoid naming the exact place in the title and description."
+        ),
+    )
+    generalised_location = models.PointField(
+        _("generalised location"),
+        srid=4326,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set by the database: the public point of a sensitive incident, empty otherwise."),
+    )
+    generalised_precision = models.PositiveSmallIntegerField(
+        _("generalised location precision"), choices=LocationPrecision.choices, null=True, blank=True, editable=False
+    )
+    public_location = models.GeneratedField(
+        expression=Coalesce("generalised_location", "location"),
+        output_field=models.PointField(srid=4326, null=True),
+        db_persist=True,
+        verbose_name=_("public location"),
+    )
+    public_location_precision = models.GeneratedField(
+        expression=Coalesce("generalised_precision", "location_precision"),
+        output_field=models.PositiveSmallIntegerField(choices=LocationPrecision.choices),
+        db_persist=True,
+        verbose_name=_("public location precision"),
     )
 
     # what
@@ -565,7 +623,18 @@ class Incident(VersionedModel):
 
     # search_words is derived from the fields the history already keeps. import_record changes only with an import,
     # which keeps the previous one itself (ImportChange.previous_links): a copy per version would double its weight.
-    history = HistoricalRecords(excluded_fields=["updated_at", "search_words", "import_record"])
+    # The public location follows `location` and `sensitive`, which the history keeps.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "updated_at",
+            "search_words",
+            "import_record",
+            "generalised_location",
+            "generalised_precision",
+            "public_location",
+            "public_location_precision",
+        ]
+    )
     objects = IncidentQuerySet.as_manager()
 
     class Meta:
@@ -588,6 +657,8 @@ class Incident(VersionedModel):
             # cased because `icontains` compares UPPER(haystack) LIKE UPPER('%…%').
             GinIndex(fields=["search_words"], name="incident_search_words"),
             GinIndex(OpClass(Upper(incident_text_haystack()), name="gin_trgm_ops"), name="incident_text_trigrams"),
+            # Every public map read and bbox filter is on the public location.
+            GistIndex(fields=["public_location"], name="incident_public_location"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -677,6 +748,18 @@ class Incident(VersionedModel):
         return self.place_reported or self.place_name
 
     @property
+    def public_place_label(self):
+        """Where, as the public may see it: a generalised incident names only its district (or region), never the
+        coded or reported place, which could point to the spot its public location hides."""
+        if self.shown_generalised:
+            return admin_area_label(self.admin2, country=self.country, model=District) or self.admin1_label
+        return self.place_label
+
+    @property
+    def public_place_reported(self):
+        return "" if self.shown_generalised else self.place_reported
+
+    @property
     def dataset_attribution(self):
         """The wording the dataset's publisher requires wherever its events are shown, with the version cited."""
         if not self.dataset:
@@ -687,10 +770,20 @@ class Incident(VersionedModel):
     def get_absolute_url(self):
         return reverse("incidents:detail", args=[self.pk])
 
+    # Computed by the database on every write (aggregates/privacy.py): a saved incident reads them again when asked.
+    DATABASE_COMPUTED = (
+        "generalised_location",
+        "generalised_precision",
+        "public_location",
+        "public_location_precision",
+    )
+
     def save(self, *args, **kwargs):
         if self.end_date is None:
             self.end_date = self.start_date
         super().save(*args, **kwargs)
+        for name in self.DATABASE_COMPUTED:
+            self.__dict__.pop(name, None)
 
     def clean(self):
         """The same invariants as the database constraints, in the same words, on the fields an editor must fix."""
@@ -738,6 +831,23 @@ class Incident(VersionedModel):
     @property
     def longitude(self):
         return self.location.x if self.location else None
+
+    @property
+    def public_latitude(self):
+        return self.public_location.y if self.public_location else None
+
+    @property
+    def public_longitude(self):
+        return self.public_location.x if self.public_location else None
+
+    @property
+    def public_precision_label(self):
+        return LocationPrecision(self.public_location_precision).label if self.public_location_precision else ""
+
+    @property
+    def shown_generalised(self):
+        """Whether the public sees this incident at a generalised location (it, or a source it cites, is sensitive)."""
+        return self.generalised_location is not None
 
 
 class IncidentActor(models.Model):

@@ -51,8 +51,12 @@ FEATURE_ACTORS = """SELECT '[' || string_agg((SELECT '{"name":' || to_json(a.nam
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id"""
-FEATURE_SOURCES = """SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+# A sensitive source shows its publisher and date only: its title and URL (a witness's own post, a local page) could
+# name the place or the person, so they are null.
+FEATURE_SOURCES = """SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -63,9 +67,10 @@ FEATURE_SOURCES = """SELECT '[' || string_agg((SELECT '{"publisher":' || to_json
 
 # The feature of an incident `i` joined to `et` and `st` (its event type and sub-type as JSON members) and to its
 # actors `la` and sources `ls` (above): the keys in this order, values encoded by to_json, no whitespace between
-# tokens.
+# tokens. Where: the public location and precision only, never the exact point (aggregates/privacy.py); a generalised
+# incident's coded place and reported place are empty, as they could name the spot the point no longer shows.
 FEATURE_TEXT = """'{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -77,14 +82,14 @@ FEATURE_TEXT = """'{"type":"Feature","id":' || i.id
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -132,6 +137,10 @@ def _text(expression):
     return f"CASE WHEN left({expression}, 1) IN ({signs}) THEN '''' || {expression} ELSE {expression} END"
 
 
+# A generalised incident's place names are empty, as in the feature.
+_SHOWN_PLACE = "CASE WHEN i.generalised_location IS NOT NULL THEN '' ELSE "
+
+
 # The CSV row of an incident `i` (api/sql.py joins `et`, `st`, its actor names, source names and links): (column,
 # SQL, HXL hashtag) in file order, ACLED's names where the concept matches, then ours. The country name is the
 # feature's (conflictmap_country_names()); %s is the alpha-3 codes as jsonb. The hashtags (the row `?hxl=1` adds
@@ -152,11 +161,12 @@ CSV_COLUMNS = [
     ("country", "conflictmap_country_names() ->> i.country", "#country+name"),
     ("admin1", _text("i.admin1"), "#adm1+name"),
     ("admin2", _text("i.admin2"), "#adm2+name"),
-    ("location", _text("COALESCE(NULLIF(i.place_name, ''), i.place_reported)"), "#loc+name"),
-    # PostgreSQL's shortest round-trip text for a double, so the CSV reads back to the very same coordinates.
-    ("latitude", "ST_Y(i.location)::text", "#geo+lat"),
-    ("longitude", "ST_X(i.location)::text", "#geo+lon"),
-    ("geo_precision", "i.location_precision", "#geo+precision"),
+    ("location", _text(f"{_SHOWN_PLACE}COALESCE(NULLIF(i.place_name, ''), i.place_reported) END"), "#loc+name"),
+    # The public location (never the exact point): PostgreSQL's shortest round-trip text for a double, so the CSV
+    # reads back to the very same coordinates as the GeoJSON.
+    ("latitude", "ST_Y(i.public_location)::text", "#geo+lat"),
+    ("longitude", "ST_X(i.public_location)::text", "#geo+lon"),
+    ("geo_precision", "i.public_location_precision", "#geo+precision"),
     ("source", _text("source_names.source"), "#meta+source"),
     ("notes", _text("i.description"), "#description"),
     ("fatalities", "i.fatalities_best", "#affected+killed"),
@@ -165,7 +175,7 @@ CSV_COLUMNS = [
     ("external_id", _text("i.external_id"), "#event+code+external"),
     ("title", _text("i.title"), "#event+name"),
     ("end_date", "to_char(i.end_date, 'YYYY-MM-DD')", "#date+end"),
-    ("place_reported", _text("i.place_reported"), "#loc+name+reported"),
+    ("place_reported", _text(f"{_SHOWN_PLACE}i.place_reported END"), "#loc+name+reported"),
     ("fatalities_low", "i.fatalities_low", "#affected+killed+low"),
     ("fatalities_high", "i.fatalities_high", "#affected+killed+high"),
     ("source_urls", _text("source_links.source_urls"), "#meta+url"),

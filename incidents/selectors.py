@@ -261,7 +261,7 @@ def incident_sorted_ids(*, queryset, ordering, offset, limit):
 
 def incident_extent(*, queryset):
     """Bounding box [minLon, minLat, maxLon, maxLat] (or None) and first start / last end date of the incidents."""
-    extent = queryset.order_by().aggregate(box=Extent("location"), first=Min("start_date"), last=Max("end_date"))
+    extent = queryset.order_by().aggregate(box=Extent("public_location"), first=Min("start_date"), last=Max("end_date"))
     return {"bbox": list(extent["box"]) if extent["box"] else None, "first": extent["first"], "last": extent["last"]}
 
 

@@ -79,6 +79,9 @@ REVERT_KEEPS = {
     "updated_by",
     "version",
     "import_record",  # the publisher's row of the last import: not in the history, not an editor's to revert
+    # Computed by the database from `location`, `sensitive` and the sources (aggregates/privacy.py): not in the
+    # history; the restored fields bring them back.
+    *Incident.DATABASE_COMPUTED,
 }
 
 

@@ -197,7 +197,7 @@ def map_marker(row):
     return {
         "id": row["id"],
         "title": ShownText.of(english=row["title"], arabic=row["title_ar"]).text,
-        "precision": row["location_precision"],
+        "precision": row["public_location_precision"],
         "lat": round(row["lat"], 5),
         "lon": round(row["lon"], 5),
         "type": row["event_type__slug"],
@@ -213,9 +213,11 @@ def shown_text_members(name, shown):
 def list_place_names_ar(rows):
     """{incident id: its place's Arabic name} for list rows: the linked gazetteer place's, else the place of that
     name (one query for the page)."""
-    names = {row["id"]: arabic_name(row["place__alternate_names"]) for row in rows}
+    names = {row["id"]: "" if row["shown_generalised"] else arabic_name(row["place__alternate_names"]) for row in rows}
     by_name = place_arabic_names(
-        (row["country"], row["admin1"], row["place_name"]) for row in rows if not names[row["id"]]
+        (row["country"], row["admin1"], row["place_name"])
+        for row in rows
+        if not names[row["id"]] and not row["shown_generalised"]
     )
     for row in rows:
         names[row["id"]] = names[row["id"]] or by_name.get((str(row["country"]), row["admin1"], row["place_name"]), "")
@@ -229,8 +231,11 @@ def map_point(row, *, place_ar=""):
         "start": row["start_date"],
         "end": row["end_date"],
         "when": dates_label(row["start_date"], row["end_date"], row["date_precision"]),
-        "precision": row["location_precision"],
-        "place": place_ar or row["place_reported"] or row["place_name"],
+        "precision": row["public_location_precision"],
+        # A generalised incident's row names its district (or region), never the place its public location hides.
+        "place": (row["admin2"] or row["admin1"])
+        if row["shown_generalised"]
+        else (place_ar or row["place_reported"] or row["place_name"]),
         "lat": round(row["lat"], 5),
         "lon": round(row["lon"], 5),
         "type": row["event_type__slug"],
@@ -289,14 +294,15 @@ def incident_popup(incident):
         "id": incident.pk,
         **shown_text_members("title", incident.shown_title),
         "when": dates_label(incident.start_date, incident.end_date, incident.date_precision),
-        "place": incident.place_label,
+        "place": incident.public_place_label,
         "region": pgettext("list separator", ", ").join(
             part for part in (incident.admin1_label, incident.country.name) if part
         ),
-        "precision": incident.location_precision,
-        "precision_label": incident.get_location_precision_display(),
-        "lat": incident.latitude,
-        "lon": incident.longitude,
+        # The public location only (aggregates/privacy.py): the exact point of a sensitive incident is the admin's.
+        "precision": incident.public_location_precision,
+        "precision_label": incident.public_precision_label,
+        "lat": incident.public_latitude,
+        "lon": incident.public_longitude,
         "event_type": gettext(incident.event_type.name),
         "event_type_slug": incident.event_type.slug,
         "color": incident.event_type.color,
@@ -312,7 +318,7 @@ def incident_popup(incident):
         ],
         "fatalities": fatalities_label(incident.fatalities_low, incident.fatalities_best, incident.fatalities_high),
         "sources": [
-            {"publisher": source.publisher, "title": source.title, "url": source.url}
+            {"publisher": source.publisher, "title": source.public_title, "url": source.public_url}
             for source in incident.sources.all()
         ],
         "url": incident.get_absolute_url(),

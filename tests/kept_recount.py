@@ -10,15 +10,18 @@ from django.db import connection
 from incidents.models import Incident, incident_text_haystack
 
 PUBLISHED = "FROM incidents_incident i WHERE i.status = 'published'"
-LOCATED = f"{PUBLISHED} AND i.location IS NOT NULL"
-CELL = """conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y,
+LOCATED = f"{PUBLISHED} AND i.public_location IS NOT NULL"
+CELL = """conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y,
           date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month,
-          i.event_type_id, i.country, i.admin1, i.location_precision"""
+          i.event_type_id, i.country, i.admin1, i.public_location_precision AS location_precision"""
 DETAIL = f"{CELL}, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best"
 COUNTS = "count(*) AS incidents, COALESCE(sum(i.fatalities_best), 0) AS fatalities"
-SUMS = f"{COUNTS}, sum(ST_X(i.location)) AS sum_x, sum(ST_Y(i.location)) AS sum_y"
+SUMS = f"{COUNTS}, sum(ST_X(i.public_location)) AS sum_x, sum(ST_Y(i.public_location)) AS sum_y"
 CELL_KEY = "cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision"
 DETAIL_KEY = f"{CELL_KEY}, sub_type, fatalities_best"
+# GROUP BY reads a name as the table's column before the output's: the public precision is grouped by its own name.
+CELL_GROUP = CELL_KEY.replace("location_precision", "i.public_location_precision")
+DETAIL_GROUP = DETAIL_KEY.replace("location_precision", "i.public_location_precision")
 PAIRS = """JOIN incidents_incidentactor a ON a.incident_id = i.id
            JOIN incidents_incidentactor b ON b.incident_id = i.id AND a.actor_id < b.actor_id"""
 
@@ -57,30 +60,31 @@ RECOUNTS = {
         "incidents, fatalities_low, fatalities, fatalities_high",
         f"""SELECT date_trunc('month', i.start_date)::date AS start_month,
                    date_trunc('month', i.end_date)::date AS end_month, i.event_type_id,
-                   COALESCE(i.sub_event_type_id, 0) AS sub_type, i.country, i.admin1, i.admin2, i.location_precision,
+                   COALESCE(i.sub_event_type_id, 0) AS sub_type, i.country, i.admin1, i.admin2,
+                   i.public_location_precision AS location_precision,
                    count(*) AS incidents, sum(COALESCE(i.fatalities_low, i.fatalities_best, 0)) AS fatalities_low,
                    sum(COALESCE(i.fatalities_best, 0)) AS fatalities,
                    sum(COALESCE(i.fatalities_high, i.fatalities_best, 0)) AS fatalities_high
               {PUBLISHED} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
     ),
     "incidents_mapcell": (CELL_KEY, "incidents, fatalities, sum_x, sum_y",
-                          f"SELECT {CELL}, {SUMS} {LOCATED} GROUP BY {CELL_KEY}"),
+                          f"SELECT {CELL}, {SUMS} {LOCATED} GROUP BY {CELL_GROUP}"),
     "incidents_mapdetailcell": (DETAIL_KEY, "incidents, fatalities, sum_x, sum_y",
-                                f"SELECT {DETAIL}, {SUMS} {LOCATED} GROUP BY {DETAIL_KEY}"),
+                                f"SELECT {DETAIL}, {SUMS} {LOCATED} GROUP BY {DETAIL_GROUP}"),
     "incidents_mapactorcell": (
         f"actor_id, side, {DETAIL_KEY}",
         "incidents, fatalities, sum_x, sum_y",
         f"""SELECT l.actor_id, l.side, {DETAIL}, {SUMS} FROM incidents_incident i
               JOIN incidents_incidentactor l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL GROUP BY l.actor_id, l.side, {DETAIL_KEY}""",
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL GROUP BY l.actor_id, l.side, {DETAIL_GROUP}""",
     ),
     "incidents_mapactorpaircell": (
         f"actor_low_id, actor_high_id, side_low, side_high, {DETAIL_KEY}",
         "incidents, fatalities, sum_x, sum_y",
         f"""SELECT a.actor_id AS actor_low_id, b.actor_id AS actor_high_id, a.side AS side_low, b.side AS side_high,
                    {DETAIL}, {SUMS} FROM incidents_incident i {PAIRS}
-             WHERE i.status = 'published' AND i.location IS NOT NULL
-             GROUP BY a.actor_id, b.actor_id, a.side, b.side, {DETAIL_KEY}""",
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL
+             GROUP BY a.actor_id, b.actor_id, a.side, b.side, {DETAIL_GROUP}""",
     ),
     "incidents_maptermcell": (
         f"term_id, {CELL_KEY}",
@@ -90,7 +94,7 @@ RECOUNTS = {
               JOIN (HAYSTACK) h ON h.id = i.id
               JOIN incidents_mapterm t ON i.search_words @@ websearch_to_tsquery('simple', t.term)
                                        OR upper(h.haystack) LIKE '%%' || upper(t.term) || '%%'
-             WHERE i.status = 'published' AND i.location IS NOT NULL GROUP BY t.id, {CELL_KEY}""",
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL GROUP BY t.id, {CELL_GROUP}""",
     ),
 }  # fmt: skip
 

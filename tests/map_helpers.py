@@ -17,7 +17,7 @@ LIST = reverse("incidents:map-list")
 
 def inside(incident, bbox):
     west, south, east, north = bbox
-    lon, lat = incident.location.x, incident.location.y
+    lon, lat = incident.public_location.x, incident.public_location.y  # where the public sees it
     return south <= lat <= north and (west <= lon <= east if west <= east else lon >= west or lon <= east)
 
 

@@ -1,8 +1,10 @@
 """The random writes the tests of tables kept by triggers make (timeline and map cells, terms, actors): each test
 compares its table with a count worked out in Python after every write."""
 
+from django.db.models import Case, When
+
 from incidents import services
-from incidents.models import Incident, Status
+from incidents.models import Incident, Source, Status
 from tests.factories import IncidentFactory
 
 
@@ -29,6 +31,11 @@ def random_write(action, incident, incidents, random_fields, **bulk_fields):
         incidents.remove(incident)
         incident.delete()
         incidents.append(IncidentFactory(published=True, **random_fields()))
+    elif action == "sensitive":  # shown generalised, or exactly again: the public location moves
+        incident.sensitive = not incident.sensitive
+        incident.save()
+    elif action == "sensitive source":  # one statement over sources: every incident citing one moves with it
+        Source.objects.filter(incidents=incident).update(sensitive=Case(When(sensitive=True, then=False), default=True))
     elif action == "bulk":
         Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(status=Status.PUBLISHED, **bulk_fields)
     else:

@@ -114,14 +114,23 @@ TEMPLATES = [
 ]
 
 
+# A sensitive incident with no district polygon round its point is shown at the centre of a grid cell this many km
+# a side (docs/architecture.md, "Public and exact locations"). 25 km: UCDP's where_prec 2 ("within 25 km") at most.
+SENSITIVE_LOCATION_GRID_KM = env.float("SENSITIVE_LOCATION_GRID_KM", default=25.0)
+
+
 def database_config(url):
     config = env.db_url_config(url)
     config["ENGINE"] = "django.contrib.gis.db.backends.postgis"
     # postgis://user@/name?host=/socket/dir&port=5433 names a Unix socket folder.
-    options = config.get("OPTIONS", {})
+    options = config.setdefault("OPTIONS", {})
     for key in ("host", "port"):
         if key in options:
             config[key.upper()] = options.pop(key)
+    # The trigger that generalises sensitive incidents (incidents/aggregates/privacy.py) reads the grid from the
+    # session, so every writer that connects through Django uses the setting.
+    grid = f"-c conflictmap.sensitive_location_grid_km={SENSITIVE_LOCATION_GRID_KM:g}"
+    options["options"] = f"{options['options']} {grid}" if options.get("options") else grid
     config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
     # A kept connection is pinged before reuse, so the site recovers by itself after the database restarts.
     config.setdefault("CONN_HEALTH_CHECKS", True)

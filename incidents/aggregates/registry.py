@@ -29,9 +29,19 @@ class KeyColumn:
 
 # What a kept map cell is: a fine cell of the grid (map/grid.py), start and end month, and what the map's filters
 # ask of an incident. The date filters read the months (map/cells.py counts the edge months' incidents live).
+# The cell and the precision are the public location's (aggregates/privacy.py): a sensitive incident is counted where
+# the public sees it, so no cluster, count or precision filter tells its exact point apart.
 MAP_CELL_KEY = (
-    KeyColumn("cell_x", "conflictmap_cell_x(ST_X(i.location))", lambda i: cell_of(i.location.x, i.location.y)[0]),
-    KeyColumn("cell_y", "conflictmap_cell_y(ST_Y(i.location))", lambda i: cell_of(i.location.x, i.location.y)[1]),
+    KeyColumn(
+        "cell_x",
+        "conflictmap_cell_x(ST_X(i.public_location))",
+        lambda i: cell_of(i.public_location.x, i.public_location.y)[0],
+    ),
+    KeyColumn(
+        "cell_y",
+        "conflictmap_cell_y(ST_Y(i.public_location))",
+        lambda i: cell_of(i.public_location.x, i.public_location.y)[1],
+    ),
     KeyColumn("start_month", "date_trunc('month', i.start_date)::date", lambda i: i.start_date.replace(day=1)),
     KeyColumn("end_month", "date_trunc('month', i.end_date)::date", lambda i: i.end_date.replace(day=1)),
     KeyColumn(
@@ -45,9 +55,9 @@ MAP_CELL_KEY = (
     KeyColumn("country", "i.country", lambda i: i.country, "country", "country = ANY(%(country)s)", list),
     KeyColumn("admin1", "i.admin1", lambda i: i.admin1, "admin1", "admin1 = ANY(%(admin1)s)", list),
     KeyColumn(
-        "location_precision",
-        "i.location_precision",
-        lambda i: i.location_precision,
+        "location_precision",  # the public precision, under the column's old name
+        "i.public_location_precision",
+        lambda i: i.public_location_precision,
         filter="precision",
         condition="location_precision = ANY(%(precision)s)",
         value=lambda codes: [int(code) for code in codes],
@@ -159,6 +169,8 @@ PUBLIC_KEY_SQL = {
     "start_month": "date_trunc('month', i.start_date)::date",
     "end_month": "date_trunc('month', i.end_date)::date",
     "sub_type": "COALESCE(i.sub_event_type_id, 0)",
+    # The public precision, as in the map cells: the precision filter must not tell a sensitive incident apart.
+    "location_precision": "i.public_location_precision",
 }
 # PublishedActor (actors that published incidents show, with in how many) and DataVersion (bumped by every write a
 # public answer can see) are written by their own rules in triggers.py; IncidentFeature is public.py's feature.

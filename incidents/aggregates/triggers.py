@@ -13,7 +13,7 @@ kept_tables_sql() is the whole script; operations.InstallKeptTables installs a f
 
 from ..map.grid import CELL_FUNCTIONS_SQL
 from ..public import country_names_sql, feature_sql
-from . import registry
+from . import privacy, registry
 from .registry import ACTOR, ACTOR_PAIR, INCIDENT, TERM
 
 INCIDENTS, LINKS = "incidents_incident", "incidents_incidentactor"
@@ -59,7 +59,7 @@ def _upsert(kept, key, sums, delta, *, emptied="incidents = 0"):
 
 def _signed(sign):
     return f"""{sign} AS n, {sign} * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   {sign} * ST_X(i.location) AS sx, {sign} * ST_Y(i.location) AS sy"""
+                   {sign} * ST_X(i.public_location) AS sx, {sign} * ST_Y(i.public_location) AS sy"""
 
 
 def _cell_rows(kept, incidents, sign, *, extra="", join=""):
@@ -68,7 +68,7 @@ def _cell_rows(kept, incidents, sign, *, extra="", join=""):
     return f"""SELECT {key}{extra},
                    {_signed(sign)}
               FROM {incidents} i{join}
-             WHERE i.status = 'published' AND i.location IS NOT NULL"""
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL"""
 
 
 def _function(name, body, *, settings=""):
@@ -476,7 +476,7 @@ FEATURE_AFFECTED = {
     **{(table, event): _LINKED[event] for table in (LINKS, "incidents_incidentsource") for event in REFERENCING},
     ("incidents_actor", "UPDATE"): _changed(["name", "aliases"], via=(LINKS, "actor_id")),
     ("incidents_source", "UPDATE"): _changed(
-        ["publisher", "title", "url", "published_on"], via=("incidents_incidentsource", "source_id")
+        ["publisher", "title", "url", "published_on", "sensitive"], via=("incidents_incidentsource", "source_id")
     ),
     ("incidents_eventtype", "UPDATE"): _changed(["slug", "name"], via=(INCIDENTS, "event_type_id")),
     ("incidents_subeventtype", "UPDATE"): _changed(["slug", "name"], via=(INCIDENTS, "sub_event_type_id")),
@@ -554,12 +554,22 @@ def _change_triggers():
     return script
 
 
+def _public_location_triggers():
+    """The links' and sources' statements that change which incidents cite a sensitive source (privacy.py)."""
+    return [
+        _trigger(f"{table}_public_location_{event.lower()}", table, event, privacy.recompute_sql(candidates))
+        for (table, event), candidates in privacy.CANDIDATES.items()
+    ]
+
+
 def kept_tables_fill_sql():
     """conflictmap_kept_tables_fill(): every kept table emptied and counted again from the incidents (a new version
     of a table's key; the tests' check that the triggers keep what a fill makes)."""
     tables = [*(kept.table for kept in registry.CELL_TABLES), *(kept.table for kept in registry.PUBLIC_TABLES)]
     tables += ["incidents_publishedactor"]
-    body = f"\n    TRUNCATE {', '.join(tables)};"
+    # The public locations first: every count below is keyed on them.
+    body = privacy.public_location_fill_sql()
+    body += f"\n    TRUNCATE {', '.join(tables)};"
     body += "".join(_cell_fill(kept) for kept in registry.CELL_TABLES)
     body += _public_fill()
     # The features are rebuilt in place, not emptied first: a fill then logs in the change feed only the features it
@@ -580,6 +590,8 @@ def kept_tables_sql():
     script = [
         CELL_FUNCTIONS_SQL,
         country_names_sql(),
+        privacy.public_location_functions_sql(),
+        *_public_location_triggers(),
         *_cell_triggers(),
         *_public_triggers(),
         *_feature_triggers(),

@@ -129,7 +129,12 @@ FEATURE = {
                 "end_date": {"type": "string", "format": "date"},
                 "date_precision": {"type": "integer", "enum": [1, 2, 3]},
                 "date_precision_label": {"type": "string", "enum": ["day", "week", "month"]},
-                "location_precision": {"type": "integer", "enum": [1, 2, 3]},
+                "location_precision": {
+                    "type": "integer",
+                    "enum": [1, 2, 3],
+                    "description": "Of the public location (the geometry): 3 also when it is generalised to a "
+                    "district's centre or a grid cell to protect people, whatever the editors know.",
+                },
                 "location_precision_label": {"type": "string", "enum": ["exact", "near", "region"]},
                 "event_type": {"type": "string"},
                 "fatalities_best": {"type": "integer", "nullable": True},

@@ -62,7 +62,8 @@ _SOURCE_NAMES = """source_names AS (
            GROUP BY cite.incident_id, named.name) AS names
    GROUP BY incident_id),
 source_links AS (
-  SELECT cite.incident_id, string_agg(NULLIF(s.url, ''), ' ' ORDER BY cite.id) AS source_urls
+  SELECT cite.incident_id, string_agg(CASE WHEN NOT s.sensitive THEN NULLIF(s.url, '') END, ' ' ORDER BY cite.id)
+         AS source_urls
     FROM incidents_incidentsource cite JOIN incidents_source s ON s.id = cite.source_id
    WHERE cite.incident_id IN (SELECT id FROM chosen)
    GROUP BY cite.incident_id)"""

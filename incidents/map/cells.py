@@ -174,7 +174,7 @@ def incident_map_cell_clusters(
 
     edge_cells = Q()
     for box in edge_boxes:
-        edge_cells |= Q(location__bboverlaps=Polygon.from_bbox(box))
+        edge_cells |= Q(public_location__bboverlaps=Polygon.from_bbox(box))
     # (incidents, the cells they are counted in, their weight, what the weight joins)
     live_parts = [(in_view.filter(edge_cells), f"NOT ({_INNER_CELL})", "1", "")]
     # The table rows' conditions, with their named values.
@@ -197,7 +197,7 @@ def incident_map_cell_clusters(
         # Read by primary key from `multiple` (few incidents), not by scanning the view: PostgreSQL cannot tell how
         # few pass HAVING, and would. `multiple` names the actors already.
         any_actor = incident_filter(params=params_without(filters.data, "actor", "side")).in_view(viewport)
-        inner_in_range = any_actor.filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(
+        inner_in_range = any_actor.filter(public_location__bboverlaps=Polygon.from_bbox(inner_box)).filter(
             RawSQL("incidents_incident.id = ANY(ARRAY(SELECT incident_id FROM multiple))", [], BooleanField())
         )
         join = "JOIN multiple ON multiple.incident_id = id"
@@ -205,7 +205,9 @@ def incident_map_cell_clusters(
     if outside:
         # The same filters but the dates, for what the edge months hold outside the range.
         undated = incident_filter(params=params_without(filters.data, "start", "end"))
-        inner = undated.in_view(viewport).filter(location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
+        inner = (
+            undated.in_view(viewport).filter(public_location__bboverlaps=Polygon.from_bbox(inner_box)).filter(outside)
+        )
         if multiple[0]:  # an incident not in `multiple` names one or two of the actors: the tables count it once
             weight = "-" + _COUNTED.format(m="coalesce(multiple.m, 1)")
             live_parts.append((inner, _INNER_CELL, weight, "LEFT JOIN multiple ON incident_id = id"))

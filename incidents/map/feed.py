@@ -1,6 +1,8 @@
 """What the map page's views call: the feed (markers or clusters) of a view, a page of its list, and the filter
 panel's choices."""
 
+from django.db.models import BooleanField, ExpressionWrapper, Q
+
 from places.regions import admin_area_labels
 
 from ..models import EventType, PublishedActor, PublishedRegion, SubEventType
@@ -15,12 +17,14 @@ MAP_POINT_FIELDS = (
     "start_date",
     "end_date",
     "date_precision",
-    "location_precision",
+    "public_location_precision",
     "place_reported",
     "place_name",
     "place__alternate_names",  # the place's Arabic name on /ar/ (Place.name_ar), or by its name in its country:
     "country",
     "admin1",
+    "admin2",
+    "shown_generalised",
     "lat",
     "lon",
     "event_type__slug",
@@ -30,13 +34,16 @@ MAP_POINT_FIELDS = (
 )
 
 
+# Whether the public sees an incident at a generalised location (its place names are then withheld).
+SHOWN_GENERALISED = ExpressionWrapper(Q(generalised_location__isnull=False), output_field=BooleanField())
+
 # A marker needs less than a list row (no dates in words, no place): the feed stays small with many markers.
 MAP_MARKER_FIELDS = (
     "id",
     "title",
     "title_ar",
     "start_date",
-    "location_precision",
+    "public_location_precision",
     "lat",
     "lon",
     "event_type__slug",
@@ -75,7 +82,11 @@ def incident_map_feed(*, filters, viewport, zoom, points_max):
 
 def incident_map_points(*, queryset):
     """What a marker and a list row need, newest first, as dicts (a lazy QuerySet: slice it for a page)."""
-    return queryset.annotate(lon=point_x, lat=point_y).order_by("-start_date", "-id").values(*MAP_POINT_FIELDS)
+    return (
+        queryset.annotate(lon=point_x, lat=point_y, shown_generalised=SHOWN_GENERALISED)
+        .order_by("-start_date", "-id")
+        .values(*MAP_POINT_FIELDS)
+    )
 
 
 def incident_map_page(*, filters, viewport, page, page_size):

@@ -16,9 +16,9 @@ MAP_CELL_COLUMNS = 2**MAP_CELL_LEVEL
 MAP_CELL_WIDTH = 360 / MAP_CELL_COLUMNS  # degrees of longitude
 MAP_CELL_HEIGHT = 2 * math.pi / MAP_CELL_COLUMNS  # Web Mercator y (radians)
 
-# A point's longitude and latitude, for annotating a queryset.
-point_x = Func("location", function="ST_X", output_field=FloatField())
-point_y = Func("location", function="ST_Y", output_field=FloatField())
+# An incident's public longitude and latitude, for annotating a queryset: the map never reads the exact point.
+point_x = Func("public_location", function="ST_X", output_field=FloatField())
+point_y = Func("public_location", function="ST_Y", output_field=FloatField())
 
 
 def clamp_latitude(latitude):

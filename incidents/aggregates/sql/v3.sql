@@ -11,15 +11,110 @@ CREATE OR REPLACE FUNCTION conflictmap_cell_y(lat double precision) RETURNS inte
 CREATE OR REPLACE FUNCTION conflictmap_country_names() RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN '{"AF": "Afghanistan", "AX": "\u00c5land Islands", "AL": "Albania", "DZ": "Algeria", "AS": "American Samoa", "AD": "Andorra", "AO": "Angola", "AI": "Anguilla", "AQ": "Antarctica", "AG": "Antigua and Barbuda", "AR": "Argentina", "AM": "Armenia", "AW": "Aruba", "AU": "Australia", "AT": "Austria", "AZ": "Azerbaijan", "BS": "Bahamas (The)", "BH": "Bahrain", "BD": "Bangladesh", "BB": "Barbados", "BY": "Belarus", "BE": "Belgium", "BZ": "Belize", "BJ": "Benin", "BM": "Bermuda", "BT": "Bhutan", "BO": "Bolivia", "BQ": "Bonaire, Sint Eustatius and Saba", "BA": "Bosnia and Herzegovina", "BW": "Botswana", "BV": "Bouvet Island", "BR": "Brazil", "IO": "British Indian Ocean Territory", "BN": "Brunei", "BG": "Bulgaria", "BF": "Burkina Faso", "BI": "Burundi", "CV": "Cabo Verde", "KH": "Cambodia", "CM": "Cameroon", "CA": "Canada", "KY": "Cayman Islands", "CF": "Central African Republic", "TD": "Chad", "CL": "Chile", "CN": "China", "CX": "Christmas Island", "CC": "Cocos (Keeling) Islands", "CO": "Colombia", "KM": "Comoros", "CG": "Congo", "CK": "Cook Islands", "CR": "Costa Rica", "CI": "C\u00f4te d''Ivoire", "HR": "Croatia", "CU": "Cuba", "CW": "Cura\u00e7ao", "CY": "Cyprus", "CZ": "Czechia", "CD": "Democratic Republic of the Congo", "DK": "Denmark", "DJ": "Djibouti", "DM": "Dominica", "DO": "Dominican Republic", "EC": "Ecuador", "EG": "Egypt", "SV": "El Salvador", "GQ": "Equatorial Guinea", "ER": "Eritrea", "EE": "Estonia", "SZ": "Eswatini", "ET": "Ethiopia", "FK": "Falkland Islands (Malvinas)", "FO": "Faroe Islands", "FJ": "Fiji", "FI": "Finland", "FR": "France", "GF": "French Guiana", "PF": "French Polynesia", "TF": "French Southern Territories", "GA": "Gabon", "GM": "Gambia", "GE": "Georgia", "DE": "Germany", "GH": "Ghana", "GI": "Gibraltar", "GR": "Greece", "GL": "Greenland", "GD": "Grenada", "GP": "Guadeloupe", "GU": "Guam", "GT": "Guatemala", "GG": "Guernsey", "GN": "Guinea", "GW": "Guinea-Bissau", "GY": "Guyana", "HT": "Haiti", "HM": "Heard Island and McDonald Islands", "HN": "Honduras", "HK": "Hong Kong", "HU": "Hungary", "IS": "Iceland", "IN": "India", "ID": "Indonesia", "IR": "Iran", "IQ": "Iraq", "IE": "Ireland", "IM": "Isle of Man", "IL": "Israel", "IT": "Italy", "JM": "Jamaica", "JP": "Japan", "JE": "Jersey", "JO": "Jordan", "KZ": "Kazakhstan", "KE": "Kenya", "KI": "Kiribati", "KW": "Kuwait", "KG": "Kyrgyzstan", "LA": "Laos", "LV": "Latvia", "LB": "Lebanon", "LS": "Lesotho", "LR": "Liberia", "LY": "Libya", "LI": "Liechtenstein", "LT": "Lithuania", "LU": "Luxembourg", "MO": "Macao", "MG": "Madagascar", "MW": "Malawi", "MY": "Malaysia", "MV": "Maldives", "ML": "Mali", "MT": "Malta", "MH": "Marshall Islands", "MQ": "Martinique", "MR": "Mauritania", "MU": "Mauritius", "YT": "Mayotte", "MX": "Mexico", "FM": "Micronesia", "MD": "Moldova", "MC": "Monaco", "MN": "Mongolia", "ME": "Montenegro", "MS": "Montserrat", "MA": "Morocco", "MZ": "Mozambique", "MM": "Myanmar", "NA": "Namibia", "NR": "Naoero", "NP": "Nepal", "NL": "Netherlands", "NC": "New Caledonia", "NZ": "New Zealand", "NI": "Nicaragua", "NE": "Niger", "NG": "Nigeria", "NU": "Niue", "NF": "Norfolk Island", "KP": "North Korea", "MK": "North Macedonia", "MP": "Northern Mariana Islands", "NO": "Norway", "OM": "Oman", "PK": "Pakistan", "PW": "Palau", "PS": "Palestine", "PA": "Panama", "PG": "Papua New Guinea", "PY": "Paraguay", "PE": "Peru", "PH": "Philippines", "PN": "Pitcairn", "PL": "Poland", "PT": "Portugal", "PR": "Puerto Rico", "QA": "Qatar", "RE": "R\u00e9union", "RO": "Romania", "RU": "Russia", "RW": "Rwanda", "BL": "Saint Barth\u00e9lemy", "SH": "Saint Helena", "KN": "Saint Kitts and Nevis", "LC": "Saint Lucia", "MF": "Saint Martin (French part)", "PM": "Saint Pierre and Miquelon", "VC": "Saint Vincent and the Grenadines", "WS": "Samoa", "SM": "San Marino", "ST": "Sao Tome and Principe", "SA": "Saudi Arabia", "SN": "Senegal", "RS": "Serbia", "SC": "Seychelles", "SL": "Sierra Leone", "SG": "Singapore", "SX": "Sint Maarten (Dutch part)", "SK": "Slovakia", "SI": "Slovenia", "SB": "Solomon Islands", "SO": "Somalia", "ZA": "South Africa", "GS": "South Georgia", "KR": "South Korea", "SS": "South Sudan", "ES": "Spain", "LK": "Sri Lanka", "SD": "Sudan", "SR": "Suriname", "SJ": "Svalbard and Jan Mayen", "SE": "Sweden", "CH": "Switzerland", "SY": "Syria", "TW": "Taiwan", "TJ": "Tajikistan", "TZ": "Tanzania", "TH": "Thailand", "TL": "Timor-Leste", "TG": "Togo", "TK": "Tokelau", "TO": "Tonga", "TT": "Trinidad and Tobago", "TN": "Tunisia", "TR": "T\u00fcrkiye", "TM": "Turkmenistan", "TC": "Turks and Caicos Islands", "TV": "Tuvalu", "UG": "Uganda", "UA": "Ukraine", "AE": "United Arab Emirates", "GB": "United Kingdom", "UM": "United States Minor Outlying Islands", "US": "United States of America", "UY": "Uruguay", "UZ": "Uzbekistan", "VU": "Vanuatu", "VA": "Vatican City", "VE": "Venezuela", "VN": "Vietnam", "VG": "Virgin Islands (British)", "VI": "Virgin Islands (U.S.)", "WF": "Wallis and Futuna", "EH": "Western Sahara", "YE": "Yemen", "ZM": "Zambia", "ZW": "Zimbabwe"}'::jsonb;
+CREATE OR REPLACE FUNCTION conflictmap_generalised_location(location geometry) RETURNS geometry
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $fn$
+DECLARE
+    km double precision := COALESCE(NULLIF(current_setting('conflictmap.sensitive_location_grid_km', true), '')::double precision,
+                                    25);
+    step double precision;
+    row_latitude double precision;
+    column_width double precision;
+    centre geometry;
+BEGIN
+    IF location IS NULL THEN RETURN NULL; END IF;
+    SELECT CASE WHEN ST_Covers(d.boundary, ST_Centroid(d.boundary)) THEN ST_Centroid(d.boundary)
+                ELSE ST_PointOnSurface(d.boundary) END
+      INTO centre
+      FROM places_district d WHERE ST_Covers(d.boundary, location) ORDER BY d.wof_id LIMIT 1;
+    IF centre IS NOT NULL THEN RETURN ST_SetSRID(centre, 4326); END IF;
+    -- Rows `step` degrees of latitude high (km / 111.32); each row's columns as wide on the ground at its middle.
+    step := greatest(km, 0.1) / 111.32;
+    row_latitude := least(90, greatest(-90, (floor(ST_Y(location) / step) + 0.5) * step));
+    column_width := least(360, step / greatest(cos(radians(row_latitude)), 0.01));
+    RETURN ST_SetSRID(ST_MakePoint(least(180, greatest(-180, (floor(ST_X(location) / column_width) + 0.5) * column_width)),
+                                   row_latitude), 4326);
+END $fn$;
+
+-- The generalised point of an incident, or NULL when the public sees it exactly.
+CREATE OR REPLACE FUNCTION conflictmap_incident_generalised(incident bigint, sensitive boolean, location geometry)
+    RETURNS geometry LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN CASE WHEN location IS NOT NULL
+                 AND (sensitive OR EXISTS (SELECT FROM incidents_incidentsource l JOIN incidents_source s ON s.id = l.source_id
+                                            WHERE l.incident_id = incident AND s.sensitive))
+                THEN conflictmap_generalised_location(location) END;
+
+CREATE OR REPLACE FUNCTION incidents_incident_public_location() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    NEW.generalised_location := conflictmap_incident_generalised(NEW.id, NEW.sensitive, NEW.location);
+    NEW.generalised_precision := CASE WHEN NEW.generalised_location IS NOT NULL
+                                      THEN greatest(NEW.location_precision, 3) END;
+    RETURN NEW;
+END $fn$;
+DROP TRIGGER IF EXISTS incidents_incident_public_location_insert ON incidents_incident;
+CREATE TRIGGER incidents_incident_public_location_insert BEFORE INSERT ON incidents_incident FOR EACH ROW
+    WHEN (NEW.sensitive OR NEW.generalised_location IS NOT NULL OR NEW.generalised_precision IS NOT NULL)
+    EXECUTE FUNCTION incidents_incident_public_location();
+DROP TRIGGER IF EXISTS incidents_incident_public_location_update ON incidents_incident;
+CREATE TRIGGER incidents_incident_public_location_update BEFORE UPDATE ON incidents_incident FOR EACH ROW
+    WHEN (NEW.sensitive OR OLD.sensitive OR OLD.generalised_location IS NOT NULL
+          OR NEW.generalised_location IS NOT NULL OR NEW.generalised_precision IS NOT NULL)
+    EXECUTE FUNCTION incidents_incident_public_location();
+
+DROP TRIGGER IF EXISTS incidents_incidentsource_public_location_insert ON incidents_incidentsource;
+CREATE OR REPLACE FUNCTION incidents_incidentsource_public_location_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    UPDATE incidents_incident i SET generalised_location = x.point
+      FROM (SELECT c.id, conflictmap_incident_generalised(c.id, c.sensitive, c.location) AS point
+              FROM incidents_incident c WHERE c.id IN (SELECT incident_id FROM new_rows WHERE source_id IN (SELECT id FROM incidents_source WHERE sensitive))) AS x
+     WHERE x.id = i.id AND i.generalised_location IS DISTINCT FROM x.point;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_incidentsource_public_location_insert AFTER INSERT ON incidents_incidentsource REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_public_location_insert();
+DROP TRIGGER IF EXISTS incidents_incidentsource_public_location_delete ON incidents_incidentsource;
+CREATE OR REPLACE FUNCTION incidents_incidentsource_public_location_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    UPDATE incidents_incident i SET generalised_location = x.point
+      FROM (SELECT c.id, conflictmap_incident_generalised(c.id, c.sensitive, c.location) AS point
+              FROM incidents_incident c WHERE c.id IN (SELECT incident_id FROM old_rows WHERE source_id IN (SELECT id FROM incidents_source WHERE sensitive))) AS x
+     WHERE x.id = i.id AND i.generalised_location IS DISTINCT FROM x.point;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_incidentsource_public_location_delete AFTER DELETE ON incidents_incidentsource REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_public_location_delete();
+DROP TRIGGER IF EXISTS incidents_incidentsource_public_location_update ON incidents_incidentsource;
+CREATE OR REPLACE FUNCTION incidents_incidentsource_public_location_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    UPDATE incidents_incident i SET generalised_location = x.point
+      FROM (SELECT c.id, conflictmap_incident_generalised(c.id, c.sensitive, c.location) AS point
+              FROM incidents_incident c WHERE c.id IN (SELECT incident_id FROM new_rows WHERE source_id IN (SELECT id FROM incidents_source WHERE sensitive)
+                     UNION SELECT incident_id FROM old_rows WHERE source_id IN (SELECT id FROM incidents_source WHERE sensitive))) AS x
+     WHERE x.id = i.id AND i.generalised_location IS DISTINCT FROM x.point;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_incidentsource_public_location_update AFTER UPDATE ON incidents_incidentsource REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_public_location_update();
+DROP TRIGGER IF EXISTS incidents_source_public_location_update ON incidents_source;
+CREATE OR REPLACE FUNCTION incidents_source_public_location_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    UPDATE incidents_incident i SET generalised_location = x.point
+      FROM (SELECT c.id, conflictmap_incident_generalised(c.id, c.sensitive, c.location) AS point
+              FROM incidents_incident c WHERE c.id IN (SELECT l.incident_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                      JOIN incidents_incidentsource l ON l.source_id = n.id WHERE n.sensitive IS DISTINCT FROM o.sensitive)) AS x
+     WHERE x.id = i.id AND i.generalised_location IS DISTINCT FROM x.point;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_source_public_location_update AFTER UPDATE ON incidents_source REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_source_public_location_update();
 DROP TRIGGER IF EXISTS incidents_incident_mapcell_insert ON incidents_incident;
 CREATE OR REPLACE FUNCTION incidents_incident_mapcell_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapcell AS c (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, incidents, fatalities, sum_x, sum_y)
-    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision,
+    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapcell WHERE incidents = 0;
@@ -31,15 +126,15 @@ DROP TRIGGER IF EXISTS incidents_incident_mapcell_update ON incidents_incident;
 CREATE OR REPLACE FUNCTION incidents_incident_mapcell_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapcell AS c (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, incidents, fatalities, sum_x, sum_y)
-    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision,
+    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision,
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapcell WHERE incidents = 0;
@@ -51,11 +146,11 @@ DROP TRIGGER IF EXISTS incidents_incident_mapcell_delete ON incidents_incident;
 CREATE OR REPLACE FUNCTION incidents_incident_mapcell_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapcell AS c (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, incidents, fatalities, sum_x, sum_y)
-    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision,
+    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapcell WHERE incidents = 0;
@@ -67,11 +162,11 @@ DROP TRIGGER IF EXISTS incidents_incident_mapdetailcell_insert ON incidents_inci
 CREATE OR REPLACE FUNCTION incidents_incident_mapdetailcell_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapdetailcell AS c (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
+    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapdetailcell WHERE incidents = 0;
@@ -83,15 +178,15 @@ DROP TRIGGER IF EXISTS incidents_incident_mapdetailcell_update ON incidents_inci
 CREATE OR REPLACE FUNCTION incidents_incident_mapdetailcell_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapdetailcell AS c (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
+    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapdetailcell WHERE incidents = 0;
@@ -103,11 +198,11 @@ DROP TRIGGER IF EXISTS incidents_incident_mapdetailcell_delete ON incidents_inci
 CREATE OR REPLACE FUNCTION incidents_incident_mapdetailcell_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapdetailcell AS c (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
+    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapdetailcell WHERE incidents = 0;
@@ -123,11 +218,11 @@ BEGIN
         SELECT id, websearch_to_tsquery('simple', term) AS words, upper(term) AS needle FROM incidents_mapterm)
     INSERT INTO incidents_maptermcell AS c (term_id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, incidents, fatalities, sum_x, sum_y)
     SELECT matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy)
-      FROM (SELECT * FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
+      FROM (SELECT * FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows OFFSET 0) AS r
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows OFFSET 0) AS r
      CROSS JOIN LATERAL unnest(ARRAY(SELECT t.id FROM terms t
                           WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0)) AS matched (id)
      GROUP BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
@@ -149,15 +244,15 @@ BEGIN
         SELECT id, websearch_to_tsquery('simple', term) AS words, upper(term) AS needle FROM incidents_mapterm)
     INSERT INTO incidents_maptermcell AS c (term_id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, incidents, fatalities, sum_x, sum_y)
     SELECT matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy)
-      FROM (SELECT * FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
+      FROM (SELECT * FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows OFFSET 0) AS r
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows OFFSET 0) AS r
      CROSS JOIN LATERAL unnest(ARRAY(SELECT t.id FROM terms t
                           WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0)) AS matched (id)
      GROUP BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
@@ -179,11 +274,11 @@ BEGIN
         SELECT id, websearch_to_tsquery('simple', term) AS words, upper(term) AS needle FROM incidents_mapterm)
     INSERT INTO incidents_maptermcell AS c (term_id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, incidents, fatalities, sum_x, sum_y)
     SELECT matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy)
-      FROM (SELECT * FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
+      FROM (SELECT * FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows OFFSET 0) AS r
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows OFFSET 0) AS r
      CROSS JOIN LATERAL unnest(ARRAY(SELECT t.id FROM terms t
                           WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0)) AS matched (id)
      GROUP BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
@@ -203,11 +298,11 @@ BEGIN
         SELECT id, websearch_to_tsquery('simple', term) AS words, upper(term) AS needle FROM incidents_mapterm)
     INSERT INTO incidents_maptermcell AS c (term_id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, incidents, fatalities, sum_x, sum_y)
     SELECT matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy)
-      FROM (SELECT * FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
+      FROM (SELECT * FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, i.search_words, upper(COALESCE(i.title, '') || COALESCE((COALESCE('', '') || COALESCE((COALESCE(i.place_reported, '') || COALESCE((COALESCE('', '') || COALESCE(i.description, '')), '')), '')), '')) AS haystack,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows OFFSET 0) AS r
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows OFFSET 0) AS r
      CROSS JOIN LATERAL unnest(ARRAY(SELECT t.id FROM terms t
                           WHERE r.search_words @@ t.words OR strpos(r.haystack, t.needle) > 0)) AS matched (id)
      GROUP BY matched.id, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0
@@ -220,11 +315,11 @@ DROP TRIGGER IF EXISTS incidents_incident_mapactorcell_insert ON incidents_incid
 CREATE OR REPLACE FUNCTION incidents_incident_mapactorcell_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
+    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i JOIN incidents_incidentactor l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
@@ -236,11 +331,11 @@ DROP TRIGGER IF EXISTS incidents_incidentactor_mapactorcell_insert ON incidents_
 CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorcell_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
+    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN new_rows l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
@@ -252,15 +347,15 @@ DROP TRIGGER IF EXISTS incidents_incident_mapactorcell_update ON incidents_incid
 CREATE OR REPLACE FUNCTION incidents_incident_mapactorcell_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
+    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i JOIN incidents_incidentactor l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i JOIN incidents_incidentactor l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
@@ -272,15 +367,15 @@ DROP TRIGGER IF EXISTS incidents_incidentactor_mapactorcell_update ON incidents_
 CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorcell_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
+    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN old_rows l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN new_rows l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
@@ -292,11 +387,11 @@ DROP TRIGGER IF EXISTS incidents_incident_mapactorcell_delete ON incidents_incid
 CREATE OR REPLACE FUNCTION incidents_incident_mapactorcell_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
+    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i JOIN incidents_incidentactor l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
@@ -308,11 +403,11 @@ DROP TRIGGER IF EXISTS incidents_incidentactor_mapactorcell_delete ON incidents_
 CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorcell_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
+    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN old_rows l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
@@ -324,15 +419,15 @@ DROP TRIGGER IF EXISTS incidents_incident_mapactorpaircell_insert ON incidents_i
 CREATE OR REPLACE FUNCTION incidents_incident_mapactorpaircell_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorpaircell AS c (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
+    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i JOIN (SELECT a.incident_id, LEAST(a.actor_id, b.actor_id) AS actor_low_id,
         CASE WHEN a.actor_id < b.actor_id THEN a.side ELSE b.side END AS side_low,
         GREATEST(a.actor_id, b.actor_id) AS actor_high_id,
         CASE WHEN a.actor_id < b.actor_id THEN b.side ELSE a.side END AS side_high FROM incidents_incidentactor a JOIN incidents_incidentactor b
     ON b.incident_id = a.incident_id AND a.actor_id < b.actor_id WHERE a.incident_id IN (SELECT id FROM new_rows)) AS p ON p.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
@@ -344,9 +439,9 @@ DROP TRIGGER IF EXISTS incidents_incidentactor_mapactorpaircell_insert ON incide
 CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorpaircell_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorpaircell AS c (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
+    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN (WITH s AS MATERIALIZED (SELECT t.id, t.incident_id, t.actor_id, t.side, own.id IS NOT NULL AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM new_rows)) AS t
                  LEFT JOIN new_rows own ON own.id = t.id)
         SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
@@ -355,7 +450,7 @@ BEGIN
         CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM new_rows m JOIN s
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
@@ -367,23 +462,23 @@ DROP TRIGGER IF EXISTS incidents_incident_mapactorpaircell_update ON incidents_i
 CREATE OR REPLACE FUNCTION incidents_incident_mapactorpaircell_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorpaircell AS c (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
+    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i JOIN (SELECT a.incident_id, LEAST(a.actor_id, b.actor_id) AS actor_low_id,
         CASE WHEN a.actor_id < b.actor_id THEN a.side ELSE b.side END AS side_low,
         GREATEST(a.actor_id, b.actor_id) AS actor_high_id,
         CASE WHEN a.actor_id < b.actor_id THEN b.side ELSE a.side END AS side_high FROM incidents_incidentactor a JOIN incidents_incidentactor b
     ON b.incident_id = a.incident_id AND a.actor_id < b.actor_id WHERE a.incident_id IN (SELECT id FROM old_rows)) AS p ON p.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM new_rows i JOIN (SELECT a.incident_id, LEAST(a.actor_id, b.actor_id) AS actor_low_id,
         CASE WHEN a.actor_id < b.actor_id THEN a.side ELSE b.side END AS side_low,
         GREATEST(a.actor_id, b.actor_id) AS actor_high_id,
         CASE WHEN a.actor_id < b.actor_id THEN b.side ELSE a.side END AS side_high FROM incidents_incidentactor a JOIN incidents_incidentactor b
     ON b.incident_id = a.incident_id AND a.actor_id < b.actor_id WHERE a.incident_id IN (SELECT id FROM new_rows)) AS p ON p.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
@@ -395,9 +490,9 @@ DROP TRIGGER IF EXISTS incidents_incidentactor_mapactorpaircell_update ON incide
 CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorpaircell_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorpaircell AS c (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
+    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN (WITH s AS MATERIALIZED (SELECT t.id, t.incident_id, t.actor_id, t.side, false AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM old_rows)) AS t WHERE NOT EXISTS (SELECT FROM new_rows own WHERE own.id = t.id) UNION ALL SELECT t.id, t.incident_id, t.actor_id, t.side, true FROM old_rows t)
         SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
         CASE WHEN m.actor_id < s.actor_id THEN m.side ELSE s.side END AS side_low,
@@ -405,9 +500,9 @@ BEGIN
         CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM old_rows m JOIN s
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL UNION ALL SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN (WITH s AS MATERIALIZED (SELECT t.id, t.incident_id, t.actor_id, t.side, own.id IS NOT NULL AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM new_rows)) AS t
                  LEFT JOIN new_rows own ON own.id = t.id)
         SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
@@ -416,7 +511,7 @@ BEGIN
         CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM new_rows m JOIN s
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
@@ -428,15 +523,15 @@ DROP TRIGGER IF EXISTS incidents_incident_mapactorpaircell_delete ON incidents_i
 CREATE OR REPLACE FUNCTION incidents_incident_mapactorpaircell_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorpaircell AS c (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
+    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM old_rows i JOIN (SELECT a.incident_id, LEAST(a.actor_id, b.actor_id) AS actor_low_id,
         CASE WHEN a.actor_id < b.actor_id THEN a.side ELSE b.side END AS side_low,
         GREATEST(a.actor_id, b.actor_id) AS actor_high_id,
         CASE WHEN a.actor_id < b.actor_id THEN b.side ELSE a.side END AS side_high FROM incidents_incidentactor a JOIN incidents_incidentactor b
     ON b.incident_id = a.incident_id AND a.actor_id < b.actor_id WHERE a.incident_id IN (SELECT id FROM old_rows)) AS p ON p.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
@@ -448,9 +543,9 @@ DROP TRIGGER IF EXISTS incidents_incidentactor_mapactorpaircell_delete ON incide
 CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorpaircell_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorpaircell AS c (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
+    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    -1 AS n, -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   -1 * ST_X(i.location) AS sx, -1 * ST_Y(i.location) AS sy
+                   -1 * ST_X(i.public_location) AS sx, -1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN (WITH s AS MATERIALIZED (SELECT t.id, t.incident_id, t.actor_id, t.side, false AS moved FROM (SELECT t.id, t.incident_id, t.actor_id, t.side FROM incidents_incidentactor t WHERE t.incident_id IN (SELECT incident_id FROM old_rows)) AS t UNION ALL SELECT t.id, t.incident_id, t.actor_id, t.side, true FROM old_rows t)
         SELECT m.incident_id, LEAST(m.actor_id, s.actor_id) AS actor_low_id,
         CASE WHEN m.actor_id < s.actor_id THEN m.side ELSE s.side END AS side_low,
@@ -458,7 +553,7 @@ BEGIN
         CASE WHEN m.actor_id < s.actor_id THEN s.side ELSE m.side END AS side_high FROM old_rows m JOIN s
         ON s.incident_id = m.incident_id AND s.actor_id <> m.actor_id
      WHERE NOT s.moved OR m.actor_id < s.actor_id) AS p ON p.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
@@ -470,7 +565,7 @@ DROP TRIGGER IF EXISTS incidents_incident_public_insert ON incidents_incident;
 CREATE OR REPLACE FUNCTION incidents_incident_public_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_timelinecell AS c (start_date, end_date, event_type_id, country, admin1, incidents, fatalities)
-    SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+    SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -479,7 +574,7 @@ BEGIN
     ON CONFLICT (start_date, end_date, event_type_id, country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelinecell WHERE incidents = 0;
     INSERT INTO incidents_timelineday AS c (start_date, end_date, event_type_id, incidents, fatalities)
-    SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+    SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -488,7 +583,7 @@ BEGIN
     ON CONFLICT (start_date, end_date, event_type_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelineday WHERE incidents = 0;
     INSERT INTO incidents_publishedregion AS c (country, admin1, incidents)
-    SELECT country, admin1, sum(n) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+    SELECT country, admin1, sum(n) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -497,7 +592,7 @@ BEGIN
     ON CONFLICT (country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedregion WHERE incidents = 0;
     INSERT INTO incidents_regionmonth AS c (start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, incidents, fatalities_low, fatalities, fatalities_high)
-    SELECT start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+    SELECT start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -550,11 +645,11 @@ DROP TRIGGER IF EXISTS incidents_incident_public_update ON incidents_incident;
 CREATE OR REPLACE FUNCTION incidents_incident_public_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_timelinecell AS c (start_date, end_date, event_type_id, country, admin1, incidents, fatalities)
-    SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, -1 AS n,
+    SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    -1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
-              FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+              FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -563,11 +658,11 @@ BEGIN
     ON CONFLICT (start_date, end_date, event_type_id, country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelinecell WHERE incidents = 0;
     INSERT INTO incidents_timelineday AS c (start_date, end_date, event_type_id, incidents, fatalities)
-    SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, -1 AS n,
+    SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    -1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
-              FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+              FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -576,11 +671,11 @@ BEGIN
     ON CONFLICT (start_date, end_date, event_type_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelineday WHERE incidents = 0;
     INSERT INTO incidents_publishedregion AS c (country, admin1, incidents)
-    SELECT country, admin1, sum(n) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, -1 AS n,
+    SELECT country, admin1, sum(n) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    -1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
-              FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+              FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -589,11 +684,11 @@ BEGIN
     ON CONFLICT (country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedregion WHERE incidents = 0;
     INSERT INTO incidents_regionmonth AS c (start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, incidents, fatalities_low, fatalities, fatalities_high)
-    SELECT start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, -1 AS n,
+    SELECT start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    -1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
-              FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+              FROM old_rows i WHERE i.status = 'published' UNION ALL SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -657,7 +752,7 @@ DROP TRIGGER IF EXISTS incidents_incident_public_delete ON incidents_incident;
 CREATE OR REPLACE FUNCTION incidents_incident_public_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO incidents_timelinecell AS c (start_date, end_date, event_type_id, country, admin1, incidents, fatalities)
-    SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, -1 AS n,
+    SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    -1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -666,7 +761,7 @@ BEGIN
     ON CONFLICT (start_date, end_date, event_type_id, country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelinecell WHERE incidents = 0;
     INSERT INTO incidents_timelineday AS c (start_date, end_date, event_type_id, incidents, fatalities)
-    SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, -1 AS n,
+    SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    -1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -675,7 +770,7 @@ BEGIN
     ON CONFLICT (start_date, end_date, event_type_id) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities;
     DELETE FROM incidents_timelineday WHERE incidents = 0;
     INSERT INTO incidents_publishedregion AS c (country, admin1, incidents)
-    SELECT country, admin1, sum(n) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, -1 AS n,
+    SELECT country, admin1, sum(n) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    -1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -684,7 +779,7 @@ BEGIN
     ON CONFLICT (country, admin1) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents;
     DELETE FROM incidents_publishedregion WHERE incidents = 0;
     INSERT INTO incidents_regionmonth AS c (start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, incidents, fatalities_low, fatalities, fatalities_high)
-    SELECT start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, -1 AS n,
+    SELECT start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, -1 AS n,
                    -1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    -1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    -1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
@@ -796,7 +891,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -808,14 +903,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -845,8 +940,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -870,7 +967,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -882,14 +979,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -919,8 +1016,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -947,7 +1046,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -959,14 +1058,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -996,8 +1095,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1024,7 +1125,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1036,14 +1137,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1073,8 +1174,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1101,7 +1204,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1113,14 +1216,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1150,8 +1253,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1178,7 +1283,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1190,14 +1295,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1227,8 +1332,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1255,7 +1362,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1267,14 +1374,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1304,8 +1411,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1332,7 +1441,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1344,14 +1453,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1381,8 +1490,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1409,7 +1520,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1421,14 +1532,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1458,8 +1569,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1486,7 +1599,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1498,14 +1611,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1535,8 +1648,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1564,7 +1679,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1576,14 +1691,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1614,8 +1729,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1637,13 +1754,13 @@ BEGIN
     EXECUTE $sql$
     DELETE FROM incidents_incidentfeature f
      USING (SELECT DISTINCT id FROM (SELECT l.incident_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-                 JOIN incidents_incidentsource l ON l.source_id = n.id WHERE n.publisher IS DISTINCT FROM o.publisher OR n.title IS DISTINCT FROM o.title OR n.url IS DISTINCT FROM o.url OR n.published_on IS DISTINCT FROM o.published_on) AS affected (id)) AS affected
+                 JOIN incidents_incidentsource l ON l.source_id = n.id WHERE n.publisher IS DISTINCT FROM o.publisher OR n.title IS DISTINCT FROM o.title OR n.url IS DISTINCT FROM o.url OR n.published_on IS DISTINCT FROM o.published_on OR n.sensitive IS DISTINCT FROM o.sensitive) AS affected (id)) AS affected
      WHERE f.incident_id = affected.id
        AND NOT EXISTS (SELECT 1 FROM incidents_incident i WHERE i.id = f.incident_id AND i.status = 'published')$sql$;
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1655,14 +1772,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1676,7 +1793,7 @@ BEGIN
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT l.incident_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-                 JOIN incidents_incidentsource l ON l.source_id = n.id WHERE n.publisher IS DISTINCT FROM o.publisher OR n.title IS DISTINCT FROM o.title OR n.url IS DISTINCT FROM o.url OR n.published_on IS DISTINCT FROM o.published_on) AS affected (id)) AS affected
+                 JOIN incidents_incidentsource l ON l.source_id = n.id WHERE n.publisher IS DISTINCT FROM o.publisher OR n.title IS DISTINCT FROM o.title OR n.url IS DISTINCT FROM o.url OR n.published_on IS DISTINCT FROM o.published_on OR n.sensitive IS DISTINCT FROM o.sensitive) AS affected (id)) AS affected
       JOIN incidents_incident i ON i.id = affected.id
       JOIN (SELECT id, ',"event_type":' || to_json(slug) || ',"event_type_name":' || to_json(name) AS members
               FROM incidents_eventtype) et ON et.id = i.event_type_id
@@ -1693,8 +1810,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1722,7 +1841,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1734,14 +1853,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1772,8 +1891,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1801,7 +1922,7 @@ BEGIN
     EXECUTE $sql$
     INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
     SELECT i.id, '{"type":"Feature","id":' || i.id
-  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.location, 6), 'null')
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
   || ',"description":' || to_json(i.description)
   || ',"title_ar":' || to_json(i.title_ar)
@@ -1813,14 +1934,14 @@ BEGIN
   || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
           WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
   || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
-  || ',"place_reported":' || to_json(i.place_reported)
-  || ',"place_name":' || to_json(i.place_name)
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
   || ',"admin1":' || to_json(i.admin1)
   || ',"admin2":' || to_json(i.admin2)
   || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
   || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
-  || ',"location_precision":' || i.location_precision
-  || CASE i.location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
           WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
           ELSE ',"location_precision_label":null' END
   || et.members
@@ -1851,8 +1972,10 @@ BEGIN
                             ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
      FROM incidents_incidentactor ia
     WHERE ia.incident_id = i.id) AS la
-      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher) || ',"title":' || to_json(s.title)
-                                    || ',"url":' || COALESCE(to_json(NULLIF(s.url, ''))::text, 'null')
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
                                     || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
                                FROM incidents_source s WHERE s.id = cite.source_id)
                             || ',"original_reporter":'
@@ -1916,68 +2039,72 @@ CREATE TRIGGER incidents_incidentfeature_change_delete AFTER DELETE ON incidents
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentfeature_change_delete();
 CREATE OR REPLACE FUNCTION conflictmap_kept_tables_fill() RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
+    UPDATE incidents_incident i SET generalised_location = x.point
+      FROM (SELECT c.id, conflictmap_incident_generalised(c.id, c.sensitive, c.location) AS point
+              FROM incidents_incident c WHERE c.id IN (SELECT id FROM incidents_incident WHERE sensitive OR generalised_location IS NOT NULL OR id IN (SELECT incident_id FROM incidents_incidentsource WHERE source_id IN (SELECT id FROM incidents_source WHERE sensitive)))) AS x
+     WHERE x.id = i.id AND i.generalised_location IS DISTINCT FROM x.point;
     TRUNCATE incidents_mapcell, incidents_mapdetailcell, incidents_maptermcell, incidents_mapactorcell, incidents_mapactorpaircell, incidents_timelinecell, incidents_timelineday, incidents_publishedregion, incidents_regionmonth, incidents_publishedactor;
     INSERT INTO incidents_mapcell AS c (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, incidents, fatalities, sum_x, sum_y)
-    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision,
+    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapcell WHERE incidents = 0;
     INSERT INTO incidents_mapdetailcell AS c (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
+    SELECT cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapdetailcell WHERE incidents = 0;
     PERFORM incidents_maptermcell_fill();
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
+    SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN incidents_incidentactor l ON l.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorcell WHERE incidents = 0;
     INSERT INTO incidents_mapactorpaircell AS c (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
-    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.location)) AS cell_x, conflictmap_cell_y(ST_Y(i.location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
+    SELECT actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, p.actor_low_id, p.actor_high_id, p.side_low, p.side_high,
                    1 AS n, 1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
-                   1 * ST_X(i.location) AS sx, 1 * ST_Y(i.location) AS sy
+                   1 * ST_X(i.public_location) AS sx, 1 * ST_Y(i.public_location) AS sy
               FROM incidents_incident i JOIN (SELECT a.incident_id, LEAST(a.actor_id, b.actor_id) AS actor_low_id,
         CASE WHEN a.actor_id < b.actor_id THEN a.side ELSE b.side END AS side_low,
         GREATEST(a.actor_id, b.actor_id) AS actor_high_id,
         CASE WHEN a.actor_id < b.actor_id THEN b.side ELSE a.side END AS side_high FROM incidents_incidentactor a JOIN incidents_incidentactor b
     ON b.incident_id = a.incident_id AND a.actor_id < b.actor_id) AS p ON p.incident_id = i.id
-             WHERE i.status = 'published' AND i.location IS NOT NULL) AS rows
+             WHERE i.status = 'published' AND i.public_location IS NOT NULL) AS rows
      GROUP BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best HAVING sum(n) <> 0 OR sum(f) <> 0 OR sum(sx) <> 0 OR sum(sy) <> 0 ORDER BY actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best
     ON CONFLICT (actor_low_id, actor_high_id, side_low, side_high, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best) DO UPDATE SET incidents = c.incidents + EXCLUDED.incidents, fatalities = c.fatalities + EXCLUDED.fatalities, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y;
     DELETE FROM incidents_mapactorpaircell WHERE incidents = 0;
     INSERT INTO incidents_timelinecell (start_date, end_date, event_type_id, country, admin1, incidents, fatalities)
-    SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+    SELECT start_date, end_date, event_type_id, country, admin1, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
               FROM incidents_incident i WHERE i.status = 'published') AS rows GROUP BY start_date, end_date, event_type_id, country, admin1;
     INSERT INTO incidents_timelineday (start_date, end_date, event_type_id, incidents, fatalities)
-    SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+    SELECT start_date, end_date, event_type_id, sum(n), sum(f) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
               FROM incidents_incident i WHERE i.status = 'published') AS rows GROUP BY start_date, end_date, event_type_id;
     INSERT INTO incidents_publishedregion (country, admin1, incidents)
-    SELECT country, admin1, sum(n) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+    SELECT country, admin1, sum(n) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
               FROM incidents_incident i WHERE i.status = 'published') AS rows GROUP BY country, admin1;
     INSERT INTO incidents_regionmonth (start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, incidents, fatalities_low, fatalities, fatalities_high)
-    SELECT start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.location_precision AS location_precision, 1 AS n,
+    SELECT start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT i.start_date AS start_date, i.end_date AS end_date, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, COALESCE(i.sub_event_type_id, 0) AS sub_type, i.admin2 AS admin2, i.public_location_precision AS location_precision, 1 AS n,
                    1 * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    1 * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    1 * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
