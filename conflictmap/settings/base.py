@@ -187,7 +187,11 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", de
 RATE_LIMITS = {
     "api": env("RATE_LIMIT_API", default="600/60"),
     "download": env("RATE_LIMIT_DOWNLOAD", default="30/600"),
+    # A vector-tile map asks for a dozen or two tiles per view.
+    "tiles": env("RATE_LIMIT_TILES", default="3000/60"),
 }
+# Seconds a client may reuse a vector tile or TileJSON before revalidating it (ETag).
+TILES_MAX_AGE = env.int("TILES_MAX_AGE", default=60)
 # Seconds a client is told to wait (Retry-After) when the database is unreachable.
 DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=30)
 
