@@ -29,7 +29,14 @@ ROUTES = dict(public_routes())
 
 
 def url_of(name, language, incident):
-    arguments = {"pk": incident.pk, "collection_id": "incidents", "feature_id": str(incident.pk)}
+    arguments = {
+        "pk": incident.pk,
+        "collection_id": "incidents",
+        "feature_id": str(incident.pk),
+        "z": 0,
+        "x": 0,
+        "y": 0,
+    }
     with translation.override(language):
         url = reverse(f"incidents:{name}", kwargs={key: arguments[key] for key in ROUTES[name]})
     return f"{url}?{QUERIES[name]}" if name in QUERIES else url

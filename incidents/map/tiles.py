@@ -86,7 +86,7 @@ def tile_bounds(z, x, y):
 def _read_area(z, x, y):
     """The tile's area widened by a whole cluster cell of the feed on every side (64 pixels, or at zoom 11 the
     kept tables' own cells, 128), within the Web Mercator world: a MultiPolygon like the map's viewport."""
-    west, south, east, north = tile_bounds(z, x, y)
+    west, _south, east, _north = tile_bounds(z, x, y)
     margin_x = max((east - west) * TILE_BUFFER_PIXELS / TILE_PIXELS, MAP_CELL_WIDTH if z <= 11 else 0)
     tile_height = 2 * math.pi / 2**z  # in Web Mercator y (radians)
     margin_rows = max(tile_height * TILE_BUFFER_PIXELS / TILE_PIXELS, MAP_CELL_HEIGHT if z <= 11 else 0)
@@ -120,18 +120,22 @@ def incident_map_tile(*, filters, z, x, y, points_max):
     in_view = filters.qs.in_view(area)
     if z >= TILE_POINTS_MIN_ZOOM and total <= points_max:
         chosen = in_view.order_by().values("pk").query.sql_with_params() if total else ("SELECT NULL::integer", [])
-        layer, (query, params) = "incidents", bind(
-            _INCIDENTS_MVT_SQL, features=(IncidentFeature._meta.db_table, []), chosen=chosen, **place
+        layer, (query, params) = (
+            "incidents",
+            bind(_INCIDENTS_MVT_SQL, features=(IncidentFeature._meta.db_table, []), chosen=chosen, **place),
         )
     else:
         clusters = view["clusters"]
-        layer, (query, params) = "clusters", bind(
-            _CLUSTERS_MVT_SQL,
-            lon=[cluster["lon"] for cluster in clusters],
-            lat=[cluster["lat"] for cluster in clusters],
-            count=[cluster["count"] for cluster in clusters],
-            fatalities=[cluster["fatalities"] for cluster in clusters],
-            **place,
+        layer, (query, params) = (
+            "clusters",
+            bind(
+                _CLUSTERS_MVT_SQL,
+                lon=[cluster["lon"] for cluster in clusters],
+                lat=[cluster["lat"] for cluster in clusters],
+                count=[cluster["count"] for cluster in clusters],
+                fatalities=[cluster["fatalities"] for cluster in clusters],
+                **place,
+            ),
         )
     with map_read(in_view) as cursor:
         cursor.execute(query, params)
@@ -143,9 +147,7 @@ def published_bounds(*, using="default"):
     """(west, south, east, north) of the published incidents, to the kept map cells (about 8 km), for TileJSON;
     None when there are none. One pass over MapCell, never over the incidents."""
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"SELECT min(cell_x), min(cell_y), max(cell_x), max(cell_y) FROM {MapCell._meta.db_table}"  # noqa: S608
-        )
+        cursor.execute(f"SELECT min(cell_x), min(cell_y), max(cell_x), max(cell_y) FROM {MapCell._meta.db_table}")
         west, south, east, north = cursor.fetchone()
     if west is None:
         return None
