@@ -101,7 +101,7 @@ def parse_rate(text):
 # Routes of the "incidents" namespace that are not limited: the HTML pages, and the editors' place lookups (signed-in
 # staff only). Every other route there answers public data and is limited; listing the exceptions (not the data
 # routes) means a new data route is limited from its first day.
-UNLIMITED_ROUTES = {"home", "detail", "place-search", "place-reverse"}
+UNLIMITED_ROUTES = {"home", "embed", "detail", "place-search", "place-reverse"}
 DOWNLOAD_ROUTES = {"api-csv"}
 TILE_ROUTES = {"tile"}
 

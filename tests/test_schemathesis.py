@@ -61,6 +61,8 @@ def test_api_endpoints_hold_to_their_openapi_document(export_incidents):
         "GET /api/changes",
         "GET /api/releases.json",
         "GET /api/timeline",
+        "GET /tiles/tiles.json",
+        "GET /tiles/{z}/{x}/{y}.mvt",
     ]
 
 

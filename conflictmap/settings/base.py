@@ -242,6 +242,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Who may frame the embeddable map (/embed/, CSP frame-ancestors): any site by default, as journalists embed it in
+# articles; a list of origins ("https://news.example") to restrict it. Every other page refuses to be framed.
+EMBED_FRAME_ANCESTORS = env.list("EMBED_FRAME_ANCESTORS", default=["*"])
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
