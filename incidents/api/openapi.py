@@ -381,6 +381,7 @@ def _api_document(*, server):
 
 def _tile_paths():
     """The vector tiles and their TileJSON (incidents/api/tiles.py, incidents/map/tiles.py)."""
+
     def place(name, maximum, description):
         schema = {"type": "integer", "minimum": 0, "maximum": maximum}
         return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
