@@ -12,6 +12,8 @@ connections after a warm-up:
   before and after (flat: it must not grow with the rows); then the unfiltered download's file, written by the
   first request of the run and served to the next;
 - the map feed for a few viewports and zooms (`/map/incidents.json?bbox=…&zoom=…`, the map's endpoint);
+- vector tiles (bench/tile_bench.py): the four tiles over Syria at zoom 6, target < 100 ms and < 100 KB each, a
+  filtered one, and tiles of Aleppo at zooms 8, 11 and 14;
 - the change feed (`/api/changes`): pages of 1,000 changes at the start, middle and end of the log and from a
   download's token, target < 100 ms, and 10,000 changes followed page by page (bench/changes_bench.py);
 - first paint of the map page in headless Chromium (clusters and timeline bars, target < 1.5 s) and the timeline's
@@ -41,6 +43,7 @@ import changes_bench  # noqa: E402
 import first_paint  # noqa: E402
 import generate  # noqa: E402  (sets up Django on the bench database)
 import run_peers  # noqa: E402
+import tile_bench  # noqa: E402
 from django.db import connection  # noqa: E402
 
 # OGC API – Features Part 3: CQL2 filters on indexed properties (start date, the point), one page of 100.
@@ -184,6 +187,7 @@ def main():
         for label, params in MAP_CASES:
             seconds, size = timed(ours_port, f"/map/incidents.json?{urlencode(params)}", runs)
             add(label, seconds, 150, f"{size // 1024} KiB")
+        rows += tile_bench.rows(ours_port, runs, timed)
         # The change feed (bench/changes_bench.py): one page of 1,000 < 100 ms; ten pages followed, no target.
         _count, feed_cases = changes_bench.feed_paths()
         for label, paths in feed_cases:
