@@ -272,3 +272,13 @@ def test_gdal_reads_a_tile_with_the_counts_and_properties(client, spread, tmp_pa
     # Geographic coordinates: the stacked centre of Aleppo is one cluster's centroid, within a pixel or so.
     biggest = max(features, key=lambda f: f["properties"]["count"])
     assert biggest["geometry"]["coordinates"] == pytest.approx(ALEPPO, abs=0.2)
+
+
+def test_tiles_count_against_their_own_rate_limit(client, settings):
+    settings.RATE_LIMITS = {"api": "1/60", "download": "1/600", "tiles": "3/60"}
+    address = {"REMOTE_ADDR": "203.0.113.24"}
+    assert [client.get(tile_url(1, x, 0), **address).status_code for x in (0, 1, 0)] == [200, 200, 200]
+    refused = client.get(tile_url(1, 1, 1), **address)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    # The map feed's limit is its own: the tiles did not use it up.
+    assert client.get(reverse("incidents:map-feed"), **address).status_code == 200
