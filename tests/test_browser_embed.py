@@ -89,6 +89,14 @@ def test_embed_this_view_gives_an_iframe_that_another_site_shows_with_the_filter
     back = frame.get_by_role("link", name="conflictmap: open the full map")
     expect(back).to_have_attribute("href", re.compile(rf"^/\?event_type={EXPLOSIONS}&at=7/35\.4000/37\.5000"))
     expect(frame.locator("#side-panel")).to_be_hidden()
+    # Links open outside the frame: the way back is the full map, with the same filters, in a page of its own.
+    with page.context.expect_page() as opened:
+        back.click()
+    full = opened.value
+    full.wait_for_load_state()
+    assert full.url.startswith(f"{live_server.url}/?event_type={EXPLOSIONS}&at=7/35.4000/37.5000")
+    expect(full.locator("#embed-box")).to_be_attached()
+    full.close()
     # The full map refuses to be framed (X-Frame-Options DENY, frame-ancestors 'self'): nothing of it is shown.
     expect(page.frame_locator("#full").locator("#incident-map")).to_have_count(0)
     screenshot(page, "embed-in-another-site")

@@ -30,6 +30,8 @@ def test_the_embed_page_may_be_framed_by_any_site(client, language):
     home = reverse("incidents:home")
     assert f'id="full-view-link" href="{home}?event_type=battles&amp;at=7%2F35.0%2F38.0"' in page
     assert 'class="site-header"' not in page and 'class="site-footer"' not in page
+    # A popup's link to an incident page (which refuses framing) opens outside the frame, as every link there does.
+    assert '<base target="_blank">' in page
     assert re.search(r'<aside class="side-panel"[^>]* hidden>', page)
     # No inline script of ours: every <script> has a src or is JSON data, but django-leaflet's map set-up, which
     # carries the request's CSP nonce as on every map page.
