@@ -36,10 +36,20 @@ TILE_CASES = [
 ]
 
 
+def tile_bounds(z, x, y):
+    north = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / 2**z))))
+    south = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 1) / 2**z))))
+    return x / 2**z * 360 - 180, south, (x + 1) / 2**z * 360 - 180, north
+
+
 def rows(port, runs, timed):
     """(label, median, target, met, note) rows as scale_bench prints them; `timed(port, path, runs)` gives the
-    median seconds and the size in bytes."""
-    found = []
+    median seconds and the size in bytes. First the map feed for one tile's area, to read the tiles' times against
+    (a tile reads that area and a 64-pixel band round it)."""
+    west, south, east, north = tile_bounds(6, 38, 25)
+    bbox = f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}"
+    seconds, size = timed(port, f"/map/incidents.json?{urlencode({'bbox': bbox, 'zoom': 6})}", runs)
+    found = [("map feed, the area of tile 6/38/25", f"{seconds * 1000:,.0f} ms", "", None, f"{size / 1024:,.1f} KiB")]
     for label, (z, x, y), filters, targeted in TILE_CASES:
         path = f"/tiles/{z}/{x}/{y}.mvt" + (f"?{urlencode(filters)}" if filters else "")
         seconds, size = timed(port, path, runs)
