@@ -14,6 +14,8 @@ connections after a warm-up:
 - the map feed for a few viewports and zooms (`/map/incidents.json?bbox=…&zoom=…`, the map's endpoint);
 - the region view's numbers, the trends and the aggregated export (REGION_CASES: target < 150 ms, the export of
   14 years × every governorate × type and sub-type < 1 s);
+- vector tiles (bench/tile_bench.py): the four tiles over Syria at zoom 6, target < 100 ms and < 100 KB each, a
+  filtered one, and tiles of Aleppo at zooms 8, 11 and 14;
 - the change feed (`/api/changes`): pages of 1,000 changes at the start, middle and end of the log and from a
   download's token, target < 100 ms, and 10,000 changes followed page by page (bench/changes_bench.py);
 - first paint of the map page in headless Chromium (clusters and timeline bars, target < 1.5 s) and the timeline's
@@ -44,6 +46,7 @@ import changes_bench  # noqa: E402
 import first_paint  # noqa: E402
 import generate  # noqa: E402  (sets up Django on the bench database)
 import run_peers  # noqa: E402
+import tile_bench  # noqa: E402
 from django.db import connection  # noqa: E402
 
 # OGC API – Features Part 3: CQL2 filters on indexed properties (start date, the point), one page of 100.
@@ -227,6 +230,7 @@ def main():
             p95 = times[math.ceil(0.95 * len(times)) - 1]
             ok = target is None or p95 * 1000 < target
             add(label, seconds, target, f"p95 {p95 * 1000:,.0f} ms{'' if ok else ' (over)'}, {size // 1024} KiB")
+        rows += tile_bench.rows(ours_port, runs, timed)
         # The change feed (bench/changes_bench.py): one page of 1,000 < 100 ms; ten pages followed, no target.
         _count, feed_cases = changes_bench.feed_paths()
         for label, paths in feed_cases:

@@ -101,8 +101,9 @@ def parse_rate(text):
 # Routes of the "incidents" namespace that are not limited: the HTML pages, and the editors' place lookups (signed-in
 # staff only). Every other route there answers public data and is limited; listing the exceptions (not the data
 # routes) means a new data route is limited from its first day.
-UNLIMITED_ROUTES = {"home", "detail", "place-search", "place-reverse"}
+UNLIMITED_ROUTES = {"home", "embed", "detail", "place-search", "place-reverse"}
 DOWNLOAD_ROUTES = {"api-csv"}
+TILE_ROUTES = {"tile"}
 
 
 def rate_limit_scope(request):
@@ -124,6 +125,8 @@ def rate_limit_scope(request):
         match.url_name == "api-geojson" and request.GET.get("download", "").lower() in ("1", "true")
     ):
         return "download"
+    if match.url_name in TILE_ROUTES:
+        return "tiles"
     return "api"
 
 
@@ -167,7 +170,8 @@ class RateLimitMiddleware:
         scope = rate_limit_scope(request)
         if scope is None or request.method == "OPTIONS":
             return self.get_response(request)
-        limit, window_seconds = parse_rate(settings.RATE_LIMITS[scope])
+        # A scope without a limit of its own (a settings file older than it) counts by the API's.
+        limit, window_seconds = parse_rate(settings.RATE_LIMITS.get(scope, settings.RATE_LIMITS["api"]))
         try:
             hits, retry_after = count_request(
                 scope=scope, client=request.META.get("REMOTE_ADDR", ""), window_seconds=window_seconds

@@ -8,6 +8,7 @@ app_name = "incidents"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("embed/", views.EmbedView.as_view(), name="embed"),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="detail"),
     path("regions/<int:pk>/", views.RegionDetailView.as_view(), name="region"),
     path("about/", views.AboutView.as_view(), name="about"),

@@ -26,6 +26,7 @@ class HomeView(TemplateView):
     """The timeline map; its data comes from MapFeedView and the timeline API, driven by static/incidents/js/map.js."""
 
     template_name = "incidents/home.html"
+    embed = False
 
     def get_context_data(self, **kwargs):
         choices = map_feed.map_filter_choices()
@@ -37,6 +38,9 @@ class HomeView(TemplateView):
             "listUrl": reverse("incidents:map-list"),
             "filterKeys": map_filter_keys(),
             "timelineUrl": reverse("incidents:api-timeline"),
+            "homeUrl": reverse("incidents:home"),
+            "embedUrl": reverse("incidents:embed"),
+            "embed": self.embed,
             "incidentJsonUrl": reverse("incidents:detail-json", args=[0]),
             "geojsonUrl": reverse("incidents:api-geojson"),
             "csvUrl": reverse("incidents:api-csv"),
@@ -65,6 +69,9 @@ class HomeView(TemplateView):
                 "rangeStart": gettext("Start of the selected range"),
                 "rangeEnd": gettext("End of the selected range"),
                 "loadFailed": gettext("Could not load the incidents."),
+                "embedTitle": gettext("Map of conflict incidents (conflictmap)"),
+                "copied": gettext("Copied: paste it into your page's HTML."),
+                "copyByHand": gettext("Select the code and copy it (Ctrl+C or ⌘C)."),
                 "timeline": gettext("Timeline of incidents"),
                 "clusterLabel": gettext("%(n)s incidents, %(f)s fatalities: zoom in to see them"),
                 "groupLabel": gettext("%(n)s incidents close together: zoom in to see them"),
@@ -114,7 +121,22 @@ class HomeView(TemplateView):
             "admin1_choices": choices["admin1_choices"],
             "precisions": LocationPrecision.choices,
             "map_config": map_config,
+            "embed": self.embed,
         }
+
+
+class EmbedView(HomeView):
+    """The map of a permalink without the site's chrome, for an <iframe> on another site: map, timeline, legend,
+    attribution and a link back to the full view. The one page that may be framed, by the origins in
+    settings.EMBED_FRAME_ANCESTORS (CSP frame-ancestors); every other page keeps X-Frame-Options DENY."""
+
+    embed = True
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        response.xframe_options_exempt = True  # XFrameOptionsMiddleware leaves this response alone
+        response._csp_replace = {"frame-ancestors": list(settings.EMBED_FRAME_ANCESTORS)}  # read by django-csp
+        return response
 
 
 class MapView(PublicGetMixin, View):

@@ -88,6 +88,8 @@ def test_the_openapi_document_lists_our_endpoints_and_filters(client):
         "/api/trends.csv",
         "/api/aggregated.json",
         "/api/aggregated.csv",
+        "/tiles/tiles.json",
+        "/tiles/{z}/{x}/{y}.mvt",
     }
     parameters = {p["name"]: p for p in document["paths"]["/api/incidents.geojson"]["get"]["parameters"]}
     from incidents.filters import IncidentFilterSet
@@ -119,6 +121,8 @@ PUBLIC_DATA_URLS = {
     "ogc-openapi": lambda pk: reverse("incidents:ogc-openapi"),
     "map-feed": lambda pk: reverse("incidents:map-feed"),
     "incident-json": lambda pk: reverse("incidents:detail-json", args=[pk]),
+    "tile": lambda pk: reverse("incidents:tile", args=["6", "38", "25"]),
+    "tilejson": lambda pk: reverse("incidents:tilejson"),
 }
 
 

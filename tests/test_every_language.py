@@ -30,7 +30,14 @@ ROUTES = dict(public_routes())
 
 
 def url_of(name, language, incident):
-    arguments = {"pk": incident.pk, "collection_id": "incidents", "feature_id": str(incident.pk)}
+    arguments = {
+        "pk": incident.pk,
+        "collection_id": "incidents",
+        "feature_id": str(incident.pk),
+        "z": 0,
+        "x": 0,
+        "y": 0,
+    }
     if name == "region":  # a governorate's page: the pk is the gazetteer's region
         arguments["pk"] = Region.objects.order_by("pk").values_list("pk", flat=True).first()
     with translation.override(language):

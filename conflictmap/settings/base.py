@@ -196,7 +196,11 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", de
 RATE_LIMITS = {
     "api": env("RATE_LIMIT_API", default="600/60"),
     "download": env("RATE_LIMIT_DOWNLOAD", default="30/600"),
+    # A vector-tile map asks for a dozen or two tiles per view.
+    "tiles": env("RATE_LIMIT_TILES", default="3000/60"),
 }
+# Seconds a client may reuse a vector tile or TileJSON before revalidating it (ETag).
+TILES_MAX_AGE = env.int("TILES_MAX_AGE", default=60)
 # Seconds a client is told to wait (Retry-After) when the database is unreachable.
 DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=30)
 
@@ -246,6 +250,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+
+# Who may frame the embeddable map (/embed/, CSP frame-ancestors): any site by default, as journalists embed it in
+# articles; a list of origins ("https://news.example") to restrict it. Every other page refuses to be framed.
+EMBED_FRAME_ANCESTORS = env.list("EMBED_FRAME_ANCESTORS", default=["*"])
 
 LOGGING = {
     "version": 1,

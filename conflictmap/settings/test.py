@@ -34,7 +34,7 @@ IMPORT_UPLOAD_DIR = Path(tempfile.gettempdir()) / "conflictmap-test-imports"
 JOBS_RUN_AT_ONCE = env.bool("JOBS_RUN_AT_ONCE", default=True)
 
 # The map and the API tests make many requests from one address; tests/test_rate_limits.py lowers these itself.
-RATE_LIMITS = {"api": "100000/60", "download": "100000/60"}
+RATE_LIMITS = {"api": "100000/60", "download": "100000/60", "tiles": "100000/60"}
 DOWNLOAD_CACHE_DIR = Path(env("DOWNLOAD_CACHE_DIR", default=str(LOCAL_DIR / "test-downloads")))
 RELEASES_DIR = LOCAL_DIR / "test-releases"
 

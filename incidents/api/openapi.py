@@ -4,6 +4,7 @@ from django.conf import settings
 
 from ..cql import QUERYABLES
 from ..filters import IncidentFilterSet
+from ..map import tiles
 
 GEOJSON = "application/geo+json"
 
@@ -563,6 +564,48 @@ def _api_document(*, server):
                 AGGREGATED,
                 AGGREGATED_DESCRIPTION,
             ),
+            **_tile_paths(),
+        },
+    }
+
+
+def _tile_paths():
+    """The vector tiles and their TileJSON (incidents/api/tiles.py, incidents/map/tiles.py)."""
+
+    def place(name, maximum, description):
+        schema = {"type": "integer", "minimum": 0, "maximum": maximum}
+        return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+    last = 2**tiles.TILE_MAX_ZOOM - 1
+    return {
+        "/tiles/tiles.json": {
+            "get": {
+                "operationId": "tileJSON",
+                "summary": "TileJSON 3.0.0 of the vector tiles, with these filters carried into its tile URL.",
+                "parameters": filter_parameters(),
+                "responses": {**_ok("application/json", {"type": "object"}), **CONDITIONAL, **_errors("400")},
+            }
+        },
+        "/tiles/{z}/{x}/{y}.mvt": {
+            "get": {
+                "operationId": "vectorTile",
+                "summary": "A Mapbox Vector Tile of the incidents under the filters: layer `clusters` (the map's "
+                f"exact counts) below zoom {tiles.TILE_POINTS_MIN_ZOOM} or where the tile's area holds more than "
+                "MAP_POINTS_MAX incidents, else layer `incidents` (one point each).",
+                "description": "x and y must be below 2^z (XYZ scheme, y from the north). Cache-Control allows "
+                "reuse for a minute; revalidate with If-None-Match.",
+                "parameters": [
+                    place("z", tiles.TILE_MAX_ZOOM, "Zoom level."),
+                    place("x", last, "Tile column, 0 to 2^z − 1."),
+                    place("y", last, "Tile row from the north, 0 to 2^z − 1."),
+                    *filter_parameters(),
+                ],
+                "responses": {
+                    **_ok(tiles.MVT_MEDIA_TYPE, {"type": "string", "format": "binary"}),
+                    **CONDITIONAL,
+                    **_errors("400"),
+                },
+            }
         },
     }
 

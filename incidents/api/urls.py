@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ogc, views
+from . import ogc, tiles, views
 
 # Part of the "incidents" namespace but outside the language prefix (see conflictmap/urls.py): the map page and
 # scripts link to these names.
@@ -18,6 +18,9 @@ urlpatterns = [
     path("api/aggregated.json", views.AggregatedView.as_view(), name="api-aggregated"),
     path("api/aggregated.csv", views.AggregatedView.as_view(format="csv"), name="api-aggregated-csv"),
     path("api/openapi.json", views.OpenAPIView.as_view(), name="api-openapi"),
+    path("tiles/tiles.json", tiles.TileJSONView.as_view(), name="tilejson"),
+    # str, not int: a negative or non-numeric z, x or y gets a 400 naming it rather than a bare 404.
+    path("tiles/<str:z>/<str:x>/<str:y>.mvt", tiles.TileView.as_view(), name="tile"),
     path("ogcapi/", ogc.LandingView.as_view(), name="ogc-landing"),
     path("ogcapi/conformance", ogc.ConformanceView.as_view(), name="ogc-conformance"),
     path("ogcapi/collections", ogc.CollectionsView.as_view(), name="ogc-collections"),

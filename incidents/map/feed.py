@@ -62,22 +62,28 @@ def incident_map_feed(*, filters, viewport, zoom, points_max):
     points instead when those clusters hold at most points_max.
     """
     in_view = filters.qs.in_view(viewport)
-    # From MapCell when it can answer: its total says at once whether the view needs clusters (no count first).
-    from_cells = incident_map_cell_clusters(filters=filters, viewport=viewport, zoom=zoom, points_max=points_max)
-    if from_cells is not None and from_cells["totals"]["total"] > points_max:
-        return {"mode": "clusters", **from_cells}
-    if from_cells is None:
-        # Live: the clusters first, since they are the count too. A view with many matches (a common word in `q`:
-        # 97 k rows at 1 M) is read once, not once to count up to the threshold and again to cluster; a view with
-        # few costs a GROUP BY over those few before its points.
-        clusters = incident_map_clusters(queryset=in_view, viewport=viewport, zoom=zoom)
-        totals = incident_cluster_totals(clusters=clusters)
-        if totals["total"] > points_max:
-            return {"mode": "clusters", "clusters": clusters, "totals": totals}
-        if not totals["total"]:
-            return {"mode": "points", "rows": [], "totals": incident_point_totals(rows=[])}
+    view = incident_view_clusters(filters=filters, viewport=viewport, zoom=zoom, points_max=points_max)
+    if view["totals"]["total"] > points_max:
+        return {"mode": "clusters", **view}
+    if not view["totals"]["total"]:
+        return {"mode": "points", "rows": [], "totals": incident_point_totals(rows=[])}
     rows = list(in_view.annotate(lon=point_x, lat=point_y).order_by("-start_date", "-id").values(*MAP_MARKER_FIELDS))
     return {"mode": "points", "rows": rows, "totals": incident_point_totals(rows=rows)}
+
+
+def incident_view_clusters(*, filters, viewport, zoom, points_max=None, exact_dates=True):
+    """The clusters of a view and their totals ({"clusters", "totals"}), as the feed and the vector tiles count them:
+    from the kept map-cell tables when they can answer (their total then says at once whether the view needs
+    clusters, with no count first), else counted live. Live, the clusters come first since they are the count too:
+    a view with many matches (a common word in `q`: 97 k rows at 1 M) is read once, not once to count up to the
+    threshold and again to cluster; a view with few costs a GROUP BY over those few before its points."""
+    from_cells = incident_map_cell_clusters(
+        filters=filters, viewport=viewport, zoom=zoom, points_max=points_max, exact_dates=exact_dates
+    )
+    if from_cells is not None:
+        return from_cells
+    clusters = incident_map_clusters(queryset=filters.qs.in_view(viewport), viewport=viewport, zoom=zoom)
+    return {"clusters": clusters, "totals": incident_cluster_totals(clusters=clusters)}
 
 
 def incident_map_points(*, queryset):

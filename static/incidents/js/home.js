@@ -8,6 +8,7 @@ import { Timeline, toDay, toIso } from "./timeline.js";
 import { safeColor } from "./dom.js";
 import { RegionView } from "./regions.js";
 import { Trends } from "./trends.js";
+import { EmbedLinks } from "./embed.js";
 
 const config = JSON.parse(document.getElementById("map-config").textContent);
 const strings = config.strings;
@@ -22,6 +23,9 @@ window.addEventListener("map:init", (event) => {
   const feed = new LatestJson(config.feedUrl);
   const timelineFeed = new LatestJson(config.timelineUrl, { delay: 0 });
   const list = new IncidentList({ url: config.listUrl, strings, onSelect: showIncident, onError: showLoadError });
+  const embedLinks = new EmbedLinks({ config, strings });
+  // Embedded, the list is never shown: it is not asked for.
+  const listShown = !config.embed;
   const summary = document.getElementById("summary");
   const notice = document.getElementById("cluster-notice");
   let timelineDomain = null;
@@ -73,8 +77,13 @@ window.addEventListener("map:init", (event) => {
     if (read.view) map.setView(read.view.center, read.view.zoom, { animate: false });
   }
 
-  function commit({ push = true } = {}) {
+  function writeUrl({ push }) {
     permalink.write(state(), { push });
+    embedLinks.update();
+  }
+
+  function commit({ push = true } = {}) {
+    writeUrl({ push });
     return refresh();
   }
 
@@ -102,7 +111,7 @@ window.addEventListener("map:init", (event) => {
     const request = ++viewRequests;
     mapElement.setAttribute("aria-busy", "true");
     const answer = feedParams ? feed.get(feedParams, { now }) : Promise.resolve({ mode: "points", incidents: [], total: 0, summary: strings.noIncidents });
-    if (playing) list.hold();
+    if (playing || !listShown) list.hold();
     else list.load(params, 1, { now });
     try {
       const body = await answer;
@@ -117,7 +126,7 @@ window.addEventListener("map:init", (event) => {
       updateDownloads(scopedParams(filters));
       regionView.update(matchesNothing(filters) ? null : requestParams(filters));
       if (!playing) trends.update(scopedParams(filters));
-      if (playing) list.load(params, 1); // after the list's delay, unless the next step cancels it first
+      if (playing && listShown) list.load(params, 1); // after the list's delay, unless the next step cancels it first
     } catch (error) {
       showLoadError(error);
     } finally {
@@ -248,7 +257,7 @@ window.addEventListener("map:init", (event) => {
 
   // Pan and zoom fetch again for the new view (debounced in the feed; a stale answer is aborted).
   map.on("moveend", () => {
-    permalink.write(state(), { push: false });
+    writeUrl({ push: false });
     refreshView();
     if (!wholeArea() && !timeline.playing) refreshTimeline();
   });
@@ -274,6 +283,7 @@ window.addEventListener("map:init", (event) => {
   document.getElementById("timeline-chart").addEventListener("timeline:paused", () => {
     setPlayLabel();
     history.pushState(null, "", permalink.url(state()));
+    embedLinks.update();
     refreshView(); // at full detail again
   });
   document.getElementById("play-speed").addEventListener("change", (event) => {
@@ -316,10 +326,12 @@ window.addEventListener("map:init", (event) => {
 
   window.addEventListener("popstate", () => {
     readUrl();
+    embedLinks.update();
     refresh();
   });
 
   readUrl();
   history.replaceState(null, "", permalink.url(state()));
+  embedLinks.update();
   refresh();
 });
