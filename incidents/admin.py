@@ -23,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from conflictmap import jobs
 from places.services import place_remember
 
-from . import services
+from . import archive, services
 from .forms import (
     ActorAdminForm,
     ActorMappingForm,
@@ -47,10 +47,12 @@ from .models import (
     IncidentSource,
     Release,
     Source,
+    SourceCapture,
     Status,
     SubEventType,
 )
 from .releases import release_queue
+from .views import archive_warc_response
 
 
 class GuardedHistoryAdmin(SimpleHistoryAdmin):
@@ -172,6 +174,39 @@ class ActorAdmin(SharedRecordAdmin):
         return queryset.matching(search_term), False
 
 
+class SourceCaptureInline(admin.TabularInline):
+    """A source's captures, newest first: shown, never edited (incidents/archive.py writes them)."""
+
+    model = SourceCapture
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "captured_at",
+        "status",
+        "http_status",
+        "final_url",
+        "content_type",
+        "size",
+        "payload_sha256",
+        "warc_download",
+        "error",
+        "requested_by",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("WARC file"))
+    def warc_download(self, capture):
+        if not capture.warc:
+            return "—"
+        url = reverse("admin:incidents_source_capture_warc", args=[capture.source_id, capture.pk])
+        return format_html('<a href="{}">{}</a>', url, _("download"))
+
+
 @admin.register(Source)
 class SourceAdmin(SharedRecordAdmin):
     form = SourceAdminForm
@@ -179,6 +214,8 @@ class SourceAdmin(SharedRecordAdmin):
     list_filter = ["publisher"]
     search_fields = ["publisher", "title", "url"]
     date_hierarchy = "published_on"
+    inlines = [SourceCaptureInline]
+    actions = ["recapture"]
     # A URL typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {
         models.URLField: {
@@ -186,6 +223,67 @@ class SourceAdmin(SharedRecordAdmin):
             "error_messages": {"invalid": _("Enter a web address starting with http:// or https://.")},
         }
     }
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/captures/<int:capture_id>/warc/",
+                wrap(self.capture_warc_view),
+                name="incidents_source_capture_warc",
+            ),
+            path("<path:object_id>/recapture/", wrap(self.recapture_view), name="incidents_source_recapture"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if request.user.has_perm("incidents.add_sourcecapture"):
+            extra_context["recapture_url"] = reverse("admin:incidents_source_recapture", args=[object_id])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def capture_warc_view(self, request, object_id, capture_id):
+        """Any capture's WARC file, for staff who may see captures (drafts' sources included)."""
+        if not request.user.has_perm("incidents.view_sourcecapture"):
+            raise PermissionDenied
+        capture = get_object_or_404(SourceCapture, pk=capture_id, source_id=unquote(object_id))
+        if not capture.warc:
+            raise Http404
+        return archive_warc_response(capture)
+
+    def recapture_view(self, request, object_id):
+        source = get_object_or_404(Source, pk=unquote(object_id))
+        if request.method != "POST":
+            return redirect("admin:incidents_source_change", source.pk)
+        self.recapture(request, Source.objects.filter(pk=source.pk))
+        return redirect("admin:incidents_source_change", source.pk)
+
+    @admin.action(description=_("Re-capture the selected sources"), permissions=["capture"])
+    def recapture(self, request, queryset):
+        if not settings.SOURCE_ARCHIVING:
+            self.message_user(
+                request, _("Source archiving is off (SOURCE_ARCHIVING): nothing was queued."), messages.ERROR
+            )
+            return
+        if not request.user.has_perm("incidents.add_sourcecapture"):
+            raise PermissionDenied
+        queued = sum(
+            archive.source_capture_request(source=source, user=request.user, force=True)
+            for source in queryset.archivable()
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s capture queued; it appears below once the background job has run.",
+                "%(count)s captures queued; they appear on each source once the background jobs have run.",
+                queued,
+            )
+            % {"count": queued},
+            messages.SUCCESS if queued else messages.WARNING,
+        )
+
+    def has_capture_permission(self, request):
+        return request.user.has_perm("incidents.add_sourcecapture")
 
 
 class CheckedAutocompleteSelect(AutocompleteSelect):
