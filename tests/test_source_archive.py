@@ -19,9 +19,12 @@ from warcio.archiveiterator import ArchiveIterator
 from incidents import archive, services
 from incidents.importing.loading import dataset_source
 from incidents.models import CaptureStatus, Dataset, Source, SourceCapture
+from tests import test_jobs
 from tests.factories import IncidentFactory, SourceFactory, UserFactory
+from tests.test_jobs import wait_for
 
 pytestmark = pytest.mark.django_db
+workers = test_jobs.workers  # real worker subprocesses, as tests/test_jobs.py starts them
 
 PAGE = (
     b"<!doctype html><html><head><title>Ceasefire report</title></head><body><h1>Shelling near Idlib</h1>"
@@ -119,6 +122,7 @@ def test_a_capture_follows_the_redirect_and_keeps_a_warc_that_reads_back_with_th
     assert capture.content_type == "text/html; charset=utf-8"
     assert capture.size == len(PAGE)
     assert capture.payload_sha256 == hashlib.sha256(PAGE).hexdigest()
+    assert capture.warc.path.startswith(str(settings.SOURCE_ARCHIVE_DIR))
     assert capture.warc.name.endswith(".warc")
     with capture.warc.open("rb") as warc:
         assert hashlib.sha256(warc.read()).hexdigest() == capture.warc_sha256
@@ -405,3 +409,21 @@ def test_the_command_captures_what_is_missing_and_never_a_dataset(origin, settin
     settings.SOURCE_ARCHIVING = False
     with pytest.raises(CommandError, match="SOURCE_ARCHIVING=true"):
         call_command("archive_sources", "--missing")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_worker_captures_a_source_an_editor_saved(origin, admin_client, workers, settings):
+    response = admin_client.post("/admin/incidents/source/add/", source_form(origin.url("/moved")))
+    assert response.status_code == 302
+    source = Source.objects.get()
+    assert not origin.requests  # the save only queued the job
+    workers.start(
+        SOURCE_ARCHIVING="true",
+        SOURCE_ARCHIVING_ALLOW_PRIVATE="true",
+        SOURCE_ARCHIVE_DIR=str(settings.SOURCE_ARCHIVE_DIR),
+    )
+    wait_for(lambda: source.captures.exists(), explain=workers.logs)
+    capture = source.captures.get()
+    assert (capture.status, capture.final_url) == (CaptureStatus.CAPTURED, origin.url("/page")), capture.error
+    assert capture.payload_sha256 == hashlib.sha256(PAGE).hexdigest()
+    assert capture.warc.path.startswith(str(settings.SOURCE_ARCHIVE_DIR))
