@@ -62,6 +62,13 @@ class Origin:
                     self.end_headers()
                     for _chunk in range(50):
                         self.wfile.write(b"x" * 1000)
+                elif self.path == "/trickle":  # a byte every 0.1 s for 10 s: each read is quick, the whole is not
+                    self.send_response(200)
+                    self.end_headers()
+                    for _byte in range(100):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.1)
                 elif self.path == "/slow":
                     time.sleep(3)
                     self.answer(200, PAGE, [("Content-Type", "text/html")])
@@ -106,11 +113,15 @@ def capture_of(url):
 
 
 def warc_records(capture):
+    """(type, WARC headers, HTTP headers, body) of each record; every record's digests checked as `warcio check`
+    checks them."""
+    records = []
     with capture.warc.open("rb") as warc:
-        return [
-            (record.rec_type, record.rec_headers, record.http_headers, record.content_stream().read())
-            for record in ArchiveIterator(warc)
-        ]
+        for record in ArchiveIterator(warc, check_digests=True):
+            body = record.content_stream().read()
+            assert record.digest_checker.passed is True, record.digest_checker.problems
+            records.append((record.rec_type, record.rec_headers, record.http_headers, body))
+    return records
 
 
 def test_a_capture_follows_the_redirect_and_keeps_a_warc_that_reads_back_with_the_same_hash(origin):
@@ -176,6 +187,12 @@ def test_a_server_too_slow_to_answer_is_a_failed_capture_within_the_time_limit(o
     capture = capture_of(origin.url("/slow"))
     assert time.monotonic() - started < 2.5  # the server would have taken 3 s
     assert capture.status == CaptureStatus.FAILED and "timed out" in capture.error.lower()
+
+    settings.SOURCE_ARCHIVING_TIMEOUT_SECONDS = 1
+    started = time.monotonic()
+    capture = capture_of(origin.url("/trickle"))
+    assert time.monotonic() - started < 3
+    assert capture.error == "The fetch took longer than 1 s."
 
 
 def test_error_answers_and_bad_redirects_are_failed_captures_with_their_reason(origin):
