@@ -44,8 +44,6 @@ def admin_source_saves(client, count):
             "title": f"Bench report {uuid.uuid4()}",
             "url": f"{NOBODY}/{uuid.uuid4()}",
             "published_on": "2019-04-20",
-            "captures-TOTAL_FORMS": "0",
-            "captures-INITIAL_FORMS": "0",
         }
         started = time.perf_counter()
         response = client.post("/admin/incidents/source/add/", form)

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
@@ -174,39 +175,6 @@ class ActorAdmin(SharedRecordAdmin):
         return queryset.matching(search_term), False
 
 
-class SourceCaptureInline(admin.TabularInline):
-    """A source's captures, newest first: shown, never edited (incidents/archive.py writes them)."""
-
-    model = SourceCapture
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = [
-        "captured_at",
-        "status",
-        "http_status",
-        "final_url",
-        "content_type",
-        "size",
-        "payload_sha256",
-        "warc_download",
-        "error",
-        "requested_by",
-    ]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("WARC file"))
-    def warc_download(self, capture):
-        if not capture.warc:
-            return "—"
-        url = reverse("admin:incidents_source_capture_warc", args=[capture.source_id, capture.pk])
-        return format_html('<a href="{}">{}</a>', url, _("download"))
-
-
 @admin.register(Source)
 class SourceAdmin(SharedRecordAdmin):
     form = SourceAdminForm
@@ -214,7 +182,9 @@ class SourceAdmin(SharedRecordAdmin):
     list_filter = ["publisher"]
     search_fields = ["publisher", "title", "url"]
     date_hierarchy = "published_on"
-    inlines = [SourceCaptureInline]
+    # A read-only list rather than an inline: an inline formset would make every POST of this form carry its
+    # management form, and scripts and tests that post the source form would start failing.
+    readonly_fields = ["capture_list"]
     actions = ["recapture"]
     # A URL typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {
@@ -223,6 +193,58 @@ class SourceAdmin(SharedRecordAdmin):
             "error_messages": {"invalid": _("Enter a web address starting with http:// or https://.")},
         }
     }
+
+    @admin.display(description=_("archived copies"))
+    def capture_list(self, source):
+        """The source's captures, newest first: what was fetched, when, with what result, and its WARC file."""
+        captures = list(source.captures.select_related("requested_by"))
+        if not captures:
+            return "—"
+        headings = [
+            SourceCapture._meta.get_field(name).verbose_name
+            for name in ("captured_at", "status", "http_status", "final_url", "size", "payload_sha256", "warc")
+        ] + [_("error"), _("requested by")]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td>"
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(timezone.localtime(capture.captured_at), "DATETIME_FORMAT"),
+                    capture.get_status_display(),
+                    capture.http_status or "",
+                    capture.final_url,
+                    capture.size if capture.size is not None else "",
+                    capture.payload_sha256,
+                    format_html(
+                        '<a href="{}">{}</a>',
+                        reverse("admin:incidents_source_capture_warc", args=[source.pk, capture.pk]),
+                        _("download"),
+                    )
+                    if capture.warc
+                    else "—",
+                    capture.error,
+                    capture.requested_by or "",
+                )
+                for capture in captures
+            ),
+        )
+        head = format_html_join("", "<th>{}</th>", ((heading,) for heading in headings))
+        return format_html(
+            '<table class="source-captures"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, rows
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is None or not request.user.has_perm("incidents.view_sourcecapture"):
+            return [name for name in fields if name != "capture_list"]
+        return fields
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or not request.user.has_perm("incidents.view_sourcecapture"):
+            return [name for name in fields if name != "capture_list"]
+        return fields
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -107,6 +107,17 @@ def origin(settings, tmp_path):
     server.stop()
 
 
+def archived_copy(source, settings):
+    """A successful capture of `source` (its URL pointed at a loopback page for the fetch), for other tests."""
+    settings.SOURCE_ARCHIVING_ALLOW_PRIVATE = True
+    server = Origin()
+    try:
+        Source.objects.filter(pk=source.pk).update(url=server.url("/page"))
+        return archive.source_capture(source_id=source.pk)
+    finally:
+        server.stop()
+
+
 def capture_of(url):
     source = SourceFactory(url=url)
     return archive.source_capture(source_id=source.pk)
@@ -216,8 +227,6 @@ def source_form(url, **fields):
         "title": "Shelling near Idlib",
         "url": url,
         "published_on": "2019-04-20",
-        "captures-TOTAL_FORMS": "0",
-        "captures-INITIAL_FORMS": "0",
         **fields,
     }
 
