@@ -110,7 +110,7 @@ def source_capture(*, source_id, user_id=None):
     try:
         hops = _fetch(source.url)
         final = hops[-1]
-        capture.final_url, capture.http_status = final.url, final.status
+        capture.final_url, capture.http_status = final.url[:2000], final.status
         capture.content_type = final.content_type[:200]
         capture.size, capture.payload_sha256 = final.size, final.sha256
         if not 200 <= final.status < 300:
