@@ -12,11 +12,12 @@ import logging
 import re
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -72,7 +73,7 @@ class Hop:
     size: int
     sha256: str
     location: str = ""
-    content_type: str = field(default="")
+    content_type: str = ""
 
 
 def source_capture_request(*, source, user, force=False):
@@ -105,7 +106,8 @@ def source_capture(*, source_id, user_id=None):
     source = Source.objects.filter(pk=source_id).first()
     if source is None or not source.url:
         return None
-    capture = SourceCapture(source=source, url=source.url, requested_by_id=user_id, captured_at=timezone.now())
+    requester = get_user_model().objects.filter(pk=user_id).first() if user_id else None  # may be gone since
+    capture = SourceCapture(source=source, url=source.url, requested_by=requester, captured_at=timezone.now())
     hops = []
     try:
         hops = _fetch(source.url)
