@@ -49,6 +49,7 @@ bench: setup
 	@$(PY) bench/extraction_eval.py
 	@$(PY) bench/load_bench.py
 	@$(PY) bench/demo_paint.py
+	@$(PY) bench/archive_bench.py
 
 # Optional: our OGC API items endpoint against pygeoapi's on the same table; pygeoapi lives in its own virtualenv.
 PEERS_VENV := .local/bench-peers-venv

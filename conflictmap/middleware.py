@@ -102,7 +102,7 @@ def parse_rate(text):
 # staff only). Every other route there answers public data and is limited; listing the exceptions (not the data
 # routes) means a new data route is limited from its first day.
 UNLIMITED_ROUTES = {"home", "embed", "detail", "place-search", "place-reverse"}
-DOWNLOAD_ROUTES = {"api-csv"}
+DOWNLOAD_ROUTES = {"api-csv", "source-capture-warc"}  # the full CSV; an archived source's WARC file (up to 20 MiB)
 TILE_ROUTES = {"tile"}
 
 

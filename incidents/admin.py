@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
@@ -23,7 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from conflictmap import jobs
 from places.services import place_remember
 
-from . import services
+from . import archive, services
 from .forms import (
     ActorAdminForm,
     ActorMappingForm,
@@ -47,10 +48,12 @@ from .models import (
     IncidentSource,
     Release,
     Source,
+    SourceCapture,
     Status,
     SubEventType,
 )
 from .releases import release_queue
+from .views import archive_warc_response
 
 
 class GuardedHistoryAdmin(SimpleHistoryAdmin):
@@ -179,6 +182,10 @@ class SourceAdmin(SharedRecordAdmin):
     list_filter = ["publisher"]
     search_fields = ["publisher", "title", "url"]
     date_hierarchy = "published_on"
+    # A read-only list rather than an inline: an inline formset would make every POST of this form carry its
+    # management form, and scripts and tests that post the source form would start failing.
+    readonly_fields = ["capture_list"]
+    actions = ["recapture"]
     # A URL typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {
         models.URLField: {
@@ -186,6 +193,119 @@ class SourceAdmin(SharedRecordAdmin):
             "error_messages": {"invalid": _("Enter a web address starting with http:// or https://.")},
         }
     }
+
+    @admin.display(description=_("archived copies"))
+    def capture_list(self, source):
+        """The source's captures, newest first: what was fetched, when, with what result, and its WARC file."""
+        captures = list(source.captures.select_related("requested_by"))
+        if not captures:
+            return "—"
+        headings = [
+            SourceCapture._meta.get_field(name).verbose_name
+            for name in ("captured_at", "status", "http_status", "final_url", "size", "payload_sha256", "warc")
+        ] + [_("error"), _("requested by")]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td>"
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(timezone.localtime(capture.captured_at), "DATETIME_FORMAT"),
+                    capture.get_status_display(),
+                    capture.http_status or "",
+                    capture.final_url,
+                    capture.size if capture.size is not None else "",
+                    capture.payload_sha256,
+                    format_html(
+                        '<a href="{}">{}</a>',
+                        reverse("admin:incidents_source_capture_warc", args=[source.pk, capture.pk]),
+                        _("download"),
+                    )
+                    if capture.warc
+                    else "—",
+                    capture.error,
+                    capture.requested_by or "",
+                )
+                for capture in captures
+            ),
+        )
+        head = format_html_join("", "<th>{}</th>", ((heading,) for heading in headings))
+        return format_html(
+            '<table class="source-captures"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, rows
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is None or not request.user.has_perm("incidents.view_sourcecapture"):
+            return [name for name in fields if name != "capture_list"]
+        return fields
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or not request.user.has_perm("incidents.view_sourcecapture"):
+            return [name for name in fields if name != "capture_list"]
+        return fields
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/captures/<int:capture_id>/warc/",
+                wrap(self.capture_warc_view),
+                name="incidents_source_capture_warc",
+            ),
+            path("<path:object_id>/recapture/", wrap(self.recapture_view), name="incidents_source_recapture"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if request.user.has_perm("incidents.add_sourcecapture"):
+            extra_context["recapture_url"] = reverse("admin:incidents_source_recapture", args=[object_id])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def capture_warc_view(self, request, object_id, capture_id):
+        """Any capture's WARC file, for staff who may see captures (drafts' sources included)."""
+        if not request.user.has_perm("incidents.view_sourcecapture"):
+            raise PermissionDenied
+        capture = get_object_or_404(SourceCapture, pk=capture_id, source_id=unquote(object_id))
+        if not capture.warc:
+            raise Http404
+        return archive_warc_response(capture)
+
+    def recapture_view(self, request, object_id):
+        source = get_object_or_404(Source, pk=unquote(object_id))
+        if request.method != "POST":
+            return redirect("admin:incidents_source_change", source.pk)
+        self.recapture(request, Source.objects.filter(pk=source.pk))
+        return redirect("admin:incidents_source_change", source.pk)
+
+    @admin.action(description=_("Re-capture the selected sources"), permissions=["capture"])
+    def recapture(self, request, queryset):
+        if not settings.SOURCE_ARCHIVING:
+            self.message_user(
+                request, _("Source archiving is off (SOURCE_ARCHIVING): nothing was queued."), messages.ERROR
+            )
+            return
+        if not request.user.has_perm("incidents.add_sourcecapture"):
+            raise PermissionDenied
+        queued = sum(
+            archive.source_capture_request(source=source, user=request.user, force=True)
+            for source in queryset.archivable()
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s capture queued; it appears below once the background job has run.",
+                "%(count)s captures queued; they appear on each source once the background jobs have run.",
+                queued,
+            )
+            % {"count": queued},
+            messages.SUCCESS if queued else messages.WARNING,
+        )
+
+    def has_capture_permission(self, request):
+        return request.user.has_perm("incidents.add_sourcecapture")
 
 
 class CheckedAutocompleteSelect(AutocompleteSelect):

@@ -4,6 +4,7 @@ The vocabulary follows ACLED (event types, time and geo precision codes, actor k
 with low / best / high estimates) so that our data maps onto theirs column by column.
 """
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import URLValidator
 from django.db import router, transaction
 from django.db.models import F, FloatField, Func, Q, TextField, Value
@@ -273,6 +275,12 @@ class ActorNameMapping(models.Model):
         return f"{self.get_dataset_display()}: {self.name} → {self.actor}"
 
 
+class SourceQuerySet(models.QuerySet):
+    def archivable(self):
+        """Sources whose URL is a report to keep a copy of: not the datasets an import cites (their home pages)."""
+        return self.exclude(url="").exclude(url__in=DATASET_URL.values())
+
+
 class Source(VersionedModel):
     """A report an incident is based on; one report often covers several incidents."""
 
@@ -302,6 +310,7 @@ class Source(VersionedModel):
     )
 
     history = HistoricalRecords()
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_on", "publisher"]
@@ -912,6 +921,98 @@ class IncidentSource(models.Model):
 
     def __str__(self):
         return str(self.source)
+
+
+class SourceArchiveStorage(FileSystemStorage):
+    """SOURCE_ARCHIVE_DIR, read when used (tests point it elsewhere), and no URL: captures are never served as plain
+    files, only through views that check who may see them (incidents/archive.py)."""
+
+    @property
+    def base_location(self):
+        return str(settings.SOURCE_ARCHIVE_DIR)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
+
+
+def source_archive_storage():
+    return SourceArchiveStorage()
+
+
+class CaptureStatus(models.TextChoices):
+    CAPTURED = "captured", _("captured")
+    FAILED = "failed", _("failed")
+
+
+class SourceCaptureQuerySet(models.QuerySet):
+    def captured(self):
+        return self.filter(status=CaptureStatus.CAPTURED)
+
+    def public(self):
+        """Successful captures of sources that a published incident cites: the only ones the public may read. A
+        sensitive source's capture never is: its page would show the URL and the witness the source protects."""
+        cited = IncidentSource.objects.filter(source=models.OuterRef("source"), incident__status=Status.PUBLISHED)
+        return self.captured().filter(models.Exists(cited), source__sensitive=False)
+
+    def latest_per_source(self):
+        """The newest capture of each source (PostgreSQL's DISTINCT ON)."""
+        return self.order_by("source_id", "-captured_at", "-id").distinct("source_id")
+
+
+class SourceCapture(models.Model):
+    """One fetch of a source's URL, kept as a WARC file (incidents/archive.py); a source keeps all of its captures,
+    and its newest successful one is its archived copy."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="captures", verbose_name=_("source"))
+    status = models.CharField(_("status"), max_length=10, choices=CaptureStatus.choices)
+    url = models.URLField(_("URL asked for"), max_length=1000, help_text=_("The source's URL when it was fetched."))
+    final_url = models.URLField(
+        _("final URL"), max_length=2000, blank=True, help_text=_("Where the redirects, if any, ended.")
+    )
+    captured_at = models.DateTimeField(_("captured at"), db_index=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    content_type = models.CharField(_("content type"), max_length=200, blank=True)
+    size = models.BigIntegerField(_("size (bytes)"), null=True, blank=True, help_text=_("Of the page itself."))
+    payload_sha256 = models.CharField(
+        _("SHA-256 of the page"),
+        max_length=64,
+        blank=True,
+        help_text=_("Of the page's bytes as the server sent them (the WARC record's payload)."),
+    )
+    warc = models.FileField(_("WARC file"), storage=source_archive_storage, max_length=300, blank=True)
+    warc_sha256 = models.CharField(_("SHA-256 of the WARC file"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True, help_text=_("Why the fetch failed."))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+
+    objects = SourceCaptureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-captured_at", "-id"]
+        verbose_name = _("source capture")
+        verbose_name_plural = _("source captures")
+        indexes = [models.Index(fields=["source", "-captured_at"], name="source_capture_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="failed") | (~Q(warc="") & ~Q(payload_sha256="")),
+                name="source_capture_has_warc",
+                violation_error_message=_("A successful capture has its WARC file and hash."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} @ {self.captured_at:%Y-%m-%d %H:%M}"
 
 
 # --- What the public side reads instead of scanning incidents: kept current by database triggers (declared in

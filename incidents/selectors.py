@@ -19,6 +19,7 @@ from .models import (
     IncidentChange,
     PublishedRegion,
     Release,
+    SourceCapture,
     TimelineCell,
     TimelineDay,
 )
@@ -47,6 +48,21 @@ def incident_public_list():
 def incident_public_get(*, pk):
     """A published incident, or Incident.DoesNotExist (drafts and retractions are not public)."""
     return incident_public_list().get(pk=pk)
+
+
+def source_capture_public_get(*, pk):
+    """A successful capture of a source a published incident cites, or SourceCapture.DoesNotExist."""
+    return SourceCapture.objects.public().select_related("source").get(pk=pk)
+
+
+def sources_archived_copies_set(*, sources):
+    """Give each source its `archived_copy`: its newest successful capture, or None (one query)."""
+    sources = list(sources)
+    latest = SourceCapture.objects.captured().filter(source__in=sources).latest_per_source()
+    copies = {capture.source_id: capture for capture in latest}
+    for source in sources:
+        source.archived_copy = copies.get(source.pk)
+    return sources
 
 
 class InvalidFilters(Exception):

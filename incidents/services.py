@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from places import geocoding
 from places.regions import admin_areas_at, country_has_regions
 
+from . import archive
 from .models import Actor, Incident, IncidentActor, IncidentSource, LocationPrecision, Source, Status
 
 
@@ -62,6 +63,8 @@ def shared_record_save(*, record, user=None):
         type(record)._base_manager.select_for_update().filter(pk=record.pk).first()
     _check_shared_record_editable(record, user)
     record.save()
+    if isinstance(record, Source):
+        archive.source_capture_request(source=record, user=user)
     return record
 
 
@@ -109,6 +112,8 @@ def record_revert(*, record, history_id, user=None):
     record._change_reason = f"reverted to version {old.version}"
     record.full_clean(exclude=["external_id"])
     record.save()
+    if isinstance(record, Source):
+        archive.source_capture_request(source=record, user=user)
     if isinstance(record, Incident) and old.status != record.status:
         if old.status == Status.PUBLISHED:
             record = incident_publish(incident=record, user=user)
@@ -251,6 +256,7 @@ def incidents_create_from_report(*, source: dict, text: str, candidates: list, u
     report = Source(**source, text_checksum=checksum)
     report.full_clean()
     report.save()
+    archive.source_capture_request(source=report, user=user)
     incidents = []
     editor = user if user is not None and user.is_authenticated else None
     for values in candidates:

@@ -10,6 +10,7 @@ from procrastinate.contrib.django import app
 
 from conflictmap import jobs
 
+from . import archive
 from .api.views import full_downloads_write
 from .importing.background import import_batch_abandon, import_batch_run
 from .releases import release_create
@@ -37,3 +38,9 @@ def refresh_full_downloads(*, timestamp):
 @jobs.task(name="incidents.release_create", queue="releases", retry=False)
 def create_release(*, name, user_id):
     release_create(name=name, user=get_user_model().objects.filter(pk=user_id).first())
+
+
+# A failed fetch is a recorded capture, not a failed job; the retries are for the queue's own hiccups.
+@jobs.task(name="incidents.source_capture", queue="archive")
+def capture_source(*, source_id, user_id):
+    archive.source_capture(source_id=source_id, user_id=user_id)

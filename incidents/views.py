@@ -1,7 +1,7 @@
 import math
 
 from django.conf import settings
-from django.http import Http404, JsonResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
@@ -12,13 +12,23 @@ from django_countries import countries
 
 from places.models import Region, arabic_name, place_arabic_names
 
-from . import regional, selectors
+from . import archive, regional, selectors
 from .api import docs as api_docs
 from .api import openapi
 from .api.views import PublicGetMixin
 from .filters import MapViewForm, map_filter_keys
 from .map import feed as map_feed
-from .models import DATASET_ATTRIBUTION, ActorKind, Dataset, DatePrecision, Incident, LocationPrecision, ShownText, Side
+from .models import (
+    DATASET_ATTRIBUTION,
+    ActorKind,
+    Dataset,
+    DatePrecision,
+    Incident,
+    LocationPrecision,
+    ShownText,
+    Side,
+    SourceCapture,
+)
 from .templatetags.incident_format import dates_label, fatalities_label
 
 
@@ -294,6 +304,7 @@ class IncidentDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         incident = self.object
+        selectors.sources_archived_copies_set(sources=incident.sources.all())
         return {
             **super().get_context_data(**kwargs),
             "page_url": self.request.build_absolute_uri(incident.get_absolute_url()),
@@ -426,3 +437,49 @@ class ApiDocsView(TemplateView):
             "operations": api_docs.operations(document),
             "openapi_url": reverse("incidents:api-openapi"),
         }
+
+
+class SourceCaptureMixin:
+    """A successful capture of a source that a published incident cites; 404 for any other (drafts never leak)."""
+
+    def get_capture(self):
+        try:
+            return selectors.source_capture_public_get(pk=self.kwargs["pk"])
+        except SourceCapture.DoesNotExist:
+            raise Http404("No archived copy with that number.") from None
+
+
+class SourceCaptureWarcView(SourceCaptureMixin, View):
+    """The capture's WARC file, as kept."""
+
+    def get(self, request, *args, **kwargs):
+        capture = self.get_capture()
+        return archive_warc_response(capture)
+
+
+class SourceCapturePageView(SourceCaptureMixin, View):
+    """The captured page itself, sandboxed: it runs no script, has no origin of its own and loads nothing."""
+
+    def get(self, request, *args, **kwargs):
+        capture = self.get_capture()
+        content_type, inline = archive.capture_shown_type(capture.content_type)
+        response = HttpResponse(archive.capture_page(capture), content_type=content_type)
+        response["Content-Security-Policy"] = archive.CAPTURE_VIEW_POLICY
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Referrer-Policy"] = "no-referrer"
+        response["Cross-Origin-Resource-Policy"] = "same-origin"
+        if not inline:
+            response["Content-Disposition"] = f'attachment; filename="source-{capture.source_id}-{capture.pk}"'
+        return response
+
+
+def archive_warc_response(capture):
+    """The WARC file of a capture as a download (the public view and the admin's share it)."""
+    response = FileResponse(
+        capture.warc.open("rb"),
+        as_attachment=True,
+        filename=f"source-{capture.source_id}-capture-{capture.pk}.warc",
+        content_type="application/warc",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

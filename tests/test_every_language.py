@@ -8,6 +8,7 @@ from django.utils import translation
 
 from conflictmap.middleware import UNLIMITED_ROUTES
 from places.models import Region
+from tests.test_source_archive import archived_copy
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.django_db
 # What a route's URL needs beyond its name: path arguments and the query a real caller gives.
 QUERIES = {"place-search": "q=Palmyra", "place-reverse": "lat=34.556&lon=38.2673"}
 STAFF_ROUTES = {"place-search", "place-reverse"}  # the editors' place lookups, for signed-in staff only
+CAPTURE_ROUTES = {"source-capture", "source-capture-warc"}  # numbered by an archived copy, not by an incident
 
 
 def public_routes(patterns=None, namespace=None):
@@ -29,9 +31,9 @@ def public_routes(patterns=None, namespace=None):
 ROUTES = dict(public_routes())
 
 
-def url_of(name, language, incident):
+def url_of(name, language, incident, capture=None):
     arguments = {
-        "pk": incident.pk,
+        "pk": capture.pk if name in CAPTURE_ROUTES else incident.pk,
         "collection_id": "incidents",
         "feature_id": str(incident.pk),
         "z": 0,
@@ -56,8 +58,9 @@ def test_every_route_answers_and_is_limited_alike_in_every_language(client, expo
     settings.RATE_LIMITS = {"api": "1/60", "download": "1/600"}
     incident = export_incidents[0]
     # /ar/… for the pages and the map feeds; the data API (/api/, /ogcapi/) has one URL for every language.
-    url = url_of(name, language, incident)
-    english = url_of(name, settings.LANGUAGE_CODE, incident)
+    capture = archived_copy(incident.sources.exclude(url="").first(), settings) if name in CAPTURE_ROUTES else None
+    url = url_of(name, language, incident, capture)
+    english = url_of(name, settings.LANGUAGE_CODE, incident, capture)
     if name in STAFF_ROUTES:
         client.force_login(editor)
     address = {"REMOTE_ADDR": "203.0.113.9"}

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from conflictmap import outbound
 from incidents import services as incident_services
 from tests import test_jobs
 from tests.factories import IncidentFactory, UserFactory
@@ -330,7 +331,7 @@ def test_a_name_that_resolves_first_to_an_address_nobody_listens_on_is_sent_to_t
     ]
     real = socket.getaddrinfo
     monkeypatch.setattr(
-        services.socket,
+        outbound.socket,
         "getaddrinfo",
         lambda host, *args, **kw: resolved if host == "localhost" else real(host, *args, **kw),
     )

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from conflictmap import outbound
 from incidents import selectors
 from incidents.models import ChangeKind
 
@@ -49,7 +50,7 @@ class WebhookForm(forms.ModelForm):
         url = self.cleaned_data["url"]
         try:
             services.webhook_target_check(url)
-        except services.WebhookRefused as refused:
+        except outbound.AddressRefused as refused:
             raise forms.ValidationError(str(refused)) from None
         return url
 

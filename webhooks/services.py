@@ -3,13 +3,9 @@ retries (docs/api.md#webhooks for receivers, docs/operations.md for running them
 
 import hashlib
 import hmac
-import ipaddress
 import logging
-import socket
-import ssl
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import urllib3
 from django.conf import settings
@@ -18,7 +14,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from conflictmap import jobs
+from conflictmap import jobs, outbound
 from incidents import selectors
 from incidents.models import ChangeKind, IncidentChange
 
@@ -34,76 +30,21 @@ EXCERPT_CHARS = 500
 DELIVERY_LOCK_KEY = 220_022
 
 
-class WebhookRefused(Exception):
-    """The target may not be sent to (its address is private, loopback, … or it does not resolve)."""
-
-
 def webhook_target_check(url):
-    """The addresses to send to, in the resolver's order: raise WebhookRefused unless every address `url`'s host
-    resolves to is a public one (or WEBHOOKS_ALLOW_PRIVATE), so a webhook cannot become a way to reach the site's
-    own network. The sender connects only to the addresses returned, so a name that resolves elsewhere a moment
-    later (DNS rebinding) changes nothing."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookRefused(_("Only http and https addresses can receive webhooks."))
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)]
-    except (OSError, ValueError) as error:
-        raise WebhookRefused(
-            _("%(host)s cannot be resolved: %(error)s") % {"host": parts.hostname, "error": error}
-        ) from None
-    if not settings.WEBHOOKS_ALLOW_PRIVATE:
-        for address in addresses:
-            ip = ipaddress.ip_address(address.split("%")[0])
-            if not ip.is_global:
-                raise WebhookRefused(
-                    _(
-                        "%(host)s is a private, loopback or reserved address (%(address)s): webhooks are only sent "
-                        "to public addresses."
-                    )
-                    % {"host": parts.hostname, "address": ip}
-                )
-    return list(dict.fromkeys(addresses))
-
-
-def _post_first_listening(*, url, addresses, **request):
-    """_post to each checked address in turn until one accepts the connection, as a browser would: a name such as
-    "localhost" resolves to ::1 and 127.0.0.1, and a receiver may listen on only one of them."""
-    for address in addresses[:-1]:
-        try:
-            return _post(url=url, address=address, **request)
-        except urllib3.exceptions.NewConnectionError:
-            continue
-    return _post(url=url, address=addresses[-1], **request)
+    """The addresses to send to (conflictmap/outbound.py): AddressRefused unless every address `url`'s host resolves
+    to is a public one (or WEBHOOKS_ALLOW_PRIVATE), so a webhook cannot become a way to reach the site's own
+    network."""
+    return outbound.public_addresses(url, allow_private=settings.WEBHOOKS_ALLOW_PRIVATE)
 
 
 def _post(*, url, address, body, headers):
     """POST to `url` at the checked `address` (TLS still checks the URL's host name): (status, the answer's first
     WEBHOOKS_RESPONSE_MAX_BYTES). No redirects, no retries of its own: the delivery's back-off does that."""
-    parts = urlsplit(url)
     timeout = urllib3.Timeout(connect=settings.WEBHOOKS_TIMEOUT_SECONDS, read=settings.WEBHOOKS_TIMEOUT_SECONDS)
-    if parts.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            parts.port or 443,
-            timeout=timeout,
-            retries=False,
-            server_hostname=parts.hostname,
-            assert_hostname=parts.hostname,
-            ssl_context=ssl.create_default_context(cafile=settings.WEBHOOKS_CA_FILE),
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(address, parts.port or 80, timeout=timeout, retries=False)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    with pool:
+    target, host = outbound.request_target(url)
+    with outbound.connection_pool(url=url, address=address, timeout=timeout, ca_file=settings.WEBHOOKS_CA_FILE) as pool:
         response = pool.urlopen(
-            "POST",
-            target,
-            body=body,
-            headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
-            redirect=False,
-            preload_content=False,
+            "POST", target, body=body, headers={**headers, "Host": host}, redirect=False, preload_content=False
         )
         try:
             return response.status, response.read(settings.WEBHOOKS_RESPONSE_MAX_BYTES) or b""
@@ -211,9 +152,11 @@ def delivery_send(*, delivery):
     code, excerpt, error = None, "", ""
     try:
         addresses = webhook_target_check(webhook.url)  # at every attempt: the name may resolve elsewhere now
-        code, received = _post_first_listening(url=webhook.url, addresses=addresses, body=body, headers=headers)
+        code, received = outbound.first_listening(
+            addresses, lambda address: _post(url=webhook.url, address=address, body=body, headers=headers)
+        )
         excerpt = received[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
-    except WebhookRefused as refused:
+    except outbound.AddressRefused as refused:
         error = str(refused)
     except (urllib3.exceptions.HTTPError, OSError) as failure:  # refused, timed out, TLS, a broken answer
         error = f"{type(failure).__name__}: {failure}"[:2000]

@@ -350,3 +350,20 @@ WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 WEBHOOKS_KEEP_DAYS = env.int("WEBHOOKS_KEEP_DAYS", default=30)  # delivered ones leave the delivery log after this
 # Certificates that https receivers may present: the system's store unless a PEM bundle is named (an internal CA).
 WEBHOOKS_CA_FILE = env("WEBHOOKS_CA_FILE", default=None)
+
+# Archived sources (incidents/archive.py, docs/evidence.md): when SOURCE_ARCHIVING is on, saving a source with a URL
+# queues a job that fetches it once and keeps the answer as a WARC file in SOURCE_ARCHIVE_DIR (never served as
+# plain files). Private, loopback and reserved addresses are refused unless SOURCE_ARCHIVING_ALLOW_PRIVATE (the
+# tests' loopback server); at most SOURCE_ARCHIVING_MAX_BYTES of page, SOURCE_ARCHIVING_MAX_REDIRECTS redirects, and
+# SOURCE_ARCHIVING_TIMEOUT_SECONDS for the whole fetch (each connection within SOURCE_ARCHIVING_CONNECT_SECONDS).
+SOURCE_ARCHIVING = env.bool("SOURCE_ARCHIVING", default=False)
+SOURCE_ARCHIVE_DIR = Path(env("SOURCE_ARCHIVE_DIR", default=str(LOCAL_DIR / "source-archive")))
+SOURCE_ARCHIVING_ALLOW_PRIVATE = env.bool("SOURCE_ARCHIVING_ALLOW_PRIVATE", default=False)
+SOURCE_ARCHIVING_MAX_BYTES = env.int("SOURCE_ARCHIVING_MAX_BYTES", default=20 * 1024 * 1024)
+SOURCE_ARCHIVING_MAX_REDIRECTS = env.int("SOURCE_ARCHIVING_MAX_REDIRECTS", default=5)
+SOURCE_ARCHIVING_CONNECT_SECONDS = env.float("SOURCE_ARCHIVING_CONNECT_SECONDS", default=10.0)
+SOURCE_ARCHIVING_TIMEOUT_SECONDS = env.float("SOURCE_ARCHIVING_TIMEOUT_SECONDS", default=60.0)
+SOURCE_ARCHIVING_USER_AGENT = env(
+    "SOURCE_ARCHIVING_USER_AGENT", default="Mozilla/5.0 (compatible; conflictmap-archiver/1; +source archiving)"
+)
+SOURCE_ARCHIVING_CA_FILE = env("SOURCE_ARCHIVING_CA_FILE", default=None)

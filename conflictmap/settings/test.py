@@ -42,3 +42,5 @@ RELEASES_DIR = LOCAL_DIR / "test-releases"
 WEBHOOKS_RETRY_FIRST_SECONDS = 0.05
 WEBHOOKS_RETRY_MAX_SECONDS = 0.4
 WEBHOOKS_TIMEOUT_SECONDS = 2.0
+# Captures of archived sources go to a scratch folder (tests/test_source_archive.py).
+SOURCE_ARCHIVE_DIR = Path(env("SOURCE_ARCHIVE_DIR", default=str(LOCAL_DIR / "test-source-archive")))
