@@ -42,3 +42,7 @@ RELEASES_DIR = LOCAL_DIR / "test-releases"
 WEBHOOKS_RETRY_FIRST_SECONDS = 0.05
 WEBHOOKS_RETRY_MAX_SECONDS = 0.4
 WEBHOOKS_TIMEOUT_SECONDS = 2.0
+
+# Uploaded media of the tests go to a scratch folder, never the developer's own.
+MEDIA_ORIGINALS_DIR = Path(tempfile.gettempdir()) / "conflictmap-test-media" / "originals"
+MEDIA_PUBLIC_DIR = Path(tempfile.gettempdir()) / "conflictmap-test-media" / "public"

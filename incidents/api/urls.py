@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .. import views as incident_views
 from . import ogc, views
 
 # Part of the "incidents" namespace but outside the language prefix (see conflictmap/urls.py): the map page and
@@ -11,6 +12,8 @@ urlpatterns = [
     path("api/releases.json", views.ReleasesView.as_view(), name="api-releases"),
     path("api/timeline", views.TimelineView.as_view(), name="api-timeline"),
     path("api/openapi.json", views.OpenAPIView.as_view(), name="api-openapi"),
+    # Media files are the same in every language: the public copy of an item of a published incident.
+    path("media/<int:pk>", incident_views.MediaFileView.as_view(), name="media-public"),
     path("ogcapi/", ogc.LandingView.as_view(), name="ogc-landing"),
     path("ogcapi/conformance", ogc.ConformanceView.as_view(), name="ogc-conformance"),
     path("ogcapi/collections", ogc.CollectionsView.as_view(), name="ogc-collections"),
