@@ -113,7 +113,8 @@ def test_too_big_is_refused_per_type(settings):
     with pytest.raises(ValidationError) as refused:
         media_analyse(upload("big.png", encoded(picture(4), "PNG")))
     assert (
-        "“big.png” is" in refused.value.messages[0] and "an image may be at most 1000\xa0bytes" in refused.value.messages[0]
+        "“big.png” is" in refused.value.messages[0]
+        and "an image may be at most 1000\xa0bytes" in refused.value.messages[0]
     )
     with pytest.raises(ValidationError) as refused:
         media_analyse(SimpleUploadedFile("long.webm", WEBM))
