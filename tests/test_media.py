@@ -384,3 +384,34 @@ def test_sensitive_media_stay_out_of_feeds_and_public_json(client, publisher):
         assert response.status_code == 200, url
         for path in hidden:
             assert path.encode() not in body, url
+
+
+def test_the_kept_feature_follows_media_writes_and_the_change_feed_says_so(client, publisher):
+    from incidents.models import IncidentChange
+    from tests.test_incident_features import kept, rebuilt
+
+    incident = IncidentFactory(published=True)
+    street = attach(incident, publisher, "street.jpg", encoded(picture(25)), caption="Street")
+    assert kept() == rebuilt()
+    assert json.loads(kept()[incident.pk])["properties"]["media"][0]["url"] == street.get_absolute_url()
+
+    # Marked graphic afterwards: it leaves the feature, and the feed tells copies to drop it.
+    last = IncidentChange.objects.order_by("-id").first().pk
+    street.graphic = True
+    services.incident_media_save(media=street, user=publisher)
+    assert json.loads(kept()[incident.pk])["properties"]["media"] == []
+    assert kept() == rebuilt()
+    change = IncidentChange.objects.filter(pk__gt=last, incident_id=incident.pk).get()
+    assert (change.kind, change.fields) == ("updated", ["media"])
+    response = client.get("/api/changes", {"limit": 1000})
+    assert response.status_code == 200
+    changes = [c for c in json.loads(body_of(response))["changes"] if c["incident"] == incident.pk]
+    assert changes[-1]["fields"] == ["media"] and street.get_absolute_url() not in json.dumps(changes)
+
+    # A video shows in the feature only once cleared; a deleted item leaves it.
+    clip = attach(incident, publisher, "clip.mp4", MP4)
+    assert json.loads(kept()[incident.pk])["properties"]["media"] == []
+    services.incident_media_save(media=clip, user=publisher, video_cleared=True)
+    assert [m["type"] for m in json.loads(kept()[incident.pk])["properties"]["media"]] == ["video/mp4"]
+    clip.delete()
+    assert json.loads(kept()[incident.pk])["properties"]["media"] == [] and kept() == rebuilt()

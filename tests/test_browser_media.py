@@ -1,0 +1,73 @@
+# ruff: noqa: F811 -- the browser fixtures are imported from tests/test_browser_map.py and named as arguments
+"""Graphic and identifying media in a real Chromium: blurred behind a warning and a real button, revealed from the
+keyboard, in English and Arabic, with axe-core finding nothing before and after."""
+
+import importlib
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import transaction
+from playwright.sync_api import expect
+
+from incidents import services
+from incidents.media import media_analyse
+from incidents.models import EventType, IncidentMedia
+from tests.factories import IncidentFactory, UserFactory
+from tests.test_browser_a11y import axe_violations
+from tests.test_browser_map import orm_beside_playwright, screenshot  # noqa: F401 -- fixture
+from tests.test_media import encoded, picture, upload
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    # axe-core is injected by the test; the site's CSP (rightly) refuses it.
+    return {**browser_context_args, "bypass_csp": True}
+
+
+@pytest.fixture
+def incident_with_media(transactional_db):
+    if not EventType.objects.exists():
+        importlib.import_module("incidents.migrations.0002_acled_taxonomy").add_taxonomy(django_apps, None)
+    publisher = UserFactory(username="pub-media", is_superuser=True)
+    with transaction.atomic():
+        incident = IncidentFactory(published=True, title="Strike on the market", title_ar="قصف السوق")
+    for seed, flags, caption, caption_ar in [
+        (31, {}, "The street the next morning", "الشارع في الصباح التالي"),
+        (32, {"graphic": True}, "Casualties at the scene", "ضحايا في المكان"),
+    ]:
+        file = upload(f"photo-{seed}.jpg", encoded(picture(seed)))
+        media = IncidentMedia(incident=incident, original=file, caption=caption, caption_ar=caption_ar, **flags)
+        services.incident_media_save(media=media, user=publisher, facts=media_analyse(file))
+    return incident
+
+
+@pytest.mark.parametrize("prefix", ["", "/ar"])
+def test_graphic_media_are_blurred_until_revealed_from_the_keyboard(page, live_server, incident_with_media, prefix):
+    arabic = prefix == "/ar"
+    page.goto(f"{live_server.url}{prefix}/incidents/{incident_with_media.pk}/")
+    graphic = page.locator(".media-sensitive")
+    picture_behind = graphic.locator("img")
+    button = graphic.get_by_role("button", name="اعرض الصورة" if arabic else "Show the image")
+    expect(button).to_be_visible()
+    expect(graphic).to_contain_text("تحذير" if arabic else "Warning: graphic content")
+    expect(picture_behind).to_have_attribute("aria-hidden", "true")
+    assert "blur" in picture_behind.evaluate("img => getComputedStyle(img).filter")
+    # The plain picture is shown as it is, and named by its caption in the page's language.
+    plain = page.locator(".media-item:not(.media-sensitive) img")
+    expect(plain).to_have_attribute("alt", "الشارع في الصباح التالي" if arabic else "The street the next morning")
+    assert plain.evaluate("img => getComputedStyle(img).filter") == "none"
+    screenshot(page, f"media-blurred-{'ar' if arabic else 'en'}")
+    assert axe_violations(page) == []
+
+    # Keyboard only: Tab reaches the button, Enter reveals the picture and moves focus to it.
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_be_hidden()
+    expect(picture_behind).not_to_have_attribute("aria-hidden", "true")
+    assert picture_behind.evaluate("img => getComputedStyle(img).filter") == "none"
+    assert page.evaluate("document.activeElement.classList.contains('media-frame')")
+    expect(page.get_by_role("img", name="ضحايا في المكان" if arabic else "Casualties at the scene")).to_be_visible()
+    screenshot(page, f"media-revealed-{'ar' if arabic else 'en'}")
+    assert axe_violations(page) == []
