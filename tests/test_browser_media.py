@@ -1,4 +1,3 @@
-# ruff: noqa: F811 -- the browser fixtures are imported from tests/test_browser_map.py and named as arguments
 """Graphic and identifying media in a real Chromium: blurred behind a warning and a real button, revealed from the
 keyboard, in English and Arabic, with axe-core finding nothing before and after."""
 
