@@ -217,8 +217,9 @@ class CheckedAutocompleteMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class IncidentPartInline(CheckedAutocompleteMixin, admin.TabularInline):
-    """Actors and citations are part of the incident: whoever may not change the incident may not change them."""
+class IncidentPartMixin:
+    """Actors, citations and media are part of the incident: whoever may not change the incident may not change
+    them."""
 
     def _incident_editable(self, request, obj):
         return obj is None or services.incident_editable_by(incident=obj, user=request.user)
@@ -231,6 +232,10 @@ class IncidentPartInline(CheckedAutocompleteMixin, admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._incident_editable(request, obj)
+
+
+class IncidentPartInline(IncidentPartMixin, CheckedAutocompleteMixin, admin.TabularInline):
+    pass
 
 
 class LabelledInlineFormSet(BaseInlineFormSet):
@@ -341,28 +346,28 @@ def media_facts_shown(media):
     )
 
 
-class IncidentMediaFormSet(LabelledInlineFormSet):
-    pass
-
-
-class IncidentMediaInline(IncidentPartInline):
+class IncidentMediaInline(IncidentPartMixin, admin.StackedInline):
     """Images and videos of the incident: upload, flags, a preview and what is known of each file, for staff."""
 
     model = IncidentMedia
     form = IncidentMediaForm
-    formset = IncidentMediaFormSet
     extra = 1
-    fields = [
-        "original",
-        "preview",
-        "caption",
-        "caption_ar",
-        "credit",
-        "graphic",
-        "identifying",
-        "video_cleared",
-        "facts",
-        "duplicates",
+    view_on_site = False  # an item's public address serves its copy only once the incident is published
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("original", "preview"),
+                    ("caption", "caption_ar"),
+                    "credit",
+                    ("graphic", "identifying"),
+                    "video_cleared",
+                    "facts",
+                    "duplicates",
+                ]
+            },
+        )
     ]
     readonly_fields = ["preview", "facts", "duplicates"]
     verbose_name = _("media item")
@@ -372,7 +377,7 @@ class IncidentMediaInline(IncidentPartInline):
     def preview(self, media):
         return media_preview(media, source_url=media_original_url(media))
 
-    @admin.display(description=_("file"))
+    @admin.display(description=_("stored file"))
     def facts(self, media):
         return media_facts_shown(media)
 
@@ -742,8 +747,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         # Media go through their service: fingerprints, the public copy without metadata, who uploaded and cleared.
         changed = formset.save(commit=False)
         for deleted in formset.deleted_objects:
-            deleted.delete()
-            transaction.on_commit(lambda deleted=deleted: services.incident_media_files_delete(media=deleted))
+            deleted.delete()  # its files go after the commit (models.media_files_delete)
         for media_form in formset.forms:
             if media_form.instance in changed:
                 services.incident_media_save(
@@ -1111,6 +1115,8 @@ class IncidentMediaAdmin(admin.ModelAdmin):
         "uploaded_by",
         "uploaded_at",
     ]
+    # The name opens the item; the preview is a link to the original already (two links cannot nest).
+    list_display_links = ["original_name"]
     list_filter = ["kind", "graphic", "identifying", "content_type", "incident__status"]
     search_fields = ["original_name", "caption", "caption_ar", "credit", "=sha256", "=incident__id"]
     list_select_related = ["incident", "uploaded_by"]

@@ -7,6 +7,7 @@ from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault, Value
 from django.urls import reverse
 from django.utils.formats import localize
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -289,6 +290,17 @@ class ActorMappingForm(forms.Form):
         ]
 
 
+class StoredFileName(forms.Widget):
+    """A stored media item's file, named as it was uploaded: it cannot be replaced, only removed."""
+
+    def __init__(self, file_name, attrs=None):
+        super().__init__(attrs)
+        self.file_name = file_name
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html('<span class="media-file-name"><bdi>{}</bdi></span>', self.file_name)
+
+
 class IncidentMediaForm(forms.ModelForm):
     """One media item in the incident's inline: a new file is read here (incidents/media.py), so a renamed program,
     an oversized file or a damaged image is this row's error, naming the file, before anything is stored."""
@@ -317,7 +329,7 @@ class IncidentMediaForm(forms.ModelForm):
         if self.instance.pk is not None:
             # A stored item keeps its file (its fingerprints and public copy were made from it): upload a new item.
             self.fields["original"].disabled = True
-            self.fields["original"].widget = forms.HiddenInput()
+            self.fields["original"].widget = StoredFileName(self.instance.original_name)
             self.fields["original"].required = False
         if self.instance.pk is not None and (self.instance.kind != "video" or self.instance.video_cleared_at):
             # Images need no check (their copy is stripped) and a cleared video stays cleared.

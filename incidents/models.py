@@ -21,6 +21,8 @@ from django.db import router, transaction
 from django.db.models import F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Concat, Lower, Upper
 from django.db.models.lookups import Range
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
@@ -941,6 +943,19 @@ class IncidentMedia(models.Model):
 
     def get_absolute_url(self):
         return reverse("incidents:media-public", args=[self.pk])
+
+
+@receiver(post_delete, sender=IncidentMedia)
+def media_files_delete(sender, instance, **kwargs):
+    """An item's files go once its row is gone for good (removed in the inline, or with its incident): after the
+    commit, so a rolled-back delete keeps them. Rows deleted in SQL (an import's revert never has media) skip this."""
+
+    def delete():
+        for stored in (instance.original, instance.public_copy):
+            if stored:
+                stored.storage.delete(stored.name)
+
+    transaction.on_commit(delete, using=kwargs.get("using"))
 
 
 # --- What the public side reads instead of scanning incidents: kept current by database triggers (declared in

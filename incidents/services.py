@@ -380,10 +380,3 @@ def incident_media_save(*, media, user, facts=None, video_cleared=False):
             with media.original.open("rb") as original:
                 media.public_copy.save("public", File(original), save=True)
     return media
-
-
-def incident_media_files_delete(*, media):
-    """Remove a deleted media item's files (after its row is gone)."""
-    for stored in (media.original, media.public_copy):
-        if stored:
-            stored.storage.delete(stored.name)

@@ -13,7 +13,7 @@ from incidents.media import media_analyse
 from incidents.models import EventType, IncidentMedia
 from tests.factories import IncidentFactory, UserFactory
 from tests.test_browser_a11y import axe_violations
-from tests.test_browser_map import orm_beside_playwright, screenshot  # noqa: F401 -- fixture
+from tests.test_browser_map import ARTIFACTS, orm_beside_playwright, screenshot  # noqa: F401 -- fixture
 from tests.test_media import encoded, picture, upload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -70,3 +70,26 @@ def test_graphic_media_are_blurred_until_revealed_from_the_keyboard(page, live_s
     expect(page.get_by_role("img", name="ضحايا في المكان" if arabic else "Casualties at the scene")).to_be_visible()
     screenshot(page, f"media-revealed-{'ar' if arabic else 'en'}")
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("prefix", ["", "/ar"])
+def test_the_media_inline_and_list_have_no_wcag_violations(page, live_server, incident_with_media, prefix):
+    page.goto(f"{live_server.url}{prefix}/admin/login/")
+    page.fill("#id_username", "pub-media")
+    page.fill("#id_password", "pw")
+    page.locator("input[type=submit]").click()
+    tag = "ar" if prefix else "en"
+    for name, path in [
+        ("inline", f"/incident/{incident_with_media.pk}/change/"),
+        ("list", "/incidentmedia/"),
+        ("preview", f"/incident/{incident_with_media.pk}/preview/"),
+    ]:
+        page.goto(f"{live_server.url}{prefix}/admin/incidents{path}")
+        page.wait_for_load_state("load")
+        screenshot(page, f"media-admin-{name}-{tag}")
+        assert axe_violations(page) == [], name
+    # The inline itself: both items with their previews, flags and file facts.
+    page.goto(f"{live_server.url}{prefix}/admin/incidents/incident/{incident_with_media.pk}/change/")
+    inline = page.locator("#media-group")
+    expect(inline.locator("img.media-admin-preview")).to_have_count(2)
+    inline.screenshot(path=ARTIFACTS / f"media-admin-inline-rows-{tag}.png")

@@ -3,6 +3,7 @@ flags, the admin's inline and list, and what the public may fetch (docs/editors.
 
 import io
 import json
+import os
 import random
 
 import pytest
@@ -415,3 +416,27 @@ def test_the_kept_feature_follows_media_writes_and_the_change_feed_says_so(clien
     assert [m["type"] for m in json.loads(kept()[incident.pk])["properties"]["media"]] == ["video/mp4"]
     clip.delete()
     assert json.loads(kept()[incident.pk])["properties"]["media"] == [] and kept() == rebuilt()
+
+
+def test_removing_an_item_in_the_inline_removes_its_files_after_the_commit(
+    client, editor, django_capture_on_commit_callbacks
+):
+    draft = IncidentFactory()
+    media = attach(draft, editor, "a.jpg", encoded(picture(26)))
+    original, public = media.original.path, media.public_copy.path
+    client.force_login(editor)
+    data = incident_form(
+        edit_version=draft.version,
+        **{
+            "media-TOTAL_FORMS": "1",
+            "media-INITIAL_FORMS": "1",
+            "media-0-id": media.pk,
+            "media-0-incident": draft.pk,
+            "media-0-DELETE": "on",
+        },
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(change_url(draft), data)
+    assert response.status_code == 302
+    assert not IncidentMedia.objects.exists()
+    assert not os.path.exists(original) and not os.path.exists(public)
