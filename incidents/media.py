@@ -21,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # Pillow's format name → the content type stored and served; the only images accepted.
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 VIDEO_TYPES = {"video/mp4", "video/webm"}
+TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "video/mp4": "MP4", "video/webm": "WebM"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "video/mp4": "mp4", "video/webm": "webm"}
 # filetype reads at most this many bytes of a file's start.
 SIGNATURE_BYTES = 8192
@@ -88,7 +89,7 @@ def media_analyse(upload) -> MediaFacts:
     too big for its type, or an image Pillow cannot read to the end (damaged or cut short)."""
     name = getattr(upload, "name", "") or _("the file")
     size = upload.size
-    allowed = ", ".join(sorted(EXTENSIONS[content_type].upper() for content_type in settings.MEDIA_ALLOWED_TYPES))
+    allowed = ", ".join(TYPE_NAMES[content_type] for content_type in settings.MEDIA_ALLOWED_TYPES)
     not_allowed = _refused(
         _("“%(name)s” is not a file of a type accepted here (%(types)s), whatever its name says.")
         % {"name": name, "types": allowed},
