@@ -30,6 +30,8 @@ ROUTES = dict(public_routes())
 
 def url_of(name, language, incident):
     arguments = {"pk": incident.pk, "collection_id": "incidents", "feature_id": str(incident.pk)}
+    if name == "media-public":  # a media item's number, not the incident's
+        arguments["pk"] = incident.media.get().pk
     with translation.override(language):
         url = reverse(f"incidents:{name}", kwargs={key: arguments[key] for key in ROUTES[name]})
     return f"{url}?{QUERIES[name]}" if name in QUERIES else url
@@ -45,6 +47,11 @@ def test_every_route_answers_and_is_limited_alike_in_every_language(client, expo
                                                                      settings, name, language):  # fmt: skip
     settings.RATE_LIMITS = {"api": "1/60", "download": "1/600"}
     incident = export_incidents[0]
+    if name == "media-public":
+        from tests.factories import UserFactory
+        from tests.test_media import attach, encoded, picture
+
+        attach(incident, UserFactory(group="Publishers"), "street.jpg", encoded(picture(1)))
     # /ar/… for the pages and the map feeds; the data API (/api/, /ogcapi/) has one URL for every language.
     url = url_of(name, language, incident)
     english = url_of(name, settings.LANGUAGE_CODE, incident)
