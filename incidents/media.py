@@ -108,8 +108,17 @@ def media_analyse(upload) -> MediaFacts:
         return MediaFacts(kind="video", content_type=guessed_type, size=size, sha256=_sha256(upload))
     if problem := _too_big(name, size, "image"):
         raise problem
+    too_many_pixels = _(
+        "“%(name)s” is %(width)s × %(height)s pixels; an image may have at most %(limit)s million pixels."
+    )
     try:
         image = Image.open(upload)
+    except Image.DecompressionBombError:
+        # Pillow's own guard (twice its MAX_IMAGE_PIXELS, 179 million) fires while it reads the header.
+        raise _refused(
+            _("“%(name)s” has far more pixels than an image may have (%(limit)s million).")
+            % {"name": name, "limit": settings.MEDIA_IMAGE_MAX_PIXELS // 1_000_000}
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError):
         if guessed_type in IMAGE_TYPES.values():
             raise _refused(damaged % {"name": name}) from None
@@ -119,7 +128,7 @@ def media_analyse(upload) -> MediaFacts:
         raise not_allowed
     if image.width * image.height > settings.MEDIA_IMAGE_MAX_PIXELS:
         raise _refused(
-            _("“%(name)s” is %(width)s × %(height)s pixels; an image may have at most %(limit)s million pixels.")
+            too_many_pixels
             % {
                 "name": name,
                 "width": image.width,

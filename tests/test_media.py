@@ -440,3 +440,33 @@ def test_removing_an_item_in_the_inline_removes_its_files_after_the_commit(
     assert response.status_code == 302
     assert not IncidentMedia.objects.exists()
     assert not os.path.exists(original) and not os.path.exists(public)
+
+
+def png_header_claiming(width, height):
+    """A PNG whose header claims a size its few bytes do not hold: what a decompression bomb looks like at first."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    "side, message",
+    [
+        (10_000, "“bomb.png” is 10000 × 10000 pixels; an image may have at most 50 million pixels."),
+        (30_000, "“bomb.png” has far more pixels than an image may have (50 million)."),
+    ],
+)
+def test_an_image_claiming_too_many_pixels_is_refused_before_decoding(side, message):
+    with pytest.raises(ValidationError) as refused:
+        media_analyse(upload("bomb.png", png_header_claiming(side, side)))
+    assert refused.value.messages == [message]
