@@ -5,6 +5,7 @@ import importlib
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from playwright.sync_api import expect
 
@@ -14,7 +15,7 @@ from incidents.models import EventType, IncidentMedia
 from tests.factories import IncidentFactory, UserFactory
 from tests.test_browser_a11y import axe_violations
 from tests.test_browser_map import ARTIFACTS, orm_beside_playwright, screenshot  # noqa: F401 -- fixture
-from tests.test_media import encoded, picture, upload
+from tests.test_media import MP4, encoded, picture, upload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -39,6 +40,9 @@ def incident_with_media(transactional_db):
         file = upload(f"photo-{seed}.jpg", encoded(picture(seed)))
         media = IncidentMedia(incident=incident, original=file, caption=caption, caption_ar=caption_ar, **flags)
         services.incident_media_save(media=media, user=publisher, facts=media_analyse(file))
+    clip = SimpleUploadedFile("clip.mp4", MP4)
+    video = IncidentMedia(incident=incident, original=clip, caption="Crowd at the checkpoint", identifying=True)
+    services.incident_media_save(media=video, user=publisher, facts=media_analyse(clip), video_cleared=True)
     return incident
 
 
@@ -46,7 +50,7 @@ def incident_with_media(transactional_db):
 def test_graphic_media_are_blurred_until_revealed_from_the_keyboard(page, live_server, incident_with_media, prefix):
     arabic = prefix == "/ar"
     page.goto(f"{live_server.url}{prefix}/incidents/{incident_with_media.pk}/")
-    graphic = page.locator(".media-sensitive")
+    graphic = page.locator(".media-sensitive", has=page.locator("img"))
     picture_behind = graphic.locator("img")
     button = graphic.get_by_role("button", name="اعرض الصورة" if arabic else "Show the image")
     expect(button).to_be_visible()
@@ -70,6 +74,15 @@ def test_graphic_media_are_blurred_until_revealed_from_the_keyboard(page, live_s
     expect(page.get_by_role("img", name="ضحايا في المكان" if arabic else "Casualties at the scene")).to_be_visible()
     screenshot(page, f"media-revealed-{'ar' if arabic else 'en'}")
     assert axe_violations(page) == []
+
+    # An identifying video: no controls (nothing to reach) until revealed, then playable.
+    identifying = page.locator(".media-sensitive", has=page.locator("video"))
+    expect(identifying).to_contain_text("قد يُظهر أشخاصًا" if arabic else "It may show people who could be identified.")
+    clip = identifying.locator("video")
+    assert clip.evaluate("video => video.controls") is False
+    identifying.get_by_role("button", name="اعرض الفيديو" if arabic else "Show the video").click()
+    assert clip.evaluate("video => video.controls") is True
+    expect(clip).not_to_have_attribute("aria-hidden", "true")
 
 
 @pytest.mark.parametrize("prefix", ["", "/ar"])
