@@ -29,6 +29,7 @@ from .models import (
     Incident,
     IncidentMedia,
     LocationPrecision,
+    MediaKind,
     ShownText,
     Side,
 )
@@ -262,11 +263,21 @@ class IncidentDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         incident = self.object
+        media = list(selectors.incident_media_shown(incident=incident))
         return {
             **super().get_context_data(**kwargs),
             "page_url": self.request.build_absolute_uri(incident.get_absolute_url()),
             "map_has_tiles": bool(settings.LEAFLET_CONFIG.get("TILES")),
-            "media": selectors.incident_media_shown(incident=incident),
+            "media": media,
+            # Link previews (OpenGraph cards) show a picture only when it is neither graphic nor identifying.
+            "preview_image_url": next(
+                (
+                    self.request.build_absolute_uri(item.get_absolute_url())
+                    for item in media
+                    if item.kind == MediaKind.IMAGE and not item.sensitive
+                ),
+                "",
+            ),
         }
 
 

@@ -321,6 +321,7 @@ def test_a_published_incident_shows_its_media_and_serves_the_public_copy(client,
     )
     page = client.get(incident.get_absolute_url()).content.decode()
     assert f'src="/media/{media.pk}"' in page and 'alt="Crater"' in page and "media-reveal" not in page
+    assert f'<meta property="og:image" content="http://testserver/media/{media.pk}">' in page
     assert "حفرة" in client.get("/ar" + incident.get_absolute_url()).content.decode()
     response = client.get(f"/media/{media.pk}")
     body = b"".join(response.streaming_content)
@@ -351,6 +352,7 @@ def test_graphic_and_identifying_media_are_blurred_behind_a_button(client, publi
     assert "Warning: graphic content (death or injury)." in page
     assert "It may show people who could be identified." in page
     assert page.count('aria-hidden="true"') >= 2 and "incidents/js/media.js" in page
+    assert "og:image" not in page  # link previews never show them
     arabic = client.get("/ar" + incident.get_absolute_url()).content.decode()
     assert arabic.count('class="media-reveal"') == 2
 
