@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 # Pillow's format name → the content type stored and served; the only images accepted.
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -119,7 +119,7 @@ def media_analyse(upload) -> MediaFacts:
             _("“%(name)s” has far more pixels than an image may have (%(limit)s million).")
             % {"name": name, "limit": settings.MEDIA_IMAGE_MAX_PIXELS // 1_000_000}
         ) from None
-    except (UnidentifiedImageError, OSError, ValueError):
+    except Exception:  # a crafted header makes Pillow raise struct.error, EOFError, …: all mean "not readable"
         if guessed_type in IMAGE_TYPES.values():
             raise _refused(damaged % {"name": name}) from None
         raise not_allowed from None
@@ -138,9 +138,10 @@ def media_analyse(upload) -> MediaFacts:
         )
     try:
         image.load()  # decodes every pixel: a cut-short or corrupt file fails here, not later for a visitor
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        upright = ImageOps.exif_transpose(image)  # a malformed EXIF block fails here
+        fingerprint = perceptual_hash(upright)
+    except Exception:  # decoders raise OSError, SyntaxError, IndexError, … on damaged data alike
         raise _refused(damaged % {"name": name}) from None
-    upright = ImageOps.exif_transpose(image)
     facts = MediaFacts(
         kind="image",
         content_type=content_type,
@@ -148,7 +149,7 @@ def media_analyse(upload) -> MediaFacts:
         sha256=_sha256(upload),
         width=upright.width,
         height=upright.height,
-        perceptual_hash=perceptual_hash(upright),
+        perceptual_hash=fingerprint,
     )
     upload.seek(0)
     return facts

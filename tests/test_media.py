@@ -472,3 +472,21 @@ def test_an_image_claiming_too_many_pixels_is_refused_before_decoding(side, mess
     with pytest.raises(ValidationError) as refused:
         media_analyse(upload("bomb.png", png_header_claiming(side, side)))
     assert refused.value.messages == [message]
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP"])
+def test_damaged_files_are_accepted_or_refused_never_a_crash(kind):
+    """Bytes flipped at random in a real file: Pillow raises all sorts of errors on such data; the editor gets either
+    the item or the form's message."""
+    content = bytearray(jpeg_with_gps_and_serial(picture(27)) if kind == "JPEG" else encoded(picture(27), kind))
+    rng = random.Random(kind)
+    for _attempt in range(30):
+        damaged = bytearray(content)
+        for _flip in range(rng.randrange(1, 12)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        try:
+            facts = media_analyse(upload(f"damaged.{kind.lower()}", bytes(damaged)))
+        except ValidationError as refused:
+            assert "“damaged." in refused.messages[0]
+        else:
+            assert facts.kind == "image"
