@@ -8,8 +8,9 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,12 +25,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from conflictmap import jobs
 from places.services import place_remember
 
-from . import archive, services
+from . import archive, selectors, services
 from .forms import (
     ActorAdminForm,
     ActorMappingForm,
     ImportUploadForm,
     IncidentAdminForm,
+    IncidentMediaForm,
     RetractForm,
     SourceAdminForm,
 )
@@ -45,7 +47,9 @@ from .models import (
     ImportStatus,
     Incident,
     IncidentActor,
+    IncidentMedia,
     IncidentSource,
+    MediaKind,
     Release,
     Source,
     SourceCapture,
@@ -332,8 +336,9 @@ class CheckedAutocompleteMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class IncidentPartInline(CheckedAutocompleteMixin, admin.TabularInline):
-    """Actors and citations are part of the incident: whoever may not change the incident may not change them."""
+class IncidentPartMixin:
+    """Actors, citations and media are part of the incident: whoever may not change the incident may not change
+    them."""
 
     def _incident_editable(self, request, obj):
         return obj is None or services.incident_editable_by(incident=obj, user=request.user)
@@ -346,6 +351,10 @@ class IncidentPartInline(CheckedAutocompleteMixin, admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._incident_editable(request, obj)
+
+
+class IncidentPartInline(IncidentPartMixin, CheckedAutocompleteMixin, admin.TabularInline):
+    pass
 
 
 class LabelledInlineFormSet(BaseInlineFormSet):
@@ -389,6 +398,117 @@ class IncidentSourceInline(IncidentPartInline):
     autocomplete_fields = ["source"]
 
 
+def media_preview(media, *, source_url):
+    """A small preview for staff: the original itself (staff may see it), an image or a playable video."""
+    if media.pk is None or not media.original:
+        return "—"
+    if media.kind == MediaKind.VIDEO:
+        return format_html(
+            '<video class="media-admin-preview" src="{}" controls preload="metadata" aria-label="{}"></video>',
+            source_url,
+            str(media),
+        )
+    return format_html(
+        '<a href="{}"><img class="media-admin-preview" src="{}" alt="{}" loading="lazy"></a>',
+        source_url,
+        source_url,
+        str(media),
+    )
+
+
+def media_duplicates_shown(media):
+    """ "Already attached to incident #N" for each other item with the same file or picture."""
+    found = selectors.media_duplicates(media=media)
+    if not found:
+        return "—"
+    return format_html(
+        '<ul class="media-duplicates">{}</ul>',
+        format_html_join(
+            "",
+            '<li><strong>{}</strong> <a href="{}">{}</a></li>',
+            (
+                (
+                    _("Same file:")
+                    if duplicate["exact"]
+                    else _("Same picture (%(bits)s bits apart):") % {"bits": duplicate["distance"]},
+                    reverse("admin:incidents_incident_change", args=[duplicate["media"].incident_id]),
+                    _("already attached to incident #%(id)s") % {"id": duplicate["media"].incident_id},
+                )
+                for duplicate in found
+            ),
+        ),
+    )
+
+
+def media_facts_shown(media):
+    if media.pk is None:
+        return "—"
+    size = f"{media.width} × {media.height} px, " if media.width else ""
+    if media.public_copy:
+        public = (
+            _("public copy made (metadata removed)")
+            if media.kind == MediaKind.IMAGE
+            else _("public copy made (checked by %(who)s)") % {"who": media.video_cleared_by or "—"}
+        )
+    else:
+        public = _("no public copy: not shown to the public until checked")
+    return format_html(
+        '{} · {}{} · <span title="{}">SHA-256 {}…</span><br>{}<br>{}',
+        media.get_content_type_display(),
+        size,
+        filesizeformat(media.size),
+        media.sha256,
+        media.sha256[:12],
+        _("Uploaded by %(who)s, %(when)s")
+        % {"who": media.uploaded_by or "—", "when": date_format(media.uploaded_at, "j M Y H:i")},
+        public,
+    )
+
+
+class IncidentMediaInline(IncidentPartMixin, admin.StackedInline):
+    """Images and videos of the incident: upload, flags, a preview and what is known of each file, for staff."""
+
+    model = IncidentMedia
+    form = IncidentMediaForm
+    extra = 1
+    view_on_site = False  # an item's public address serves its copy only once the incident is published
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("original", "preview"),
+                    ("caption", "caption_ar"),
+                    "credit",
+                    ("graphic", "identifying"),
+                    "video_cleared",
+                    "facts",
+                    "duplicates",
+                ]
+            },
+        )
+    ]
+    readonly_fields = ["preview", "facts", "duplicates"]
+    verbose_name = _("media item")
+    verbose_name_plural = _("media (images and videos)")
+
+    @admin.display(description=_("preview"))
+    def preview(self, media):
+        return media_preview(media, source_url=media_original_url(media))
+
+    @admin.display(description=_("stored file"))
+    def facts(self, media):
+        return media_facts_shown(media)
+
+    @admin.display(description=_("duplicates"))
+    def duplicates(self, media):
+        return media_duplicates_shown(media)
+
+
+def media_original_url(media):
+    return reverse("admin:incidents_incidentmedia_original", args=[media.pk])
+
+
 class ImportBatchFilter(admin.SimpleListFilter):
     """The incidents one import batch created or changed: where a finished batch's page links to."""
 
@@ -422,7 +542,7 @@ class IncidentStatusFilter(admin.SimpleListFilter):
 @admin.register(Incident)
 class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHistoryAdmin):
     form = IncidentAdminForm
-    inlines = [IncidentActorInline, IncidentSourceInline]
+    inlines = [IncidentActorInline, IncidentSourceInline, IncidentMediaInline]
     list_display = [
         "title",
         "title_ar",
@@ -582,6 +702,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
                 "page_url": request.build_absolute_uri(incident.get_absolute_url()),
                 "map_has_tiles": bool(settings.LEAFLET_CONFIG.get("TILES")),
                 "change_url": reverse("admin:incidents_incident_change", args=[incident.pk]),
+                "media": selectors.incident_media_shown(incident=incident),
             },
         )
         # admin_view already adds never_cache; say it once more here, where it matters most.
@@ -754,6 +875,22 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
                 country=str(obj.country or ""),
             )
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not IncidentMedia:
+            return super().save_formset(request, form, formset, change)
+        # Media go through their service: fingerprints, the public copy without metadata, who uploaded and cleared.
+        changed = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            deleted.delete()  # its files go after the commit (models.media_files_delete)
+        for media_form in formset.forms:
+            if media_form.instance in changed:
+                services.incident_media_save(
+                    media=media_form.instance,
+                    user=request.user,
+                    facts=media_form.media_facts,
+                    video_cleared=media_form.cleaned_data.get("video_cleared", False),
+                )
 
     def _apply(self, request, queryset, service, done_message, **kwargs):
         done, refused = 0, []
@@ -1092,3 +1229,105 @@ class ReleaseAdmin(ImportersOnlyMixin, admin.ModelAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/incidents/release/make.html", context)
+
+
+@admin.register(IncidentMedia)
+class IncidentMediaAdmin(admin.ModelAdmin):
+    """Every media item, with its incident and flags: where staff look for what is attached where. Items are
+    uploaded, described and removed on their incident's page (its inline), whose rules decide who may."""
+
+    list_display = [
+        "thumbnail",
+        "original_name",
+        "incident_link",
+        "kind",
+        "content_type",
+        "size_shown",
+        "graphic",
+        "identifying",
+        "has_public_copy",
+        "duplicates_flag",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    # The name opens the item; the preview is a link to the original already (two links cannot nest).
+    list_display_links = ["original_name"]
+    list_filter = ["kind", "graphic", "identifying", "content_type", "incident__status"]
+    search_fields = ["original_name", "caption", "caption_ar", "credit", "=sha256", "=incident__id"]
+    list_select_related = ["incident", "uploaded_by"]
+    readonly_fields = [
+        "preview",
+        "incident_link",
+        "original_name",
+        "kind",
+        "content_type",
+        "size_shown",
+        "width",
+        "height",
+        "sha256",
+        "perceptual_hash",
+        "caption",
+        "caption_ar",
+        "credit",
+        "graphic",
+        "identifying",
+        "video_cleared_by",
+        "video_cleared_at",
+        "uploaded_by",
+        "uploaded_at",
+        "duplicates_flag",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/original/", wrap(self.original_view), name="incidents_incidentmedia_original"),
+            *super().get_urls(),
+        ]
+
+    def original_view(self, request, object_id):
+        """The original as uploaded, metadata and all: staff only, never cached, never guessed as another type."""
+        media = self.get_object(request, unquote(object_id))
+        if media is None or not self.has_view_permission(request, media):
+            raise Http404
+        response = FileResponse(media.original.open("rb"), content_type=media.content_type)
+        patch_cache_control(response, private=True, no_store=True)
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+    @admin.display(description=_("preview"))
+    def thumbnail(self, media):
+        return media_preview(media, source_url=media_original_url(media))
+
+    preview = thumbnail
+
+    @admin.display(description=_("incident"), ordering="incident_id")
+    def incident_link(self, media):
+        return format_html(
+            '<a href="{}">#{} <bdi>{}</bdi></a>',
+            reverse("admin:incidents_incident_change", args=[media.incident_id]),
+            media.incident_id,
+            media.incident,
+        )
+
+    @admin.display(description=_("size"), ordering="size")
+    def size_shown(self, media):
+        return filesizeformat(media.size)
+
+    @admin.display(description=_("public copy"), boolean=True)
+    def has_public_copy(self, media):
+        return bool(media.public_copy)
+
+    @admin.display(description=_("duplicates"))
+    def duplicates_flag(self, media):
+        return media_duplicates_shown(media)

@@ -7,10 +7,12 @@ from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault, Value
 from django.urls import reverse
 from django.utils.formats import localize
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Actor, ActorNameMapping, Incident, Source
+from .media import media_analyse
+from .models import Actor, ActorNameMapping, Incident, IncidentMedia, Source
 
 FATALITY_FIELDS = ("fatalities_low", "fatalities_best", "fatalities_high")
 
@@ -286,3 +288,56 @@ class ActorMappingForm(forms.Form):
             for index, entry in enumerate(self.new_actors)
             if self.cleaned_data.get(f"actor_{index}")
         ]
+
+
+class StoredFileName(forms.Widget):
+    """A stored media item's file, named as it was uploaded: it cannot be replaced, only removed."""
+
+    def __init__(self, file_name, attrs=None):
+        super().__init__(attrs)
+        self.file_name = file_name
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html('<span class="media-file-name"><bdi>{}</bdi></span>', self.file_name)
+
+
+class IncidentMediaForm(forms.ModelForm):
+    """One media item in the incident's inline: a new file is read here (incidents/media.py), so a renamed program,
+    an oversized file or a damaged image is this row's error, naming the file, before anything is stored."""
+
+    video_cleared = forms.BooleanField(
+        label=_("video checked: publish as uploaded"),
+        required=False,
+        help_text=_(
+            "Videos keep their metadata (the place and device they were recorded with). Tick once you have checked "
+            "this one names no one it should not: only then does the incident page show it."
+        ),
+    )
+
+    class Meta:
+        model = IncidentMedia
+        fields = ["original", "caption", "caption_ar", "credit", "graphic", "identifying"]
+        widgets = {
+            "caption": forms.TextInput(attrs={"lang": "en", "dir": "ltr", "size": 30}),
+            "caption_ar": forms.TextInput(attrs={"lang": "ar", "dir": "rtl", "size": 30}),
+        }
+
+    media_facts = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # A stored item keeps its file (its fingerprints and public copy were made from it): upload a new item.
+            self.fields["original"].disabled = True
+            self.fields["original"].widget = StoredFileName(self.instance.original_name)
+            self.fields["original"].required = False
+        if self.instance.pk is not None and (self.instance.kind != "video" or self.instance.video_cleared_at):
+            # Images need no check (their copy is stripped) and a cleared video stays cleared.
+            self.fields["video_cleared"].disabled = True
+            self.fields["video_cleared"].initial = bool(self.instance.video_cleared_at)
+
+    def clean_original(self):
+        upload = self.cleaned_data.get("original")
+        if upload and self.instance.pk is None:
+            self.media_facts = media_analyse(upload)
+        return upload

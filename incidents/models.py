@@ -6,6 +6,7 @@ with low / best / high estimates) so that our data maps onto theirs column by co
 
 import os
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,10 @@ from django.db import router, transaction
 from django.db.models import F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Coalesce, Concat, Lower, Upper
 from django.db.models.lookups import Range
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -29,6 +33,8 @@ from simple_history.models import HistoricalRecords
 
 from places.models import District, LocationPrecision, Place, PlaceKind, place_arabic_names  # noqa: F401 -- re-exported: incidents' vocabulary
 from places.regions import admin_area_label
+
+from .media import EXTENSIONS as MEDIA_EXTENSIONS
 
 http_url_validator = URLValidator(
     schemes=["http", "https"], message=_("Enter a web address starting with http:// or https://.")
@@ -1013,6 +1019,153 @@ class SourceCapture(models.Model):
 
     def __str__(self):
         return f"{self.source_id} @ {self.captured_at:%Y-%m-%d %H:%M}"
+
+
+def media_original_storage():
+    """Originals of attached media: private (staff read them through the admin), never served as files."""
+    return FileSystemStorage(location=settings.MEDIA_ORIGINALS_DIR)
+
+
+def media_public_storage():
+    """Public copies: served only through the media view, which checks that the incident is published."""
+    return FileSystemStorage(location=settings.MEDIA_PUBLIC_DIR)
+
+
+def media_file_name(media, filename):
+    # Our own name, never the uploader's (a path, a script name): the original name is kept in `original_name`.
+    return f"{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{MEDIA_EXTENSIONS[media.content_type]}"
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", _("Image")
+    VIDEO = "video", _("Video")
+
+
+class MediaContentType(models.TextChoices):
+    JPEG = "image/jpeg", "JPEG"
+    PNG = "image/png", "PNG"
+    WEBP = "image/webp", "WebP"
+    MP4 = "video/mp4", "MP4"
+    WEBM = "video/webm", "WebM"
+
+
+class IncidentMediaQuerySet(models.QuerySet):
+    def public(self):
+        """What a visitor may see: media of published incidents that have a public copy."""
+        return self.filter(incident__status=Status.PUBLISHED).exclude(public_copy="")
+
+    def shown_in_previews(self):
+        """Neither graphic nor identifying: the only media a popup, list, feed or the public JSON may carry."""
+        return self.filter(graphic=False, identifying=False)
+
+
+class IncidentMedia(models.Model):
+    """An image or a video attached to an incident: the original as uploaded (staff only) and a public copy without
+    its metadata (incidents/media.py), with the fingerprints that find it again elsewhere."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="media", verbose_name=_("incident"))
+    kind = models.CharField(_("kind"), max_length=5, choices=MediaKind.choices, editable=False)
+    original = models.FileField(
+        _("file"),
+        storage=media_original_storage,
+        upload_to=media_file_name,
+        max_length=200,
+        help_text=_("JPEG, PNG, WebP, MP4 or WebM. The original is kept for staff only."),
+    )
+    original_name = models.CharField(_("uploaded file name"), max_length=255, blank=True, editable=False)
+    public_copy = models.FileField(
+        _("public copy"), storage=media_public_storage, upload_to=media_file_name, max_length=200, blank=True,
+        editable=False,
+    )  # fmt: skip
+    content_type = models.CharField(
+        _("type"),
+        max_length=20,
+        choices=MediaContentType.choices,
+        editable=False,
+        help_text=_("Read from the file's content."),
+    )
+    sha256 = models.CharField(_("SHA-256 of the original"), max_length=64, db_index=True, editable=False)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), editable=False)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True, editable=False)
+    # imagehash's 64-bit pHash, signed to fit a bigint; near duplicates differ in few bits (MEDIA_NEAR_DUPLICATE_BITS).
+    perceptual_hash = models.BigIntegerField(_("perceptual hash"), null=True, blank=True, editable=False)
+    caption = models.CharField(_("caption (English)"), max_length=500, blank=True)
+    caption_ar = models.CharField(_("caption (Arabic)"), max_length=500, blank=True)
+    credit = models.CharField(_("credit"), max_length=200, blank=True, help_text=_("Who made or first published it."))
+    graphic = models.BooleanField(
+        _("graphic"), default=False, help_text=_("Shows death or injury: blurred behind a warning, never in previews.")
+    )
+    identifying = models.BooleanField(
+        _("identifying"),
+        default=False,
+        help_text=_("Shows faces or details that identify a person: blurred behind a warning, never in previews."),
+    )
+    video_cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("video cleared for the public by"),
+    )
+    video_cleared_at = models.DateTimeField(_("video cleared at"), null=True, blank=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = IncidentMediaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident", "id"]
+        verbose_name = _("media item")
+        verbose_name_plural = _("media")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=MediaKind.VIDEO) | Q(perceptual_hash__isnull=False),
+                name="incident_media_image_has_hash",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=MediaKind.IMAGE, content_type__startswith="image/")
+                | Q(kind=MediaKind.VIDEO, content_type__startswith="video/"),
+                name="incident_media_kind_matches_type",
+            ),
+        ]
+
+    def __str__(self):
+        return self.original_name or f"{self.get_kind_display()} {self.pk}"
+
+    @property
+    def sensitive(self):
+        return self.graphic or self.identifying
+
+    @property
+    def shown_caption(self):
+        return ShownText.of(english=self.caption, arabic=self.caption_ar)
+
+    def get_absolute_url(self):
+        return reverse("incidents:media-public", args=[self.pk])
+
+
+@receiver(post_delete, sender=IncidentMedia)
+def media_files_delete(sender, instance, **kwargs):
+    """An item's files go once its row is gone for good (removed in the inline, or with its incident): after the
+    commit, so a rolled-back delete keeps them. Rows deleted in SQL (an import's revert never has media) skip this."""
+
+    def delete():
+        for stored in (instance.original, instance.public_copy):
+            if stored:
+                stored.storage.delete(stored.name)
+
+    transaction.on_commit(delete, using=kwargs.get("using"))
 
 
 # --- What the public side reads instead of scanning incidents: kept current by database triggers (declared in

@@ -65,10 +65,24 @@ FEATURE_SOURCES = """SELECT '[' || string_agg((SELECT '{"publisher":' || to_json
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id"""
 
+# Each incident's media that previews may carry, as JSON array text: neither graphic nor identifying (those are shown
+# blurred on the incident page only, never in any feed, download or API), with a public copy made (an image's without
+# its metadata; a video's once staff cleared it). `url` is the path of views.MediaFileView (MEDIA_URL_PATH + id),
+# site-relative like the page links: the same text whatever host or language the feature is read through.
+MEDIA_URL_PATH = "/media/"
+FEATURE_MEDIA = f"""SELECT '[' || string_agg('{{"url":' || to_json('{MEDIA_URL_PATH}' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> ''"""
+
 # The feature of an incident `i` joined to `et` and `st` (its event type and sub-type as JSON members) and to its
-# actors `la` and sources `ls` (above): the keys in this order, values encoded by to_json, no whitespace between
-# tokens. Where: the public location and precision only, never the exact point (aggregates/privacy.py); a generalised
-# incident's coded place and reported place are empty, as they could name the spot the point no longer shows.
+# actors `la`, sources `ls` and media `lm` (above): the keys in this order, values encoded by to_json, no whitespace
+# between tokens. Where: the public location and precision only, never the exact point (aggregates/privacy.py); a
+# generalised incident's coded place and reported place are empty, as they could name the spot the point no longer
+# shows.
 FEATURE_TEXT = """'{"type":"Feature","id":' || i.id
   || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
   || ',"properties":{"title":' || to_json(i.title)
@@ -100,6 +114,7 @@ FEATURE_TEXT = """'{"type":"Feature","id":' || i.id
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'"""
 
@@ -114,13 +129,16 @@ FEATURE_SQL = """SELECT i.id, {feature}
                    FROM incidents_subeventtype) st ON st.id = i.sub_event_type_id
       CROSS JOIN LATERAL ({actors}) AS la
       CROSS JOIN LATERAL ({sources}) AS ls
+      CROSS JOIN LATERAL ({media}) AS lm
      WHERE i.status = 'published'"""
 
 
 def feature_sql(affected):
     """(incident id, feature text) of the published incidents among `affected`, a FROM item named `affected` with
     an `id` column."""
-    return FEATURE_SQL.format(feature=FEATURE_TEXT, affected=affected, actors=FEATURE_ACTORS, sources=FEATURE_SOURCES)
+    return FEATURE_SQL.format(
+        feature=FEATURE_TEXT, affected=affected, actors=FEATURE_ACTORS, sources=FEATURE_SOURCES, media=FEATURE_MEDIA
+    )
 
 
 # What a spreadsheet may take for the start of a formula (OWASP's list), with the fullwidth and small forms that an

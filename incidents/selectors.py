@@ -2,10 +2,12 @@
 
 The map's reads are in incidents/map/; here: the public list, the filter entry points, the timeline and the exports."""
 
+from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import Count, DateField, Func, Max, Min, Prefetch, Q, Sum
+from django.db.models import Count, DateField, Func, IntegerField, Max, Min, Prefetch, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
@@ -17,6 +19,7 @@ from .models import (
     Incident,
     IncidentActor,
     IncidentChange,
+    IncidentMedia,
     PublishedRegion,
     Release,
     SourceCapture,
@@ -365,3 +368,44 @@ def release_list():
 def release_get(*, name):
     """The release of that name, or Release.DoesNotExist."""
     return Release.objects.get(name=name)
+
+
+# --- Media attached to incidents.
+
+
+def incident_media_shown(*, incident):
+    """The media the incident page shows (published page or staff preview): those with a public copy, in order."""
+    return IncidentMedia.objects.filter(incident=incident).exclude(public_copy="").order_by("id")
+
+
+def media_public_get(*, pk):
+    """A media item a visitor may fetch: its incident published, its public copy made; else DoesNotExist."""
+    return IncidentMedia.objects.public().select_related("incident").get(pk=pk)
+
+
+def media_staff_preview_get(*, pk, user):
+    """A draft's media item for staff who may view media (the preview page), or IncidentMedia.DoesNotExist."""
+    if not user.is_staff or not user.has_perm("incidents.view_incidentmedia"):
+        raise IncidentMedia.DoesNotExist
+    return IncidentMedia.objects.exclude(public_copy="").get(pk=pk)
+
+
+def media_duplicates(*, media):
+    """Other media items holding the same file (same SHA-256) or, for an image, the same picture re-encoded or
+    resized (perceptual hashes within settings.MEDIA_NEAR_DUPLICATE_BITS bits), nearest first, each with
+    `distance` (bits; 0 for the same file) and `exact`."""
+    if media.pk is None or not media.sha256:
+        return []
+    others = IncidentMedia.objects.exclude(pk=media.pk).select_related("incident")
+    if media.perceptual_hash is None:
+        return [{"media": other, "distance": 0, "exact": True} for other in others.filter(sha256=media.sha256)]
+    # `#` is XOR on bigints; bit_count of the 64 bits counts the bits that differ (PostgreSQL 14+).
+    distance = RawSQL(
+        "bit_count((perceptual_hash # %s)::bit(64))", (media.perceptual_hash,), output_field=IntegerField()
+    )
+    found = (
+        others.annotate(distance=distance)
+        .filter(Q(sha256=media.sha256) | Q(distance__lte=settings.MEDIA_NEAR_DUPLICATE_BITS))
+        .order_by("distance", "id")
+    )
+    return [{"media": other, "distance": other.distance, "exact": other.sha256 == media.sha256} for other in found]

@@ -1,10 +1,12 @@
 """Write paths for incidents. Each runs in one transaction, so a failure leaves nothing half-done."""
 
 import hashlib
+import os
 import time
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -14,7 +16,8 @@ from places import geocoding
 from places.regions import admin_areas_at, country_has_regions
 
 from . import archive
-from .models import Actor, Incident, IncidentActor, IncidentSource, LocationPrecision, Source, Status
+from . import media as media_files
+from .models import Actor, Incident, IncidentActor, IncidentSource, LocationPrecision, MediaKind, Source, Status
 
 
 def _check_permission(user, codename):
@@ -345,3 +348,44 @@ def map_terms_refresh(*, min_incidents: int, max_terms: int) -> dict:
         cursor.execute("SELECT term, incidents FROM incidents_mapterm ORDER BY incidents DESC, term")
         terms = cursor.fetchall()
     return {"terms": terms, "cells": cells, "fill_seconds": fill_seconds}
+
+
+# --- Media attached to incidents (incidents/media.py reads the files; docs/editors.md, "Media").
+
+
+def incident_media_check_editable(*, media, user):
+    """Media are part of their incident: whoever may not change the incident may not change its media."""
+    if not incident_editable_by(incident=media.incident, user=user):
+        raise PermissionDenied(_("You may not change this incident's media."))
+
+
+@transaction.atomic
+def incident_media_save(*, media, user, facts=None, video_cleared=False):
+    """Save a media item an editor attached or changed. `facts` (media.MediaFacts) come with a new file: its
+    fingerprints are stored and, for an image, the public copy is written without metadata. A video gets its public
+    copy (the file as uploaded) only when `video_cleared`: its metadata cannot be stripped here, so a person vouches."""
+    incident_media_check_editable(media=media, user=user)
+    if facts is not None:
+        media.kind, media.content_type, media.size, media.sha256 = (
+            facts.kind,
+            facts.content_type,
+            facts.size,
+            facts.sha256,
+        )
+        media.width, media.height, media.perceptual_hash = facts.width, facts.height, facts.perceptual_hash
+        media.original_name = os.path.basename(media.original.name)[:255]
+        media.uploaded_by = user
+        media.public_copy = None
+        media.video_cleared_by, media.video_cleared_at = None, None
+    if video_cleared and media.kind == MediaKind.VIDEO and media.video_cleared_at is None:
+        media.video_cleared_by, media.video_cleared_at = user, timezone.now()
+    media.save()
+    if not media.public_copy:
+        if media.kind == MediaKind.IMAGE:
+            with media.original.open("rb") as original:
+                copy = media_files.image_public_copy(original, media.content_type)
+            media.public_copy.save("public", ContentFile(copy), save=True)
+        elif media.video_cleared_at is not None:
+            with media.original.open("rb") as original:
+                media.public_copy.save("public", File(original), save=True)
+    return media

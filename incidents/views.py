@@ -1,9 +1,11 @@
 import math
+from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 from django.views import View
@@ -15,6 +17,7 @@ from places.models import Region, arabic_name, place_arabic_names
 from . import archive, regional, selectors
 from .api import docs as api_docs
 from .api import openapi
+from .api.downloads import byte_range, file_part
 from .api.views import PublicGetMixin
 from .filters import MapViewForm, map_filter_keys
 from .map import feed as map_feed
@@ -24,7 +27,9 @@ from .models import (
     Dataset,
     DatePrecision,
     Incident,
+    IncidentMedia,
     LocationPrecision,
+    MediaKind,
     ShownText,
     Side,
     SourceCapture,
@@ -305,10 +310,21 @@ class IncidentDetailView(DetailView):
     def get_context_data(self, **kwargs):
         incident = self.object
         selectors.sources_archived_copies_set(sources=incident.sources.all())
+        media = list(selectors.incident_media_shown(incident=incident))
         return {
             **super().get_context_data(**kwargs),
             "page_url": self.request.build_absolute_uri(incident.get_absolute_url()),
             "map_has_tiles": bool(settings.LEAFLET_CONFIG.get("TILES")),
+            "media": media,
+            # Link previews (OpenGraph cards) show a picture only when it is neither graphic nor identifying.
+            "preview_image_url": next(
+                (
+                    self.request.build_absolute_uri(item.get_absolute_url())
+                    for item in media
+                    if item.kind == MediaKind.IMAGE and not item.sensitive
+                ),
+                "",
+            ),
         }
 
 
@@ -483,3 +499,48 @@ def archive_warc_response(capture):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+class MediaFileView(View):
+    """The public copy of a media item of a published incident (never an original; a draft's is a 404), with Range
+    for video seeking. Staff who may view media also get drafts' copies, for the preview page, never cached."""
+
+    def get(self, request, pk):
+        try:
+            media = selectors.media_public_get(pk=pk)
+            public = True
+        except IncidentMedia.DoesNotExist:
+            try:
+                media = selectors.media_staff_preview_get(pk=pk, user=request.user)
+            except IncidentMedia.DoesNotExist:
+                raise Http404("No public media item with that number.") from None
+            public = False
+        path = Path(media.public_copy.path)
+        size = path.stat().st_size
+        etag = f'"{media.sha256[:16]}-{media.pk}-{path.stem}"'
+        if (not_modified := get_conditional_response(request, etag=etag)) is not None:
+            return not_modified
+        requested = request.headers.get("Range")
+        if requested and request.headers.get("If-Range", etag) != etag:
+            requested = None
+        part = byte_range(requested, size) if requested else None
+        if part == "unsatisfiable":
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+        elif part is not None:
+            first, last = part
+            response = StreamingHttpResponse(file_part(path, first, last), status=206, content_type=media.content_type)
+            response["Content-Range"] = f"bytes {first}-{last}/{size}"
+            response["Content-Length"] = str(last - first + 1)
+        else:
+            response = FileResponse(path.open("rb"), content_type=media.content_type)
+        response["Accept-Ranges"] = "bytes"
+        response["ETag"] = etag
+        response["Content-Disposition"] = "inline"
+        if public:
+            # Short: a copy withdrawn (incident unpublished, item removed) stops being served within minutes.
+            patch_cache_control(response, public=True, max_age=settings.MEDIA_CACHE_SECONDS)
+        else:
+            patch_cache_control(response, private=True, no_store=True)
+            response["X-Robots-Tag"] = "noindex, nofollow"
+        return response

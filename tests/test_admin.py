@@ -42,6 +42,8 @@ def incident_form(**overrides):
         "incident_actors-INITIAL_FORMS": "0",
         "incident_sources-TOTAL_FORMS": "0",
         "incident_sources-INITIAL_FORMS": "0",
+        "media-TOTAL_FORMS": "0",
+        "media-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

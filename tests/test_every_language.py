@@ -42,6 +42,8 @@ def url_of(name, language, incident, capture=None):
     }
     if name == "region":  # a governorate's page: the pk is the gazetteer's region
         arguments["pk"] = Region.objects.order_by("pk").values_list("pk", flat=True).first()
+    if name == "media-public":  # a media item's number, not the incident's
+        arguments["pk"] = incident.media.get().pk
     with translation.override(language):
         url = reverse(f"incidents:{name}", kwargs={key: arguments[key] for key in ROUTES[name]})
     return f"{url}?{QUERIES[name]}" if name in QUERIES else url
@@ -57,6 +59,11 @@ def test_every_route_answers_and_is_limited_alike_in_every_language(client, expo
                                                                      settings, name, language):  # fmt: skip
     settings.RATE_LIMITS = {"api": "1/60", "download": "1/600"}
     incident = export_incidents[0]
+    if name == "media-public":
+        from tests.factories import UserFactory
+        from tests.test_media import attach, encoded, picture
+
+        attach(incident, UserFactory(group="Publishers"), "street.jpg", encoded(picture(1)))
     # /ar/… for the pages and the map feeds; the data API (/api/, /ogcapi/) has one URL for every language.
     capture = archived_copy(incident.sources.exclude(url="").first(), settings) if name in CAPTURE_ROUTES else None
     url = url_of(name, language, incident, capture)

@@ -367,3 +367,25 @@ SOURCE_ARCHIVING_USER_AGENT = env(
     "SOURCE_ARCHIVING_USER_AGENT", default="Mozilla/5.0 (compatible; conflictmap-archiver/1; +source archiving)"
 )
 SOURCE_ARCHIVING_CA_FILE = env("SOURCE_ARCHIVING_CA_FILE", default=None)
+
+# Media attached to incidents (incidents/media.py, docs/operations.md#media): originals stay private (staff read them
+# through the admin); public copies, re-encoded without metadata, are served by a view that checks the incident is
+# published. Neither folder may be served by the web server directly.
+MEDIA_ORIGINALS_DIR = Path(env("MEDIA_ORIGINALS_DIR", default=str(LOCAL_DIR / "media" / "originals")))
+MEDIA_PUBLIC_DIR = Path(env("MEDIA_PUBLIC_DIR", default=str(LOCAL_DIR / "media" / "public")))
+# The types accepted, read from each file's content; anything else (a GIF, a renamed program) is a form error.
+MEDIA_ALLOWED_TYPES = env.list(
+    "MEDIA_ALLOWED_TYPES", default=["image/jpeg", "image/png", "image/webp", "video/mp4", "video/webm"]
+)
+MEDIA_MAX_BYTES = {
+    "image": env.int("MEDIA_MAX_IMAGE_BYTES", default=20 * 1024 * 1024),
+    "video": env.int("MEDIA_MAX_VIDEO_BYTES", default=200 * 1024 * 1024),
+}
+# Decoding a 100-megapixel image takes 300 MB of memory: larger ones are refused before their pixels are read.
+MEDIA_IMAGE_MAX_PIXELS = env.int("MEDIA_IMAGE_MAX_PIXELS", default=50_000_000)
+MEDIA_JPEG_QUALITY = env.int("MEDIA_JPEG_QUALITY", default=88)
+# Two images whose 64-bit perceptual hashes differ in at most this many bits are "the same picture" (re-encoded,
+# resized); measured in tests/test_media.py: a resize and a JPEG re-encode differ by 0-4 bits, other pictures by 20+.
+MEDIA_NEAR_DUPLICATE_BITS = env.int("MEDIA_NEAR_DUPLICATE_BITS", default=8)
+# How long browsers and proxies may keep a public copy: an item withdrawn stops being served within this time.
+MEDIA_CACHE_SECONDS = env.int("MEDIA_CACHE_SECONDS", default=300)

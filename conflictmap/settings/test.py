@@ -44,3 +44,7 @@ WEBHOOKS_RETRY_MAX_SECONDS = 0.4
 WEBHOOKS_TIMEOUT_SECONDS = 2.0
 # Captures of archived sources go to a scratch folder (tests/test_source_archive.py).
 SOURCE_ARCHIVE_DIR = Path(env("SOURCE_ARCHIVE_DIR", default=str(LOCAL_DIR / "test-source-archive")))
+
+# Uploaded media of the tests go to a scratch folder, never the developer's own.
+MEDIA_ORIGINALS_DIR = Path(tempfile.gettempdir()) / "conflictmap-test-media" / "originals"
+MEDIA_PUBLIC_DIR = Path(tempfile.gettempdir()) / "conflictmap-test-media" / "public"

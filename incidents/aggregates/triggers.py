@@ -17,6 +17,7 @@ from . import privacy, registry
 from .registry import ACTOR, ACTOR_PAIR, INCIDENT, TERM
 
 INCIDENTS, LINKS = "incidents_incident", "incidents_incidentactor"
+MEDIA = "incidents_incidentmedia"  # an incident's media: its feature lists those previews may carry (public.py)
 PUBLIC = "('published', 'retracted')"  # statuses whose incidents (or retraction notices) the public side shows
 REFERENCING = {
     "INSERT": "NEW TABLE AS new_rows",
@@ -391,6 +392,7 @@ def _public_triggers():
             (INCIDENTS, _incident_public(event)),
             (LINKS, _link_public(event, actors=True)),
             ("incidents_incidentsource", _link_public(event, actors=False)),
+            (MEDIA, _link_public(event, actors=False)),
         ):
             script.append(_trigger(f"{table}_public_{event.lower()}", table, event, body))
     # Inserting an actor or a type changes no public answer (nothing shows it yet) and deleting one that is shown is
@@ -473,7 +475,7 @@ FEATURE_AFFECTED = {
     (INCIDENTS, "INSERT"): "SELECT id FROM new_rows",
     (INCIDENTS, "UPDATE"): "SELECT id FROM new_rows",
     (INCIDENTS, "DELETE"): "SELECT id FROM old_rows",
-    **{(table, event): _LINKED[event] for table in (LINKS, "incidents_incidentsource") for event in REFERENCING},
+    **{(table, event): _LINKED[event] for table in (LINKS, "incidents_incidentsource", MEDIA) for event in REFERENCING},
     ("incidents_actor", "UPDATE"): _changed(["name", "aliases"], via=(LINKS, "actor_id")),
     ("incidents_source", "UPDATE"): _changed(
         ["publisher", "title", "url", "published_on", "sensitive"], via=("incidents_incidentsource", "source_id")

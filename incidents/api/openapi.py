@@ -151,6 +151,22 @@ FEATURE = {
                     }
                 ),
                 "sources": _list({"type": "object", "properties": {"publisher": {"type": "string"}}}),
+                "media": {
+                    **_list(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "url": {"type": "string", "description": "Site-relative path of the public copy."},
+                                "type": {"enum": ["image/jpeg", "image/png", "image/webp", "video/mp4", "video/webm"]},
+                                "caption": {"type": "string"},
+                                "caption_ar": {"type": "string"},
+                                "credit": {"type": "string"},
+                            },
+                        }
+                    ),
+                    "description": "Images and videos previews may show: never those marked graphic or identifying "
+                    "(the incident page alone shows them, blurred until a visitor asks).",
+                },
                 "updated_at": {"type": "string"},
             },
         },

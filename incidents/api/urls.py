@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .. import views as incident_views
 from . import ogc, tiles, views
 
 # Part of the "incidents" namespace but outside the language prefix (see conflictmap/urls.py): the map page and
@@ -21,6 +22,8 @@ urlpatterns = [
     path("tiles/tiles.json", tiles.TileJSONView.as_view(), name="tilejson"),
     # str, not int: a negative or non-numeric z, x or y gets a 400 naming it rather than a bare 404.
     path("tiles/<str:z>/<str:x>/<str:y>.mvt", tiles.TileView.as_view(), name="tile"),
+    # Media files are the same in every language: the public copy of an item of a published incident.
+    path("media/<int:pk>", incident_views.MediaFileView.as_view(), name="media-public"),
     path("ogcapi/", ogc.LandingView.as_view(), name="ogc-landing"),
     path("ogcapi/conformance", ogc.ConformanceView.as_view(), name="ogc-conformance"),
     path("ogcapi/collections", ogc.CollectionsView.as_view(), name="ogc-collections"),

@@ -641,6 +641,19 @@ BEGIN
 END $fn$;
 CREATE TRIGGER incidents_incidentsource_public_insert AFTER INSERT ON incidents_incidentsource REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_public_insert();
+DROP TRIGGER IF EXISTS incidents_incidentmedia_public_insert ON incidents_incidentmedia;
+CREATE OR REPLACE FUNCTION incidents_incidentmedia_public_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows t JOIN incidents_incident i ON i.id = t.incident_id
+                    WHERE i.status IN ('published', 'retracted')) THEN
+        -- An upsert, so a flushed table (TransactionTestCase, a restore) starts counting again by itself.
+        INSERT INTO incidents_dataversion AS v (id, version, changed_at) VALUES (1, 1, clock_timestamp())
+        ON CONFLICT (id) DO UPDATE SET version = v.version + 1, changed_at = EXCLUDED.changed_at;
+    END IF;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_incidentmedia_public_insert AFTER INSERT ON incidents_incidentmedia REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentmedia_public_insert();
 DROP TRIGGER IF EXISTS incidents_incident_public_update ON incidents_incident;
 CREATE OR REPLACE FUNCTION incidents_incident_public_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -748,6 +761,20 @@ BEGIN
 END $fn$;
 CREATE TRIGGER incidents_incidentsource_public_update AFTER UPDATE ON incidents_incidentsource REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_public_update();
+DROP TRIGGER IF EXISTS incidents_incidentmedia_public_update ON incidents_incidentmedia;
+CREATE OR REPLACE FUNCTION incidents_incidentmedia_public_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows t JOIN incidents_incident i ON i.id = t.incident_id
+                    WHERE i.status IN ('published', 'retracted')) OR EXISTS (SELECT 1 FROM new_rows t JOIN incidents_incident i ON i.id = t.incident_id
+                    WHERE i.status IN ('published', 'retracted')) THEN
+        -- An upsert, so a flushed table (TransactionTestCase, a restore) starts counting again by itself.
+        INSERT INTO incidents_dataversion AS v (id, version, changed_at) VALUES (1, 1, clock_timestamp())
+        ON CONFLICT (id) DO UPDATE SET version = v.version + 1, changed_at = EXCLUDED.changed_at;
+    END IF;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_incidentmedia_public_update AFTER UPDATE ON incidents_incidentmedia REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentmedia_public_update();
 DROP TRIGGER IF EXISTS incidents_incident_public_delete ON incidents_incident;
 CREATE OR REPLACE FUNCTION incidents_incident_public_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -828,6 +855,19 @@ BEGIN
 END $fn$;
 CREATE TRIGGER incidents_incidentsource_public_delete AFTER DELETE ON incidents_incidentsource REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_public_delete();
+DROP TRIGGER IF EXISTS incidents_incidentmedia_public_delete ON incidents_incidentmedia;
+CREATE OR REPLACE FUNCTION incidents_incidentmedia_public_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows t JOIN incidents_incident i ON i.id = t.incident_id
+                    WHERE i.status IN ('published', 'retracted')) THEN
+        -- An upsert, so a flushed table (TransactionTestCase, a restore) starts counting again by itself.
+        INSERT INTO incidents_dataversion AS v (id, version, changed_at) VALUES (1, 1, clock_timestamp())
+        ON CONFLICT (id) DO UPDATE SET version = v.version + 1, changed_at = EXCLUDED.changed_at;
+    END IF;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_incidentmedia_public_delete AFTER DELETE ON incidents_incidentmedia REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentmedia_public_delete();
 DROP TRIGGER IF EXISTS incidents_actor_public_update ON incidents_actor;
 CREATE OR REPLACE FUNCTION incidents_actor_public_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -921,6 +961,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT unnest($1)) AS affected (id)) AS affected
@@ -951,6 +992,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$ USING ids;
@@ -997,6 +1045,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT id FROM new_rows) AS affected (id)) AS affected
@@ -1027,6 +1076,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1076,6 +1132,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT id FROM new_rows) AS affected (id)) AS affected
@@ -1106,6 +1163,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1155,6 +1219,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT id FROM old_rows) AS affected (id)) AS affected
@@ -1185,6 +1250,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1234,6 +1306,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows) AS affected (id)) AS affected
@@ -1264,6 +1337,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1313,6 +1393,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows UNION SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -1343,6 +1424,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1392,6 +1480,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -1422,6 +1511,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1471,6 +1567,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows) AS affected (id)) AS affected
@@ -1501,6 +1598,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1550,6 +1654,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows UNION SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -1580,6 +1685,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1629,6 +1741,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -1659,6 +1772,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1666,6 +1786,267 @@ BEGIN
 END $fn$;
 CREATE TRIGGER incidents_incidentsource_feature_delete AFTER DELETE ON incidents_incidentsource REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_feature_delete();
+DROP TRIGGER IF EXISTS incidents_incidentmedia_feature_insert ON incidents_incidentmedia;
+CREATE OR REPLACE FUNCTION incidents_incidentmedia_feature_insert() RETURNS trigger LANGUAGE plpgsql SET timezone = 'UTC' AS $fn$
+BEGIN
+    IF current_setting('conflictmap.features_deferred', true) = 'on' THEN RETURN NULL; END IF;
+    EXECUTE $sql$
+    DELETE FROM incidents_incidentfeature f
+     USING (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows) AS affected (id)) AS affected
+     WHERE f.incident_id = affected.id
+       AND NOT EXISTS (SELECT 1 FROM incidents_incident i WHERE i.id = f.incident_id AND i.status = 'published')$sql$;
+    EXECUTE $sql$
+    INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
+    SELECT i.id, '{"type":"Feature","id":' || i.id
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
+  || ',"properties":{"title":' || to_json(i.title)
+  || ',"description":' || to_json(i.description)
+  || ',"title_ar":' || to_json(i.title_ar)
+  || ',"description_ar":' || to_json(i.description_ar)
+  || ',"original_language":' || to_json(i.original_language)
+  || ',"start_date":' || to_json(i.start_date)
+  || ',"end_date":' || to_json(i.end_date)
+  || ',"date_precision":' || i.date_precision
+  || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
+          WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
+  || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
+  || ',"admin1":' || to_json(i.admin1)
+  || ',"admin2":' || to_json(i.admin2)
+  || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
+  || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+          WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
+          ELSE ',"location_precision_label":null' END
+  || et.members
+  || COALESCE(st.members, ',"sub_event_type":null,"sub_event_type_name":null')
+  || ',"actors":' || COALESCE(la.actors, '[]')
+  || ',"fatalities_low":' || COALESCE(i.fatalities_low::text, 'null')
+  || ',"fatalities_best":' || COALESCE(i.fatalities_best::text, 'null')
+  || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
+  || ',"notable_casualties":' || to_json(i.notable_casualties)
+  || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"updated_at":' || to_json(i.updated_at)
+  || '}}'
+      FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows) AS affected (id)) AS affected
+      JOIN incidents_incident i ON i.id = affected.id
+      JOIN (SELECT id, ',"event_type":' || to_json(slug) || ',"event_type_name":' || to_json(name) AS members
+              FROM incidents_eventtype) et ON et.id = i.event_type_id
+      LEFT JOIN (SELECT id, ',"sub_event_type":' || to_json(slug) || ',"sub_event_type_name":' || to_json(name)
+                        AS members
+                   FROM incidents_subeventtype) st ON st.id = i.sub_event_type_id
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"name":' || to_json(a.name) || ',"name_ar":'
+                                   || COALESCE(to_json((SELECT alias FROM unnest(a.aliases) WITH ORDINALITY AS x(alias, n)
+                                                         WHERE alias ~ '[؀-ۿ]' ORDER BY n LIMIT 1))::text,
+                                               'null')
+                                   FROM incidents_actor a WHERE a.id = ia.actor_id)
+                            || ',"side":' || to_json(ia.side)
+                            || CASE WHEN ia.is_associated THEN ',"associated":true}' ELSE ',"associated":false}' END,
+                            ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
+     FROM incidents_incidentactor ia
+    WHERE ia.incident_id = i.id) AS la
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
+                                    || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
+                               FROM incidents_source s WHERE s.id = cite.source_id)
+                            || ',"original_reporter":'
+                            || COALESCE(to_json(NULLIF(cite.original_reporter, ''))::text, 'null') || '}',
+                            ',' ORDER BY cite.id) || ']' AS sources
+     FROM incidents_incidentsource cite
+    WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
+     WHERE i.status = 'published'
+    ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
+     WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_incidentmedia_feature_insert AFTER INSERT ON incidents_incidentmedia REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentmedia_feature_insert();
+DROP TRIGGER IF EXISTS incidents_incidentmedia_feature_update ON incidents_incidentmedia;
+CREATE OR REPLACE FUNCTION incidents_incidentmedia_feature_update() RETURNS trigger LANGUAGE plpgsql SET timezone = 'UTC' AS $fn$
+BEGIN
+    IF current_setting('conflictmap.features_deferred', true) = 'on' THEN RETURN NULL; END IF;
+    EXECUTE $sql$
+    DELETE FROM incidents_incidentfeature f
+     USING (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows UNION SELECT incident_id FROM old_rows) AS affected (id)) AS affected
+     WHERE f.incident_id = affected.id
+       AND NOT EXISTS (SELECT 1 FROM incidents_incident i WHERE i.id = f.incident_id AND i.status = 'published')$sql$;
+    EXECUTE $sql$
+    INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
+    SELECT i.id, '{"type":"Feature","id":' || i.id
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
+  || ',"properties":{"title":' || to_json(i.title)
+  || ',"description":' || to_json(i.description)
+  || ',"title_ar":' || to_json(i.title_ar)
+  || ',"description_ar":' || to_json(i.description_ar)
+  || ',"original_language":' || to_json(i.original_language)
+  || ',"start_date":' || to_json(i.start_date)
+  || ',"end_date":' || to_json(i.end_date)
+  || ',"date_precision":' || i.date_precision
+  || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
+          WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
+  || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
+  || ',"admin1":' || to_json(i.admin1)
+  || ',"admin2":' || to_json(i.admin2)
+  || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
+  || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+          WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
+          ELSE ',"location_precision_label":null' END
+  || et.members
+  || COALESCE(st.members, ',"sub_event_type":null,"sub_event_type_name":null')
+  || ',"actors":' || COALESCE(la.actors, '[]')
+  || ',"fatalities_low":' || COALESCE(i.fatalities_low::text, 'null')
+  || ',"fatalities_best":' || COALESCE(i.fatalities_best::text, 'null')
+  || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
+  || ',"notable_casualties":' || to_json(i.notable_casualties)
+  || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"updated_at":' || to_json(i.updated_at)
+  || '}}'
+      FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows UNION SELECT incident_id FROM old_rows) AS affected (id)) AS affected
+      JOIN incidents_incident i ON i.id = affected.id
+      JOIN (SELECT id, ',"event_type":' || to_json(slug) || ',"event_type_name":' || to_json(name) AS members
+              FROM incidents_eventtype) et ON et.id = i.event_type_id
+      LEFT JOIN (SELECT id, ',"sub_event_type":' || to_json(slug) || ',"sub_event_type_name":' || to_json(name)
+                        AS members
+                   FROM incidents_subeventtype) st ON st.id = i.sub_event_type_id
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"name":' || to_json(a.name) || ',"name_ar":'
+                                   || COALESCE(to_json((SELECT alias FROM unnest(a.aliases) WITH ORDINALITY AS x(alias, n)
+                                                         WHERE alias ~ '[؀-ۿ]' ORDER BY n LIMIT 1))::text,
+                                               'null')
+                                   FROM incidents_actor a WHERE a.id = ia.actor_id)
+                            || ',"side":' || to_json(ia.side)
+                            || CASE WHEN ia.is_associated THEN ',"associated":true}' ELSE ',"associated":false}' END,
+                            ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
+     FROM incidents_incidentactor ia
+    WHERE ia.incident_id = i.id) AS la
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
+                                    || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
+                               FROM incidents_source s WHERE s.id = cite.source_id)
+                            || ',"original_reporter":'
+                            || COALESCE(to_json(NULLIF(cite.original_reporter, ''))::text, 'null') || '}',
+                            ',' ORDER BY cite.id) || ']' AS sources
+     FROM incidents_incidentsource cite
+    WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
+     WHERE i.status = 'published'
+    ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
+     WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_incidentmedia_feature_update AFTER UPDATE ON incidents_incidentmedia REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentmedia_feature_update();
+DROP TRIGGER IF EXISTS incidents_incidentmedia_feature_delete ON incidents_incidentmedia;
+CREATE OR REPLACE FUNCTION incidents_incidentmedia_feature_delete() RETURNS trigger LANGUAGE plpgsql SET timezone = 'UTC' AS $fn$
+BEGIN
+    IF current_setting('conflictmap.features_deferred', true) = 'on' THEN RETURN NULL; END IF;
+    EXECUTE $sql$
+    DELETE FROM incidents_incidentfeature f
+     USING (SELECT DISTINCT id FROM (SELECT incident_id FROM old_rows) AS affected (id)) AS affected
+     WHERE f.incident_id = affected.id
+       AND NOT EXISTS (SELECT 1 FROM incidents_incident i WHERE i.id = f.incident_id AND i.status = 'published')$sql$;
+    EXECUTE $sql$
+    INSERT INTO incidents_incidentfeature AS f (incident_id, feature)
+    SELECT i.id, '{"type":"Feature","id":' || i.id
+  || ',"geometry":' || COALESCE(ST_AsGeoJSON(i.public_location, 6), 'null')
+  || ',"properties":{"title":' || to_json(i.title)
+  || ',"description":' || to_json(i.description)
+  || ',"title_ar":' || to_json(i.title_ar)
+  || ',"description_ar":' || to_json(i.description_ar)
+  || ',"original_language":' || to_json(i.original_language)
+  || ',"start_date":' || to_json(i.start_date)
+  || ',"end_date":' || to_json(i.end_date)
+  || ',"date_precision":' || i.date_precision
+  || CASE i.date_precision WHEN 1 THEN ',"date_precision_label":"day"' WHEN 2 THEN ',"date_precision_label":"week"'
+          WHEN 3 THEN ',"date_precision_label":"month"' ELSE ',"date_precision_label":null' END
+  || ',"time_of_day":' || COALESCE(to_json(i.time_of_day)::text, 'null')
+  || ',"place_reported":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_reported)::text ELSE '""' END
+  || ',"place_name":' || CASE WHEN i.generalised_location IS NULL THEN to_json(i.place_name)::text ELSE '""' END
+  || ',"admin1":' || to_json(i.admin1)
+  || ',"admin2":' || to_json(i.admin2)
+  || ',"country":' || COALESCE(to_json(NULLIF(i.country, ''))::text, 'null')
+  || ',"country_name":' || COALESCE(to_json(conflictmap_country_names() ->> i.country)::text, 'null')
+  || ',"location_precision":' || i.public_location_precision
+  || CASE i.public_location_precision WHEN 1 THEN ',"location_precision_label":"exact"'
+          WHEN 2 THEN ',"location_precision_label":"near"' WHEN 3 THEN ',"location_precision_label":"region"'
+          ELSE ',"location_precision_label":null' END
+  || et.members
+  || COALESCE(st.members, ',"sub_event_type":null,"sub_event_type_name":null')
+  || ',"actors":' || COALESCE(la.actors, '[]')
+  || ',"fatalities_low":' || COALESCE(i.fatalities_low::text, 'null')
+  || ',"fatalities_best":' || COALESCE(i.fatalities_best::text, 'null')
+  || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
+  || ',"notable_casualties":' || to_json(i.notable_casualties)
+  || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"updated_at":' || to_json(i.updated_at)
+  || '}}'
+      FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM old_rows) AS affected (id)) AS affected
+      JOIN incidents_incident i ON i.id = affected.id
+      JOIN (SELECT id, ',"event_type":' || to_json(slug) || ',"event_type_name":' || to_json(name) AS members
+              FROM incidents_eventtype) et ON et.id = i.event_type_id
+      LEFT JOIN (SELECT id, ',"sub_event_type":' || to_json(slug) || ',"sub_event_type_name":' || to_json(name)
+                        AS members
+                   FROM incidents_subeventtype) st ON st.id = i.sub_event_type_id
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"name":' || to_json(a.name) || ',"name_ar":'
+                                   || COALESCE(to_json((SELECT alias FROM unnest(a.aliases) WITH ORDINALITY AS x(alias, n)
+                                                         WHERE alias ~ '[؀-ۿ]' ORDER BY n LIMIT 1))::text,
+                                               'null')
+                                   FROM incidents_actor a WHERE a.id = ia.actor_id)
+                            || ',"side":' || to_json(ia.side)
+                            || CASE WHEN ia.is_associated THEN ',"associated":true}' ELSE ',"associated":false}' END,
+                            ',' ORDER BY ia.side, ia.is_associated, ia.id) || ']' AS actors
+     FROM incidents_incidentactor ia
+    WHERE ia.incident_id = i.id) AS la
+      CROSS JOIN LATERAL (SELECT '[' || string_agg((SELECT '{"publisher":' || to_json(s.publisher)
+                                    || ',"title":' || CASE WHEN s.sensitive THEN 'null' ELSE to_json(s.title)::text END
+                                    || ',"url":' || CASE WHEN s.sensitive THEN 'null'
+                                                         ELSE COALESCE(to_json(NULLIF(s.url, ''))::text, 'null') END
+                                    || ',"published_on":' || COALESCE(to_json(s.published_on)::text, 'null')
+                               FROM incidents_source s WHERE s.id = cite.source_id)
+                            || ',"original_reporter":'
+                            || COALESCE(to_json(NULLIF(cite.original_reporter, ''))::text, 'null') || '}',
+                            ',' ORDER BY cite.id) || ']' AS sources
+     FROM incidents_incidentsource cite
+    WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
+     WHERE i.status = 'published'
+    ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
+     WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
+    RETURN NULL;
+END $fn$;
+CREATE TRIGGER incidents_incidentmedia_feature_delete AFTER DELETE ON incidents_incidentmedia REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentmedia_feature_delete();
 DROP TRIGGER IF EXISTS incidents_actor_feature_update ON incidents_actor;
 CREATE OR REPLACE FUNCTION incidents_actor_feature_update() RETURNS trigger LANGUAGE plpgsql SET timezone = 'UTC' AS $fn$
 BEGIN
@@ -1709,6 +2090,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT l.incident_id FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -1740,6 +2122,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1790,6 +2179,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT l.incident_id FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -1821,6 +2211,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1871,6 +2268,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT l.id FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -1902,6 +2300,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;
@@ -1952,6 +2357,7 @@ BEGIN
   || ',"fatalities_high":' || COALESCE(i.fatalities_high::text, 'null')
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
+  || ',"media":' || COALESCE(lm.media, '[]')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT l.id FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -1983,6 +2389,13 @@ BEGIN
                             ',' ORDER BY cite.id) || ']' AS sources
      FROM incidents_incidentsource cite
     WHERE cite.incident_id = i.id) AS ls
+      CROSS JOIN LATERAL (SELECT '[' || string_agg('{"url":' || to_json('/media/' || m.id)
+                            || ',"type":' || to_json(m.content_type)
+                            || ',"caption":' || to_json(m.caption) || ',"caption_ar":' || to_json(m.caption_ar)
+                            || ',"credit":' || to_json(m.credit) || '}',
+                            ',' ORDER BY m.id) || ']' AS media
+     FROM incidents_incidentmedia m
+    WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> '') AS lm
      WHERE i.status = 'published'
     ON CONFLICT (incident_id) DO UPDATE SET feature = EXCLUDED.feature
      WHERE f.feature IS DISTINCT FROM EXCLUDED.feature$sql$;

@@ -25,7 +25,7 @@ def grant_capture_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0034_kept_tables_v3"),
+        ("incidents", "0033_public_location"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
