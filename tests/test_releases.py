@@ -75,6 +75,7 @@ def test_a_release_is_listed_with_its_files_checksums_and_citation(client, expor
     assert listed[0]["urls"]["incidents.csv"] == "http://testserver/api/incidents.csv?release=first"
     page = client.get("/releases/").content.decode()
     assert "Release 1: first" in page and manifest["files"]["incidents.csv"]["sha256"] in page
+    assert '/api/incidents.geojson?release=first&amp;download=1"' in page  # the file, not a page
     assert manifest["citation"] in page
     assert client.get("/ar/releases/").status_code == 200
 
