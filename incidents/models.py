@@ -1682,3 +1682,36 @@ class Release(models.Model):
 
     def __str__(self):
         return f"{self.number}: {self.name}"
+
+
+class ReleaseFeature(models.Model):
+    """One incident of a release as the public saw it then: its frozen GeoJSON feature and the columns the filters a
+    release can apply read (incidents/releases.py writes them in the release's snapshot). `?release=` pages and
+    filters these rows, so a release answers as it was whatever is edited, retracted, added or deleted since."""
+
+    # Indexed by the two indexes below, which lead with it.
+    release = models.ForeignKey(
+        Release, on_delete=models.CASCADE, db_index=False, related_name="+", verbose_name=_("release")
+    )
+    # Not a foreign key: an incident deleted since is still in its release.
+    incident_id = models.BigIntegerField(_("incident id"))
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    event_type = models.CharField(_("event type"), max_length=100)  # the slug, as the filter names it
+    sub_event_type = models.CharField(_("sub-event type"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100, blank=True)
+    fatalities_best = models.PositiveIntegerField(_("fatalities (best estimate)"), null=True, blank=True)
+    location_precision = models.PositiveSmallIntegerField(_("location precision"))
+    location = models.PointField(_("location"), srid=4326, null=True, blank=True)
+    feature = models.TextField(_("GeoJSON feature"))
+
+    class Meta:
+        verbose_name = _("released incident")
+        verbose_name_plural = _("released incidents")
+        constraints = [
+            models.UniqueConstraint(fields=["release", "incident_id"], name="release_feature_incident"),
+        ]
+        # Pages in export order (newest first, id breaking ties), as the live API's; the bbox filter's GiST index is
+        # the PointField's own.
+        indexes = [models.Index(F("release"), F("start_date").desc(), F("incident_id").desc(), name="release_order")]

@@ -2,8 +2,10 @@
 
 release_create() writes the GeoJSON and the CSV of every published incident (the full downloads' own writers, so a
 release is byte for byte what the full download was at its data version), then a manifest (counts, SHA-256
-checksums, the data version) and a citation (text and CITATION.cff), and records the Release. Both files are read
-in one REPEATABLE READ snapshot, so they hold the same incidents whatever editors do meanwhile. Written to a
+checksums, the data version) and a citation (text and CITATION.cff), and records the Release with its incidents'
+frozen features (ReleaseFeature: what `?release=` pages, filters and finds by id on the JSON and OGC APIs). The
+files and the rows are read in one REPEATABLE READ snapshot, so they hold the same incidents whatever editors do
+meanwhile. Written to a
 temporary folder and renamed, so a release appears whole or not at all. A service function: `manage.py release`
 calls it (and a job queue can).
 """
@@ -16,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.validators import validate_slug
 from django.db import connections, router, transaction
 from django.utils import timezone
@@ -36,6 +38,34 @@ RELEASE_FILES = {
     ),
     "incidents.csv": ("text/csv; charset=utf-8", lambda exported: csv_stream(sql.csv_rows(exported))),
 }
+
+
+# Each exported incident's kept feature (the text the files hold) and the columns the filters a release can apply read
+# (selectors.RELEASE_FILTERS), copied in one statement: no row passes through Python. The location and precision are
+# the public ones the feature's geometry shows (incidents/public.py): a bbox on a release must not find a sensitive
+# incident's exact point either.
+_FEATURES_SQL = """INSERT INTO incidents_releasefeature
+       (release_id, incident_id, start_date, end_date, event_type, sub_event_type, country, admin1, fatalities_best,
+        location_precision, location, feature)
+SELECT %s, i.id, i.start_date, i.end_date, et.slug, COALESCE(st.slug, ''), i.country, i.admin1, i.fatalities_best,
+       i.public_location_precision, i.public_location, f.feature
+  FROM ({chosen}) AS chosen (id, start_date)
+  JOIN incidents_incident i ON i.id = chosen.id
+  JOIN incidents_incidentfeature f ON f.incident_id = chosen.id
+  JOIN incidents_eventtype et ON et.id = i.event_type_id
+  LEFT JOIN incidents_subeventtype st ON st.id = i.sub_event_type_id"""
+
+
+def _features_freeze(*, release, exported):
+    """Copy the exported incidents' features into the release's rows; returns how many."""
+    try:
+        chosen, params = exported.order_by().values_list("pk", "start_date").query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    with connections[exported.db].cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # as for the files: a cheap statement PostgreSQL would compile
+        cursor.execute(_FEATURES_SQL.replace("{chosen}", chosen), [release.pk, *params])
+        return cursor.rowcount
 
 
 class ReleaseError(Exception):
@@ -136,6 +166,9 @@ def release_create(*, name, user=None) -> Release:
                 manifest=manifest,
                 created_by=user if user and user.is_authenticated else None,
             )
+            frozen = _features_freeze(release=release, exported=exported)
+            if frozen != incidents:  # the files and the rows come from one snapshot; anything else is a defect
+                raise ReleaseError(f"The release holds {frozen} features for {incidents} incidents.")
             os.replace(folder, release_dir(name))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

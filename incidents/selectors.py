@@ -22,6 +22,7 @@ from .models import (
     IncidentMedia,
     PublishedRegion,
     Release,
+    ReleaseFeature,
     SourceCapture,
     TimelineCell,
     TimelineDay,
@@ -365,6 +366,11 @@ def release_list():
     return list(Release.objects.order_by("-number"))
 
 
+def release_latest_number():
+    """The newest release's number (0 before the first): what tells a cached list of releases it is stale."""
+    return Release.objects.order_by("-number").values_list("number", flat=True).first() or 0
+
+
 def release_get(*, name):
     """The release of that name, or Release.DoesNotExist."""
     return Release.objects.get(name=name)
@@ -409,3 +415,59 @@ def media_duplicates(*, media):
         .order_by("distance", "id")
     )
     return [{"media": other, "distance": other.distance, "exact": other.sha256 == media.sha256} for other in found]
+
+
+# The filters a release can apply: those on the columns ReleaseFeature keeps. Text search and actors would need each
+# release's text and actor links frozen as well; under a release they are refused (a 400 naming them), never ignored.
+RELEASE_FILTERS = frozenset(
+    {"start", "end", "event_type", "sub_event_type", "country", "admin1", "fatalities_min", "precision", "bbox"}
+)
+
+
+def release_feature_filter(*, release, filters):
+    """The incidents of `release` as they were, under the query-string filters (a validated IncidentFilterSet), in
+    export order; raises InvalidFilters naming a filter a release cannot apply."""
+    refused = sorted(filters_given(filters) - RELEASE_FILTERS)
+    if refused:
+        message = "cannot be applied to a release (it keeps dates, types, places, fatalities and precision)."
+        raise InvalidFilters({name: [message] for name in refused})
+    given = filters.form.cleaned_data
+    rows = ReleaseFeature.objects.filter(release=release)
+    if given.get("start"):
+        rows = rows.filter(end_date__gte=given["start"])
+    if given.get("end"):
+        rows = rows.filter(start_date__lte=given["end"])
+    if given.get("event_type"):
+        rows = rows.filter(event_type__in=[event_type.slug for event_type in given["event_type"]])
+    if given.get("sub_event_type"):
+        rows = rows.filter(sub_event_type__in=[sub_type.slug for sub_type in given["sub_event_type"]])
+    if given.get("country"):
+        rows = rows.filter(country__in=given["country"])
+    if given.get("admin1"):
+        rows = rows.filter(admin1__in=given["admin1"])
+    if given.get("fatalities_min") is not None:
+        rows = rows.filter(fatalities_best__gte=given["fatalities_min"])
+    if given.get("precision"):
+        rows = rows.filter(location_precision__in=given["precision"])
+    if given.get("bbox"):
+        rows = rows.filter(location__intersects=given["bbox"])
+    return rows
+
+
+def release_feature_page(*, rows, after=None, limit):
+    """(feature JSON text, start_date, incident id) of one page of release rows, newest first, after a keyset
+    position (the live API's cursor) if given; one row more than `limit`, so the caller knows a next page exists."""
+    if after is not None:
+        start_date, pk = after
+        rows = rows.filter(Q(start_date__lt=start_date) | Q(start_date=start_date, incident_id__lt=pk))
+    rows = rows.order_by("-start_date", "-incident_id")
+    return list(rows.values_list("feature", "start_date", "incident_id")[: limit + 1])
+
+
+def release_feature_get(*, release, incident_id):
+    """The frozen feature text of one incident of the release, or None if the release does not hold it."""
+    return (
+        ReleaseFeature.objects.filter(release=release, incident_id=incident_id)
+        .values_list("feature", flat=True)
+        .first()
+    )

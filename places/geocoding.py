@@ -341,6 +341,7 @@ class _TransliterationIndex:
         self.ids = {}
         self.regions = {}  # governorate places by pk: context and "… province" are matched against them
         self.loose_ids = None  # names.loose_keys → place ids, built on the first lookup with a context
+        self.place_loose_keys = {}  # pk → (name_keys, loose keys, head keys) of the last loose index built
 
     def lookup(self, keys):
         if self.stamp is None:
@@ -355,14 +356,24 @@ class _TransliterationIndex:
         if self.stamp is None:
             self.refresh()
         if self.loose_ids is None:
-            loose_ids = {}
+            loose_ids, place_loose_keys = {}, {}
             for pk, (name_keys, _keys) in self.place_keys.items():
-                for key in {key for name in name_keys for key in loose_keys(name)}:
+                # Only changed places are re-keyed: computing the keys is the cost (seconds for the whole gazetteer),
+                # filling the dictionary from them is not.
+                known = self.place_loose_keys.get(pk)
+                if not known or known[0] != name_keys:
+                    known = (
+                        name_keys,
+                        {key for name in name_keys for key in loose_keys(name)},
+                        # Heads of many-word names, under their own prefix: a second tier (see _loose_matches).
+                        {HEAD_KEY_PREFIX + key for name in name_keys for key in loose_head_keys(name)},
+                    )
+                place_loose_keys[pk] = known
+                for key in known[1]:
                     loose_ids.setdefault(key, []).append(pk)
-                # Heads of many-word names, under their own prefix: a second tier (see _loose_matches).
-                for key in {key for name in name_keys for key in loose_head_keys(name)}:
-                    loose_ids.setdefault(HEAD_KEY_PREFIX + key, []).append(pk)
-            self.loose_ids = loose_ids
+                for key in known[2]:
+                    loose_ids.setdefault(key, []).append(pk)
+            self.loose_ids, self.place_loose_keys = loose_ids, place_loose_keys
         found = set()
         for key in keys:
             found.update(self.loose_ids.get(key, ()))

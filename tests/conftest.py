@@ -137,7 +137,7 @@ def pytest_collection_modifyitems(items):
     tables, taking the taxonomy the migrations load, which later non-transactional tests expect.
     Otherwise pytest-django's order stands (transactional tests after the others). Within each run of one module's
     tests, those reading rows made once for the module (tests/shared_rows.py) come after the others, which must not
-    see those rows."""
+    see those rows (and those reading two layers of such rows after those reading one)."""
     runs, run = {}, 0
     for previous, item in zip([None, *items], items, strict=False):
         run += previous is None or previous.module is not item.module
@@ -146,8 +146,10 @@ def pytest_collection_modifyitems(items):
 
 
 def uses_module_rows(item):
-    """Whether the test asks (directly or through other fixtures) for a module-scoped fixture that writes rows."""
-    return any(
+    """How many module-scoped fixtures that write rows the test asks for (directly or through other fixtures): rows
+    made once for the module on top of other such rows (tests/test_map_clusters.py's actor links on its incidents)
+    stay until the module ends, so the tests that read only the first come before them."""
+    return sum(
         definitions[-1].scope == "module" and "django_db_blocker" in definitions[-1].argnames
         for definitions in item._fixtureinfo.name2fixturedefs.values()
     )

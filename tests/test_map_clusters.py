@@ -443,14 +443,24 @@ def test_map_cells_equal_a_live_count_through_any_sequence_of_writes():
 # --- MapActorCell: one actor's clusters read from the table split by actor and side. ---
 
 
-@pytest.fixture
-def actor_roles(many_incidents):
+@pytest.fixture(scope="module")
+def actor_roles_once(many_incidents_once, django_db_blocker):
     """Three actors named on overlapping thirds, quarters and fifths of the incidents (drafts too), some on side A,
-    some on B: {actor: {incident id: side}}."""
+    some on B: {actor: {incident id: side}}. Made once for the module, after the incidents (conftest.py runs the
+    tests that use it after those that use only the incidents, which must not see these links)."""
+    yield from rows_for_the_module(django_db_blocker, lambda: make_actor_roles(many_incidents_once))
+
+
+@pytest.fixture
+def actor_roles(actor_roles_once, many_incidents):
+    return {actor: dict(sides) for actor, sides in actor_roles_once.items()}
+
+
+def make_actor_roles(incidents):
     army, rebels, militia = (ActorFactory(name=name) for name in ("Army", "Rebels", "Militia"))
     roles = {army: {}, rebels: {}, militia: {}}
     links = []
-    for number, incident in enumerate(many_incidents["published"] + many_incidents["drafts"]):
+    for number, incident in enumerate(incidents["published"] + incidents["drafts"]):
         for actor, named, side in (
             (army, number % 3 == 0, Side.A),
             (rebels, number % 4 == 0, Side.B),

@@ -115,6 +115,17 @@ def public_outputs(client, incidents):
     call_command("release", "privacy", stdout=io.StringIO())
     outputs["release geojson"] = body(client.get("/api/incidents.geojson?release=privacy"))
     outputs["release csv"] = body(client.get("/api/incidents.csv?release=privacy"))
+    outputs["release file geojson"] = body(client.get("/api/incidents.geojson?release=privacy&download=1"))
+    outputs["release ogc items"] = body(client.get("/ogcapi/collections/incidents/items?release=privacy"))
+    outputs["release bbox"] = body(client.get("/api/incidents.geojson", {"release": "privacy", "bbox": boxes["world"]}))
+    for incident in incidents:
+        item = f"/ogcapi/collections/incidents/items/{incident.pk}?release=privacy"
+        outputs[f"release ogc item {incident.pk}"] = body(client.get(item))
+    for level in ("admin1", "admin2"):
+        outputs[f"regions {level}"] = body(client.get("/api/regions.json", {"level": level}))
+        outputs[f"aggregated {level}"] = body(client.get("/api/aggregated.json", {"level": level}))
+    outputs["trends"] = body(client.get("/api/trends.json"))
+    outputs["tilejson"] = body(client.get("/tiles/tiles.json"))
     outputs["releases.json"] = body(client.get("/api/releases.json"))
     from django.conf import settings
 

@@ -153,6 +153,28 @@ def page_url(request, **replace):
     return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
+# A release never changes: its answers may be kept for a year and never revalidated.
+RELEASE_CACHE = "public, max-age=31536000, immutable"
+
+
+def release_asked(params):
+    """The Release `?release=<name>` names, or None without one; repeating the same name is harmless, another name
+    or a name no release has is a 400 naming `release`."""
+    names = {name.strip() for name in params.getlist("release") if name.strip()}
+    if not names:
+        return None
+    if len(names) > 1:
+        raise BadParameter("release", "give one release name.")
+    try:
+        return selectors.release_get(name=names.pop())
+    except Release.DoesNotExist:
+        raise BadParameter("release", "there is no release of that name; /api/releases.json lists them.") from None
+
+
+def params_without_release(params):
+    return selectors.params_without(params, "release")
+
+
 class PublicGetMixin:
     """GET-only, public, cross-origin readable; malformed parameters become 400s instead of exceptions.
 
@@ -241,9 +263,13 @@ class PublicDataView(PublicGetView):
         """What else than URL and language changes the body (the Accept header, for content negotiation)."""
         return ""
 
+    # Whether `?release=<name>` can answer from a release's frozen rows (render_release); other outputs refuse it.
+    release_readable = False
+
     def get(self, request, *args, **kwargs):
-        if self.download_filename is not None and any(request.GET.getlist("release")):
-            return self.release_download(request)
+        self.release = release_asked(request.GET)
+        if self.release is not None:
+            return self.get_release(request, *args, **kwargs)
         self.params = self.parse(request)
         self.filterset = selectors.incident_filterset(params=self.params)
         # A whole-dataset file answers with its own validators (ETag per data version, Range, If-Range).
@@ -252,6 +278,43 @@ class PublicDataView(PublicGetView):
         if (response := self.not_modified(variant=self.variant(request))) is not None:
             return response
         return self.with_validators(self.render(request, *args, **kwargs))
+
+    def get_release(self, request, *args, **kwargs):
+        """`?release=<name>`: the release's file (whole), or its frozen rows under the filters a release can apply;
+        validators from the release, which never changes, so the answer may be cached for long."""
+        if self.download_filename is not None and downloads.is_full_download(
+            params_without_release(request.GET), flag_required=self.download_flag_required
+        ):
+            return self.release_download(request)
+        if not self.release_readable:
+            if self.download_filename is not None:
+                others = sorted(set(request.GET) - {"release", "download"})
+                raise BadParameter(others[0], "a release's file is served whole: give no other parameter.")
+            raise BadParameter("release", "this output does not answer from a release (see /api/openapi.json).")
+        self.params = self.parse(request)
+        self.filterset = selectors.incident_filterset(params=self.params)
+        if (response := self.release_not_modified(variant=self.variant(request))) is not None:
+            return response
+        return self.with_validators(self.render_release(request, *args, **kwargs))
+
+    def render_release(self, request, *args, **kwargs):
+        raise NotImplementedError
+
+    def release_not_modified(self, *, variant=""):
+        """304 if the client holds this answer of the release, else None; sets self.validators for a long cache."""
+        release = self.release
+        fingerprint = (
+            f"{self.request.build_absolute_uri()}|{get_language()}|{variant}|"
+            f"{release.number}|{release.name}|{release.created_at.isoformat()}"
+        )
+        etag = '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
+        last_modified = int(release.created_at.timestamp())
+        self.validators = {"ETag": etag, "Last-Modified": http_date(last_modified), "Cache-Control": RELEASE_CACHE}
+        response = get_conditional_response(self.request, etag=etag, last_modified=last_modified)
+        if response is not None:
+            for header, value in self.validators.items():
+                response[header] = value
+        return response
 
     # Outputs that can be the whole dataset as one file name it here and say how to write it (download_chunks).
     download_filename = None
@@ -281,18 +344,10 @@ class PublicDataView(PublicGetView):
         return response
 
     def release_download(self, request):
-        """`?release=<name>`: the release's file as it was written, whatever changed since (incidents/releases.py).
-        A release is one file: no filter or paging goes with it."""
+        """The release's file as it was written, whatever changed since (incidents/releases.py)."""
         from ..releases import release_file_path  # releases.py writes its files with this package's outputs
 
-        names = [name for name in request.GET.getlist("release") if name]
-        others = set(request.GET) - {"release", "download"}
-        if len(names) != 1 or others:
-            raise BadParameter("release", "a release is served whole: give one name and no other parameter.")
-        try:
-            release = selectors.release_get(name=names[0])
-        except Release.DoesNotExist:
-            raise BadParameter("release", "there is no release of that name; /api/releases.json lists them.") from None
+        release = self.release
         etag = f'"{release.manifest["files"][self.download_filename]["sha256"]}"'
         not_modified = get_conditional_response(request, etag=etag)
         if not_modified is not None:
@@ -305,7 +360,7 @@ class PublicDataView(PublicGetView):
         stem, extension = self.download_filename.rsplit(".", 1)
         response["Content-Disposition"] = f'attachment; filename="{stem}-{release.name}.{extension}"'
         response["ETag"] = etag
-        response["Cache-Control"] = "public, max-age=31536000, immutable"  # a release never changes
+        response["Cache-Control"] = RELEASE_CACHE
         return response
 
     def render(self, request, *args, **kwargs):

@@ -8,6 +8,7 @@ the FilterSet's incidents further; `sortby` orders them.
 
 import datetime
 import json
+from urllib.parse import urlencode
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
@@ -62,7 +63,7 @@ SCHEMA = "application/schema+json"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 FILTER_PARAMETERS = {"filter", "filter-lang", "filter-crs", "sortby"}
 # Part 1 asks servers to refuse query parameters they do not define, so a typo is not silently ignored.
-ITEMS_PARAMETERS = {*IncidentFilterSet.base_filters, "datetime", "limit", "cursor", "f", *FILTER_PARAMETERS}
+ITEMS_PARAMETERS = {*IncidentFilterSet.base_filters, "datetime", "limit", "cursor", "f", "release", *FILTER_PARAMETERS}
 
 
 def parse_moment(text, *, end):
@@ -129,12 +130,16 @@ def _html_feature(request, feature):
     properties = feature.get("properties") or {}
     start, end = properties.get("start_date"), properties.get("end_date")
     item = reverse("incidents:ogc-item", args=[COLLECTION_ID, feature["id"]])
+    if release := request.GET.get("release"):  # a release's page links to its items as they were
+        item += "?" + urlencode({"release": release}) + "&"
+    else:
+        item += "?"
     with translation.override("en"):  # the pages are in English: an Arabic-only title is shown, marked as such
         title = ShownText.of(english=properties.get("title"), arabic=properties.get("title_ar"), language="en")
         title = {"text": title.text, "language": title.language, "mark": str(title.mark)}
     return {
         "id": feature["id"],
-        "url": f"{item}?f=html",
+        "url": f"{item}f=html",
         "title": title,
         "dates": start if not end or end == start else f"{start} – {end}",
         "place": ", ".join(
@@ -186,7 +191,7 @@ def html_context(request, document, *, title):
             _link(request, "ogc-collection", "collection", "text/html", "The collection", query="?f=html",
                   collection_id=COLLECTION_ID),
         ]  # fmt: skip
-    if document.get("type") == "FeatureCollection":
+    if document.get("type") == "FeatureCollection" and not request.GET.get("release"):  # CQL2 reads live data only
         context["filter_form"] = {
             "action": reverse("incidents:ogc-items", args=[COLLECTION_ID]),
             "filter": request.GET.get("filter", ""),
@@ -250,7 +255,10 @@ def collection_document(request):
     return {
         "id": COLLECTION_ID,
         "title": "Incidents",
-        "description": "Published armed-conflict incidents (ACLED-style coding).",
+        "description": (
+            "Published armed-conflict incidents (ACLED-style coding). Each release is a frozen copy: its items answer "
+            "?release=<name> (the links below), whatever changed since."
+        ),
         "itemType": "feature",
         "crs": [CRS84],
         "extent": {
@@ -286,8 +294,21 @@ def collection_document(request):
                 query="?f=html",
                 collection_id=COLLECTION_ID,
             ),
+            *release_links(request),
         ],
     }
+
+
+def release_links(request):
+    """The releases (frozen, citable copies of the collection), newest first: their list, and each one's items."""
+    links = [_link(request, "api-releases", "version-history", "application/json", "Releases: manifests and files")]
+    for release in selectors.release_list():
+        query = "?" + urlencode({"release": release.name})
+        links.append(
+            _link(request, "ogc-items", "related", GEOJSON, f"Release {release.number} “{release.name}”: its incidents as "
+                  f"they were (data version {release.data_version})", query=query, collection_id=COLLECTION_ID)
+        )  # fmt: skip
+    return links
 
 
 class OGCDataView(PublicDataView):
@@ -297,12 +318,19 @@ class OGCDataView(PublicDataView):
         return request.headers.get("Accept", "")
 
 
+class OGCCollectionView(OGCDataView):
+    """A collection document: it also lists the releases, which are made without a change of the data version."""
+
+    def variant(self, request):
+        return f"{super().variant(request)}|{selectors.release_latest_number()}"
+
+
 def _collection_or_404(collection_id):
     if collection_id != COLLECTION_ID:
         raise NotFound(f"No collection “{collection_id}”.")
 
 
-class CollectionsView(OGCDataView):
+class CollectionsView(OGCCollectionView):
     def parse(self, request):
         return {}  # the collection's extent is over all published incidents
 
@@ -311,7 +339,7 @@ class CollectionsView(OGCDataView):
         return render(request, document, title="Collections")
 
 
-class CollectionView(OGCDataView):
+class CollectionView(OGCCollectionView):
     def parse(self, request):
         _collection_or_404(self.kwargs["collection_id"])
         return {}
@@ -394,6 +422,11 @@ class ItemsView(OGCDataView):
             start, end = parse_datetime_interval(request.GET["datetime"])
             params["start"], params["end"] = (start.isoformat() if start else ""), (end.isoformat() if end else "")
         self.limit, self.warning = parse_limit(request.GET)
+        if self.release is not None:
+            # A release keeps the columns of the query-string filters, not every queryable a CQL2 filter may test.
+            for name in sorted(FILTER_PARAMETERS):
+                if any(value.strip() for value in request.GET.getlist(name)):
+                    raise BadParameter(name, "cannot be applied to a release; use the query-string filters.")
         self.condition = parse_filter(request.GET)
         self.ordering, self.ordering_key = parse_sortby(request.GET)
         if self.ordering is None:
@@ -402,8 +435,13 @@ class ItemsView(OGCDataView):
             self.offset = parse_position_cursor(request.GET, self.ordering_key)
         return params
 
+    release_readable = True
+
     def page_rows(self):
         """One row more than the page holds (so the stream knows whether a next page exists)."""
+        if self.release is not None:
+            rows = selectors.release_feature_filter(release=self.release, filters=self.filterset)
+            return selectors.release_feature_page(rows=rows, after=self.after, limit=self.limit)
         matching = selectors.incident_meeting(queryset=self.filterset.qs, condition=self.condition)
         if self.ordering is None:
             exported = selectors.incident_export_queryset(queryset=matching, after=self.after)
@@ -433,8 +471,13 @@ class ItemsView(OGCDataView):
     def render(self, request, collection_id):
         limit, warning = self.limit, self.warning
         rows = self.page_rows()
-        # numberMatched only from the aggregates, which know nothing of a CQL2 filter.
-        number_matched = selectors.incident_count_if_cheap(filters=self.filterset) if self.condition is None else None
+        # numberMatched only from the aggregates, which know nothing of a CQL2 filter (or a release's manifest).
+        if self.release is not None:
+            number_matched = self.release.incidents if not selectors.filters_given(self.filterset) else None
+        elif self.condition is None:
+            number_matched = selectors.incident_count_if_cheap(filters=self.filterset)
+        else:
+            number_matched = None
         items_link = _link(request, "ogc-items", "", GEOJSON, collection_id=COLLECTION_ID)["href"]
 
         def tail(count, last_row, has_more):
@@ -459,14 +502,23 @@ class ItemsView(OGCDataView):
         patch_vary_headers(response, ["Accept"])
         return response
 
+    render_release = render
+
 
 class ItemView(OGCDataView):
+    release_readable = True
+
     def parse(self, request):
         _collection_or_404(self.kwargs["collection_id"])
         feature_id = self.kwargs["feature_id"]
         # Path ids are checked here, not by a URL converter, so a bad id gets the API's JSON 404, not an HTML page.
         pk = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 19 else None
-        if pk is None or not selectors.incident_filter(params={}).filter(pk=pk).exists():
+        if self.release is not None:
+            # As it was in the release: one retracted or deleted since is still there, one created since is not.
+            self.frozen = pk is not None and selectors.release_feature_get(release=self.release, incident_id=pk)
+            if not self.frozen:
+                raise NotFound(f"No incident “{feature_id}” in release {self.release.name}.")
+        elif pk is None or not selectors.incident_filter(params={}).filter(pk=pk).exists():
             raise NotFound(f"No published incident “{feature_id}”.")
         self.pk = pk
         return {}
@@ -474,11 +526,21 @@ class ItemView(OGCDataView):
     def render(self, request, collection_id, feature_id):
         incident = self.filterset.qs.filter(pk=self.pk)
         (row,) = sql.feature_page(selectors.incident_export_queryset(queryset=incident))
-        feature = json.loads(row[0])
+        return self.feature_response(request, row[0], feature_id)
+
+    def render_release(self, request, collection_id, feature_id):
+        return self.feature_response(request, self.frozen, feature_id)
+
+    def feature_response(self, request, text, feature_id):
+        feature = json.loads(text)
+        query = f"?release={self.release.name}" if self.release is not None else ""
         feature["links"] = [
-            *_self_links(request, "ogc-item", GEOJSON, collection_id=COLLECTION_ID, feature_id=feature_id),
+            _link(request, "ogc-item", "self", GEOJSON, "This document", query=query,
+                  collection_id=COLLECTION_ID, feature_id=feature_id),
+            _link(request, "ogc-item", "alternate", "text/html", "This document as HTML",
+                  query=f"{query}&f=html" if query else "?f=html", collection_id=COLLECTION_ID, feature_id=feature_id),
             _link(request, "ogc-collection", "collection", "application/json", collection_id=COLLECTION_ID),
-        ]
+        ]  # fmt: skip
         return render(
             request,
             feature,

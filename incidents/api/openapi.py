@@ -230,8 +230,10 @@ CSV_DESCRIPTION = (
 RELEASE = _query(
     "release",
     {"type": "string"},
-    "A release's name (/api/releases.json lists them): its file exactly as it was frozen, whatever changed since; "
-    "with no other parameter (download=1 aside).",
+    "A release's name (/api/releases.json lists them): the answer as it was when the release was made, whatever "
+    "changed since. With no other parameter (download=1 aside) the release's file; the GeoJSON pages and OGC items "
+    "also take limit, cursor and the filters start, end (datetime), event_type, sub_event_type, country, admin1, "
+    "fatalities_min, precision and bbox (q, actor, side, CQL2 filter and sortby are refused with a 400).",
     allowEmptyValue=True,
 )
 RELEASES = {
@@ -251,6 +253,7 @@ RELEASES = {
                     "files": {"type": "object"},
                     "citation": {"type": "string"},
                     "urls": {"type": "object"},
+                    "pages": {"type": "object"},
                 },
             }
         )
@@ -666,6 +669,7 @@ def _ogc_document(*, server):
             CURSOR,
             *filter_parameters(),
             *cql2_parameters(),
+            RELEASE,
         ],
     )
     items["get"]["responses"].update(CONDITIONAL)
@@ -681,7 +685,7 @@ def _ogc_document(*, server):
         "One incident.",
         FEATURE,
         GEOJSON,
-        [{"name": "featureId", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        [{"name": "featureId", "in": "path", "required": True, "schema": {"type": "integer"}}, RELEASE],
         ("400", "404"),
     )
     return {

@@ -101,8 +101,24 @@ class GeoJSONView(PublicDataView):
             )
             response["Content-Disposition"] = 'attachment; filename="incidents.geojson"'
             return response
-        limit, warning = self.limit, self.warning
         number_matched = selectors.incident_count_if_cheap(filters=self.filterset)
+        return self.page_response(request, sql.feature_page(exported[: self.limit + 1]), number_matched)
+
+    release_readable = True
+
+    def render_release(self, request):
+        """A page of the release's incidents as they were (`download=1` without filters is its file, see get())."""
+        if self.download:
+            others = sorted(set(request.GET) - {"release", "download"})
+            raise BadParameter(others[0], "a release's file is served whole: give no other parameter.")
+        rows = selectors.release_feature_filter(release=self.release, filters=self.filterset)
+        page = selectors.release_feature_page(rows=rows, after=self.after, limit=self.limit)
+        number_matched = self.release.incidents if not selectors.filters_given(self.filterset) else None
+        return self.page_response(request, page, number_matched)
+
+    def page_response(self, request, rows, number_matched):
+        """One page of (feature text, start_date, id) rows, with `next` when more follow."""
+        limit, warning = self.limit, self.warning
 
         def tail(count, last_row, has_more):
             next_url = (
@@ -115,7 +131,6 @@ class GeoJSONView(PublicDataView):
             members |= {"next": next_url, "links": links}
             return members | ({"warnings": [warning]} if warning else {})
 
-        rows = sql.feature_page(exported[: limit + 1])
         return StreamingHttpResponse(feature_collection_stream(rows, limit=limit, tail=tail), content_type=GEOJSON)
 
 
@@ -240,13 +255,20 @@ class ReleasesView(PublicGetView):
         releases = []
         for release in selectors.release_list():
             files = {
-                name: request.build_absolute_uri(reverse(route) + f"?release={release.name}")
-                for name, route in (
-                    ("incidents.geojson", "incidents:api-geojson"),
-                    ("incidents.csv", "incidents:api-csv"),
+                name: request.build_absolute_uri(reverse(route) + query)
+                for name, route, query in (
+                    ("incidents.geojson", "incidents:api-geojson", f"?release={release.name}&download=1"),
+                    ("incidents.csv", "incidents:api-csv", f"?release={release.name}"),
                 )
             }
-            releases.append({**release.manifest, "urls": files})
+            # Where the release is read page by page and filtered, as the live data is.
+            pages = {
+                "api": request.build_absolute_uri(reverse("incidents:api-geojson") + f"?release={release.name}"),
+                "ogcapi": request.build_absolute_uri(
+                    reverse("incidents:ogc-items", args=["incidents"]) + f"?release={release.name}"
+                ),
+            }
+            releases.append({**release.manifest, "urls": files, "pages": pages})
         return JsonResponse({"releases": releases})
 
 
