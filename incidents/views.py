@@ -19,7 +19,7 @@ from .api.views import PublicGetMixin
 from .filters import MapViewForm, map_filter_keys
 from .map import feed as map_feed
 from .models import DATASET_ATTRIBUTION, ActorKind, Dataset, DatePrecision, Incident, LocationPrecision, ShownText, Side
-from .templatetags.incident_format import dates_label, fatalities_label
+from .templatetags.incident_format import confidence_label, dates_label, fatalities_label
 
 
 class HomeView(TemplateView):
@@ -293,6 +293,9 @@ def incident_popup(incident):
             for role in incident.incident_actors.all()
         ],
         "fatalities": fatalities_label(incident.fatalities_low, incident.fatalities_best, incident.fatalities_high),
+        "confidence": confidence_label(incident.independent_sources, incident.event_clarity),
+        "independent_sources": incident.independent_sources,
+        "event_clarity": incident.event_clarity,
         "sources": [
             {"publisher": source.publisher, "title": source.title, "url": source.url}
             for source in incident.sources.all()

@@ -144,6 +144,17 @@ FEATURE = {
                     }
                 ),
                 "sources": _list({"type": "object", "properties": {"publisher": {"type": "string"}}}),
+                "independent_sources": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Distinct outlets cited; a dataset's own citation counts only when it is all.",
+                },
+                "event_clarity": {
+                    "type": "integer",
+                    "enum": [1, 2],
+                    "nullable": True,
+                    "description": "UCDP's event_clarity: 1 clear, 2 lower clarity; null when not graded.",
+                },
                 "updated_at": {"type": "string"},
             },
         },
@@ -172,6 +183,7 @@ CHANGE = {
         "changed_at": {"type": "string", "format": "date-time"},
         "fields": _list({"type": "string"}),
         "note": {"type": "string"},
+        "duplicate_of": {"type": "integer", "nullable": True},
         "feature": {**FEATURE, "nullable": True},
     },
 }

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from incidents.aggregates.operations import InstallKeptTables
+
+
+class Migration(migrations.Migration):
+    dependencies = [("incidents", "0032_confidence_and_duplicates")]
+
+    operations = [InstallKeptTables(version=3, fill=True, previous=2)]
