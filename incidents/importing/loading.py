@@ -488,7 +488,7 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
             "missing": missing[:MISSING_LISTED],
             "new_actors": new_actors,
             "rows": sample_rows,
-            **({"duplicates": duplicates} if duplicates else {}),
+            **({"duplicates": duplicates} if duplicates.get("rows") else {}),
             **_warnings_report(batch, warnings),
         }
 
