@@ -89,7 +89,7 @@ def main():
         by_event = dict(Incident.objects.filter(dataset="ucdp-ged").values_list("event_id", "pk"))
         with tempfile.TemporaryDirectory() as folder:
             twins = Path(folder) / "ged-twins.csv"
-            rows = twin_file(args.path, twins)
+            twin_file(args.path, twins)
             preview, preview_seconds = imported(twins, dry_run=True)
         report = preview.report.get("duplicates", {"rows": 0, "listed": []})
         print(

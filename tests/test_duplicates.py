@@ -229,7 +229,7 @@ def pair(islamic_state):
 
 
 def test_a_merge_moves_sources_and_actors_and_retracts_the_duplicate_pointing_to_the_kept_one(pair, publisher):
-    kept, duplicate, army = pair
+    kept, duplicate, _army = pair
     services.incident_merge(kept=kept, duplicate=duplicate, user=publisher, note="Same attack.")
     kept.refresh_from_db()
     duplicate.refresh_from_db()
@@ -274,7 +274,7 @@ def test_merges_are_a_publishers_and_refused_when_they_would_lose_or_hide_someth
     with pytest.raises(ValidationError, match="cannot be merged into itself"):
         services.incident_merge(kept=kept, duplicate=kept, user=publisher)
     # A published incident merged into a draft would leave the public site with nothing in its place.
-    with pytest.raises(ValidationError, match="publish .* first"):
+    with pytest.raises(ValidationError, match=r"publish .* first"):
         services.incident_merge(kept=duplicate, duplicate=kept, user=publisher)
     services.incident_merge(kept=kept, duplicate=duplicate, user=publisher)
     with pytest.raises(ValidationError, match="already retracted"):
