@@ -43,7 +43,10 @@ TWIN_PREFIX = "twin-"
 
 def twin_file(source, target):
     """The file again with every `id` prefixed; the HXL hashtag row (HDX's second line) left as it is."""
-    with open(source, newline="", encoding="utf-8-sig") as given, open(target, "w", newline="", encoding="utf-8") as out:
+    with (
+        open(source, newline="", encoding="utf-8-sig") as given,
+        open(target, "w", newline="", encoding="utf-8") as out,
+    ):
         reader = csv.DictReader(given)
         writer = csv.DictWriter(out, fieldnames=reader.fieldnames)
         writer.writeheader()
@@ -85,7 +88,9 @@ def main():
     loading.staging_duplicate_hints = timed_hints
     try:
         first, first_seconds = imported(args.path, dry_run=False)
-        print(f"first import: {first.status}, {first.created:,} created, {first.rejected} rejected ({first_seconds:.1f} s)")
+        print(
+            f"first import: {first.status}, {first.created:,} created, {first.rejected} rejected ({first_seconds:.1f} s)"
+        )
         by_event = dict(Incident.objects.filter(dataset="ucdp-ged").values_list("event_id", "pk"))
         with tempfile.TemporaryDirectory() as folder:
             twins = Path(folder) / "ged-twins.csv"

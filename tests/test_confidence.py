@@ -70,7 +70,9 @@ def test_every_output_carries_the_independent_sources_and_the_clarity(client, gr
         item = client.get(reverse("incidents:ogc-item", args=["incidents", incident.pk])).json()
         assert item["properties"]["independent_sources"] == expected
         assert rows[incident.pk]["independent_sources"] == str(expected)
-        assert rows[incident.pk]["event_clarity"] == ("" if incident.event_clarity is None else str(incident.event_clarity))
+        assert rows[incident.pk]["event_clarity"] == (
+            "" if incident.event_clarity is None else str(incident.event_clarity)
+        )
 
 
 def test_the_hxl_row_tags_both_columns(client, graded):
@@ -86,10 +88,14 @@ def test_both_are_filters_of_the_api_the_map_the_timeline_and_ogc(client, graded
     assert set(geojson(client, sources_min=2)) == two_or_more
     assert set(csv_rows(client, sources_min=2)) == two_or_more
     assert set(geojson(client, clarity=1)) == {by_title["One site"]}
-    assert set(geojson(client, clarity="1,2")) == set(geojson(client, clarity=[1, 2])) == {
-        by_title["One site"],
-        by_title["Dataset only"],
-    }
+    assert (
+        set(geojson(client, clarity="1,2"))
+        == set(geojson(client, clarity=[1, 2]))
+        == {
+            by_title["One site"],
+            by_title["Dataset only"],
+        }
+    )
     assert set(geojson(client, clarity=2, sources_min=2)) == set()
     # The map's list and clusters count the same set (live: no kept table holds these).
     body = client.get(reverse("incidents:map-list"), {"sources_min": 2}).json()

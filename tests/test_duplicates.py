@@ -165,7 +165,9 @@ def twin_copy(tmp_path, prefix="twin-", rows=None):
     return target
 
 
-def test_an_import_preview_lists_each_new_rows_possible_duplicates_among_existing_incidents(tmp_path, client, superuser):
+def test_an_import_preview_lists_each_new_rows_possible_duplicates_among_existing_incidents(
+    tmp_path, client, superuser
+):
     first = import_events(batch=import_batch_create(path=UCDP_SAMPLE, user=None), path=UCDP_SAMPLE)
     assert first.status == "done" and first.created > 300
     by_event = dict(Incident.objects.filter(dataset="ucdp-ged").values_list("event_id", "pk"))
