@@ -109,7 +109,7 @@ def test_a_fill_from_scratch_gives_what_the_triggers_kept_through_random_writes(
     for step in range(25):
         incident = rng.choice(incidents)
         incident.refresh_from_db()
-        action = rng.choice(["edit", "move", "publish", "unpublish", "retract", "delete", "bulk", "link"])
+        action = rng.choice(["edit", "move", "publish", "unpublish", "retract", "delete", "bulk", "link", "merge"])
         if action == "link":
             IncidentActor.objects.filter(incident=incident).delete()
             IncidentActor.objects.create(incident=incident, actor=rng.choice(actors), side=Side.B)
