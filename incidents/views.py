@@ -18,7 +18,17 @@ from .api import openapi
 from .api.views import PublicGetMixin
 from .filters import MapViewForm, map_filter_keys
 from .map import feed as map_feed
-from .models import DATASET_ATTRIBUTION, ActorKind, Dataset, DatePrecision, Incident, LocationPrecision, ShownText, Side
+from .models import (
+    DATASET_ATTRIBUTION,
+    ActorKind,
+    Dataset,
+    DatePrecision,
+    EventClarity,
+    Incident,
+    LocationPrecision,
+    ShownText,
+    Side,
+)
 from .templatetags.incident_format import confidence_label, dates_label, fatalities_label
 
 
@@ -95,6 +105,7 @@ class HomeView(TemplateView):
             "countries": sorted((code, countries.name(code)) for code in choices["country_codes"]),
             "admin1_choices": choices["admin1_choices"],
             "precisions": LocationPrecision.choices,
+            "clarities": EventClarity.choices,
             "map_config": map_config,
         }
 
