@@ -64,7 +64,9 @@ SELECT p.key, c.id, c.title, c.title_ar, c.status, c.start_date, c.end_date, c.d
   FROM (SELECT probe.*, tsvector_to_array(ts_delete(probe.words, %(stop_words)s::text[])) AS word_list,
                {_case("probe.date_precision", DATE_SLACK_DAYS)} AS slack,
                {_case("probe.location_precision", REACH_METRES)} AS probe_reach
-          FROM ({{probes}}) AS probe) AS p
+          FROM ({{probes}}) AS probe
+        -- OFFSET 0: each probe's words and names computed once, not again for every candidate it is compared with
+        OFFSET 0) AS p
  CROSS JOIN LATERAL (
    SELECT m.*,
           (CASE WHEN m.dates_meet THEN 2 ELSE 1 END
