@@ -26,12 +26,14 @@ from conflictmap import jobs
 from places.services import place_remember
 
 from . import archive, selectors, services
+from .duplicates import hints_shown, incident_duplicate_hints
 from .forms import (
     ActorAdminForm,
     ActorMappingForm,
     ImportUploadForm,
     IncidentAdminForm,
     IncidentMediaForm,
+    MergeForm,
     RetractForm,
     SourceAdminForm,
 )
@@ -56,6 +58,7 @@ from .models import (
     Status,
     SubEventType,
 )
+from .public import independent_sources
 from .releases import release_queue
 from .views import archive_warc_response
 
@@ -567,6 +570,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         "is_demo",
         "dataset",
         "fatalities_as_published",
+        "event_clarity",
         ImportBatchFilter,
     ]
     date_hierarchy = "start_date"
@@ -593,6 +597,8 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         "import_warnings_shown",
         "original_record",
         "public_location_shown",
+        "independent_sources_shown",
+        "duplicate_of_shown",
     ]
     fieldsets = [
         # The two languages side by side, English first (left to right), Arabic beside it (right to left).
@@ -632,12 +638,13 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
                 ]
             },
         ),
+        (_("Confidence"), {"fields": [("event_clarity", "independent_sources_shown")]}),
         (
             _("Editorial"),
             {
                 "fields": [
                     ("status", "published_at"),
-                    "retraction_reason",
+                    ("retraction_reason", "duplicate_of_shown"),
                     "external_id",
                     ("dataset", "event_id"),
                     "import_warnings_shown",
@@ -673,6 +680,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
             path("<path:object_id>/publish/", wrap(self.publish_view), name="incidents_incident_publish"),
             path("<path:object_id>/unpublish/", wrap(self.unpublish_view), name="incidents_incident_unpublish"),
             path("<path:object_id>/retract/", wrap(self.retract_view), name="incidents_incident_retract"),
+            path("<path:object_id>/merge/", wrap(self.merge_view), name="incidents_incident_merge"),
             *super().get_urls(),
         ]
 
@@ -693,6 +701,7 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         incident = self._incident_or_404(request, object_id)
         if not self.has_view_or_change_permission(request, incident):
             raise PermissionDenied
+        incident.independent_sources = self.independent_sources_shown(incident)
         response = TemplateResponse(
             request,
             "incidents/incident_detail.html",
@@ -736,7 +745,42 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         if incident is not None:
             extra["editorial_actions"] = self._editorial_actions(request, incident)
             extra["preview_url"] = reverse("admin:incidents_incident_preview", args=[incident.pk])
+            if incident.status != Status.RETRACTED:
+                hints = incident_duplicate_hints(incidents=[incident]).get(incident.pk, [])
+                extra["duplicate_hints"] = hints_shown(hints)
+                extra["may_merge"] = self.has_merge_permission(request)
+                extra["merge_url"] = reverse("admin:incidents_incident_merge", args=[incident.pk])
         return super().change_view(request, object_id, form_url, extra)
+
+    def has_merge_permission(self, request):
+        return request.user.has_perm("incidents.publish_incident") and request.user.has_perm(
+            "incidents.retract_incident"
+        )
+
+    def merge_view(self, request, object_id):
+        """POST: merge another incident into this one (`keep=this`) or this one into it (`keep=other`)."""
+        incident = self._incident_or_404(request, object_id)
+        form = MergeForm(request.POST or None)
+        if request.method != "POST" or not form.is_valid():
+            for errors in form.errors.values():
+                for message in errors:
+                    self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+        other = form.cleaned_data["other"]
+        kept, duplicate = (incident, other) if form.cleaned_data["keep"] == "this" else (other, incident)
+        try:
+            services.incident_merge(kept=kept, duplicate=duplicate, user=request.user, note=form.cleaned_data["note"])
+        except (ValidationError, PermissionDenied) as refusal:
+            for message in getattr(refusal, "messages", [str(refusal)]):
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+        self.message_user(
+            request,
+            _("“%(duplicate)s” is merged into “%(kept)s” and retracted as its duplicate.")
+            % {"duplicate": duplicate, "kept": kept},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[kept.pk]))
 
     def _status_change(self, request, object_id, service, done, **kwargs):
         incident = self._incident_or_404(request, object_id)
@@ -835,6 +879,24 @@ class IncidentAdmin(CheckedAutocompleteMixin, LeafletGeoAdminMixin, GuardedHisto
         why = _("the incident is sensitive") if incident.sensitive else _("it cites a sensitive source")
         return format_html(
             "{} ({}) — {}", point, incident.public_precision_label, _("generalised: %(why)s") % {"why": why}
+        )
+
+    @admin.display(description=_("independent sources"))
+    def independent_sources_shown(self, incident):
+        """Counted as every output counts it (public.INDEPENDENT_SOURCES), from the sources saved."""
+        if incident.pk is None:
+            return "—"
+        return Incident.objects.filter(pk=incident.pk).values_list(independent_sources(), flat=True).first()
+
+    @admin.display(description=_("duplicate of"))
+    def duplicate_of_shown(self, incident):
+        if incident.duplicate_of_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">#{} {}</a>',
+            reverse("admin:incidents_incident_change", args=[incident.duplicate_of_id]),
+            incident.duplicate_of_id,
+            incident.duplicate_of,
         )
 
     @admin.display(description=_("original record"))
@@ -1081,6 +1143,16 @@ class ImportBatchAdmin(ImportersOnlyMixin, admin.ModelAdmin):
             "mapping_form": mapping_form,
             "media": self.media + (mapping_form.media if mapping_form else forms.Media()),
             "missing": batch.report.get("missing", []),
+            "duplicate_rows": batch.report.get("duplicates", {}).get("rows", 0),
+            "duplicates": [
+                {**row, "hints": hints_shown(row["hints"])}
+                for row in batch.report.get("duplicates", {}).get("listed", [])[:REPORT_ERRORS_SHOWN]
+            ],
+            "duplicates_hidden": max(
+                0,
+                batch.report.get("duplicates", {}).get("rows", 0)
+                - min(len(batch.report.get("duplicates", {}).get("listed", [])), REPORT_ERRORS_SHOWN),
+            ),
             "sample_rows": [
                 (kind, label, batch.report.get("rows", {}).get(kind, []))
                 for kind, label in (

@@ -20,6 +20,7 @@ from django_countries import countries
 from places.models import Place
 
 from . import services
+from .duplicates import hints_shown, proposed_duplicate_hints
 from .extraction import ReportTextError, extract_candidates, report_text_clean
 from .extraction.dates import publication_date_in
 from .extraction.text import MAX_REPORT_CHARS, MAX_UPLOAD_BYTES, report_text_from_bytes, report_title
@@ -272,6 +273,26 @@ def _initial(candidate):
     }
 
 
+def duplicate_hints(initials):
+    """Possible duplicates of each candidate (as _initial gives its values) among the incidents already entered."""
+    names = dict(
+        Actor.objects.filter(
+            pk__in={pk for values in initials for pk in [*values["actors_a"], *values["actors_b"]]}
+        ).values_list("pk", "name")
+    )
+    proposals = [
+        {
+            **values,
+            "location": Point(values["longitude"], values["latitude"], srid=4326)
+            if values["latitude"] is not None and values["longitude"] is not None
+            else None,
+            "actors": [names[pk] for pk in [*values["actors_a"], *values["actors_b"]] if pk in names],
+        }
+        for values in initials
+    ]
+    return [hints_shown(hints) for hints in proposed_duplicate_hints(proposals=proposals)]
+
+
 def highlighted(sentence_text, spans):
     """The sentence as (text, field label or None) segments; the template escapes each and marks the fields."""
     segments, position = [], 0
@@ -373,6 +394,7 @@ def _review(request, context, data):
                     [_evidence(c) for c in candidates],
                     [round(c.confidence * 100) for c in candidates],
                     [date_note(c) for c in candidates],
+                    duplicate_hints([_initial(c) for c in candidates]),
                     strict=True,
                 )
             ),
@@ -408,6 +430,7 @@ def _create(model_admin, request, context):
     evidence = [[] for _form in formset.forms]
     confidence = [None for _form in formset.forms]
     notes = [None for _form in formset.forms]
+    hints = [[] for _form in formset.forms]
     if source_form.is_valid():
         candidates = extract_candidates(
             source_form.cleaned_data["text"], published=source_form.cleaned_data["published_on"]
@@ -416,6 +439,7 @@ def _create(model_admin, request, context):
             evidence = [_evidence(candidate) for candidate in candidates]
             confidence = [round(candidate.confidence * 100) for candidate in candidates]
             notes = [date_note(candidate) for candidate in candidates]
+            hints = duplicate_hints([_initial(candidate) for candidate in candidates])
     return TemplateResponse(
         request,
         "admin/incidents/incident/from_report_review.html",
@@ -423,7 +447,7 @@ def _create(model_admin, request, context):
             **context,
             "source_form": source_form,
             "formset": formset,
-            "rows": list(zip(formset.forms, evidence, confidence, notes, strict=True)),
+            "rows": list(zip(formset.forms, evidence, confidence, notes, hints, strict=True)),
             "notes": [],
         },
     )

@@ -23,7 +23,8 @@ from django.db.models import F, Lookup, Q, Value
 from django.db.models import lookups as sql_lookups
 from django.db.models.functions import Lower, TruncDate
 
-from .models import DatePrecision, EventType, LocationPrecision, SubEventType
+from .models import DatePrecision, EventClarity, EventType, LocationPrecision, SubEventType
+from .public import independent_sources
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 FILTER_LANGUAGES = ("cql2-text", "cql2-json")
@@ -112,9 +113,20 @@ QUERYABLES = {
         Queryable("fatalities_high", "Fatalities (high)", "integer", "fatalities_high", nullable=True,
                   extra={"minimum": 0}),
         Queryable("notable_casualties", "Notable casualties", "string", "notable_casualties", sortable=False),
+        Queryable("event_clarity", "Clarity (1 clear, 2 lower clarity)", "integer", "event_clarity", nullable=True,
+                  choices=lambda: EventClarity.values),
+        Queryable("independent_sources", "Independent sources", "integer", "independent_sources",
+                  extra={"minimum": 0}),
         Queryable("updated_at", "Last changed", "date-time", "updated_at"),
     ]
 }  # fmt: skip
+# Queryables that are no column of the incident, but an expression over its rows (computed only when a filter or
+# sortby names them): selectors.incident_meeting adds them to the queryset as aliases.
+QUERYABLE_ALIASES = {"independent_sources": independent_sources}
+
+
+def with_queryable_aliases(queryset):
+    return queryset.alias(**{name: expression() for name, expression in QUERYABLE_ALIASES.items()})
 
 
 def queryables_schema(*, schema_id, title):

@@ -18,6 +18,7 @@ from django_filters.widgets import CSVWidget
 
 from .models import (
     Actor,
+    EventClarity,
     EventType,
     IncidentActor,
     LocationPrecision,
@@ -26,6 +27,7 @@ from .models import (
     SubEventType,
     incident_text_haystack,
 )
+from .public import independent_sources
 
 
 def _four_numbers(text, count_message):
@@ -248,6 +250,23 @@ class IncidentFilterSet(django_filters.FilterSet):
         explode=True,
         allowEmptyValue=True,
     )
+    clarity = documented(
+        django_filters.MultipleChoiceFilter(
+            field_name="event_clarity", choices=EventClarity.choices, label=_("clarity"), widget=ListParameterWidget
+        ),
+        "Event clarity code(s) (UCDP's event_clarity: 1 clear, 2 lower clarity); incidents not graded match neither.",
+        {"type": "array", "items": {"type": "integer", "enum": list(EventClarity.values)}},
+        explode=True,
+    )
+    sources_min = documented(
+        django_filters.NumberFilter(
+            method="filter_sources_min", min_value=0, max_value=1000, label=_("minimum independent sources")
+        ),
+        "Minimum number of independent sources (distinct outlets; a dataset's own citation counts only when it is "
+        "all the incident cites).",
+        {"type": "integer", "minimum": 0, "maximum": 1000},
+        allowEmptyValue=True,
+    )
     q = documented(
         django_filters.CharFilter(method="filter_text", max_length=200, label=_("search")),
         "Text search in title, description and place.",
@@ -281,6 +300,13 @@ class IncidentFilterSet(django_filters.FilterSet):
         if self.form.cleaned_data.get("side"):
             roles = roles.filter(side=self.form.cleaned_data["side"])
         return queryset.filter(Exists(roles))
+
+    def filter_sources_min(self, queryset, name, value):
+        # Counted live from the citations (no kept table holds it): the map, timeline and lists count such a view
+        # over the incidents themselves.
+        if value is None:
+            return queryset
+        return queryset.alias(independent_sources=independent_sources()).filter(independent_sources__gte=value)
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .media import media_analyse
-from .models import Actor, ActorNameMapping, Incident, IncidentMedia, Source
+from .models import Actor, ActorNameMapping, Incident, IncidentMedia, Source, Status
 
 FATALITY_FIELDS = ("fatalities_low", "fatalities_best", "fatalities_high")
 
@@ -215,6 +215,26 @@ class RetractForm(forms.Form):
         label=_("Reason for retraction"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Kept with the incident's history; the incident disappears from every public page."),
+    )
+
+
+class MergeForm(forms.Form):
+    """Merge two incidents (a Publisher's act, services.incident_merge): which one stays, and a note for the record."""
+
+    other = forms.ModelChoiceField(
+        queryset=Incident.objects.exclude(status=Status.RETRACTED),
+        widget=forms.NumberInput,
+        label=_("other incident (number)"),
+        error_messages={"invalid_choice": _("There is no incident with that number that is not retracted.")},
+    )
+    keep = forms.ChoiceField(
+        choices=[("this", _("Keep this incident")), ("other", _("Keep the other incident"))], label=_("keep")
+    )
+    note = forms.CharField(
+        label=_("note"),
+        required=False,
+        max_length=500,
+        help_text=_("Added to the duplicate's retraction reason, after “Duplicate of incident N.”"),
     )
 
 

@@ -49,6 +49,13 @@ class DatePrecision(models.IntegerChoices):
     MONTH = 3, _("Within a month")
 
 
+class EventClarity(models.IntegerChoices):
+    """UCDP GED's event_clarity: whether the reports let the event be told apart from others."""
+
+    CLEAR = 1, _("Clear")
+    LOWER = 2, _("Lower clarity")
+
+
 class ActorKind(models.TextChoices):
     STATE_FORCES = "state_forces", _("State forces")
     REBEL_GROUP = "rebel_group", _("Rebel group")
@@ -536,6 +543,19 @@ class Incident(VersionedModel):
         _("notable casualties"), blank=True, help_text=_("e.g. “four senior army officers”.")
     )
 
+    # how sure
+    event_clarity = models.PositiveSmallIntegerField(
+        _("clarity"),
+        choices=EventClarity.choices,
+        null=True,
+        blank=True,
+        help_text=_(
+            "UCDP's event clarity: clear when the reports describe this event on its own; lower clarity when it is "
+            "only known as part of a summary (“clashes across the province this week”). Imported from UCDP; set it "
+            "yourself otherwise."
+        ),
+    )
+
     # sources
     sources = models.ManyToManyField(
         Source, through="IncidentSource", related_name="incidents", verbose_name=_("sources")
@@ -544,6 +564,18 @@ class Incident(VersionedModel):
     # editorial
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     retraction_reason = models.TextField(_("retraction reason"), blank=True)
+    # Set by incident_merge on the incident merged away (retracted): the change feed's tombstone points to the kept one.
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # a partial index (Meta.indexes): almost no incident is a merged duplicate
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+        help_text=_("The incident this one was merged into."),
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     external_id = models.CharField(
         _("external identifier"),
@@ -668,6 +700,9 @@ class Incident(VersionedModel):
             models.Index(fields=["-start_date", "-id"], name="incident_newest_first"),
             # "Is demo data loaded?" is asked on every page: a partial index answers it without reading incidents.
             models.Index(fields=["id"], condition=Q(is_demo=True), name="incident_demo"),
+            models.Index(
+                fields=["duplicate_of"], condition=Q(duplicate_of__isnull=False), name="incident_duplicate_of"
+            ),
             # `q`: the word match reads the first, the substring match ("Palmyr" finds Palmyra) the trigram one, upper-
             # cased because `icontains` compares UPPER(haystack) LIKE UPPER('%…%').
             GinIndex(fields=["search_words"], name="incident_search_words"),
@@ -1644,6 +1679,8 @@ class IncidentChange(models.Model):
     # The public feature's members that changed (properties, or "geometry"), for an update.
     fields = ArrayField(models.TextField(), verbose_name=_("changed fields"), default=list, blank=True)
     note = models.TextField(_("retraction note"), blank=True)
+    # A retraction by a merge (services.incident_merge): the incident that now holds this one's sources.
+    duplicate_of = models.BigIntegerField(_("duplicate of"), null=True, blank=True)
     data_version = models.BigIntegerField(_("data version"))
     changed_at = models.DateTimeField(_("changed at"))
 

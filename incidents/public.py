@@ -8,8 +8,12 @@ feature, the OGC item and the CSV row of each incident say the same."""
 import json
 from functools import cache
 
+from django.db.models import IntegerField
+from django.db.models.expressions import RawSQL
 from django.utils import translation
 from django_countries import countries
+
+from .models import DATASET_URL
 
 
 @cache
@@ -78,6 +82,34 @@ FEATURE_MEDIA = f"""SELECT '[' || string_agg('{{"url":' || to_json('{MEDIA_URL_P
      FROM incidents_incidentmedia m
     WHERE m.incident_id = i.id AND NOT m.graphic AND NOT m.identifying AND m.public_copy <> ''"""
 
+# How many independent sources support an incident (docs/editors.md, "Confidence"): its citations counted once per
+# outlet, where an outlet is the original reporter when the citation names one (SOHR relayed by DW and by Reuters is
+# one witness), else the web site of the source's URL (two articles on dw.com are one), else the publisher's name up
+# to its first comma (UCDP cites an article as "outlet,date,headline"). A dataset's own citation (ACLED, UCDP GED:
+# compilations of those same reports) adds nothing beside an outlet, and all of them together count as one when they
+# are all the incident cites. Each link's source is read by primary key (see FEATURE_ACTORS for why).
+_DATASET_URLS = "ARRAY[" + ", ".join(f"'{url}'" for url in DATASET_URL.values()) + "]"
+INDEPENDENT_SOURCES = f"""(SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY({_DATASET_URLS}) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = {{incident}}) AS k)"""
+
+
+def independent_sources_sql(incident):
+    """INDEPENDENT_SOURCES for the incident whose id is the SQL expression `incident`."""
+    return INDEPENDENT_SOURCES.format(incident=incident)
+
+
+def independent_sources():
+    """INDEPENDENT_SOURCES as an expression over a queryset of incidents (the filter, the incident page)."""
+    return RawSQL(independent_sources_sql('"incidents_incident"."id"'), [], output_field=IntegerField())
+
+
 # The feature of an incident `i` joined to `et` and `st` (its event type and sub-type as JSON members) and to its
 # actors `la`, sources `ls` and media `lm` (above): the keys in this order, values encoded by to_json, no whitespace
 # between tokens. Where: the public location and precision only, never the exact point (aggregates/privacy.py); a
@@ -115,6 +147,8 @@ FEATURE_TEXT = """'{"type":"Feature","id":' || i.id
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || {independent_sources}
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'"""
 
@@ -136,8 +170,9 @@ FEATURE_SQL = """SELECT i.id, {feature}
 def feature_sql(affected):
     """(incident id, feature text) of the published incidents among `affected`, a FROM item named `affected` with
     an `id` column."""
+    feature = FEATURE_TEXT.replace("{independent_sources}", independent_sources_sql("i.id"))
     return FEATURE_SQL.format(
-        feature=FEATURE_TEXT, affected=affected, actors=FEATURE_ACTORS, sources=FEATURE_SOURCES, media=FEATURE_MEDIA
+        feature=feature, affected=affected, actors=FEATURE_ACTORS, sources=FEATURE_SOURCES, media=FEATURE_MEDIA
     )
 
 
@@ -202,4 +237,8 @@ CSV_COLUMNS = [
     ("title_ar", _text("i.title_ar"), "#event+name+i_ar"),
     ("notes_ar", _text("i.description_ar"), "#description+i_ar"),
     ("original_language", "i.original_language", "#meta+lang"),
+    # Confidence (docs/editors.md): UCDP's event_clarity (1 clear, 2 lower clarity, empty when not graded) and how
+    # many independent sources the incident cites (INDEPENDENT_SOURCES). HXL has no tag for either: #meta attributes.
+    ("event_clarity", "i.event_clarity", "#meta+clarity"),
+    ("independent_sources", independent_sources_sql("i.id"), "#meta+sources+num"),
 ]

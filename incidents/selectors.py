@@ -13,6 +13,7 @@ from django.http import QueryDict
 
 from places.models import Region
 
+from .cql import with_queryable_aliases
 from .filters import IncidentFilterSet
 from .models import (
     DataVersion,
@@ -27,6 +28,7 @@ from .models import (
     TimelineCell,
     TimelineDay,
 )
+from .public import independent_sources
 
 
 def demo_data_loaded() -> bool:
@@ -41,6 +43,7 @@ def published_incidents():
 def incident_public_list():
     return (
         published_incidents()
+        .annotate(independent_sources=independent_sources())
         .select_related("event_type", "sub_event_type", "place")
         .prefetch_related(
             Prefetch("incident_actors", queryset=IncidentActor.objects.select_related("actor")),
@@ -270,6 +273,9 @@ def incident_export_queryset(*, queryset, after=None):
 def incident_meeting(*, queryset, condition):
     """Of the given incidents (the published ones under the query-string filters), those that meet a CQL2 filter's
     condition (incidents/cql.py): a filter narrows the public set, never widens it."""
+    # The queryables that are expressions (cql.QUERYABLE_ALIASES) for `filter` and `sortby` alike; unused, they cost
+    # nothing (alias, not annotate).
+    queryset = with_queryable_aliases(queryset)
     return queryset if condition is None else queryset.filter(condition)
 
 
@@ -305,7 +311,8 @@ SELECT c.id,
        '{"change":' || to_json(c.kind) || ',"incident":' || c.incident_id || ',"data_version":' || c.data_version
        || ',"changed_at":' || to_json(c.changed_at)
        || CASE c.kind WHEN 'updated' THEN ',"fields":' || to_json(c.fields) ELSE '' END
-       || CASE c.kind WHEN 'retracted' THEN ',"note":' || to_json(c.note) ELSE '' END
+       || CASE c.kind WHEN 'retracted' THEN ',"note":' || to_json(c.note)
+                                            || ',"duplicate_of":' || COALESCE(c.duplicate_of::text, 'null') ELSE '' END
        || CASE WHEN c.kind IN ('created', 'updated') THEN ',"feature":' || COALESCE(f.feature, 'null') ELSE '' END
        || '}',
        (SELECT version FROM incidents_dataversion WHERE id = 1)

@@ -8,7 +8,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import DO_NOTHING, Q, UniqueConstraint
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -181,6 +181,95 @@ def incident_retract(*, incident: Incident, reason: str, user=None) -> Incident:
     incident.status = Status.RETRACTED
     incident.retraction_reason = reason
     return _save_status(incident, user=user, fields=["status", "retraction_reason"])
+
+
+def _unique_sets(model, field_name):
+    """The sets of fields unique together on `model` that include `field_name` (the key to the incident)."""
+    sets = [set(fields) for fields in model._meta.unique_together if field_name in fields]
+    sets += [
+        set(constraint.fields)
+        for constraint in model._meta.constraints
+        if isinstance(constraint, UniqueConstraint) and field_name in constraint.fields
+    ]
+    if model._meta.get_field(field_name).unique:
+        sets.append({field_name})
+    return sets
+
+
+def _rows_move(*, duplicate, kept):
+    """Every row that points to `duplicate` (sources and actors cited, merged duplicates, media, anything another
+    app adds with a foreign key to Incident) re-pointed to `kept`, where it is safe: a row that would repeat one
+    `kept` already has (the same source cited twice, the same actor named twice) stays with the retracted duplicate,
+    as part of its record. Rows with their own history are saved one by one, so the history shows the move.
+    Returns {model verbose name: rows moved}."""
+    moved = {}
+    for relation in Incident._meta.related_objects:
+        model, field = relation.related_model, relation.field
+        # The database's own rows (kept tables, the change log) and history rows are not the incident's content.
+        if relation.many_to_many or hasattr(model, "instance_type") or field.remote_field.on_delete is DO_NOTHING:
+            continue
+        rows = model._base_manager.filter(**{field.name: duplicate})
+        for unique in _unique_sets(model, field.name):
+            others = sorted(unique - {field.name})
+            present = model._base_manager.filter(**{field.name: kept}).values(*others) if others else None
+            if present is None:
+                if model._base_manager.filter(**{field.name: kept}).exists():
+                    rows = rows.none()
+                continue
+            for values in present:
+                rows = rows.exclude(**values)
+        count = 0
+        if hasattr(model, "history"):
+            for row in rows:
+                setattr(row, field.attname, kept.pk)
+                row._change_reason = f"merged from incident {duplicate.pk} into {kept.pk}"
+                row.save()
+                count += 1
+        else:
+            count = rows.update(**{field.attname: kept.pk})
+        if count:
+            moved[str(model._meta.verbose_name_plural)] = count
+    return moved
+
+
+@transaction.atomic
+def incident_merge(*, kept: Incident, duplicate: Incident, user, note: str = "") -> Incident:
+    """Merge `duplicate` into `kept` (a Publisher's act): `kept` takes every source, actor and other row of the
+    duplicate that it does not already have and keeps its own fields and history; the duplicate is retracted,
+    pointing to `kept` (`duplicate_of`, also in the change feed's tombstone). Returns the kept incident."""
+    _check_permission(user, "publish_incident")
+    _check_permission(user, "retract_incident")
+    if kept.pk == duplicate.pk:
+        raise ValidationError(_("An incident cannot be merged into itself."))
+    # Both rows locked in id order, so two merges of the same pair cannot deadlock.
+    locked = {
+        incident.pk: incident
+        for incident in Incident.objects.select_for_update().filter(pk__in=[kept.pk, duplicate.pk]).order_by("pk")
+    }
+    kept, duplicate = locked[kept.pk], locked[duplicate.pk]
+    if duplicate.status == Status.RETRACTED:
+        raise ValidationError(_("“%(title)s” is already retracted; nothing was merged.") % {"title": duplicate})
+    if kept.status == Status.RETRACTED:
+        raise ValidationError(_("“%(title)s” is retracted: merge into an incident that is not.") % {"title": kept})
+    if duplicate.status == Status.PUBLISHED and kept.status != Status.PUBLISHED:
+        raise ValidationError(
+            _(
+                "“%(duplicate)s” is published and “%(kept)s” is not: publish “%(kept)s” first, or keep the published one."
+            )
+            % {"duplicate": duplicate, "kept": kept}
+        )
+    moved = _rows_move(duplicate=duplicate, kept=kept)
+    editor = user if user is not None and user.is_authenticated else None
+    kept.updated_by = editor or kept.updated_by
+    kept._change_reason = f"merged incident {duplicate.pk} into this one ({moved})"
+    kept.save(update_fields=["updated_by", "updated_at"])
+    duplicate.status = Status.RETRACTED
+    duplicate.duplicate_of = kept
+    duplicate.retraction_reason = _("Duplicate of incident %(id)s.") % {"id": kept.pk} + (
+        f" {note.strip()}" if note and note.strip() else ""
+    )
+    _save_status(duplicate, user=editor, fields=["status", "retraction_reason", "duplicate_of"])
+    return kept
 
 
 def incidents_geocode_missing(*, incidents, user=None, chain=None):

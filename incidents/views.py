@@ -26,6 +26,7 @@ from .models import (
     ActorKind,
     Dataset,
     DatePrecision,
+    EventClarity,
     Incident,
     IncidentMedia,
     LocationPrecision,
@@ -34,7 +35,7 @@ from .models import (
     Side,
     SourceCapture,
 )
-from .templatetags.incident_format import dates_label, fatalities_label
+from .templatetags.incident_format import confidence_label, dates_label, fatalities_label
 
 
 class HomeView(TemplateView):
@@ -135,6 +136,7 @@ class HomeView(TemplateView):
             "countries": sorted((code, countries.name(code)) for code in choices["country_codes"]),
             "admin1_choices": choices["admin1_choices"],
             "precisions": LocationPrecision.choices,
+            "clarities": EventClarity.choices,
             "map_config": map_config,
             "embed": self.embed,
         }
@@ -366,6 +368,9 @@ def incident_popup(incident):
             for role in incident.incident_actors.all()
         ],
         "fatalities": fatalities_label(incident.fatalities_low, incident.fatalities_best, incident.fatalities_high),
+        "confidence": confidence_label(incident.independent_sources, incident.event_clarity),
+        "independent_sources": incident.independent_sources,
+        "event_clarity": incident.event_clarity,
         "sources": [
             {"publisher": source.publisher, "title": source.public_title, "url": source.public_url}
             for source in incident.sources.all()

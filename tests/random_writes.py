@@ -36,6 +36,18 @@ def random_write(action, incident, incidents, random_fields, **bulk_fields):
         incident.save()
     elif action == "sensitive source":  # one statement over sources: every incident citing one moves with it
         Source.objects.filter(incidents=incident).update(sensitive=Case(When(sensitive=True, then=False), default=True))
+    elif action == "merge":  # into the first other incident that may keep it: its actor and source links move there
+        if incident.status != Status.RETRACTED:
+            others = Incident.objects.filter(pk__in=[other.pk for other in incidents if other.pk != incident.pk])
+            others = others.exclude(status=Status.RETRACTED).order_by("pk")
+            if incident.status == Status.PUBLISHED:
+                others = others.filter(status=Status.PUBLISHED)
+            kept = others.first()
+            if kept is not None:
+                services.incident_merge(kept=kept, duplicate=incident, user=None)
+                # The merged duplicate may cite nothing now: the other writes (publish, bulk) leave it alone.
+                incidents.remove(incident)
+                incidents.append(IncidentFactory(published=True, **random_fields()))
     elif action == "bulk":
         Incident.objects.filter(pk__in=[i.pk for i in incidents[:10]]).update(status=Status.PUBLISHED, **bulk_fields)
     else:

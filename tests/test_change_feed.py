@@ -106,10 +106,11 @@ def test_a_copy_brought_up_to_date_by_the_feed_equals_the_new_full_download(clie
         ("updated", ["actors"]),  # HTS added
         ("updated", ["actors"]),  # the army renamed
     ]
-    # The factory writes the incident, then cites its source: two statements, two changes.
+    # The factory writes the incident, then cites its source: two statements, two changes (the source is its first
+    # independent one).
     assert [(c["change"], c.get("fields")) for c in by_incident[added.pk]] == [
         ("created", None),
-        ("updated", ["sources"]),
+        ("updated", ["independent_sources", "sources"]),
         ("unpublished", None),
     ]
     assert [(c["change"], c.get("note")) for c in by_incident[mosul.pk]] == [
@@ -180,6 +181,7 @@ def test_the_feed_sends_only_what_the_public_feature_carries(client, export_inci
         "data_version": changes[-1]["data_version"],
         "changed_at": changes[-1]["changed_at"],
         "note": "Wrong town.",
+        "duplicate_of": None,  # not a merge (tests/test_duplicates.py has one)
     }
     # Its earlier changes (created by the fixture, the edit) no longer carry its content.
     earlier = [c for c in changes if c["incident"] == aleppo.pk and c["change"] != "retracted"]

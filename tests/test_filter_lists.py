@@ -27,6 +27,7 @@ VALUE_OF = {
     "country": lambda incident: incident.country,
     "admin1": lambda incident: incident.admin1,
     "precision": lambda incident: incident.location_precision,
+    "clarity": lambda incident: incident.event_clarity,
 }
 
 
@@ -69,10 +70,11 @@ OUTPUTS = {
 @pytest.fixture
 def listed_incidents(export_incidents):
     """The export incidents, each with a sub-event type (of its own event type), so every list has two values."""
-    for incident in export_incidents:
+    for number, incident in enumerate(export_incidents):
         if incident.sub_event_type is None:
             incident.sub_event_type = SubEventType.objects.filter(event_type=incident.event_type).order_by("pk")[0]
-            incident.save()
+        incident.event_clarity = 1 + number % 2  # clear, lower clarity, clear…
+        incident.save()
     mosul = export_incidents[2]
     IncidentActor.objects.create(incident=mosul, actor=ActorFactory(name="Protesters (Iraq)"), side=Side.A)
     return export_incidents

@@ -121,6 +121,7 @@ def test_a_fill_from_scratch_gives_what_the_triggers_kept_through_random_writes(
                 "link",
                 "sensitive",
                 "sensitive source",
+                "merge",
             ]
         )
         if action == "link":

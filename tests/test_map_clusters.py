@@ -652,7 +652,7 @@ def test_actor_and_pair_cells_equal_a_live_count_through_any_sequence_of_writes(
     for step in range(120):
         incident = rng.choice(incidents)
         incident.refresh_from_db()
-        action = rng.choice([*actions, "delete", "bulk"])
+        action = rng.choice([*actions, "delete", "bulk", "merge"])
         named = list(IncidentActor.objects.filter(incident=incident))
         if action == "delete":  # and a new incident naming an actor
             incidents.remove(incident)

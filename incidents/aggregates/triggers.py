@@ -519,7 +519,7 @@ END $fn$;"""
 _CHANGE_VERSION = """
     INSERT INTO incidents_dataversion AS v (id, version, changed_at) VALUES (1, 1, clock_timestamp())
     ON CONFLICT (id) DO UPDATE SET version = v.version + 1, changed_at = EXCLUDED.changed_at;"""
-_CHANGE_COLUMNS = "incident_id, kind, fields, note, data_version, changed_at"
+_CHANGE_COLUMNS = "incident_id, kind, fields, note, duplicate_of, data_version, changed_at"
 _CHANGE_NOW = "(SELECT version FROM incidents_dataversion WHERE id = 1), clock_timestamp()"
 # The feature's members whose values differ, "geometry" or a property's name, in name order.
 _CHANGED_FIELDS = """ARRAY(
@@ -529,15 +529,17 @@ _CHANGED_FIELDS = """ARRAY(
                 WHERE p.value IS DISTINCT FROM f.old -> 'properties' -> p.key
                ORDER BY 1)"""
 CHANGE_ROWS = {
-    "INSERT": f"""SELECT incident_id, 'created', '{{}}'::text[], '', {_CHANGE_NOW} FROM new_rows ORDER BY incident_id""",
-    "UPDATE": f"""SELECT n.incident_id, 'updated', {_CHANGED_FIELDS}, '', {_CHANGE_NOW}
+    "INSERT": f"""SELECT incident_id, 'created', '{{}}'::text[], '', NULL, {_CHANGE_NOW} FROM new_rows ORDER BY incident_id""",
+    "UPDATE": f"""SELECT n.incident_id, 'updated', {_CHANGED_FIELDS}, '', NULL, {_CHANGE_NOW}
           FROM new_rows n JOIN old_rows o ON o.incident_id = n.incident_id
          CROSS JOIN LATERAL (SELECT n.feature::jsonb AS new, o.feature::jsonb AS old) AS f
          WHERE n.feature IS DISTINCT FROM o.feature ORDER BY n.incident_id""",
-    # Gone from the public set: retracted (with its note), back to draft, or deleted.
+    # Gone from the public set: retracted (with its note, and the incident it was merged into, if it was), back to
+    # draft, or deleted.
     "DELETE": f"""SELECT o.incident_id,
                CASE i.status WHEN 'retracted' THEN 'retracted' WHEN 'draft' THEN 'unpublished' ELSE 'deleted' END,
-               '{{}}'::text[], CASE WHEN i.status = 'retracted' THEN i.retraction_reason ELSE '' END, {_CHANGE_NOW}
+               '{{}}'::text[], CASE WHEN i.status = 'retracted' THEN i.retraction_reason ELSE '' END,
+               CASE WHEN i.status = 'retracted' THEN i.duplicate_of_id END, {_CHANGE_NOW}
           FROM old_rows o LEFT JOIN incidents_incident i ON i.id = o.incident_id ORDER BY o.incident_id""",
 }
 

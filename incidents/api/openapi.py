@@ -167,6 +167,17 @@ FEATURE = {
                     "description": "Images and videos previews may show: never those marked graphic or identifying "
                     "(the incident page alone shows them, blurred until a visitor asks).",
                 },
+                "independent_sources": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Distinct outlets cited; a dataset's own citation counts only when it is all.",
+                },
+                "event_clarity": {
+                    "type": "integer",
+                    "enum": [1, 2],
+                    "nullable": True,
+                    "description": "UCDP's event_clarity: 1 clear, 2 lower clarity; null when not graded.",
+                },
                 "updated_at": {"type": "string"},
             },
         },
@@ -195,6 +206,7 @@ CHANGE = {
         "changed_at": {"type": "string", "format": "date-time"},
         "fields": _list({"type": "string"}),
         "note": {"type": "string"},
+        "duplicate_of": {"type": "integer", "nullable": True},
         "feature": {**FEATURE, "nullable": True},
     },
 }

@@ -16,7 +16,7 @@ from django_countries import countries
 
 from places.names import admin1_clean
 
-from ..models import ActorKind, Dataset, DatePrecision, LocationPrecision
+from ..models import ActorKind, Dataset, DatePrecision, EventClarity, LocationPrecision
 
 # ACLED's inter1 / inter2: numeric codes in older exports, their labels in newer ones.
 ACLED_INTER_KIND = {
@@ -68,6 +68,9 @@ UCDP_VIOLENCE_TYPE = {
     "2": ("battles", "battles-armed-clash"),
     "3": ("violence-against-civilians", "violence-against-civilians-attack"),
 }
+
+# UCDP event_clarity: 1 the event is clearly told apart in its reports, 2 lower clarity (only known from a summary).
+UCDP_EVENT_CLARITY = {"1": EventClarity.CLEAR, "2": EventClarity.LOWER}
 
 ACLED_REQUIRED = ["event_id_cnty", "event_date", "event_type", "latitude", "longitude", "actor1"]
 UCDP_REQUIRED = ["id", "date_start", "type_of_violence", "latitude", "longitude", "side_a", "side_b", "best"]
@@ -140,6 +143,7 @@ class MappedRow:
     # the publisher's own inconsistencies (CellError), imported as published
     warnings: list = field(default_factory=list)
     fatalities_as_published: bool = False
+    event_clarity: int | None = None  # UCDP's; ACLED has none
 
 
 class _Cells:
@@ -361,6 +365,12 @@ def map_ucdp(row, line):
         "where_prec", UCDP_WHERE_PRECISION, default=LocationPrecision.EXACT, unknown=LocationPrecision.REGION
     )
     side_a, side_b = cells.required("side_a"), cells.required("side_b")
+    # An unknown code is read as the lower grade, with a warning: clarity is never claimed that the file does not give.
+    clarity = (
+        cells.code("event_clarity", UCDP_EVENT_CLARITY, unknown=EventClarity.LOWER)
+        if cells.text("event_clarity")
+        else None
+    )
     low, best, high = cells.count("low"), cells.count("best", required=True), cells.count("high")
     if start and end and end < start:
         cells.warn("date_end", _("is before date_start: the incident is dated to date_start"))
@@ -404,6 +414,7 @@ def map_ucdp(row, line):
         record=_record(row),
         warnings=cells.warnings,
         fatalities_as_published=any(warning.column in ("low", "high") for warning in cells.warnings),
+        event_clarity=int(clarity) if clarity is not None else None,
     )
 
 

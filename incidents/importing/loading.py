@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history
 
 from places.models import Place
 
+from ..duplicates import staging_duplicate_hints
 from ..models import (
     DATASET_ATTRIBUTION,
     DATASET_URL,
@@ -61,7 +62,7 @@ STAGING_COLUMNS = """
   location_precision smallint, event_type_id bigint, sub_event_type_id bigint, title text, description text,
   fatalities_low int, fatalities_best int, fatalities_high int,
   side_a text[], side_a_associated text[], side_b text[], side_b_associated text[], sources text[],
-  record jsonb, fingerprint text, fatalities_as_published boolean, warnings jsonb"""
+  record jsonb, fingerprint text, fatalities_as_published boolean, warnings jsonb, event_clarity smallint"""
 COPY_COLUMNS = [part.split()[0] for part in STAGING_COLUMNS.replace("\n", " ").split(",")]
 
 # Incident columns an import writes (the rest keep their defaults or, on update, their values).
@@ -72,7 +73,7 @@ IMPORTED_COLUMNS = """start_date = s.start_date, end_date = s.end_date, date_pre
   event_type_id = s.event_type_id, sub_event_type_id = s.sub_event_type_id, fatalities_low = s.fatalities_low,
   fatalities_best = s.fatalities_best, fatalities_high = s.fatalities_high, import_record = s.record,
   import_fingerprint = s.fingerprint, fatalities_as_published = s.fatalities_as_published,
-  import_warnings = s.warnings"""
+  import_warnings = s.warnings, event_clarity = s.event_clarity"""
 
 
 class Warnings:
@@ -302,6 +303,8 @@ def _stream_into_staging(*, event_file, table, progress):
                     _fingerprint(values, record_json),
                     mapped.fatalities_as_published,
                     json.dumps(row_warnings, ensure_ascii=False) if row_warnings else "[]",
+                    # Not in the fingerprint's values: the record it also covers holds the publisher's code.
+                    mapped.event_clarity,
                 ]
             )
     progress.note(rows, event_file.bytes_read)
@@ -444,6 +447,8 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
         batch.created, batch.updated = counts.get("created", 0), counts.get("updated", 0)
         batch.unchanged, batch.rejected = counts.get("unchanged", 0), 0
         sample_rows = _sample_rows(cursor, table)
+        # A preview lists the possible duplicates of its new rows among the incidents already there (staff only).
+        duplicates = _duplicates_report(cursor, table) if batch.dry_run else {}
 
         new_actors = []
         if batch.created or batch.updated:
@@ -500,6 +505,7 @@ def _load(*, batch, path, dataset, dataset_version, user, progress):
             "missing": missing[:MISSING_LISTED],
             "new_actors": new_actors,
             "rows": sample_rows,
+            **({"duplicates": duplicates} if duplicates.get("rows") else {}),
             **_warnings_report(batch, warnings),
         }
 
@@ -537,6 +543,28 @@ def _sample_rows(cursor, table):
              "fatalities": fatalities}
         )  # fmt: skip
     return samples
+
+
+# Rows with possible duplicates a preview lists (their number is always exact).
+DUPLICATES_LISTED = 1000
+
+
+def _duplicates_report(cursor, table):
+    """{"rows": new rows with possible duplicates, "listed": [{line, event_id, title, hints: [hint dicts]}]}."""
+    hints = staging_duplicate_hints(cursor=cursor, table=table)
+    lines = sorted(hints)[:DUPLICATES_LISTED]
+    cursor.execute(f"SELECT line, event_id, title FROM {table} WHERE line = ANY(%s)", [lines])
+    rows = {line: (event_id, title) for line, event_id, title in cursor.fetchall()}
+    listed = [
+        {
+            "line": line,
+            "event_id": rows[line][0],
+            "title": rows[line][1],
+            "hints": [hint.as_dict() for hint in hints[line]],
+        }
+        for line in lines
+    ]
+    return {"rows": len(hints), "listed": listed}
 
 
 def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reason):
@@ -582,12 +610,12 @@ def _write_events(cursor, *, batch, table, actor_kinds, source_names, user, reas
                       sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, notable_casualties, status,
                       retraction_reason, published_at, is_demo, dataset, event_id, import_record, import_fingerprint,
                       fatalities_as_published, import_warnings, created_at, updated_at, created_by_id, updated_by_id,
-                      version)
+                      version, event_clarity)
                 SELECT start_date, end_date, date_precision, ST_SetSRID(ST_MakePoint(longitude, latitude), 4326),
                        place_reported, place_name, admin1, admin2, country, location_precision, title, description,
                        event_type_id, sub_event_type_id, fatalities_low, fatalities_best, fatalities_high, '', %s, '',
                        CASE WHEN %s THEN now() END, false, %s, event_id, record, fingerprint, fatalities_as_published,
-                       warnings, now(), now(), %s, %s, 1
+                       warnings, now(), now(), %s, %s, 1, event_clarity
                   FROM {table} WHERE state = 'created' {IN_CHUNK} ORDER BY line""",
             [batch.requested_status, published, batch.dataset, user_id, user_id, *chunk],
         )

@@ -45,6 +45,10 @@ def import_batch_revert(*, batch: ImportBatch, user) -> ImportBatch:
         )
         for link_table in ("incidents_incidentactor", "incidents_incidentsource"):
             cursor.execute(f"DELETE FROM {link_table} WHERE incident_id IN ({created_sql})", [batch.pk])
+        # An incident merged into one of these keeps its retraction, without the pointer (models.Incident.duplicate_of).
+        cursor.execute(
+            f"UPDATE incidents_incident SET duplicate_of_id = NULL WHERE duplicate_of_id IN ({created_sql})", [batch.pk]
+        )
         cursor.execute(f"DELETE FROM incidents_incident WHERE id IN ({created_sql})", [batch.pk])
 
         # Each changed incident as its last history row before the batch started recorded it.

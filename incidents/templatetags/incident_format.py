@@ -4,7 +4,7 @@ from django import template
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext, ngettext
 
-from incidents.models import DatePrecision
+from incidents.models import DatePrecision, EventClarity
 
 register = template.Library()
 
@@ -78,3 +78,22 @@ def incident_fatalities(incident):
 def translated(name):
     """Taxonomy names are stored in English and marked with gettext_noop in the migration that seeds them."""
     return gettext(name) if name else ""
+
+
+def confidence_label(independent_sources, event_clarity):
+    """'2 independent sources; clarity: clear' (docs/editors.md, "Confidence")."""
+    sources = ngettext("%(n)d independent source", "%(n)d independent sources", independent_sources or 0) % {
+        "n": independent_sources or 0
+    }
+    if event_clarity is None:
+        return sources
+    return gettext("%(sources)s; clarity: %(clarity)s") % {
+        "sources": sources,
+        "clarity": EventClarity(event_clarity).label,
+    }
+
+
+@register.filter
+def incident_confidence(incident):
+    """An incident read with its count (selectors.incident_public_list annotates `independent_sources`)."""
+    return confidence_label(getattr(incident, "independent_sources", 0), incident.event_clarity)

@@ -962,6 +962,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT unnest($1)) AS affected (id)) AS affected
@@ -1046,6 +1056,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT id FROM new_rows) AS affected (id)) AS affected
@@ -1133,6 +1153,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT id FROM new_rows) AS affected (id)) AS affected
@@ -1220,6 +1250,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT id FROM old_rows) AS affected (id)) AS affected
@@ -1307,6 +1347,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows) AS affected (id)) AS affected
@@ -1394,6 +1444,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows UNION SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -1481,6 +1541,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -1568,6 +1638,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows) AS affected (id)) AS affected
@@ -1655,6 +1735,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows UNION SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -1742,6 +1832,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -1829,6 +1929,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows) AS affected (id)) AS affected
@@ -1916,6 +2026,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM new_rows UNION SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -2003,6 +2123,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT incident_id FROM old_rows) AS affected (id)) AS affected
@@ -2091,6 +2221,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT l.incident_id FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -2180,6 +2320,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT l.incident_id FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -2269,6 +2419,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT l.id FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -2358,6 +2518,16 @@ BEGIN
   || ',"notable_casualties":' || to_json(i.notable_casualties)
   || ',"sources":' || COALESCE(ls.sources, '[]')
   || ',"media":' || COALESCE(lm.media, '[]')
+  || ',"independent_sources":' || (SELECT GREATEST(count(DISTINCT NULLIF(k.outlet, '')), max(CASE WHEN k.outlet = '' THEN 1 END))
+   FROM (SELECT (SELECT CASE WHEN s.url = ANY(ARRAY['https://acleddata.com/', 'https://ucdp.uu.se/']) THEN ''
+                             WHEN btrim(cite.original_reporter) <> '' THEN 'reporter:' || lower(btrim(cite.original_reporter))
+                             WHEN s.url <> '' THEN 'site:' || regexp_replace(
+                                  lower(substring(s.url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/:?#]+)')),
+                                  '^www[.]', '')
+                             ELSE 'outlet:' || lower(btrim(split_part(btrim(s.publisher, '" '), ',', 1))) END
+                   FROM incidents_source s WHERE s.id = cite.source_id) AS outlet
+           FROM incidents_incidentsource cite WHERE cite.incident_id = i.id) AS k)
+  || ',"event_clarity":' || COALESCE(i.event_clarity::text, 'null')
   || ',"updated_at":' || to_json(i.updated_at)
   || '}}'
       FROM (SELECT DISTINCT id FROM (SELECT l.id FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -2409,8 +2579,8 @@ BEGIN
     IF NOT EXISTS (SELECT FROM new_rows) THEN RETURN NULL; END IF;
     INSERT INTO incidents_dataversion AS v (id, version, changed_at) VALUES (1, 1, clock_timestamp())
     ON CONFLICT (id) DO UPDATE SET version = v.version + 1, changed_at = EXCLUDED.changed_at;
-    INSERT INTO incidents_incidentchange (incident_id, kind, fields, note, data_version, changed_at)
-        SELECT incident_id, 'created', '{}'::text[], '', (SELECT version FROM incidents_dataversion WHERE id = 1), clock_timestamp() FROM new_rows ORDER BY incident_id;
+    INSERT INTO incidents_incidentchange (incident_id, kind, fields, note, duplicate_of, data_version, changed_at)
+        SELECT incident_id, 'created', '{}'::text[], '', NULL, (SELECT version FROM incidents_dataversion WHERE id = 1), clock_timestamp() FROM new_rows ORDER BY incident_id;
     RETURN NULL;
 END $fn$;
 CREATE TRIGGER incidents_incidentfeature_change_insert AFTER INSERT ON incidents_incidentfeature REFERENCING NEW TABLE AS new_rows
@@ -2421,13 +2591,13 @@ BEGIN
     IF NOT EXISTS (SELECT FROM new_rows) THEN RETURN NULL; END IF;
     INSERT INTO incidents_dataversion AS v (id, version, changed_at) VALUES (1, 1, clock_timestamp())
     ON CONFLICT (id) DO UPDATE SET version = v.version + 1, changed_at = EXCLUDED.changed_at;
-    INSERT INTO incidents_incidentchange (incident_id, kind, fields, note, data_version, changed_at)
+    INSERT INTO incidents_incidentchange (incident_id, kind, fields, note, duplicate_of, data_version, changed_at)
         SELECT n.incident_id, 'updated', ARRAY(
                SELECT 'geometry' WHERE f.new -> 'geometry' IS DISTINCT FROM f.old -> 'geometry'
                UNION ALL
                SELECT p.key FROM jsonb_each(f.new -> 'properties') AS p (key, value)
                 WHERE p.value IS DISTINCT FROM f.old -> 'properties' -> p.key
-               ORDER BY 1), '', (SELECT version FROM incidents_dataversion WHERE id = 1), clock_timestamp()
+               ORDER BY 1), '', NULL, (SELECT version FROM incidents_dataversion WHERE id = 1), clock_timestamp()
           FROM new_rows n JOIN old_rows o ON o.incident_id = n.incident_id
          CROSS JOIN LATERAL (SELECT n.feature::jsonb AS new, o.feature::jsonb AS old) AS f
          WHERE n.feature IS DISTINCT FROM o.feature ORDER BY n.incident_id;
@@ -2441,10 +2611,11 @@ BEGIN
     IF NOT EXISTS (SELECT FROM old_rows) THEN RETURN NULL; END IF;
     INSERT INTO incidents_dataversion AS v (id, version, changed_at) VALUES (1, 1, clock_timestamp())
     ON CONFLICT (id) DO UPDATE SET version = v.version + 1, changed_at = EXCLUDED.changed_at;
-    INSERT INTO incidents_incidentchange (incident_id, kind, fields, note, data_version, changed_at)
+    INSERT INTO incidents_incidentchange (incident_id, kind, fields, note, duplicate_of, data_version, changed_at)
         SELECT o.incident_id,
                CASE i.status WHEN 'retracted' THEN 'retracted' WHEN 'draft' THEN 'unpublished' ELSE 'deleted' END,
-               '{}'::text[], CASE WHEN i.status = 'retracted' THEN i.retraction_reason ELSE '' END, (SELECT version FROM incidents_dataversion WHERE id = 1), clock_timestamp()
+               '{}'::text[], CASE WHEN i.status = 'retracted' THEN i.retraction_reason ELSE '' END,
+               CASE WHEN i.status = 'retracted' THEN i.duplicate_of_id END, (SELECT version FROM incidents_dataversion WHERE id = 1), clock_timestamp()
           FROM old_rows o LEFT JOIN incidents_incident i ON i.id = o.incident_id ORDER BY o.incident_id;
     RETURN NULL;
 END $fn$;

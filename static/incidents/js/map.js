@@ -184,6 +184,8 @@ export class IncidentMap {
     }
     if (sides.childElementCount) box.appendChild(sides);
     element("p", { text: `${strings.fatalities}: ${detail.fatalities}`, className: "popup-fatalities" }, box);
+    // Worded by the server in the page's language: independent sources and clarity (docs/editors.md, "Confidence").
+    if (detail.confidence) element("p", { text: detail.confidence, className: "popup-confidence" }, box);
     if (detail.sources.length) {
       element("h4", { text: strings.sources }, box);
       const list = element("ul", { className: "popup-sources" }, box);

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0036_kept_tables_v3"),
+        ("incidents", "0035_incident_media"),
     ]
 
     operations = [
