@@ -23,7 +23,7 @@ from django.db.models import F, Lookup, Q, Value
 from django.db.models import lookups as sql_lookups
 from django.db.models.functions import Lower, TruncDate
 
-from .models import DatePrecision, EventClarity, EventType, LocationPrecision, SubEventType
+from .models import DatePrecision, EventClarity, EventType, LocationPrecision, SubEventType, public_place
 from .public import independent_sources
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -94,8 +94,8 @@ QUERYABLES = {
         Queryable("end_date", "Last day", "date", "end_date", role="primary-interval-end"),
         Queryable("date_precision", "Date precision (1 day, 2 week, 3 month)", "integer", "date_precision",
                   choices=lambda: DatePrecision.values),
-        Queryable("place_reported", "Place as reported", "string", "place_reported", sortable=False),
-        Queryable("place_name", "Coded place", "string", "place_name"),
+        Queryable("place_reported", "Place as reported", "string", "public_place_reported", sortable=False),
+        Queryable("place_name", "Coded place", "string", "public_place_name"),
         Queryable("admin1", "Region (admin1)", "string", "admin1"),
         Queryable("admin2", "District (admin2)", "string", "admin2"),
         Queryable("country", "Country (ISO 3166-1 alpha-2)", "string", "country",
@@ -122,7 +122,12 @@ QUERYABLES = {
 }  # fmt: skip
 # Queryables that are no column of the incident, but an expression over its rows (computed only when a filter or
 # sortby names them): selectors.incident_meeting adds them to the queryset as aliases.
-QUERYABLE_ALIASES = {"independent_sources": independent_sources}
+# A generalised incident's place names are withheld in every output, so a filter on them must not find it either.
+QUERYABLE_ALIASES = {
+    "independent_sources": independent_sources,
+    "public_place_reported": lambda: public_place("place_reported"),
+    "public_place_name": lambda: public_place("place_name"),
+}
 
 
 def with_queryable_aliases(queryset):

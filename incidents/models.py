@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.core.validators import URLValidator
 from django.db import router, transaction
-from django.db.models import F, FloatField, Func, Q, TextField, Value
+from django.db.models import Case, F, FloatField, Func, Q, TextField, Value, When
 from django.db.models.functions import Coalesce, Concat, Lower, Upper
 from django.db.models.lookups import Range
 from django.db.models.signals import post_delete
@@ -356,14 +356,24 @@ _point_x = Func("location", function="ST_X", output_field=FloatField())
 _point_y = Func("location", function="ST_Y", output_field=FloatField())
 
 
+def public_place(field):
+    """An incident's place name as the public may search it: none when the incident is shown generalised, whose
+    place names every output withholds (aggregates/privacy.py) — a search for the village must not find it either.
+    Editors search the admin, which reads the names themselves."""
+    return Case(When(generalised_location__isnull=True, then=F(field)), default=Value(""), output_field=TextField())
+
+
 # The text filter (`q`) at a million incidents: the words, kept in a stored column (Incident.search_words), and the
 # substring haystack, an expression used verbatim by IncidentFilterSet.filter_text so that PostgreSQL matches it to
 # its index's; both are indexed (GIN) under Incident.Meta.indexes.
 def incident_text_words():
-    """The words of title, description, reported place and gazetteer name ('simple': no stemming, any language).
+    """The words of title, description, reported place and gazetteer name ('simple': no stemming, any language); the
+    place names only for an incident not shown generalised (public_place).
 
     What Incident.search_words stores."""
-    return SearchVector("title", "description", "place_reported", "place_name", config="simple")
+    return SearchVector(
+        "title", "description", public_place("place_reported"), public_place("place_name"), config="simple"
+    )
 
 
 # A control character no one types joins the fields, so a substring never matches across two of them (as three
@@ -376,7 +386,7 @@ def incident_text_haystack():
     return Concat(
         "title",
         Value(_FIELD_SEPARATOR),
-        "place_reported",
+        public_place("place_reported"),
         Value(_FIELD_SEPARATOR),
         "description",
         output_field=TextField(),

@@ -324,3 +324,28 @@ def test_a_revert_to_a_sensitive_version_generalises_the_public_location_again(p
     incident.refresh_from_db()
     assert incident.sensitive and incident.shown_generalised
     assert incident.public_location_precision == LocationPrecision.REGION
+
+
+def test_searching_for_a_withheld_place_name_finds_no_generalised_incident_but_finds_the_others(
+    client, admin_client, sensitive
+):
+    marked, cited = sensitive
+    plain = IncidentFactory(published=True, title="Market fire", place_name=HIDDEN_PLACE, location=Point(37.1, 36.2))
+    word = HIDDEN_PLACE.split()[0]  # a word (the stored words) and a substring (the trigram haystack) alike
+    for q in (HIDDEN_PLACE, word, "school of Hamrat"):
+        for prefix in ("", "/ar"):
+            listed = json.loads(body(client.get(f"{prefix}/map/list.json", {"q": q})))
+            ids = {incident["id"] for incident in listed["incidents"]}
+            assert marked.pk not in ids and cited.pk not in ids, (q, prefix)
+            assert q == "school of Hamrat" or plain.pk in ids, (q, prefix)
+        found = json.loads(body(client.get("/api/incidents.geojson", {"q": q})))
+        ids = {feature["id"] for feature in found["features"]}
+        assert marked.pk not in ids and cited.pk not in ids, q
+    found = json.loads(body(client.get("/api/incidents.geojson", {"q": HIDDEN_PLACE})))
+    assert {feature["id"] for feature in found["features"]} == {plain.pk}
+    for cql in (f"place_name = '{HIDDEN_PLACE}'", f"place_reported LIKE '%{word}%'"):
+        items = json.loads(body(client.get("/ogcapi/collections/incidents/items", {"filter": cql, "f": "json"})))
+        assert marked.pk not in {feature["id"] for feature in items["features"]}, cql
+    # Staff still find it by the name they coded.
+    page = admin_client.get("/admin/incidents/incident/", {"q": HIDDEN_PLACE}).content.decode()
+    assert f"/admin/incidents/incident/{marked.pk}/change/" in page

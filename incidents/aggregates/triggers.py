@@ -213,8 +213,9 @@ def _pair_cells(kept, table, event):
 # models.incident_text_haystack() (tests/test_map_terms.py compares the two). strpos rather than LIKE: no wildcard
 # to escape, the same answer as `icontains`.
 HAYSTACK = (
-    "COALESCE(i.title, '') || COALESCE((COALESCE('\x1f', '') || COALESCE((COALESCE(i.place_reported, '') || "
-    "COALESCE((COALESCE('\x1f', '') || COALESCE(i.description, '')), '')), '')), '')"
+    "COALESCE(i.title, '') || COALESCE((COALESCE('\x1f', '') || COALESCE((COALESCE(CASE WHEN i.generalised_location "
+    "IS NULL THEN i.place_reported ELSE '' END, '') || COALESCE((COALESCE('\x1f', '') || COALESCE(i.description, '')), "
+    "'')), '')), '')"
 )
 
 
