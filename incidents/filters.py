@@ -111,6 +111,12 @@ class MultiValueCharFilter(django_filters.BaseInFilter, django_filters.CharFilte
 LATEST_DAY = datetime.date(9999, 11, 30)
 
 
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number, as the OpenAPI document says: NumberFilter's DecimalField would take "2.5" or "9e-216"."""
+
+    field_class = forms.IntegerField
+
+
 class DayField(forms.DateField):
     def to_python(self, value):
         day = super().to_python(value)
@@ -230,9 +236,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         explode=True,
     )
     fatalities_min = documented(
-        django_filters.NumberFilter(
-            field_name="fatalities_best", lookup_expr="gte", min_value=0, label=_("minimum fatalities")
-        ),
+        IntegerFilter(field_name="fatalities_best", lookup_expr="gte", min_value=0, label=_("minimum fatalities")),
         "Minimum best fatality estimate.",
         {"type": "integer", "minimum": 0},
         allowEmptyValue=True,
@@ -259,9 +263,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         explode=True,
     )
     sources_min = documented(
-        django_filters.NumberFilter(
-            method="filter_sources_min", min_value=0, max_value=1000, label=_("minimum independent sources")
-        ),
+        IntegerFilter(method="filter_sources_min", min_value=0, max_value=1000, label=_("minimum independent sources")),
         "Minimum number of independent sources (distinct outlets; a dataset's own citation counts only when it is "
         "all the incident cites).",
         {"type": "integer", "minimum": 0, "maximum": 1000},

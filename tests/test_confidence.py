@@ -125,7 +125,7 @@ def test_both_are_filters_of_the_api_the_map_the_timeline_and_ogc(client, graded
     [
         ({"clarity": "3"}, "clarity", "3 is not one of the available choices"),
         ({"sources_min": "-1"}, "sources_min", "greater than or equal to 0"),
-        ({"sources_min": "many"}, "sources_min", "Enter a number"),
+        ({"sources_min": "many"}, "sources_min", "Enter a whole number"),
     ],
 )
 @pytest.mark.parametrize("endpoint", ["incidents:api-geojson", "incidents:api-csv", "incidents:map-feed"])

@@ -707,7 +707,6 @@ def test_sub_type_and_fatality_threshold_clusters_come_from_detail_cells_exactly
     cases = [
         ({"fatalities_min": "0"}, lambda i: i.fatalities_best is not None),  # an unknown estimate reaches no threshold
         ({"fatalities_min": "3"}, lambda i: (i.fatalities_best or 0) >= 3),
-        ({"fatalities_min": "2.5"}, lambda i: (i.fatalities_best or 0) >= 3),
         ({"sub_event_type": "battles-armed-clash"}, is_clash),
         ({"sub_event_type": "battles-armed-clash", "fatalities_min": "1", "country": "SY"},
          lambda i: is_clash(i) and (i.fatalities_best or 0) >= 1 and i.country == "SY"),

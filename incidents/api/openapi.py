@@ -58,7 +58,9 @@ def cql2_parameters():
         _query(
             "filter-crs",
             {"type": "string", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]},
-            "The coordinate reference system of the filter's geometries (longitude, then latitude).",
+            "The coordinate reference system of the filter's geometries (longitude, then latitude); given empty, "
+            "the same.",
+            allowEmptyValue=True,
         ),
         _query(
             "sortby",
