@@ -16,6 +16,7 @@ NON_LATIN_KEPT = re.compile(r"[\u0600-\u06ff]")
 LATIN_OR_ARABIC = re.compile(r"^[\sA-Za-z0-9'’ʿʾ`\-\.\u00c0-\u024f\u1e00-\u1eff\u0600-\u06ff]+$")
 
 
+@lru_cache(maxsize=200_000)  # the gazetteer's keys call it some 900,000 times, on far fewer distinct strings
 def name_key(text):
     """Lower case, no diacritics or punctuation, one space between words; Arabic letter variants unified."""
     text = unicodedata.normalize("NFKD", text or "")

@@ -29,6 +29,11 @@ def superuser(db):
 def export_incidents(db):
     """Three published incidents (actors on both sides, two sources, ranges) and a draft and a retraction that no
     export may show. Returned newest first, the order every export uses."""
+    return make_export_incidents()
+
+
+def make_export_incidents():
+    """export_incidents' rows (a module that only reads them makes them once: tests/shared_rows.py)."""
     import datetime
 
     from django.contrib.gis.geos import Point
@@ -142,7 +147,48 @@ def pytest_collection_modifyitems(items):
     for previous, item in zip([None, *items], items, strict=False):
         run += previous is None or previous.module is not item.module
         runs[item] = run
-    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None, runs[item], uses_module_rows(item)))
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("browser") is not None,
+            runs[item],
+            # pytest-django's order within the run too: run alone, a module is one run, and its transactional tests
+            # (which ask for no module rows) would otherwise flush the database before those that do.
+            is_transactional(item),
+            uses_module_rows(item),
+        )
+    )
+
+
+def is_transactional(item):
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(fixtures)
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """In parallel (`make test`: pytest-xdist), each worker must run its tests in the order above, a part of it, not
+    whole files in an order of their own: a file's transactional tests flush the worker's database and a browser test
+    leaves Playwright's loop running, so neither may run before another file's plain tests. Work goes out as runs of
+    one module's consecutive tests (in that order, to whichever worker is free)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class RunScheduling(LoadScopeScheduling):
+        runs = None
+
+        def _split_scope(self, nodeid):
+            if self.runs is None:
+                self.runs, run, module = {}, 0, None
+                for each in self.collection:
+                    run += module != each.split("::", 1)[0]
+                    module = each.split("::", 1)[0]
+                    self.runs[each] = f"{module} #{run}"
+            return self.runs[nodeid]
+
+    config.option.loadscopereorder = False  # the runs' order is the point
+    return RunScheduling(config, log)
 
 
 def uses_module_rows(item):

@@ -233,6 +233,9 @@ def test_html_in_every_user_field_shows_as_text_and_runs_nothing(map_page, incid
     assert_nothing_ran(page)
     screenshot(page, "map-escaped-popup")
 
+    # Opening the popup may pan the map, whose refreshed markers replace the popup: click once the page is quiet, or
+    # the click can land on the popup being replaced (seen under the load of a parallel run).
+    page.wait_for_load_state("networkidle")
     with page.expect_navigation() as navigation:
         popup.locator(".popup-link").click()
     source_html = navigation.value.text()

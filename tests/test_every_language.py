@@ -8,6 +8,8 @@ from django.utils import translation
 
 from conflictmap.middleware import UNLIMITED_ROUTES
 from places.models import Region
+from tests.conftest import make_export_incidents
+from tests.shared_rows import fresh_copy, rows_for_the_module
 from tests.test_source_archive import archived_copy
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +49,17 @@ def url_of(name, language, incident, capture=None):
     with translation.override(language):
         url = reverse(f"incidents:{name}", kwargs={key: arguments[key] for key in ROUTES[name]})
     return f"{url}?{QUERIES[name]}" if name in QUERIES else url
+
+
+@pytest.fixture(scope="module")
+def export_incidents_once(django_db_setup, django_db_blocker):
+    yield from rows_for_the_module(django_db_blocker, make_export_incidents)
+
+
+@pytest.fixture
+def export_incidents(export_incidents_once, db):
+    """conftest's export incidents, made once for the module's 78 routes."""
+    return fresh_copy(export_incidents_once)
 
 
 def test_the_walk_finds_the_pages_and_the_data():

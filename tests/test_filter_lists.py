@@ -9,7 +9,9 @@ import pytest
 
 from incidents.filters import IncidentFilterSet
 from incidents.models import IncidentActor, Side, SubEventType
+from tests.conftest import make_export_incidents
 from tests.factories import ActorFactory
+from tests.shared_rows import fresh_copy, rows_for_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +69,20 @@ OUTPUTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def listed_incidents_once(django_db_setup, django_db_blocker):
+    yield from rows_for_the_module(django_db_blocker, make_listed_incidents)
+
+
 @pytest.fixture
-def listed_incidents(export_incidents):
-    """The export incidents, each with a sub-event type (of its own event type), so every list has two values."""
+def listed_incidents(listed_incidents_once, db):
+    return fresh_copy(listed_incidents_once)
+
+
+def make_listed_incidents():
+    """The export incidents, each with a sub-event type (of its own event type), so every list has two values. Made
+    once for the module (tests/shared_rows.py)."""
+    export_incidents = make_export_incidents()
     for number, incident in enumerate(export_incidents):
         if incident.sub_event_type is None:
             incident.sub_event_type = SubEventType.objects.filter(event_type=incident.event_type).order_by("pk")[0]

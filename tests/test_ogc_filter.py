@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.gis.geos import Point, Polygon
-from django.db import transaction
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents.models import EventType, Incident, Status, SubEventType
 from tests.factories import IncidentFactory
+from tests.shared_rows import fresh_copy, rows_for_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +24,20 @@ TYPES = ["battles", "explosions-remote-violence", "protests"]
 TITLES = ["Shelling of Aleppo", "Clashes near Homs", "Protest in Mosul"]
 
 
-@pytest.fixture
-def incidents(db):
+@pytest.fixture(scope="module")
+def incidents_once(django_db_setup, django_db_blocker):
     """Twelve published incidents that differ in every queryable, and a draft and a retraction that match
-    everything a test asks for (so any leak shows). Returned as the stored rows."""
-    with transaction.atomic():  # the deferred "a published incident cites a source" check, under a live server too
-        return _make_incidents()
+    everything a test asks for (so any leak shows). Returned as the stored rows. Made once for the module
+    (tests/shared_rows.py)."""
+    yield from rows_for_the_module(django_db_blocker, make_incidents)
 
 
-def _make_incidents():
+@pytest.fixture
+def incidents(incidents_once, db):
+    return fresh_copy(incidents_once)
+
+
+def make_incidents():
     clash = SubEventType.objects.get(slug="battles-armed-clash")
     made = []
     for n in range(12):
@@ -575,24 +580,6 @@ def test_an_arabic_reader_gets_the_same_answers(client, incidents):
     arabic = json.loads(b"".join(client.get(ITEMS, params, HTTP_ACCEPT_LANGUAGE="ar").streaming_content))
     assert arabic["features"] == english["features"]
     assert client.get(QUERYABLES, HTTP_ACCEPT_LANGUAGE="ar").json() == client.get(QUERYABLES).json()
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_owslib_reads_the_queryables_and_filters_and_sorts_on_a_live_server(live_server, incidents, monkeypatch):
-    from owslib.ogcapi.features import Features
-
-    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.delenv(proxy, raising=False)
-    api = Features(f"{live_server.url}/ogcapi/")
-    queryables = api.collection_queryables("incidents")
-    assert queryables["properties"]["event_type"]["enum"] == sorted(EventType.objects.values_list("slug", flat=True))
-    found = api.collection_items("incidents", filter="country = 'IQ'", sortby=("fatalities_best", "desc"), limit=100)
-    iraq = [i for i in incidents if i.country == "IQ"]
-    wanted = sorted(iraq, key=lambda i: (i.fatalities_best is None, -(i.fatalities_best or 0), i.pk))
-    assert [feature["id"] for feature in found["features"]] == [i.pk for i in wanted]
-    as_json = json.dumps({"op": "=", "args": [{"property": "country"}, "IQ"]})
-    found = api.collection_items("incidents", filter=as_json, limit=100, **{"filter-lang": "cql2-json"})
-    assert {feature["id"] for feature in found["features"]} == {i.pk for i in iraq}
 
 
 OPERATORS = ["and", "or", "not", "=", "<>", "<", ">=", "like", "in", "between", "isNull", "casei", "s_intersects",

@@ -18,6 +18,7 @@ from places.regions import admin_areas_at
 from tests.factories import ActorFactory, IncidentFactory, SourceFactory
 from tests.kept_recount import kept_tables_differing
 from tests.random_writes import random_write
+from tests.shared_rows import fresh_copy, rows_for_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +34,19 @@ def located(lon, lat):
     return {"location": Point(lon, lat, srid=4326), "admin1": areas.admin1, "admin2": areas.admin2}
 
 
-@pytest.fixture
-def spread():
+@pytest.fixture(scope="module")
+def spread_once(django_db_setup, django_db_blocker):
     """60 published incidents over the points, months and types, with actors and tolls; and drafts and a retraction
-    with large tolls in the same regions, which must count nowhere."""
+    with large tolls in the same regions, which must count nowhere. Made once for the module (tests/shared_rows.py)."""
+    yield from rows_for_the_module(django_db_blocker, make_spread)
+
+
+@pytest.fixture
+def spread(spread_once, db):
+    return fresh_copy(spread_once)
+
+
+def make_spread():
     rng = random.Random(5)
     types = list(EventType.objects.all())
     actors = [ActorFactory(name=f"Actor {number}") for number in range(7)]
