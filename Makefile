@@ -17,8 +17,11 @@ run: setup
 	@echo
 	@HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
+# One pytest-xdist worker per core, each with its own test database (tests/conftest.py: how work is shared out).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: setup
-	@$(PY) -m pytest
+	@$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Production settings on this machine: migrate, collectstatic, nginx on HOST:PORT in front of gunicorn (threaded
 # workers, on a Unix socket) and a background-job worker; nginx runs from .local/nginx/ (scripts/serve.sh,
