@@ -18,10 +18,12 @@ run: setup
 	@HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
 # One pytest-xdist worker per core, each with its own test database (tests/conftest.py: how work is shared out).
+# Native tracebacks: pytest's own format parses each frame's source, and for one browser test's failure that raised
+# CPython 3.11's "AST constructor recursion depth mismatch", which took the whole worker down with the failure unseen.
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 test: setup
-	@$(PY) -m pytest -n $(TEST_WORKERS)
+	@$(PY) -m pytest -n $(TEST_WORKERS) --tb=native
 
 # Production settings on this machine: migrate, collectstatic, nginx on HOST:PORT in front of gunicorn (threaded
 # workers, on a Unix socket) and a background-job worker; nginx runs from .local/nginx/ (scripts/serve.sh,

@@ -100,6 +100,8 @@ def test_seed_incidents_appear_with_markers_legend_and_summary(map_page, inciden
 
 def test_brushing_april_2019_leaves_exactly_the_april_incidents(map_page, incidents):
     page = map_page()
+    # The drag below is in pixels of the chart as drawn: measure it once the page has stopped loading and moving.
+    page.wait_for_load_state("networkidle")
     svg = page.locator("#timeline-chart svg")
     domain_start = datetime.date.fromisoformat(svg.get_attribute("data-domain-start"))
     domain_end = datetime.date.fromisoformat(svg.get_attribute("data-domain-end"))
