@@ -8,33 +8,24 @@ those are counted live and subtracted, as the map's cells do (map/cells.py), whi
 A region is the incident's own country, admin1 and admin2, as in every kept table.
 """
 
-import datetime
-import functools
 import json
-import operator
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext
 
 from places.models import District, Region
 
+from .aggregates.registry import DATE_FILTERS, REGION_MONTH_FILTER_COLUMNS
+from .map.cells import kept_conditions
 from .map.live import bind, map_read
 from .models import Actor, EventType
 from .selectors import filters_given, incident_filter, params_without
 
 # The filters RegionMonth answers: its key's, and the dates through its months.
-KEPT_FILTERS = frozenset({"start", "end", "event_type", "sub_event_type", "country", "admin1", "precision"})
-_KEPT_CONDITIONS = {
-    "event_type": ("event_type_id = ANY(%(event_type)s)", lambda types: [t.pk for t in types]),
-    "sub_event_type": ("sub_type = ANY(%(sub_event_type)s)", lambda sub_types: [t.pk for t in sub_types]),
-    "country": ("country = ANY(%(country)s)", list),
-    "admin1": ("admin1 = ANY(%(admin1)s)", list),
-    "precision": ("location_precision = ANY(%(precision)s)", lambda codes: [int(code) for code in codes]),
-}
+KEPT_FILTERS = DATE_FILTERS | {column.filter for column in REGION_MONTH_FILTER_COLUMNS}
 
 # What a row can be grouped by: (its value in RegionMonth or None when the table cannot give it, its value for an
 # incident `i`, a row of the filtered incidents' columns below).
@@ -72,11 +63,6 @@ _GROUPED = """SELECT {dimensions}{comma}sum(incidents)::bigint AS incidents, sum
        sum(fb)::bigint AS fatalities_best, sum(fh)::bigint AS fatalities_high
   FROM ({parts}) AS parts {group} HAVING sum(incidents) <> 0"""
 SUMS = ("incidents", "fatalities_low", "fatalities_best", "fatalities_high")
-
-
-def _month_end(day):
-    following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return following - datetime.timedelta(days=1)
 
 
 def _live_part(queryset, dimensions, sign):
@@ -128,34 +114,18 @@ def _grouped_sql(filters, dimensions):
 
 
 def _kept_parts(filters, dimensions):
-    cleaned = filters.form.cleaned_data
-    given = filters_given(filters)
-    conditions, values = ["true"], {}
-    for name, (condition, value) in _KEPT_CONDITIONS.items():
-        if name in given:
-            conditions.append(condition)
-            values[name] = value(cleaned[name])
-    start, end = cleaned.get("start"), cleaned.get("end")
-    if start:
-        conditions.append("end_month >= %(start_month)s")
-        values["start_month"] = start.replace(day=1)
-    if end:
-        conditions.append("start_month <= %(end_month)s")
-        values["end_month"] = end.replace(day=1)
+    conditions, values, outside = kept_conditions(
+        REGION_MONTH_FILTER_COLUMNS, filters_given(filters), filters.form.cleaned_data
+    )
     kept_values = "".join(f"{DIMENSIONS[name][0]} AS {name}, " for name in dimensions)
-    kept = f"SELECT {kept_values}{_KEPT_SUMS} FROM incidents_regionmonth WHERE {' AND '.join(conditions)}"
-    sql, params = bind(kept, **values)
+    where = " AND ".join(["true", *conditions])
+    sql, params = bind(f"SELECT {kept_values}{_KEPT_SUMS} FROM incidents_regionmonth WHERE {where}", **values)
     # The edge months' incidents outside the range, taken back out (none can be both: it would end before `start`
     # and start after `end`).
-    outside = []
-    if start and start.day != 1:
-        outside.append(Q(end_date__gte=start.replace(day=1), end_date__lt=start))
-    if end and end != _month_end(end):
-        outside.append(Q(start_date__gt=end, start_date__lte=_month_end(end)))
     if outside:
         undated = incident_filter(params=params_without(filters.data, "start", "end"))
         try:
-            edge_sql, edge_params = _live_part(undated.filter(functools.reduce(operator.or_, outside)), dimensions, -1)
+            edge_sql, edge_params = _live_part(undated.filter(outside), dimensions, -1)
         except EmptyResultSet:
             return sql, params
         sql, params = f"{sql} UNION ALL {edge_sql}", params + edge_params

@@ -163,6 +163,11 @@ REGION_MONTH = PublicTable(
     ("start_month", "end_month", "event_type_id", "sub_type", "country", "admin1", "admin2", "location_precision"),
     ("incidents", "fatalities_low", "fatalities", "fatalities_high"),
 )
+# The filters RegionMonth answers beside the dates: those of the map's detail cells whose column it keys too (the same
+# names, the same public values).
+REGION_MONTH_FILTER_COLUMNS = tuple(
+    column for column in DETAIL_KEY if column.filter and column.column in REGION_MONTH.key
+)
 PUBLIC_TABLES = [TIMELINE_CELL, TIMELINE_DAY, PUBLISHED_REGION, REGION_MONTH]
 # A public table's key columns that are not the incident's own column of the name: their value in SQL.
 PUBLIC_KEY_SQL = {

@@ -52,6 +52,30 @@ def _month_end(day):
     return following - datetime.timedelta(days=1)
 
 
+def kept_conditions(key, given, values):
+    """How a kept table keyed by months and `key` (KeyColumns) is read for the given filters (names) with their
+    validated `values`: (conditions over its columns, their named values, the incidents its edge months hold outside
+    the date range). Those incidents (ending in the month of `start` before that day, starting in the month of `end`
+    after it) are for the caller to count live and take back out; Q() when the range is whole months."""
+    conditions, named, outside = [], {}, Q()
+    for column in key:
+        if column.filter in given:
+            conditions.append(column.condition)
+            named[column.filter] = column.value(values[column.filter])
+    start, end = values.get("start"), values.get("end")
+    if start:
+        conditions.append("end_month >= %(start_month)s")
+        named["start_month"] = _month_start(start)
+        if start.day != 1:
+            outside |= Q(end_date__gte=_month_start(start), end_date__lt=start)
+    if end:
+        conditions.append("start_month <= %(end_month)s")
+        named["end_month"] = _month_start(end)
+        if end != _month_end(end):
+            outside |= Q(start_date__gt=end, start_date__lte=_month_end(end))
+    return conditions, named, outside
+
+
 # The clusters from MapCell: whole cells strictly inside the view, from the table, by month; the incidents of the
 # cells along the view's edges counted live. With a date filter the table's months at the range's edges hold some
 # incidents outside it (ending in the month of `start` but before that day, or starting in the month of `end` but
@@ -178,20 +202,8 @@ def incident_map_cell_clusters(
     # (incidents, the cells they are counted in, their weight, what the weight joins)
     live_parts = [(in_view.filter(edge_cells), f"NOT ({_INNER_CELL})", "1", "")]
     # The table rows' conditions, with their named values.
-    cells, cell_values = list(_INNER_CELLS), dict(view_edges)
-    for column in kept.key:
-        if column.filter in given:
-            cells.append(column.condition)
-            cell_values[column.filter] = column.value(values[column.filter])
-    outside = Q()
-    if cleaned.get("start"):
-        cells.append("end_month >= %(start_month)s")
-        cell_values["start_month"] = _month_start(cleaned["start"])
-        outside |= Q(end_date__gte=_month_start(cleaned["start"]), end_date__lt=cleaned["start"])
-    if cleaned.get("end"):
-        cells.append("start_month <= %(end_month)s")
-        cell_values["end_month"] = _month_start(cleaned["end"])
-        outside |= Q(start_date__gt=cleaned["end"], start_date__lte=_month_end(cleaned["end"]))
+    conditions, named, outside = kept_conditions(kept.key, given, values)
+    cells, cell_values = [*_INNER_CELLS, *conditions], {**view_edges, **named}
     reads, multiple = _cell_reads(kept, values)
     if multiple[0]:
         # Read by primary key from `multiple` (few incidents), not by scanning the view: PostgreSQL cannot tell how
