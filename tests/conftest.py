@@ -143,10 +143,7 @@ def pytest_collection_modifyitems(items):
     Otherwise pytest-django's order stands (transactional tests after the others). Within each run of one module's
     tests, those reading rows made once for the module (tests/shared_rows.py) come after the others, which must not
     see those rows (and those reading two layers of such rows after those reading one)."""
-    runs, run = {}, 0
-    for previous, item in zip([None, *items], items, strict=False):
-        run += previous is None or previous.module is not item.module
-        runs[item] = run
+    runs = dict(zip(items, run_numbers(item.module for item in items), strict=True))
     items.sort(
         key=lambda item: (
             item.get_closest_marker("browser") is not None,
@@ -157,6 +154,16 @@ def pytest_collection_modifyitems(items):
             uses_module_rows(item),
         )
     )
+
+
+def run_numbers(modules):
+    """For each of a sequence of module keys, the number of its run: consecutive equal keys are one run."""
+    run, previous, numbers = 0, object(), []
+    for module in modules:
+        run += module != previous
+        previous = module
+        numbers.append(run)
+    return numbers
 
 
 def is_transactional(item):
@@ -180,11 +187,12 @@ def pytest_xdist_make_scheduler(config, log):
 
         def _split_scope(self, nodeid):
             if self.runs is None:
-                self.runs, run, module = {}, 0, None
-                for each in self.collection:
-                    run += module != each.split("::", 1)[0]
-                    module = each.split("::", 1)[0]
-                    self.runs[each] = f"{module} #{run}"
+                modules = [each.split("::", 1)[0] for each in self.collection]
+                numbers = run_numbers(modules)
+                self.runs = {
+                    each: f"{module} #{number}"
+                    for each, module, number in zip(self.collection, modules, numbers, strict=True)
+                }
             return self.runs[nodeid]
 
     config.option.loadscopereorder = False  # the runs' order is the point
