@@ -235,10 +235,11 @@ def test_html_in_every_user_field_shows_as_text_and_runs_nothing(map_page, incid
     assert_nothing_ran(page)
     screenshot(page, "map-escaped-popup")
 
-    # Opening the popup may pan the map, whose refreshed markers replace the popup: click once the page is quiet, or
-    # the click can land on the popup being replaced (seen under the load of a parallel run).
+    # Opening the popup may pan the map, whose refreshed markers replace the popup: click once the page is quiet.
+    # The navigation is taken as done once the page's answer arrives ("commit"): waiting for its load event as well
+    # timed out in two parallel runs of ten, and what follows waits for what it reads.
     page.wait_for_load_state("networkidle")
-    with page.expect_navigation() as navigation:
+    with page.expect_navigation(wait_until="commit") as navigation:
         popup.locator(".popup-link").click()
     source_html = navigation.value.text()
     expect(page.locator("h1")).to_have_text(hostile.title)
