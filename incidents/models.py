@@ -1499,12 +1499,27 @@ class PublishedRegion(models.Model):
         constraints = [models.UniqueConstraint(fields=["country", "admin1"], name="published_region_key")]
 
 
-class RegionMonth(models.Model):
-    """Published incidents per start month, end month, event type, sub-type, region, district and location precision,
-    with the sums of their fatality estimates: the region view's, the trends' and the aggregated export's counts.
+class RegionSums(models.Model):
+    """A kept region table's region and sums: incidents and the sums of their three fatality estimates.
 
     An unknown low or high estimate adds the best one (0 when that is unknown too), so low <= best <= high holds for
     every sum as it does for every incident."""
+
+    country = models.CharField(_("country"), max_length=2)
+    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
+    admin2 = models.CharField(_("admin2 (district)"), max_length=100)
+    incidents = models.IntegerField(_("incidents"))
+    fatalities_low = models.BigIntegerField(_("fatalities (low)"))
+    fatalities = models.BigIntegerField(_("fatalities (best estimate)"))
+    fatalities_high = models.BigIntegerField(_("fatalities (high)"))
+
+    class Meta:
+        abstract = True
+
+
+class RegionMonth(RegionSums):
+    """Published incidents per start month, end month, event type, sub-type, region, district and location precision:
+    the region view's, the trends' and the aggregated export's counts (aggregates/registry.py)."""
 
     start_month = models.DateField(_("start month"))
     end_month = models.DateField(_("end month"))
@@ -1512,14 +1527,7 @@ class RegionMonth(models.Model):
         EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
     )
     sub_type = models.IntegerField(_("sub-event type (0 none)"))
-    country = models.CharField(_("country"), max_length=2)
-    admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
-    admin2 = models.CharField(_("admin2 (district)"), max_length=100)
     location_precision = models.PositiveSmallIntegerField(_("location precision"))
-    incidents = models.IntegerField(_("incidents"))
-    fatalities_low = models.BigIntegerField(_("fatalities (low)"))
-    fatalities = models.BigIntegerField(_("fatalities (best estimate)"))
-    fatalities_high = models.BigIntegerField(_("fatalities (high)"))
 
     class Meta:
         verbose_name = _("region month")
@@ -1540,6 +1548,66 @@ class RegionMonth(models.Model):
             )
         ]
         indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="region_month_empty")]
+
+
+class RegionWeek(RegionSums):
+    """RegionMonth by the ISO week of the start date too: the weekly trends and ACLED's weekly aggregated shape."""
+
+    start_week = models.DateField(_("start week (its Monday)"))
+    start_month = models.DateField(_("start month"))
+    end_month = models.DateField(_("end month"))
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
+    )
+    sub_type = models.IntegerField(_("sub-event type (0 none)"))
+    location_precision = models.PositiveSmallIntegerField(_("location precision"))
+
+    class Meta:
+        verbose_name = _("region week")
+        verbose_name_plural = _("region weeks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "start_week",
+                    "start_month",
+                    "end_month",
+                    "event_type",
+                    "sub_type",
+                    "country",
+                    "admin1",
+                    "admin2",
+                    "location_precision",
+                ],
+                name="region_week_key",
+            )
+        ]
+        indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="region_week_empty")]
+
+
+class RegionActorMonth(RegionSums):
+    """Actor links of published incidents per actor, side, start month, end month, event type, region and district:
+    the region view and the trends of chosen actors, and the trends by actor."""
+
+    actor = models.ForeignKey(
+        Actor, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("actor")
+    )
+    side = models.CharField(_("side"), max_length=1)
+    start_month = models.DateField(_("start month"))
+    end_month = models.DateField(_("end month"))
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
+    )
+
+    class Meta:
+        verbose_name = _("region actor month")
+        verbose_name_plural = _("region actor months")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "side", "start_month", "end_month", "event_type", "country", "admin1", "admin2"],
+                name="region_actor_month_key",
+            )
+        ]
+        indexes = [models.Index(fields=["id"], condition=Q(incidents=0), name="region_actor_month_empty")]
 
 
 class PublishedActor(models.Model):

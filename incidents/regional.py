@@ -1,47 +1,114 @@
 """Reads by region and period: the map's region view, the trends and the aggregated export (ACLED's shape).
 
-Every count here is of the published incidents under the one FilterSet. It comes from the kept RegionMonth table
-(aggregates/registry.py) when every given filter is one the table keeps and the period is a month or a year, and
-is counted over the incidents otherwise. With a date filter the table's months at the range's edges hold some
-incidents outside it (ending in the month of `start` before that day, starting in the month of `end` after it):
-those are counted live and subtracted, as the map's cells do (map/cells.py), which for whole months is none.
-A region is the incident's own country, admin1 and admin2, as in every kept table.
+Every count here is of the published incidents under the one FilterSet. It comes from a kept table (KEPT_READS:
+RegionMonth, RegionWeek, RegionActorMonth, declared in aggregates/registry.py) when one keeps every given filter and
+every grouped dimension, and is counted over the incidents otherwise. With a date filter the table's months at the
+range's edges hold some incidents outside it (ending in the month of `start` before that day, starting in the month
+of `end` after it): those are counted live and subtracted, as the map's cells do (map/cells.py), which for whole
+months is none. A region is the incident's own country, admin1 and admin2, as in every kept table.
 """
 
 import json
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.db.models.expressions import RawSQL
 from django.utils import translation
 from django.utils.translation import gettext
 
 from places.models import District, Region
 
-from .aggregates.registry import DATE_FILTERS, REGION_MONTH_FILTER_COLUMNS
+from .aggregates.registry import (
+    ACTOR,
+    DATE_FILTERS,
+    REGION_ACTOR_FILTER_COLUMNS,
+    REGION_ACTOR_MONTH,
+    REGION_MONTH,
+    REGION_MONTH_FILTER_COLUMNS,
+    REGION_WEEK,
+    PublicTable,
+)
 from .map.cells import kept_conditions
 from .map.live import bind, map_read
 from .models import Actor, EventType
 from .selectors import filters_given, incident_filter, params_without
 
-# The filters RegionMonth answers: its key's, and the dates through its months.
-KEPT_FILTERS = DATE_FILTERS | {column.filter for column in REGION_MONTH_FILTER_COLUMNS}
-
-# What a row can be grouped by: (its value in RegionMonth or None when the table cannot give it, its value for an
-# incident `i`, a row of the filtered incidents' columns below).
+# What a row can be grouped by: its value for an incident `i`, a row of the filtered incidents' columns below (and
+# `l`, one of its actor links, for "actor").
 DIMENSIONS = {
-    "country": ("country", "i.country"),
-    "admin1": ("admin1", "i.admin1"),
-    "admin2": ("admin2", "i.admin2"),
-    "event_type": ("event_type_id", "i.event_type_id"),
-    "sub_event_type": ("sub_type", "COALESCE(i.sub_event_type_id, 0)"),
+    "country": "i.country",
+    "admin1": "i.admin1",
+    "admin2": "i.admin2",
+    "event_type": "i.event_type_id",
+    "sub_event_type": "COALESCE(i.sub_event_type_id, 0)",
     # ISO weeks, starting on Monday; the incident's start date places it, as in the timeline.
-    "week": (None, "date_trunc('week', i.start_date::timestamp)::date"),
-    "month": ("start_month", "date_trunc('month', i.start_date::timestamp)::date"),
-    "year": ("date_trunc('year', start_month::timestamp)::date", "date_trunc('year', i.start_date::timestamp)::date"),
+    "week": "date_trunc('week', i.start_date::timestamp)::date",
+    "month": "date_trunc('month', i.start_date::timestamp)::date",
+    "year": "date_trunc('year', i.start_date::timestamp)::date",
     # An incident counts once for each actor it names (an actor's own trend); none, it is in no actor's.
-    "actor": (None, "l.actor_id"),
+    "actor": "l.actor_id",
 }
+
+
+@dataclass(frozen=True)
+class KeptRead:
+    """A kept table the reads here sum: the KeyColumns of its filters (read by map/cells.kept_conditions, the dates
+    through its months) and the value of each dimension it can group by, in its columns."""
+
+    table: PublicTable
+    filter_columns: tuple
+    dimensions: dict
+
+    @property
+    def filters(self):
+        return DATE_FILTERS | {column.filter for column in self.filter_columns}
+
+
+_BY_REGION_AND_MONTH = {
+    "country": "country",
+    "admin1": "admin1",
+    "admin2": "admin2",
+    "month": "start_month",
+    "year": "date_trunc('year', start_month::timestamp)::date",
+}
+_BY_TYPE = {"event_type": "event_type_id", "sub_event_type": "sub_type"}
+# In the order they are tried: the first that answers the filters and the dimensions is read.
+KEPT_READS = [
+    KeptRead(REGION_MONTH, REGION_MONTH_FILTER_COLUMNS, {**_BY_REGION_AND_MONTH, **_BY_TYPE}),
+    KeptRead(REGION_WEEK, REGION_MONTH_FILTER_COLUMNS, {**_BY_REGION_AND_MONTH, **_BY_TYPE, "week": "start_week"}),
+    KeptRead(
+        REGION_ACTOR_MONTH,
+        REGION_ACTOR_FILTER_COLUMNS,
+        {**_BY_REGION_AND_MONTH, "event_type": "event_type_id", "actor": "actor_id"},
+    ),
+]
+
+
+def _given(filters):
+    given = filters_given(filters)
+    if "actor" not in given:
+        given.discard("side")  # `side` without an actor filters nothing
+    return given
+
+
+def kept_read(*, filters, dimensions):
+    """The KeptRead that answers these filters grouped by these dimensions exactly, or None (counted live)."""
+    given = _given(filters)
+    if "actor" in given and "actor" in dimensions:
+        # Grouped by actor, the selection's incidents count for every actor they name, not only for the chosen ones.
+        return None
+    for read in KEPT_READS:
+        # A table of actor links counts an incident once per actor: only for one actor, or by actor.
+        counts_links = read.table.rows == ACTOR
+        if counts_links and not ("actor" in given or "actor" in dimensions):
+            continue
+        if given <= read.filters and all(name in read.dimensions for name in dimensions):
+            return read
+    return None
+
+
 _INCIDENT_COLUMNS = (
     "id",
     "country",
@@ -65,21 +132,29 @@ _GROUPED = """SELECT {dimensions}{comma}sum(incidents)::bigint AS incidents, sum
 SUMS = ("incidents", "fatalities_low", "fatalities_best", "fatalities_high")
 
 
-def _live_part(queryset, dimensions, sign):
-    """(SQL, params) of the incidents of `queryset` as signed rows of the dimensions' values."""
+def _live_part(queryset, dimensions, sign, *, named=False):
+    """(SQL, params) of the incidents of `queryset` as signed rows of the dimensions' values; with `named`, joined to
+    the query `named` (_NAMED_ACTORS), whose count of chosen actors each incident names, `named.m`, `sign` may read."""
     inner = queryset.order_by().values(*_INCIDENT_COLUMNS).query.sql_with_params()
-    values = "".join(f"{DIMENSIONS[name][1]} AS {name}, " for name in dimensions)
+    values = "".join(f"{DIMENSIONS[name]} AS {name}, " for name in dimensions)
     join = " JOIN incidents_incidentactor l ON l.incident_id = i.id" if "actor" in dimensions else ""
-    return bind(f"SELECT {values}{_LIVE_SUMS.format(sign=sign)} FROM ({{inner}}) AS i{join}", inner=inner)
+    if named:
+        join += " JOIN named ON named.incident_id = i.id"
+    sums = _LIVE_SUMS.format(sign=f"({sign})")
+    return bind(f"SELECT {values}{sums} FROM ({{inner}}) AS i{join}", inner=inner)
 
 
-def kept_answers(*, filters, dimensions):
-    """Whether RegionMonth answers these filters grouped by these dimensions exactly."""
-    given = filters_given(filters)
-    return given <= KEPT_FILTERS and all(DIMENSIONS[name][0] for name in dimensions)
+# How many of the chosen actors (on the chosen side) each incident naming one of them names, once for a whole read.
+_NAMED_ACTORS = """WITH named AS MATERIALIZED (
+    SELECT incident_id, count(*) AS m FROM incidents_incidentactor
+     WHERE actor_id = ANY(%(actors)s) {side} GROUP BY incident_id) """
+# The incidents naming two or more of them, as an array: PostgreSQL then expects a few and looks each up (a few
+# thousand of a million at the bench), where from the grouped links it expected tens of thousands and read every
+# incident to find them.
+_NAMED_SEVERAL = RawSQL("SELECT unnest(ARRAY(SELECT incident_id FROM named WHERE m > 1))", [])
 
 
-def region_month_totals(*, filters, dimensions):
+def region_totals(*, filters, dimensions):
     """[{dimension: value, …, incidents, fatalities_low, fatalities_best, fatalities_high}] of the published
     incidents under the validated FilterSet `filters`, grouped by `dimensions` (names of DIMENSIONS); groups with
     no incident are left out."""
@@ -96,8 +171,9 @@ def _grouped_sql(filters, dimensions):
     """(SQL, params) of the groups' sums (the dimensions' names, then SUMS), or None when Django proves the
     filters match nothing."""
     dimensions = list(dimensions)
-    if kept_answers(filters=filters, dimensions=dimensions):
-        parts, params = _kept_parts(filters, dimensions)
+    read = kept_read(filters=filters, dimensions=dimensions)
+    if read:
+        parts, params = _kept_parts(read, filters, dimensions)
     else:
         try:
             parts, params = _live_part(filters.qs, dimensions, 1)
@@ -113,23 +189,44 @@ def _grouped_sql(filters, dimensions):
     return sql, params
 
 
-def _kept_parts(filters, dimensions):
-    conditions, values, outside = kept_conditions(
-        REGION_MONTH_FILTER_COLUMNS, filters_given(filters), filters.form.cleaned_data
-    )
-    kept_values = "".join(f"{DIMENSIONS[name][0]} AS {name}, " for name in dimensions)
+def _kept_parts(read, filters, dimensions):
+    """(SQL, params) of the signed rows that sum to the answer: the kept table's rows, less what it holds too much of,
+    counted live. The edge months hold incidents outside the date range (none can be both: it would end before
+    `start` and start after `end`). The actor table counts an incident once for each chosen actor it names, m times:
+    an incident naming two or more of them is taken back m - 1 times, and one outside the range m times."""
+    cleaned = filters.form.cleaned_data
+    conditions, values, outside = kept_conditions(read.filter_columns, _given(filters), cleaned)
+    kept_values = "".join(f"{read.dimensions[name]} AS {name}, " for name in dimensions)
     where = " AND ".join(["true", *conditions])
-    sql, params = bind(f"SELECT {kept_values}{_KEPT_SUMS} FROM incidents_regionmonth WHERE {where}", **values)
-    # The edge months' incidents outside the range, taken back out (none can be both: it would end before `start`
-    # and start after `end`).
+    parts = [bind(f"SELECT {kept_values}{_KEPT_SUMS} FROM {read.table.table} WHERE {where}", **values)]
+    actors = cleaned.get("actor") if read.table.rows == ACTOR else None
+    several = actors is not None and len(actors) > 1
+    # With several actors the join with `named` picks the incidents naming them: the live parts leave out the actor
+    # filter, which would read every incident to find them a second time.
+    unnamed = ("actor", "side") if several else ()
+    if several:
+        others = incident_filter(params=params_without(filters.data, *unnamed)).filter(pk__in=_NAMED_SEVERAL)
+        parts.append(_live_or_none(others, dimensions, "1 - named.m", named=True))
     if outside:
-        undated = incident_filter(params=params_without(filters.data, "start", "end"))
-        try:
-            edge_sql, edge_params = _live_part(undated.filter(outside), dimensions, -1)
-        except EmptyResultSet:
-            return sql, params
-        sql, params = f"{sql} UNION ALL {edge_sql}", params + edge_params
+        undated = incident_filter(params=params_without(filters.data, "start", "end", *unnamed)).filter(outside)
+        parts.append(_live_or_none(undated, dimensions, "-named.m" if several else -1, named=several))
+    parts = [part for part in parts if part]
+    sql = " UNION ALL ".join(sql for sql, _ in parts)
+    params = [param for _, params in parts for param in params]
+    if several:
+        side = cleaned.get("side")
+        prefix = bind(_NAMED_ACTORS.format(side="AND side = %(side)s" if side else ""),
+                      actors=[actor.pk for actor in actors], side=side)  # fmt: skip
+        sql, params = prefix[0] + sql, prefix[1] + params
     return sql, params
+
+
+def _live_or_none(*args, **kwargs):
+    """_live_part, or None when Django proves its incidents none (an empty IN list): nothing to take back."""
+    try:
+        return _live_part(*args, **kwargs)
+    except EmptyResultSet:
+        return None
 
 
 # --- The regions themselves: names, centroids and simplified boundaries, cached (they change with the gazetteer).
@@ -217,7 +314,7 @@ def region_counts(*, filters, level):
     dimensions = ["country", "admin1"] + (["admin2"] if level == "admin2" else [])
     areas = region_areas(level=level)
     rows = []
-    for row in region_month_totals(filters=filters, dimensions=dimensions):
+    for row in region_totals(filters=filters, dimensions=dimensions):
         key = region_key(row["country"], row["admin1"], row.get("admin2") if level == "admin2" else None)
         area = areas.get(key)
         # A district's row with no district coded is its region's remainder, named after the region.
@@ -251,7 +348,7 @@ def region_trends(*, filters, by, period, top):
     """{"by", "period", "series": [{"key", "label", "label_ar", "incidents", "fatalities_best", "points": [{"period",
     "incidents", "fatalities_low", "fatalities_best", "fatalities_high"}]}]}: the `top` groups with most incidents,
     then "other" summing the rest; periods with none are left out of a series."""
-    rows = region_month_totals(filters=filters, dimensions=[period, by])
+    rows = region_totals(filters=filters, dimensions=[period, by])
     totals = {}
     for row in rows:
         totals[row[by]] = totals.get(row[by], 0) + row["incidents"]

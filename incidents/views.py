@@ -409,7 +409,7 @@ class RegionDetailView(DetailView):
         region = self.object
         query = QueryDict(mutable=True)
         query.update({"country": str(region.country), "admin1": region.name})
-        totals = regional.region_month_totals(filters=selectors.incident_filterset(params=query), dimensions=[])
+        totals = regional.region_totals(filters=selectors.incident_filterset(params=query), dimensions=[])
         empty = dict.fromkeys(regional.SUMS, 0)
         return {
             **super().get_context_data(**kwargs),

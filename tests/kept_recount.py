@@ -17,6 +17,9 @@ CELL = """conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cel
 DETAIL = f"{CELL}, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best"
 COUNTS = "count(*) AS incidents, COALESCE(sum(i.fatalities_best), 0) AS fatalities"
 SUMS = f"{COUNTS}, sum(ST_X(i.public_location)) AS sum_x, sum(ST_Y(i.public_location)) AS sum_y"
+REGION_SUMS = """count(*) AS incidents, sum(COALESCE(i.fatalities_low, i.fatalities_best, 0)) AS fatalities_low,
+                 sum(COALESCE(i.fatalities_best, 0)) AS fatalities,
+                 sum(COALESCE(i.fatalities_high, i.fatalities_best, 0)) AS fatalities_high"""
 CELL_KEY = "cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision"
 DETAIL_KEY = f"{CELL_KEY}, sub_type, fatalities_best"
 # GROUP BY reads a name as the table's column before the output's: the public precision is grouped by its own name.
@@ -61,11 +64,27 @@ RECOUNTS = {
         f"""SELECT date_trunc('month', i.start_date)::date AS start_month,
                    date_trunc('month', i.end_date)::date AS end_month, i.event_type_id,
                    COALESCE(i.sub_event_type_id, 0) AS sub_type, i.country, i.admin1, i.admin2,
-                   i.public_location_precision AS location_precision,
-                   count(*) AS incidents, sum(COALESCE(i.fatalities_low, i.fatalities_best, 0)) AS fatalities_low,
-                   sum(COALESCE(i.fatalities_best, 0)) AS fatalities,
-                   sum(COALESCE(i.fatalities_high, i.fatalities_best, 0)) AS fatalities_high
+                   i.public_location_precision AS location_precision, {REGION_SUMS}
               {PUBLISHED} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
+    ),
+    "incidents_regionweek": (
+        "start_week, start_month, end_month, event_type_id, sub_type, country, admin1, admin2, location_precision",
+        "incidents, fatalities_low, fatalities, fatalities_high",
+        f"""SELECT (i.start_date - (extract(isodow FROM i.start_date)::int - 1)) AS start_week,
+                   date_trunc('month', i.start_date)::date AS start_month,
+                   date_trunc('month', i.end_date)::date AS end_month, i.event_type_id,
+                   COALESCE(i.sub_event_type_id, 0) AS sub_type, i.country, i.admin1, i.admin2,
+                   i.public_location_precision AS location_precision, {REGION_SUMS}
+              {PUBLISHED} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9""",
+    ),
+    "incidents_regionactormonth": (
+        "actor_id, side, start_month, end_month, event_type_id, country, admin1, admin2",
+        "incidents, fatalities_low, fatalities, fatalities_high",
+        f"""SELECT l.actor_id, l.side, date_trunc('month', i.start_date)::date AS start_month,
+                   date_trunc('month', i.end_date)::date AS end_month, i.event_type_id, i.country, i.admin1, i.admin2,
+                   {REGION_SUMS}
+              FROM incidents_incident i JOIN incidents_incidentactor l ON l.incident_id = i.id
+             WHERE i.status = 'published' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
     ),
     "incidents_mapcell": (CELL_KEY, "incidents, fatalities, sum_x, sum_y",
                           f"SELECT {CELL}, {SUMS} {LOCATED} GROUP BY {CELL_GROUP}"),

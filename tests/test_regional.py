@@ -12,7 +12,7 @@ from django.contrib.gis.geos import Point
 from django.urls import reverse
 
 from incidents.models import Actor, EventType, Incident, Side, Status, SubEventType
-from incidents.regional import kept_answers
+from incidents.regional import kept_read
 from incidents.selectors import incident_filterset
 from places.regions import admin_areas_at
 from tests.factories import ActorFactory, IncidentFactory, SourceFactory
@@ -67,7 +67,7 @@ def make_spread():
                 fatalities_low=None if best is None else max(0, best - 1),
                 fatalities_best=best,
                 fatalities_high=None if best is None or number % 3 else best + 5,
-                actors=[(actor, Side.A) for actor in rng.sample(actors, rng.randint(0, 2))],
+                actors=[(actor, rng.choice([Side.A, Side.B])) for actor in rng.sample(actors, rng.randint(0, 3))],
                 **located(lon, lat),
             )
         )
@@ -107,7 +107,11 @@ CASES = [
     {"start": "2018-12-13", "end": "2019-02-09"},  # kept, edge months counted live and taken back out
     {"start": "2019-01-05", "event_type": ["battles", "riots"], "country": "SY"},
     {"admin1": ["Aleppo", "Homs"], "precision": ["1"]},
-    {"end": "2019-01-20", "actor": "ACTOR"},  # live
+    {"end": "2019-01-20", "actor": "ACTOR"},  # kept (RegionActorMonth), the edge month counted live
+    {"actor": "ACTOR", "side": "a", "start": "2018-12-13"},  # kept (RegionActorMonth)
+    {"actor": ["ACTOR", "ACTOR3"]},  # kept, less the incidents naming both, counted live
+    {"actor": ["ACTOR", "ACTOR3", "ACTOR4"], "start": "2018-12-13", "end": "2019-02-09"},  # and the edge months
+    {"actor": "ACTOR", "precision": ["1", "2"]},  # live: no precision in the actor table
     {"fatalities_min": "2", "start": "2018-12-02"},  # live
     {"q": "Incident"},  # live
 ]
@@ -115,10 +119,14 @@ CASES = [
 
 @pytest.fixture
 def with_actor(spread):
-    actor = Actor.objects.get(name="Actor 2")
+    actors = {f"ACTOR{number}": str(Actor.objects.get(name=f"Actor {number}").pk) for number in (2, 3, 4)}
+    actors["ACTOR"] = actors["ACTOR2"]
 
     def resolve(case):
-        return {name: str(actor.pk) if value == "ACTOR" else value for name, value in case.items()}
+        return {
+            name: [actors.get(item, item) for item in value] if isinstance(value, list) else actors.get(value, value)
+            for name, value in case.items()
+        }
 
     return resolve
 
@@ -138,17 +146,44 @@ def test_region_counts_equal_the_point_feed_summed_by_region(settings, client, w
         assert row["fatalities_low"] <= row["fatalities_best"] <= row["fatalities_high"]
 
 
-def test_both_paths_are_taken_and_agree(client, with_actor):
-    """The same filters answered from the kept table and live give the same rows."""
-    query = {"start": "2018-12-13", "end": "2019-02-09", "event_type": "battles"}
-    kept = client.get(AGGREGATED, {**query, "period": "month"}).json()["rows"]
-    # `bbox` round the world matches every incident, but only the live path answers it.
-    live = client.get(AGGREGATED, {**query, "period": "month", "bbox": "-180,-90,180,90"}).json()["rows"]
-    assert kept == live and kept
-    filters = incident_filterset(params={**query})
-    assert kept_answers(filters=filters, dimensions=["month", "admin1"])
-    filters = incident_filterset(params={**query, "bbox": "-180,-90,180,90"})
-    assert not kept_answers(filters=filters, dimensions=["month", "admin1"])
+# (query, dimensions of the answer, the kept table that answers it): each table read, with its edge months.
+KEPT_CASES = [
+    ({"start": "2018-12-13", "end": "2019-02-09", "event_type": "battles", "period": "month"},
+     ["month", "country", "admin1", "event_type", "sub_event_type"], "incidents_regionmonth"),
+    ({"start": "2018-12-13", "end": "2019-02-09", "country": "SY", "period": "week"},
+     ["week", "country", "admin1", "event_type", "sub_event_type"], "incidents_regionweek"),
+]  # fmt: skip
+WORLD = {"bbox": "-180,-90,180,90"}  # matches every incident, but only the live path answers it
+
+
+@pytest.mark.parametrize("query, dimensions, table", KEPT_CASES)
+def test_each_kept_table_is_read_and_agrees_with_the_live_count(client, spread, query, dimensions, table):
+    assert kept_read(filters=incident_filterset(params=query), dimensions=dimensions).table.table == table
+    assert kept_read(filters=incident_filterset(params={**query, **WORLD}), dimensions=dimensions) is None
+    kept = client.get(AGGREGATED, query).json()["rows"]
+    assert kept == client.get(AGGREGATED, {**query, **WORLD}).json()["rows"] and kept
+
+
+@pytest.mark.parametrize(
+    "query, kept",
+    [
+        ({"by": "actor"}, True),
+        ({"by": "actor", "start": "2018-12-13", "admin1": "Aleppo"}, True),
+        ({"by": "event_type", "actor": "ACTOR", "side": "a", "end": "2019-02-09"}, True),
+        ({"by": "actor", "event_type": ["battles", "riots"], "country": "SY"}, True),
+        ({"by": "event_type", "actor": ["ACTOR", "ACTOR3", "ACTOR4"], "start": "2018-12-13"}, True),
+        # Grouped by actor, an actor filter's incidents count for every actor they name: live.
+        ({"by": "actor", "actor": "ACTOR"}, False),
+        ({"by": "actor", "precision": "1"}, False),
+    ],
+)
+def test_actor_trends_are_read_from_the_actor_table_and_agree(client, with_actor, query, kept):
+    query = with_actor(query)
+    dimensions = ["month", query["by"]]
+    read = kept_read(filters=incident_filterset(params=query), dimensions=dimensions)
+    assert (read.table.table if read else None) == ("incidents_regionactormonth" if kept else None)
+    answer = client.get(TRENDS, {**query, "top": "20"}).json()
+    assert answer == client.get(TRENDS, {**query, **WORLD, "top": "20"}).json() and answer["series"]
 
 
 def test_incidents_with_no_region_are_a_row_of_their_own(client, spread):
@@ -304,7 +339,9 @@ def test_the_kept_table_stays_exact_through_random_writes():
         incident.refresh_from_db()
         action = rng.choice(["edit", "publish", "unpublish", "retract", "delete", "bulk"])
         random_write(action, incident, incidents, random_fields, admin2="Jebel Saman", admin1="Aleppo")
-        assert kept_tables_differing()["incidents_regionmonth"] == 0, f"after step {step} ({action})"
+        differing = kept_tables_differing()
+        for table in ("incidents_regionmonth", "incidents_regionweek", "incidents_regionactormonth"):
+            assert differing[table] == 0, f"{table} after step {step} ({action})"
 
 
 def test_region_pages_show_their_trends_in_both_languages(client, spread):

@@ -137,12 +137,17 @@ def cell_table_for(given):
 
 @dataclass(frozen=True)
 class PublicTable:
-    """A kept count of published incidents (the timeline's and the filter panel's), per `key` of the incident's own
-    columns, summing `sums` (incidents: 1 each, fatalities: the best estimate, unknown as 0)."""
+    """A kept count of published incidents (or of their actor links, `rows`), per `key` of the incident's own columns
+    (PUBLIC_KEY_SQL), summing `sums` (incidents: 1 each, fatalities: the best estimate, unknown as 0)."""
 
     table: str
     key: tuple
     sums: tuple
+    rows: str = INCIDENT
+
+    @property
+    def columns(self):
+        return list(self.key)
 
 
 TIMELINE_CELL = PublicTable(
@@ -168,9 +173,29 @@ REGION_MONTH = PublicTable(
 REGION_MONTH_FILTER_COLUMNS = tuple(
     column for column in DETAIL_KEY if column.filter and column.column in REGION_MONTH.key
 )
-PUBLIC_TABLES = [TIMELINE_CELL, TIMELINE_DAY, PUBLISHED_REGION, REGION_MONTH]
+# RegionMonth by ISO week too (the week of the start date, Monday first): ACLED's aggregated shape and the weekly
+# trends. The months stay in the key, so that the date filters read it as they read RegionMonth.
+REGION_WEEK = PublicTable("incidents_regionweek", ("start_week", *REGION_MONTH.key), REGION_MONTH.sums)
+# The region view and the trends of chosen actors, and the trends by actor: each actor link of a published incident,
+# by the actor, its side, months, event type and region. Not by sub-type or precision: at the bench's million
+# incidents (2 million links) the key as it is holds 164,000 rows; each more column multiplies them towards the
+# links' own number, and summing the table would then cost what counting the links does.
+REGION_ACTOR_MONTH = PublicTable(
+    "incidents_regionactormonth",
+    ("start_month", "end_month", "event_type_id", "country", "admin1", "admin2"),
+    REGION_MONTH.sums,
+    rows=ACTOR,
+)
+REGION_ACTOR_FILTER_COLUMNS = (
+    KeyColumn("actor_id", "l.actor_id", lambda link: link.actor_id, "actor", "actor_id = ANY(%(actor)s)",
+              lambda actors: [actor.pk for actor in actors]),
+    KeyColumn("side", "l.side", lambda link: link.side, "side", "side = %(side)s", str),
+    *(column for column in REGION_MONTH_FILTER_COLUMNS if column.column in REGION_ACTOR_MONTH.key),
+)  # fmt: skip
+PUBLIC_TABLES = [TIMELINE_CELL, TIMELINE_DAY, PUBLISHED_REGION, REGION_MONTH, REGION_WEEK, REGION_ACTOR_MONTH]
 # A public table's key columns that are not the incident's own column of the name: their value in SQL.
 PUBLIC_KEY_SQL = {
+    "start_week": "date_trunc('week', i.start_date)::date",
     "start_month": "date_trunc('month', i.start_date)::date",
     "end_month": "date_trunc('month', i.end_date)::date",
     "sub_type": "COALESCE(i.sub_event_type_id, 0)",

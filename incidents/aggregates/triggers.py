@@ -320,20 +320,42 @@ def _bump(condition):
     END IF;"""
 
 
-def _public_rows(table, sign):
-    columns = list(dict.fromkeys(column for kept in registry.PUBLIC_TABLES for column in kept.key))
+def _public_tables(rows):
+    return [kept for kept in registry.PUBLIC_TABLES if kept.rows == rows]
+
+
+def _public_key(kept):
+    return [*_ACTOR_COLUMNS, *kept.key] if kept.rows == ACTOR else kept.key
+
+
+def _public_rows(table, sign, *, links=None):
+    """The published incidents of `table` as signed rows of every public table's key columns; with `links`, one row
+    for each of their actor links in it (actor_id, side)."""
+    rows = ACTOR if links else INCIDENT
+    columns = list(dict.fromkeys(column for kept in _public_tables(rows) for column in kept.key))
     values = [f"{registry.PUBLIC_KEY_SQL.get(column, f'i.{column}')} AS {column}" for column in columns]
+    join = ""
+    if links:
+        values += ["l.actor_id", "l.side"]
+        join = f" JOIN {links} l ON l.incident_id = i.id"
     # An unknown low or high estimate counts as the best one (models.RegionMonth).
     return f"""SELECT {", ".join(values)}, {sign} AS n,
                    {sign} * COALESCE(i.fatalities_best, 0)::bigint AS f,
                    {sign} * COALESCE(i.fatalities_low, i.fatalities_best, 0)::bigint AS fl,
                    {sign} * COALESCE(i.fatalities_high, i.fatalities_best, 0)::bigint AS fh
-              FROM {table} i WHERE i.status = 'published'"""
+              FROM {table} i{join} WHERE i.status = 'published'"""
+
+
+def _public_upserts(rows, delta):
+    return "".join(_upsert(kept.table, _public_key(kept), kept.sums, delta) for kept in _public_tables(rows))
 
 
 def _public_counts(tables):
+    """The public tables on a statement over the incidents: theirs, and their links' as they are now (either order of
+    writes counts once, as for the map's actor cells)."""
     delta = " UNION ALL ".join(_public_rows(table, sign) for table, sign in tables)
-    return "".join(_upsert(kept.table, kept.key, kept.sums, delta) for kept in registry.PUBLIC_TABLES)
+    links = " UNION ALL ".join(_public_rows(table, sign, links=LINKS) for table, sign in tables)
+    return _public_upserts(INCIDENT, delta) + _public_upserts(ACTOR, links)
 
 
 def _actor_upsert(delta):
@@ -364,7 +386,10 @@ def _link_public(event, *, actors):
     )
     body = ""
     if actors:
-        body = _actor_upsert(
+        body = _public_upserts(
+            ACTOR, " UNION ALL ".join(_public_rows(INCIDENTS, sign, links=table) for table, sign in tables)
+        )
+        body += _actor_upsert(
             " UNION ALL ".join(
                 f"""SELECT t.actor_id, {sign} AS n FROM {table} t
                       JOIN incidents_incident i ON i.id = t.incident_id WHERE i.status = 'published'"""
@@ -408,13 +433,19 @@ def _public_triggers():
     return script
 
 
-def _public_fill():
-    body = "".join(
-        f"\n    INSERT INTO {kept.table} ({', '.join(kept.key)}, {', '.join(kept.sums)})"
-        f"\n    SELECT {', '.join(kept.key)}, {', '.join(f'sum({_SUMS[name]})' for name in kept.sums)}"
-        f" FROM ({_public_rows(INCIDENTS, 1)}) AS rows GROUP BY {', '.join(kept.key)};"
-        for kept in registry.PUBLIC_TABLES
+def public_table_fill_sql(kept):
+    """One public table counted from scratch (into an empty table)."""
+    key = ", ".join(_public_key(kept))
+    rows = _public_rows(INCIDENTS, 1, links=LINKS if kept.rows == ACTOR else None)
+    return (
+        f"\n    INSERT INTO {kept.table} ({key}, {', '.join(kept.sums)})"
+        f"\n    SELECT {key}, {', '.join(f'sum({_SUMS[name]})' for name in kept.sums)}"
+        f" FROM ({rows}) AS rows GROUP BY {key};"
     )
+
+
+def _public_fill():
+    body = "".join(public_table_fill_sql(kept) for kept in registry.PUBLIC_TABLES)
     return (
         body
         + """
