@@ -329,11 +329,11 @@ def main():
             ]
             peer_results = run_peers.compare(ours, peer, cases, runs)
 
-    width = max(len(row[0]) for row in rows) + 2
+    width = max((len(row[0]) for row in rows), default=8) + 2
     print()
     print(f"{args.rows:,} published incidents in {database}; one gunicorn sync worker, medians of {runs} runs")
     print(f"({args.download_runs} for the download), a new connection per request.")
-    target_width = max(14, *(len(row[2]) + 2 for row in rows))
+    target_width = max([14, *(len(row[2]) + 2 for row in rows)])
     print(f"{'answer':<{width}}{'median':>12}  {'target':<{target_width}}{'met':<5}note")
     for label, value, target, ok, note in rows:
         met = "" if ok is None else ("yes" if ok else "NO")

@@ -328,7 +328,7 @@ END $fn$;
 CREATE TRIGGER incidents_incident_mapactorcell_insert AFTER INSERT ON incidents_incident REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_mapactorcell_insert();
 DROP TRIGGER IF EXISTS incidents_incidentactor_mapactorcell_insert ON incidents_incidentactor;
-CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorcell_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorcell_insert() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
     SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
@@ -364,7 +364,7 @@ END $fn$;
 CREATE TRIGGER incidents_incident_mapactorcell_update AFTER UPDATE ON incidents_incident REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_mapactorcell_update();
 DROP TRIGGER IF EXISTS incidents_incidentactor_mapactorcell_update ON incidents_incidentactor;
-CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorcell_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorcell_update() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
     SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
@@ -400,7 +400,7 @@ END $fn$;
 CREATE TRIGGER incidents_incident_mapactorcell_delete AFTER DELETE ON incidents_incident REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_mapactorcell_delete();
 DROP TRIGGER IF EXISTS incidents_incidentactor_mapactorcell_delete ON incidents_incidentactor;
-CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorcell_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentactor_mapactorcell_delete() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     INSERT INTO incidents_mapactorcell AS c (actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, incidents, fatalities, sum_x, sum_y)
     SELECT actor_id, side, cell_x, cell_y, start_month, end_month, event_type_id, country, admin1, location_precision, sub_type, fatalities_best, sum(n), sum(f), sum(sx), sum(sy) FROM (SELECT conflictmap_cell_x(ST_X(i.public_location)) AS cell_x, conflictmap_cell_y(ST_Y(i.public_location)) AS cell_y, date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.public_location_precision AS location_precision, COALESCE(i.sub_event_type_id, 0) AS sub_type, COALESCE(i.fatalities_best, -1) AS fatalities_best, l.actor_id, l.side,
@@ -628,7 +628,7 @@ END $fn$;
 CREATE TRIGGER incidents_incident_public_insert AFTER INSERT ON incidents_incident REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_public_insert();
 DROP TRIGGER IF EXISTS incidents_incidentactor_public_insert ON incidents_incidentactor;
-CREATE OR REPLACE FUNCTION incidents_incidentactor_public_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentactor_public_insert() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     INSERT INTO incidents_regionactormonth AS c (actor_id, side, start_month, end_month, event_type_id, country, admin1, admin2, incidents, fatalities_low, fatalities, fatalities_high)
     SELECT actor_id, side, start_month, end_month, event_type_id, country, admin1, admin2, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.admin2 AS admin2, l.actor_id, l.side, 1 AS n,
@@ -656,7 +656,7 @@ END $fn$;
 CREATE TRIGGER incidents_incidentactor_public_insert AFTER INSERT ON incidents_incidentactor REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentactor_public_insert();
 DROP TRIGGER IF EXISTS incidents_incidentsource_public_insert ON incidents_incidentsource;
-CREATE OR REPLACE FUNCTION incidents_incidentsource_public_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentsource_public_insert() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     IF EXISTS (SELECT 1 FROM new_rows t JOIN incidents_incident i ON i.id = t.incident_id
                     WHERE i.status IN ('published', 'retracted')) THEN
@@ -669,7 +669,7 @@ END $fn$;
 CREATE TRIGGER incidents_incidentsource_public_insert AFTER INSERT ON incidents_incidentsource REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_public_insert();
 DROP TRIGGER IF EXISTS incidents_incidentmedia_public_insert ON incidents_incidentmedia;
-CREATE OR REPLACE FUNCTION incidents_incidentmedia_public_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentmedia_public_insert() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     IF EXISTS (SELECT 1 FROM new_rows t JOIN incidents_incident i ON i.id = t.incident_id
                     WHERE i.status IN ('published', 'retracted')) THEN
@@ -780,7 +780,7 @@ END $fn$;
 CREATE TRIGGER incidents_incident_public_update AFTER UPDATE ON incidents_incident REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_public_update();
 DROP TRIGGER IF EXISTS incidents_incidentactor_public_update ON incidents_incidentactor;
-CREATE OR REPLACE FUNCTION incidents_incidentactor_public_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentactor_public_update() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     INSERT INTO incidents_regionactormonth AS c (actor_id, side, start_month, end_month, event_type_id, country, admin1, admin2, incidents, fatalities_low, fatalities, fatalities_high)
     SELECT actor_id, side, start_month, end_month, event_type_id, country, admin1, admin2, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.admin2 AS admin2, l.actor_id, l.side, -1 AS n,
@@ -814,7 +814,7 @@ END $fn$;
 CREATE TRIGGER incidents_incidentactor_public_update AFTER UPDATE ON incidents_incidentactor REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentactor_public_update();
 DROP TRIGGER IF EXISTS incidents_incidentsource_public_update ON incidents_incidentsource;
-CREATE OR REPLACE FUNCTION incidents_incidentsource_public_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentsource_public_update() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     IF EXISTS (SELECT 1 FROM old_rows t JOIN incidents_incident i ON i.id = t.incident_id
                     WHERE i.status IN ('published', 'retracted')) OR EXISTS (SELECT 1 FROM new_rows t JOIN incidents_incident i ON i.id = t.incident_id
@@ -828,7 +828,7 @@ END $fn$;
 CREATE TRIGGER incidents_incidentsource_public_update AFTER UPDATE ON incidents_incidentsource REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_public_update();
 DROP TRIGGER IF EXISTS incidents_incidentmedia_public_update ON incidents_incidentmedia;
-CREATE OR REPLACE FUNCTION incidents_incidentmedia_public_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentmedia_public_update() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     IF EXISTS (SELECT 1 FROM old_rows t JOIN incidents_incident i ON i.id = t.incident_id
                     WHERE i.status IN ('published', 'retracted')) OR EXISTS (SELECT 1 FROM new_rows t JOIN incidents_incident i ON i.id = t.incident_id
@@ -908,7 +908,7 @@ END $fn$;
 CREATE TRIGGER incidents_incident_public_delete AFTER DELETE ON incidents_incident REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_public_delete();
 DROP TRIGGER IF EXISTS incidents_incidentactor_public_delete ON incidents_incidentactor;
-CREATE OR REPLACE FUNCTION incidents_incidentactor_public_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentactor_public_delete() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     INSERT INTO incidents_regionactormonth AS c (actor_id, side, start_month, end_month, event_type_id, country, admin1, admin2, incidents, fatalities_low, fatalities, fatalities_high)
     SELECT actor_id, side, start_month, end_month, event_type_id, country, admin1, admin2, sum(n), sum(fl), sum(f), sum(fh) FROM (SELECT date_trunc('month', i.start_date)::date AS start_month, date_trunc('month', i.end_date)::date AS end_month, i.event_type_id AS event_type_id, i.country AS country, i.admin1 AS admin1, i.admin2 AS admin2, l.actor_id, l.side, -1 AS n,
@@ -936,7 +936,7 @@ END $fn$;
 CREATE TRIGGER incidents_incidentactor_public_delete AFTER DELETE ON incidents_incidentactor REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentactor_public_delete();
 DROP TRIGGER IF EXISTS incidents_incidentsource_public_delete ON incidents_incidentsource;
-CREATE OR REPLACE FUNCTION incidents_incidentsource_public_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentsource_public_delete() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     IF EXISTS (SELECT 1 FROM old_rows t JOIN incidents_incident i ON i.id = t.incident_id
                     WHERE i.status IN ('published', 'retracted')) THEN
@@ -949,7 +949,7 @@ END $fn$;
 CREATE TRIGGER incidents_incidentsource_public_delete AFTER DELETE ON incidents_incidentsource REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_incidentsource_public_delete();
 DROP TRIGGER IF EXISTS incidents_incidentmedia_public_delete ON incidents_incidentmedia;
-CREATE OR REPLACE FUNCTION incidents_incidentmedia_public_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION incidents_incidentmedia_public_delete() RETURNS trigger LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 BEGIN
     IF EXISTS (SELECT 1 FROM old_rows t JOIN incidents_incident i ON i.id = t.incident_id
                     WHERE i.status IN ('published', 'retracted')) THEN
