@@ -111,6 +111,7 @@ CASES = [
     {"actor": "ACTOR", "side": "a", "start": "2018-12-13"},  # kept (RegionActorMonth)
     {"actor": ["ACTOR", "ACTOR3"]},  # kept, less the incidents naming both, counted live
     {"actor": ["ACTOR", "ACTOR3", "ACTOR4"], "start": "2018-12-13", "end": "2019-02-09"},  # and the edge months
+    {"actor": ["ACTOR", "ACTOR3", "ACTOR4"], "side": "b", "end": "2019-01-20"},  # on one side
     {"actor": "ACTOR", "precision": ["1", "2"]},  # live: no precision in the actor table
     {"fatalities_min": "2", "start": "2018-12-02"},  # live
     {"q": "Incident"},  # live
