@@ -5,16 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0041_kept_tables_v4'),
-        ('places', '0002_regions'),
+        ("incidents", "0041_kept_tables_v4"),
+        ("places", "0002_regions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('status', 'published')), fields=['id'], include=('country', 'admin1', 'admin2', 'event_type', 'sub_event_type', 'start_date', 'end_date', 'fatalities_low', 'fatalities_best', 'fatalities_high', 'public_location_precision'), name='incident_published_counted'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("status", "published")),
+                fields=["id"],
+                include=(
+                    "country",
+                    "admin1",
+                    "admin2",
+                    "event_type",
+                    "sub_event_type",
+                    "start_date",
+                    "end_date",
+                    "fatalities_low",
+                    "fatalities_best",
+                    "fatalities_high",
+                    "public_location_precision",
+                ),
+                name="incident_published_counted",
+            ),
         ),
     ]
