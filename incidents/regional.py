@@ -30,10 +30,10 @@ from .aggregates.registry import (
     REGION_WEEK,
     PublicTable,
 )
-from .map.cells import kept_conditions
+from .map.cells import counted_filters, kept_conditions, named_actors_sql
 from .map.live import bind, map_read
 from .models import Actor, EventType
-from .selectors import filters_given, incident_filter, params_without
+from .selectors import incident_filter, params_without
 
 # What a row can be grouped by: its value for an incident `i`, a row of the filtered incidents' columns below (and
 # `l`, one of its actor links, for "actor").
@@ -86,16 +86,9 @@ KEPT_READS = [
 ]
 
 
-def _given(filters):
-    given = filters_given(filters)
-    if "actor" not in given:
-        given.discard("side")  # `side` without an actor filters nothing
-    return given
-
-
 def kept_read(*, filters, dimensions):
     """The KeptRead that answers these filters grouped by these dimensions exactly, or None (counted live)."""
-    given = _given(filters)
+    given = counted_filters(filters)
     if "actor" in given and "actor" in dimensions:
         # Grouped by actor, the selection's incidents count for every actor they name, not only for the chosen ones.
         return None
@@ -144,10 +137,9 @@ def _live_part(queryset, dimensions, sign, *, named=False):
     return bind(f"SELECT {values}{sums} FROM ({{inner}}) AS i{join}", inner=inner)
 
 
-# How many of the chosen actors (on the chosen side) each incident naming one of them names, once for a whole read.
-_NAMED_ACTORS = """WITH named AS MATERIALIZED (
-    SELECT incident_id, count(*) AS m FROM incidents_incidentactor
-     WHERE actor_id = ANY(%(actors)s) {side} GROUP BY incident_id) """
+# How many of the chosen actors each incident naming one of them names (map/cells.NAMED_ACTORS_SQL), once for a
+# whole read.
+_NAMED_ACTORS = "WITH named AS MATERIALIZED ({named}) "
 # The incidents naming two or more of them, as an array: PostgreSQL then expects a few and looks each up (a few
 # thousand of a million at the bench), where from the grouped links it expected tens of thousands and read every
 # incident to find them.
@@ -195,12 +187,11 @@ def _kept_parts(read, filters, dimensions):
     `start` and start after `end`). The actor table counts an incident once for each chosen actor it names, m times:
     an incident naming two or more of them is taken back m - 1 times, and one outside the range m times."""
     cleaned = filters.form.cleaned_data
-    conditions, values, outside = kept_conditions(read.filter_columns, _given(filters), cleaned)
+    conditions, values, outside = kept_conditions(read.filter_columns, counted_filters(filters), cleaned)
     kept_values = "".join(f"{read.dimensions[name]} AS {name}, " for name in dimensions)
     where = " AND ".join(["true", *conditions])
     parts = [bind(f"SELECT {kept_values}{_KEPT_SUMS} FROM {read.table.table} WHERE {where}", **values)]
-    actors = cleaned.get("actor") if read.table.rows == ACTOR else None
-    several = actors is not None and len(actors) > 1
+    several = read.table.rows == ACTOR and len(values.get("actor", ())) > 1
     # With several actors the join with `named` picks the incidents naming them: the live parts leave out the actor
     # filter, which would read every incident to find them a second time.
     unnamed = ("actor", "side") if several else ()
@@ -214,9 +205,8 @@ def _kept_parts(read, filters, dimensions):
     sql = " UNION ALL ".join(sql for sql, _ in parts)
     params = [param for _, params in parts for param in params]
     if several:
-        side = cleaned.get("side")
-        prefix = bind(_NAMED_ACTORS.format(side="AND side = %(side)s" if side else ""),
-                      actors=[actor.pk for actor in actors], side=side)  # fmt: skip
+        side = values.get("side")
+        prefix = bind(_NAMED_ACTORS.format(named=named_actors_sql(side)), actors=values["actor"], side=side)
         sql, params = prefix[0] + sql, prefix[1] + params
     return sql, params
 

@@ -297,10 +297,15 @@ def test_bad_parameters_get_a_400_naming_them(client, url, query, name):
     assert name in response.json()["errors"]
 
 
-def test_repeated_and_comma_parameters_mean_the_same(client, spread):
+def test_repeated_and_comma_parameters_mean_the_same(client, spread, with_actor):
     repeated = client.get(AGGREGATED, {"event_type": ["battles", "riots"], "period": ["month", "month"]}).json()
     comma = client.get(AGGREGATED, {"event_type": "battles,riots", "period": "month"}).json()
     assert repeated == comma and repeated["rows"]
+    # Several actors (the actor table less those naming more than one, counted live).
+    actors = with_actor({"actor": ["ACTOR", "ACTOR3"]})["actor"]
+    repeated = client.get(REGIONS, {"actor": actors, "start": "2018-12-13"}).json()
+    assert repeated["total"] > 0
+    assert client.get(REGIONS, {"actor": ",".join(actors), "start": "2018-12-13"}).json() == repeated
 
 
 def test_the_boundaries_are_simplified_and_keyed_like_the_counts(client, spread):

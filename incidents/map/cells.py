@@ -35,9 +35,17 @@ _ACTOR_READS = [
     (MAP_ACTOR_PAIR_CELL.table, -1, [("actor_low_id", "side_low"), ("actor_high_id", "side_high")]),
 ]
 _COUNTED = "({m} - {m} * ({m} - 1) / 2)"  # how many times the actor tables count an incident naming m chosen actors
-_MULTIPLE_SQL = """multiple AS (
-    SELECT incident_id, count(*) AS m FROM incidents_incidentactor WHERE actor_id = ANY(%(actors)s) {side}
-     GROUP BY incident_id HAVING count(*) > 2),"""
+# How many of the chosen actors (%(actors)s, on the side %(side)s when `side` is given) each incident naming one of
+# them names, `m`: the map's and the region tables' actor reads set right those naming several.
+NAMED_ACTORS_SQL = """SELECT incident_id, count(*) AS m FROM incidents_incidentactor
+     WHERE actor_id = ANY(%(actors)s) {side} GROUP BY incident_id"""
+
+
+def named_actors_sql(side):
+    return NAMED_ACTORS_SQL.format(side="AND side = %(side)s" if side else "")
+
+
+_MULTIPLE_SQL = "multiple AS ({named} HAVING count(*) > 2),"
 # Margin (degrees) by which the live queries' boxes overreach the cell edges they stand for: the exact test is the
 # cell functions' own, in SQL, so the boxes need only hold every point that test can select.
 _EDGE_MARGIN = 1e-6
@@ -50,6 +58,15 @@ def _month_start(day):
 def _month_end(day):
     following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return following - datetime.timedelta(days=1)
+
+
+def counted_filters(filters):
+    """The names of the filters a kept table must answer: the given ones, less `side` without an actor (it filters
+    nothing then)."""
+    given = filters_given(filters)
+    if "actor" not in given:
+        given.discard("side")
+    return given
 
 
 def kept_conditions(key, given, values):
@@ -157,10 +174,8 @@ def incident_map_cell_clusters(
     Cost: the table rows of the inner cells plus the incidents of the edge cells and edge months (and, for three
     actors or more, their links), instead of every incident in view.
     """
-    given = filters_given(filters)
+    given = counted_filters(filters)
     cleaned = filters.form.cleaned_data
-    if "actor" not in given:
-        given.discard("side")  # `side` without an actor filters nothing
     # The first kept table whose key answers every given filter (aggregates/registry.py).
     kept = cell_table_for(given)
     if kept is None:
@@ -296,7 +311,7 @@ def _actor_reads(actors, side):
         reads.append((table, sign, conditions, values))
     if len(values["actors"]) < 3:
         return reads, ("", [])
-    return reads, bind(_MULTIPLE_SQL.format(side="AND side = %(side)s" if side else ""), **values)
+    return reads, bind(_MULTIPLE_SQL.format(named=named_actors_sql(side)), **values)
 
 
 def _map_term_kept(cursor, term_id):
