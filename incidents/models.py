@@ -494,6 +494,9 @@ class Incident(VersionedModel):
     generalised_location = models.PointField(
         _("generalised location"),
         srid=4326,
+        # No spatial index: nothing looks incidents up by it (the public reads public_location, which has one), and
+        # a GiST index enters every incident, even an empty point, into it on each insert.
+        spatial_index=False,
         null=True,
         blank=True,
         editable=False,
@@ -1249,14 +1252,27 @@ class DataVersion(models.Model):
         verbose_name_plural = _("public data version")
 
 
+def kept_reference(to, verbose_name):
+    """A kept table's reference to what it counts by (an event type, an actor, a term): no foreign-key constraint,
+    as the triggers write what the incidents name, and no index of its own. The reads go by the key's unique index
+    or read a range of months, never by this column alone, while every index is one more entry for each kept row
+    written (some 25 million in a million-row import; docs/architecture.md, "Tables PostgreSQL keeps")."""
+    return models.ForeignKey(
+        to,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
 class TimelineCell(models.Model):
     """Published incidents and their fatalities (best estimates) per start day, end day, event type and region."""
 
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
-    event_type = models.ForeignKey(
-        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
-    )
+    event_type = kept_reference(EventType, _("event type"))
     country = models.CharField(_("country"), max_length=2)
     admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
     incidents = models.IntegerField(_("incidents"))
@@ -1282,9 +1298,7 @@ class TimelineDay(models.Model):
 
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
-    event_type = models.ForeignKey(
-        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
-    )
+    event_type = kept_reference(EventType, _("event type"))
     incidents = models.IntegerField(_("incidents"))
     fatalities = models.BigIntegerField(_("fatalities"))
 
@@ -1313,9 +1327,7 @@ class MapCellCounts(models.Model):
     cell_y = models.IntegerField(_("map cell row"))
     start_month = models.DateField(_("start month"))
     end_month = models.DateField(_("end month"))
-    event_type = models.ForeignKey(
-        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
-    )
+    event_type = kept_reference(EventType, _("event type"))
     country = models.CharField(_("country"), max_length=2)
     admin1 = models.CharField(_("admin1 (governorate / province)"), max_length=100)
     location_precision = models.PositiveSmallIntegerField(_("location precision"), choices=LocationPrecision.choices)
@@ -1372,9 +1384,7 @@ class MapActorCell(MapDetailCounts):
     surplus of those few incidents, found from their links.
     """
 
-    actor = models.ForeignKey(
-        Actor, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("actor")
-    )
+    actor = kept_reference(Actor, _("actor"))
     side = models.CharField(_("side"), max_length=1, choices=Side.choices)
 
     class Meta:
@@ -1395,23 +1405,9 @@ class MapActorPairCell(MapDetailCounts):
     a dyad, the usual pair to follow, is read from tables however many incidents its actors share.
     """
 
-    actor_low = models.ForeignKey(
-        Actor,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-        db_index=False,  # the key's index starts with both actors
-        verbose_name=_("actor (lower id)"),
-    )
+    actor_low = kept_reference(Actor, _("actor (lower id)"))
     side_low = models.CharField(_("side of the actor with the lower id"), max_length=1, choices=Side.choices)
-    actor_high = models.ForeignKey(
-        Actor,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-        db_index=False,  # the key's index starts with both actors
-        verbose_name=_("actor (higher id)"),
-    )
+    actor_high = kept_reference(Actor, _("actor (higher id)"))
     side_high = models.CharField(_("side of the actor with the higher id"), max_length=1, choices=Side.choices)
 
     class Meta:
@@ -1463,15 +1459,7 @@ class MapTermCell(MapCellCounts):
     """MapCell for the incidents each MapTerm matches as `q` (incidents/aggregates/registry.py MAP_TERM_CELL), kept by
     triggers on the incidents for whatever terms exist, with the text filter's own condition."""
 
-    # No index of its own: the key's unique index starts with it.
-    term = models.ForeignKey(
-        MapTerm,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-        verbose_name=_("term"),
-    )
+    term = kept_reference(MapTerm, _("term"))
 
     class Meta:
         verbose_name = _("map cell of a search term")
@@ -1541,9 +1529,7 @@ class RegionMonth(RegionSums):
 
     start_month = models.DateField(_("start month"))
     end_month = models.DateField(_("end month"))
-    event_type = models.ForeignKey(
-        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
-    )
+    event_type = kept_reference(EventType, _("event type"))
     sub_type = models.IntegerField(_("sub-event type (0 none)"))
     location_precision = models.PositiveSmallIntegerField(_("location precision"))
 
@@ -1574,9 +1560,7 @@ class RegionWeek(RegionSums):
     start_week = models.DateField(_("start week (its Monday)"))
     start_month = models.DateField(_("start month"))
     end_month = models.DateField(_("end month"))
-    event_type = models.ForeignKey(
-        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
-    )
+    event_type = kept_reference(EventType, _("event type"))
     sub_type = models.IntegerField(_("sub-event type (0 none)"))
     location_precision = models.PositiveSmallIntegerField(_("location precision"))
 
@@ -1606,15 +1590,11 @@ class RegionActorMonth(RegionSums):
     """Actor links of published incidents per actor, side, start month, end month, event type, region and district:
     the region view and the trends of chosen actors, and the trends by actor."""
 
-    actor = models.ForeignKey(
-        Actor, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("actor")
-    )
+    actor = kept_reference(Actor, _("actor"))
     side = models.CharField(_("side"), max_length=1)
     start_month = models.DateField(_("start month"))
     end_month = models.DateField(_("end month"))
-    event_type = models.ForeignKey(
-        EventType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("event type")
-    )
+    event_type = kept_reference(EventType, _("event type"))
 
     class Meta:
         verbose_name = _("region actor month")
