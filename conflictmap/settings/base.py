@@ -310,8 +310,10 @@ ATOM_FEED_ENTRIES = env.int("ATOM_FEED_ENTRIES", default=50)
 # the confirmation (the admin runs imports as background jobs, below).
 IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=str(LOCAL_DIR / "imports")))
 # Rows of a file that one write statement carries (all in the import's one transaction): the kept tables' triggers
-# then see at most this many incidents at once, so a million-row file costs ten times a 100,000-row one.
-IMPORT_WRITE_CHUNK_ROWS = env.int("IMPORT_WRITE_CHUNK_ROWS", default=100_000)
+# then see at most this many incidents at once, so the import's cost grows with the file's rows, not faster. Each
+# chunk's upserts walk the kept tables' indexes once, in key order: a million rows in five chunks took 549–576 s, in
+# ten of 100,000 603–616 s, with the importing backend at about 0.75–0.86 GB (bench/RESULTS.md, "Import at scale").
+IMPORT_WRITE_CHUNK_ROWS = env.int("IMPORT_WRITE_CHUNK_ROWS", default=200_000)
 
 # Background jobs (conflictmap/jobs.py, docs/operations.md): procrastinate's queue in this database, run by
 # `manage.py procrastinate worker`. JOBS_RUN_AT_ONCE runs a job in the process that asks for it instead (the tests

@@ -50,7 +50,7 @@ WARNINGS_LISTED = 1000
 PLACE_MERGE_METRES = 300
 # Settings for the import's own transaction (SET LOCAL: they end with it). work_mem: each write statement's
 # transition table (a chunk of IMPORT_WRITE_CHUNK_ROWS incidents with their text, import record and stored words;
-# the rebuilt features, about 180 MB a chunk) is held in memory by PostgreSQL up to work_mem and written to a temporary
+# the rebuilt features, about 180 MB per 100,000 rows) is held in memory by PostgreSQL up to work_mem and written to a temporary
 # file past it, which every trigger of the statement then reads back; at the default 4 MB that was about 750 MB of
 # temporary files per 100,000 rows. jit: the statements' JIT compilation (LLVM) cost about 2.5 % of the import's
 # PostgreSQL CPU and won back less. bench/RESULTS.md, "Import at scale".
